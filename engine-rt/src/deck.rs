@@ -1,0 +1,528 @@
+//! One deck: clip player (transport, loops, cues, declicks), key lock and channel strip.
+
+use basedrop::Shared;
+
+use crate::dsp::eq::Eq3;
+use crate::dsp::filter::DjFilter;
+use crate::dsp::fx::{FX_SLOTS, FxRack};
+use crate::dsp::smooth::Smoothed;
+use crate::dsp::db_to_gain;
+use crate::intent::{DeckParam, EqBand, XfaderSide};
+use crate::stretch::{MAX_RATE, MIN_RATE, StretchEngine, Stretcher};
+use crate::track::Track;
+
+/// Hot cue slots per deck.
+pub const HOT_CUES: usize = 8;
+
+/// Shortest and longest beat loop.
+pub const BEAT_LOOP_RANGE: (f64, f64) = (1.0 / 8.0, 32.0);
+
+/// Reads a track at a fractional position, wrapping loops with a short crossfade.
+#[derive(Debug, Clone, Default)]
+struct Reader {
+    pos: f64,
+    /// Old read head that fades out after a jump or loop wrap.
+    fade_pos: f64,
+    fade_left: u32,
+}
+
+impl Reader {
+    #[inline]
+    fn read(&mut self, track: &Track, step: f64, lp: Option<(f64, f64)>, declick: u32) -> [f32; 2] {
+        let mut s = track.read(self.pos);
+        if self.fade_left > 0 {
+            let k = self.fade_left as f32 / declick as f32;
+            let old = track.read(self.fade_pos);
+            s = [s[0] * (1.0 - k) + old[0] * k, s[1] * (1.0 - k) + old[1] * k];
+            self.fade_pos += step;
+            self.fade_left -= 1;
+        }
+        self.pos += step;
+        if let Some((a, b)) = lp
+            && self.pos >= b
+        {
+            self.fade_pos = self.pos;
+            self.fade_left = declick;
+            self.pos = a + (self.pos - b) % (b - a);
+        }
+        s
+    }
+
+    fn set(&mut self, to: f64) {
+        self.fade_left = 0;
+        self.pos = to;
+    }
+}
+
+/// What happens when a fade-out reaches silence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterFade {
+    Pause,
+    ReturnToCue,
+}
+
+/// Something the deck wants the processor to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeckNotice {
+    None,
+    Ended,
+}
+
+/// A deck as the audio thread holds it. Everything is preallocated in [`Deck::new`].
+pub struct Deck {
+    sample_rate: f64,
+    declick: u32,
+    track: Option<Shared<Track>>,
+    reader: Reader,
+    playing: bool,
+    env: f32,
+    env_step: f32,
+    after_fade: Option<AfterFade>,
+    /// Playback rate with a linear ramp.
+    rate: f64,
+    rate_step: f64,
+    rate_left: u32,
+    sync: bool,
+    keylock: bool,
+    semitones: f64,
+    stretcher: Stretcher,
+    /// Output of a key-locked voice captured before a jump, faded out under the new position.
+    tail: Box<[[f32; 2]]>,
+    tail_at: usize,
+    /// Position being heard (the reader runs ahead of it while key-locked).
+    heard: f64,
+    cue: f64,
+    hot_cues: [Option<f64>; HOT_CUES],
+    loop_in: Option<f64>,
+    loop_out: Option<f64>,
+    loop_active: bool,
+    trim: Smoothed,
+    volume: Smoothed,
+    eq: Eq3,
+    filter: DjFilter,
+    fx: FxRack,
+    /// Crossfader side.
+    pub xfader: XfaderSide,
+    /// Sent to the headphone cue bus.
+    pub cue_monitor: bool,
+    peak: f32,
+}
+
+impl Deck {
+    /// A stopped, empty deck.
+    pub fn new(sample_rate: u32, declick: usize, smoothing_ms: f32, engine: StretchEngine) -> Self {
+        Self {
+            sample_rate: sample_rate as f64,
+            declick: declick as u32,
+            track: None,
+            reader: Reader::default(),
+            playing: false,
+            env: 0.0,
+            env_step: 0.0,
+            after_fade: None,
+            rate: 1.0,
+            rate_step: 0.0,
+            rate_left: 0,
+            sync: false,
+            keylock: false,
+            semitones: 0.0,
+            stretcher: Stretcher::new(sample_rate, engine),
+            tail: vec![[0.0; 2]; declick].into(),
+            tail_at: declick,
+            heard: 0.0,
+            cue: 0.0,
+            hot_cues: [None; HOT_CUES],
+            loop_in: None,
+            loop_out: None,
+            loop_active: false,
+            trim: Smoothed::new(1.0, smoothing_ms, sample_rate),
+            volume: Smoothed::new(1.0, smoothing_ms, sample_rate),
+            eq: Eq3::new(sample_rate, smoothing_ms),
+            filter: DjFilter::new(sample_rate, smoothing_ms),
+            fx: FxRack::new(sample_rate, smoothing_ms),
+            xfader: XfaderSide::Thru,
+            cue_monitor: false,
+            peak: 0.0,
+        }
+    }
+
+    fn stretching(&self) -> bool {
+        self.keylock || self.semitones != 0.0
+    }
+
+    fn pitch_scale(&self) -> f64 {
+        let shift = 2f64.powf(self.semitones / 12.0);
+        if self.keylock { shift } else { shift * self.rate }
+    }
+
+    /// Loaded track, if any.
+    pub fn track(&self) -> Option<&Track> {
+        self.track.as_deref()
+    }
+
+    /// Whether the deck is playing (including a fade-out in progress).
+    pub fn is_playing(&self) -> bool {
+        self.playing
+    }
+
+    /// Audible playhead in track frames.
+    pub fn position(&self) -> f64 {
+        self.heard
+    }
+
+    /// Current playback rate.
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// Whether a loop is engaged.
+    pub fn loop_active(&self) -> bool {
+        self.loop_active
+    }
+
+    /// Whether the deck follows the clock tempo.
+    pub fn synced(&self) -> bool {
+        self.sync
+    }
+
+    /// Takes the pre-fader peak since the last call.
+    pub fn take_peak(&mut self) -> f32 {
+        std::mem::take(&mut self.peak)
+    }
+
+    /// Loads a track, stopped at its start. Returns the previous track so the caller decides
+    /// where it is dropped (the basedrop collector frees it off the audio thread).
+    pub fn load(&mut self, track: Shared<Track>) -> Option<Shared<Track>> {
+        let old = self.eject();
+        self.cue = track.first_beat.max(0.0) * self.sample_rate;
+        self.reader.set(self.cue);
+        self.heard = self.cue;
+        self.track = Some(track);
+        old
+    }
+
+    /// Removes the track and stops.
+    pub fn eject(&mut self) -> Option<Shared<Track>> {
+        self.playing = false;
+        self.env = 0.0;
+        self.after_fade = None;
+        self.loop_active = false;
+        self.loop_in = None;
+        self.loop_out = None;
+        self.hot_cues = [None; HOT_CUES];
+        self.reader = Reader::default();
+        self.heard = 0.0;
+        self.cue = 0.0;
+        self.track.take()
+    }
+
+    /// Starts playback with a declick fade-in.
+    pub fn play(&mut self) {
+        if self.track.is_none() {
+            return;
+        }
+        self.after_fade = None;
+        self.env_step = 1.0 / self.declick as f32;
+        if !self.playing {
+            self.playing = true;
+            self.env = 0.0;
+            self.tail_at = self.tail.len();
+            self.reader.set(self.heard);
+            if self.stretching() {
+                self.stretcher.reset();
+            }
+        }
+    }
+
+    fn fade_out(&mut self, then: AfterFade) {
+        if self.playing {
+            self.env_step = -1.0 / self.declick as f32;
+            self.after_fade = Some(then);
+        } else if then == AfterFade::ReturnToCue {
+            self.jump_to(self.cue);
+        }
+    }
+
+    /// Stops where it is.
+    pub fn pause(&mut self) {
+        self.fade_out(AfterFade::Pause);
+    }
+
+    /// Stops and returns to the cue point.
+    pub fn stop(&mut self) {
+        self.fade_out(AfterFade::ReturnToCue);
+    }
+
+    /// CDJ-style cue button.
+    pub fn cue_button(&mut self) {
+        if self.playing && self.after_fade.is_none() {
+            self.stop();
+        } else if !self.playing {
+            self.cue = self.heard;
+        }
+    }
+
+    /// Seeks to a position in seconds.
+    pub fn seek_seconds(&mut self, seconds: f64) {
+        self.jump_to(seconds.max(0.0) * self.sample_rate);
+    }
+
+    /// Stores a hot cue.
+    pub fn set_hot_cue(&mut self, slot: usize, seconds: f64) {
+        self.hot_cues[slot] = Some(seconds.max(0.0) * self.sample_rate);
+    }
+
+    /// Jumps to a hot cue and plays; false if the slot is empty.
+    pub fn hot_cue(&mut self, slot: usize) -> bool {
+        let Some(pos) = self.hot_cues[slot] else { return false };
+        self.jump_to(pos);
+        self.play();
+        true
+    }
+
+    /// Jumps to a track frame. While audible, the current voice's next few milliseconds are
+    /// kept as a tail that fades out under the new position, for both the direct and the
+    /// key-locked voice.
+    fn jump_to(&mut self, pos: f64) {
+        self.capture_tail();
+        self.reader.set(pos);
+        self.heard = pos;
+        if self.stretching() {
+            self.stretcher.reset();
+        }
+    }
+
+    fn capture_tail(&mut self) {
+        if !(self.playing && self.env > 0.0) {
+            return;
+        }
+        let Some(track) = self.track.take() else { return };
+        for i in 0..self.tail.len() {
+            self.tail[i] = self.voice_next(&track);
+        }
+        self.track = Some(track);
+        self.tail_at = 0;
+    }
+
+    /// Next frame of the voice: Rubber Band when stretching, else a cubic read at the rate.
+    #[inline]
+    fn voice_next(&mut self, track: &Track) -> [f32; 2] {
+        let lp = self.loop_range();
+        let declick = self.declick;
+        if self.stretching() {
+            let pitch = self.pitch_scale();
+            let reader = &mut self.reader;
+            let s = self.stretcher.next(self.rate, pitch, || reader.read(track, 1.0, lp, declick));
+            self.heard += self.rate;
+            if let Some((a, b)) = lp
+                && self.heard >= b
+            {
+                self.heard = a + (self.heard - b) % (b - a);
+            }
+            s
+        } else {
+            let s = self.reader.read(track, self.rate, lp, declick);
+            self.heard = self.reader.pos;
+            s
+        }
+    }
+
+    fn frames_per_beat(&self, clock_fpb: f64) -> f64 {
+        self.track
+            .as_ref()
+            .and_then(|t| t.frames_per_beat())
+            .unwrap_or(clock_fpb * self.rate)
+    }
+
+    fn loop_range(&self) -> Option<(f64, f64)> {
+        match (self.loop_active, self.loop_in, self.loop_out) {
+            (true, Some(a), Some(b)) if b > a => Some((a, b)),
+            _ => None,
+        }
+    }
+
+    /// Marks the loop start at the playhead.
+    pub fn loop_in(&mut self) {
+        self.loop_in = Some(self.heard);
+        self.loop_active = false;
+    }
+
+    /// Marks the loop end at the playhead and engages the loop.
+    pub fn loop_out(&mut self) {
+        if let Some(a) = self.loop_in
+            && self.heard > a
+        {
+            self.loop_out = Some(self.heard);
+            self.loop_active = true;
+        }
+    }
+
+    /// Loops `beats` from the playhead, snapped to the grid. `clock_fpb` is used when the
+    /// track has no grid.
+    pub fn beat_loop(&mut self, beats: f64, clock_fpb: f64) {
+        let beats = beats.clamp(BEAT_LOOP_RANGE.0, BEAT_LOOP_RANGE.1);
+        let fpb = self.frames_per_beat(clock_fpb);
+        let len = beats * fpb;
+        let origin = self.track.as_ref().map_or(0.0, |t| t.first_beat * self.sample_rate);
+        let step = fpb * beats.min(1.0);
+        let start = origin + ((self.heard - origin) / step + 1e-9).floor() * step;
+        self.loop_in = Some(start);
+        self.loop_out = Some(start + len);
+        self.loop_active = true;
+    }
+
+    /// Leaves the loop.
+    pub fn loop_exit(&mut self) {
+        self.loop_active = false;
+    }
+
+    /// Sets the playback rate, ramped over `ramp_frames`; turns sync off.
+    pub fn set_rate(&mut self, rate: f64, ramp_frames: u32) {
+        self.sync = false;
+        self.ramp_rate(rate, ramp_frames);
+    }
+
+    fn ramp_rate(&mut self, rate: f64, ramp_frames: u32) {
+        let rate = rate.clamp(MIN_RATE, MAX_RATE);
+        if ramp_frames == 0 {
+            self.rate = rate;
+            self.rate_left = 0;
+        } else {
+            self.rate_step = (rate - self.rate) / ramp_frames as f64;
+            self.rate_left = ramp_frames;
+        }
+    }
+
+    /// Turns sync on or off. Turning it on matches the tempo to the clock and, when the track
+    /// has a grid, moves the playhead so its beat phase matches the clock's.
+    pub fn set_sync(&mut self, on: bool, clock_bpm: f64, clock_beat: f64) {
+        self.sync = on;
+        if !on {
+            return;
+        }
+        let Some((bpm, origin)) = self.track.as_ref().and_then(|t| Some((t.bpm?, t.first_beat))) else {
+            return;
+        };
+        self.ramp_rate(clock_bpm / bpm, 0);
+        let fpb = 60.0 * self.sample_rate / bpm;
+        let deck_phase = ((self.heard - origin * self.sample_rate) / fpb).rem_euclid(1.0);
+        let mut shift = clock_beat.rem_euclid(1.0) - deck_phase;
+        if shift > 0.5 {
+            shift -= 1.0;
+        } else if shift < -0.5 {
+            shift += 1.0;
+        }
+        if shift.abs() * fpb >= 1.0 {
+            self.jump_to(self.heard + shift * fpb);
+        }
+    }
+
+    /// Key lock on or off. A change while audible crossfades from the old voice to the new.
+    pub fn set_keylock(&mut self, on: bool) {
+        if on != self.keylock {
+            self.switch_voice(|d| d.keylock = on);
+        }
+    }
+
+    /// Pitch shift in semitones.
+    pub fn set_semitones(&mut self, st: f64) {
+        let st = st.clamp(-12.0, 12.0);
+        if (st == 0.0) != (self.semitones == 0.0) {
+            self.switch_voice(|d| d.semitones = st);
+        } else {
+            self.semitones = st;
+        }
+    }
+
+    fn switch_voice(&mut self, change: impl FnOnce(&mut Self)) {
+        let pos = self.heard;
+        self.capture_tail();
+        change(self);
+        self.reader.set(pos);
+        self.heard = pos;
+        self.stretcher.reset();
+    }
+
+    /// Sets a continuous parameter.
+    pub fn set_param(&mut self, p: DeckParam, v: f32, ramp: u32) {
+        match p {
+            DeckParam::TrimDb => self.trim.set(db_to_gain(v.clamp(-24.0, 12.0)), ramp),
+            DeckParam::Volume => {
+                let v = v.clamp(0.0, 1.0);
+                self.volume.set(v * v, ramp)
+            }
+            DeckParam::EqLowDb => self.eq.set_db(0, v, ramp),
+            DeckParam::EqMidDb => self.eq.set_db(1, v, ramp),
+            DeckParam::EqHighDb => self.eq.set_db(2, v, ramp),
+            DeckParam::Filter => self.filter.set_knob(v, ramp),
+            DeckParam::FilterResonance => self.filter.set_resonance(v, ramp),
+            DeckParam::FxAmount(s) => self.fx.set_amount(s as usize, v, ramp),
+            DeckParam::FxParam(s) => self.fx.set_param(s as usize, v, ramp),
+        }
+    }
+
+    /// True if `p` names something this deck has.
+    pub fn param_valid(p: DeckParam) -> bool {
+        !matches!(p, DeckParam::FxAmount(s) | DeckParam::FxParam(s) if s as usize >= FX_SLOTS)
+    }
+
+    /// Kills or restores an EQ band.
+    pub fn set_kill(&mut self, band: EqBand, on: bool) {
+        self.eq.set_kill(band as usize, on);
+    }
+
+    /// The FX rack.
+    pub fn fx_mut(&mut self) -> &mut FxRack {
+        &mut self.fx
+    }
+
+    /// Renders one frame: returns (pre-fader, post-fader) stereo. `clock_bpm` drives sync and
+    /// `clock_fpb` (clock frames per beat) drives tempo-synced FX.
+    #[inline]
+    pub fn tick(&mut self, clock_bpm: f64, clock_fpb: f32) -> ([f32; 2], [f32; 2], DeckNotice) {
+        let mut notice = DeckNotice::None;
+        if self.rate_left > 0 {
+            self.rate_left -= 1;
+            self.rate += self.rate_step;
+        }
+        if self.sync
+            && let Some(bpm) = self.track.as_ref().and_then(|t| t.bpm)
+        {
+            self.rate = (clock_bpm / bpm).clamp(MIN_RATE, MAX_RATE);
+        }
+        let mut s = [0.0f32; 2];
+        if self.playing
+            && let Some(track) = self.track.take()
+        {
+            s = self.voice_next(&track);
+            if self.tail_at < self.tail.len() {
+                let k = 1.0 - self.tail_at as f32 / self.tail.len() as f32;
+                let t = self.tail[self.tail_at];
+                s = [s[0] * (1.0 - k) + t[0] * k, s[1] * (1.0 - k) + t[1] * k];
+                self.tail_at += 1;
+            }
+            self.env = (self.env + self.env_step).clamp(0.0, 1.0);
+            s = [s[0] * self.env, s[1] * self.env];
+            if self.env == 0.0 && self.env_step < 0.0 {
+                self.playing = false;
+                if self.after_fade.take() == Some(AfterFade::ReturnToCue) {
+                    self.reader.set(self.cue);
+                    self.heard = self.cue;
+                }
+            }
+            if self.heard >= track.len() as f64 && self.loop_range().is_none() {
+                self.playing = false;
+                self.env = 0.0;
+                notice = DeckNotice::Ended;
+            }
+            self.track = Some(track);
+        }
+        let trim = self.trim.next();
+        let (l, r) = self.eq.tick(s[0] * trim, s[1] * trim);
+        let (l, r) = self.filter.tick(l, r);
+        let (l, r) = self.fx.tick(l, r, clock_fpb);
+        self.peak = self.peak.max(l.abs()).max(r.abs());
+        let v = self.volume.next();
+        ([l, r], [l * v, r * v], notice)
+    }
+}

@@ -1,0 +1,323 @@
+//! Per-deck effects: beat-synced echo, reverb and bitcrusher, in a rack of slots.
+//!
+//! Each deck owns one preallocated instance of every effect; slots choose which run and in what
+//! order, so changing a slot on the audio thread never allocates.
+
+use super::smooth::Smoothed;
+use crate::intent::FxKind;
+
+/// Number of FX slots per deck.
+pub const FX_SLOTS: usize = 3;
+/// Longest echo delay the buffers hold, in seconds.
+const MAX_ECHO_SECONDS: f32 = 4.0;
+
+/// Tempo-synced stereo echo with damped feedback.
+#[derive(Debug)]
+pub struct Echo {
+    buf: Box<[[f32; 2]]>,
+    write: usize,
+    delay: Smoothed,
+    beats: f32,
+    damp: [f32; 2],
+}
+
+impl Echo {
+    fn new(sample_rate: u32) -> Self {
+        let len = (MAX_ECHO_SECONDS * sample_rate as f32) as usize + 4;
+        Self {
+            buf: vec![[0.0; 2]; len].into_boxed_slice(),
+            write: 0,
+            // Slow glide: delay-time jumps would pitch-bend the repeats.
+            delay: Smoothed::new(sample_rate as f32 / 2.0, 50.0, sample_rate),
+            beats: 0.5,
+            damp: [0.0; 2],
+        }
+    }
+
+    fn reset(&mut self) {
+        self.buf.fill([0.0; 2]);
+        self.damp = [0.0; 2];
+    }
+
+    #[inline]
+    fn tick(&mut self, x: [f32; 2], feedback: f32, frames_per_beat: f32) -> [f32; 2] {
+        let len = self.buf.len();
+        let target = (self.beats * frames_per_beat).clamp(1.0, (len - 2) as f32);
+        if (self.delay.final_target() - target).abs() > 0.5 {
+            self.delay.set(target, 0);
+        }
+        let d = self.delay.next();
+        let pos = self.write as f32 + len as f32 - d;
+        let i = pos as usize;
+        let frac = pos - i as f32;
+        let a = self.buf[i % len];
+        let b = self.buf[(i + 1) % len];
+        let fb = feedback.clamp(0.0, 1.0) * 0.95;
+        let mut out = [0.0; 2];
+        for c in 0..2 {
+            let y = a[c] + (b[c] - a[c]) * frac;
+            self.damp[c] += (y - self.damp[c]) * 0.35;
+            out[c] = y;
+        }
+        self.buf[self.write] = [x[0] + self.damp[0] * fb, x[1] + self.damp[1] * fb];
+        self.write = (self.write + 1) % len;
+        out
+    }
+}
+
+/// Freeverb-style comb/all-pass reverb.
+#[derive(Debug)]
+pub struct Reverb {
+    combs: [[Comb; 8]; 2],
+    allpasses: [[Allpass; 4]; 2],
+}
+
+#[derive(Debug)]
+struct Comb {
+    buf: Box<[f32]>,
+    i: usize,
+    store: f32,
+}
+
+impl Comb {
+    #[inline]
+    fn tick(&mut self, x: f32, feedback: f32, damp: f32) -> f32 {
+        let y = self.buf[self.i];
+        self.store = y * (1.0 - damp) + self.store * damp;
+        self.buf[self.i] = x + self.store * feedback;
+        self.i = (self.i + 1) % self.buf.len();
+        y
+    }
+}
+
+#[derive(Debug)]
+struct Allpass {
+    buf: Box<[f32]>,
+    i: usize,
+}
+
+impl Allpass {
+    #[inline]
+    fn tick(&mut self, x: f32) -> f32 {
+        let b = self.buf[self.i];
+        self.buf[self.i] = x + b * 0.5;
+        self.i = (self.i + 1) % self.buf.len();
+        b - x
+    }
+}
+
+impl Reverb {
+    fn new(sample_rate: u32) -> Self {
+        // Classic tunings are for 44.1 kHz; scale them, and detune the right channel.
+        const COMBS: [usize; 8] = [1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617];
+        const ALLPASSES: [usize; 4] = [556, 441, 341, 225];
+        const SPREAD: usize = 23;
+        let scale = sample_rate as f32 / 44_100.0;
+        let len = |n: usize, c: usize| (((n + c * SPREAD) as f32 * scale) as usize).max(1);
+        Self {
+            combs: std::array::from_fn(|c| {
+                std::array::from_fn(|k| Comb { buf: vec![0.0; len(COMBS[k], c)].into(), i: 0, store: 0.0 })
+            }),
+            allpasses: std::array::from_fn(|c| {
+                std::array::from_fn(|k| Allpass { buf: vec![0.0; len(ALLPASSES[k], c)].into(), i: 0 })
+            }),
+        }
+    }
+
+    fn reset(&mut self) {
+        for c in self.combs.iter_mut().flatten() {
+            c.buf.fill(0.0);
+            c.store = 0.0;
+        }
+        for a in self.allpasses.iter_mut().flatten() {
+            a.buf.fill(0.0);
+        }
+    }
+
+    #[inline]
+    fn tick(&mut self, x: [f32; 2], size: f32) -> [f32; 2] {
+        let feedback = 0.7 + 0.28 * size.clamp(0.0, 1.0);
+        let input = (x[0] + x[1]) * 0.015;
+        let mut out = [0.0; 2];
+        for c in 0..2 {
+            let mut acc = 0.0;
+            for comb in self.combs[c].iter_mut() {
+                acc += comb.tick(input, feedback, 0.2);
+            }
+            for ap in self.allpasses[c].iter_mut() {
+                acc = ap.tick(acc);
+            }
+            out[c] = acc;
+        }
+        out
+    }
+}
+
+/// Bit-depth and sample-rate reducer.
+#[derive(Debug, Default)]
+pub struct Bitcrusher {
+    held: [f32; 2],
+    phase: f32,
+}
+
+impl Bitcrusher {
+    #[inline]
+    fn tick(&mut self, x: [f32; 2], depth: f32) -> [f32; 2] {
+        let depth = depth.clamp(0.0, 1.0);
+        let bits = 16.0 - 13.0 * depth;
+        let step = 2.0 / 2f32.powf(bits);
+        let hold = 1.0 + 15.0 * depth * depth;
+        self.phase += 1.0;
+        if self.phase >= hold {
+            self.phase -= hold;
+            self.held = x.map(|s| (s / step).round() * step);
+        }
+        self.held
+    }
+}
+
+/// Which effect a slot runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotFx {
+    Echo,
+    Reverb,
+    Bitcrusher,
+}
+
+/// The FX chain of one deck.
+#[derive(Debug)]
+pub struct FxRack {
+    echo: Echo,
+    reverb: Reverb,
+    crusher: Bitcrusher,
+    slots: [Option<SlotFx>; FX_SLOTS],
+    amount: [Smoothed; FX_SLOTS],
+    param: [Smoothed; FX_SLOTS],
+}
+
+impl FxRack {
+    /// An empty rack with all effect memory preallocated.
+    pub fn new(sample_rate: u32, smoothing_ms: f32) -> Self {
+        Self {
+            echo: Echo::new(sample_rate),
+            reverb: Reverb::new(sample_rate),
+            crusher: Bitcrusher::default(),
+            slots: [None; FX_SLOTS],
+            amount: std::array::from_fn(|_| Smoothed::new(0.0, smoothing_ms, sample_rate)),
+            param: std::array::from_fn(|_| Smoothed::new(0.5, smoothing_ms, sample_rate)),
+        }
+    }
+
+    /// Puts an effect in a slot (clearing it from any other slot) or empties the slot.
+    pub fn set_slot(&mut self, slot: usize, fx: Option<FxKind>) {
+        let kind = fx.map(|fx| match fx {
+            FxKind::Echo { beats } => {
+                self.echo.beats = beats.clamp(1.0 / 16.0, 4.0);
+                SlotFx::Echo
+            }
+            FxKind::Reverb => SlotFx::Reverb,
+            FxKind::Bitcrusher => SlotFx::Bitcrusher,
+        });
+        if let Some(k) = kind {
+            for s in self.slots.iter_mut().filter(|s| **s == Some(k)) {
+                *s = None;
+            }
+            match k {
+                SlotFx::Echo => self.echo.reset(),
+                SlotFx::Reverb => self.reverb.reset(),
+                SlotFx::Bitcrusher => self.crusher = Bitcrusher::default(),
+            }
+        }
+        self.slots[slot] = kind;
+    }
+
+    /// Sets a slot's wet amount (0..1).
+    pub fn set_amount(&mut self, slot: usize, v: f32, ramp_frames: u32) {
+        self.amount[slot].set(v.clamp(0.0, 1.0), ramp_frames);
+    }
+
+    /// Sets a slot's main parameter (0..1).
+    pub fn set_param(&mut self, slot: usize, v: f32, ramp_frames: u32) {
+        self.param[slot].set(v.clamp(0.0, 1.0), ramp_frames);
+    }
+
+    /// Runs one stereo frame through the occupied slots in order.
+    #[inline]
+    pub fn tick(&mut self, l: f32, r: f32, frames_per_beat: f32) -> (f32, f32) {
+        let mut x = [l, r];
+        for s in 0..FX_SLOTS {
+            let amount = self.amount[s].next();
+            let param = self.param[s].next();
+            let Some(kind) = self.slots[s] else { continue };
+            let wet = match kind {
+                // Echo and reverb are sends: the dry signal stays, the wet adds on top.
+                SlotFx::Echo => {
+                    let w = self.echo.tick(x, param, frames_per_beat);
+                    [x[0] + w[0] * amount, x[1] + w[1] * amount]
+                }
+                SlotFx::Reverb => {
+                    let w = self.reverb.tick(x, param);
+                    [x[0] + w[0] * amount, x[1] + w[1] * amount]
+                }
+                SlotFx::Bitcrusher => {
+                    let w = self.crusher.tick(x, param);
+                    [x[0] + (w[0] - x[0]) * amount, x[1] + (w[1] - x[1]) * amount]
+                }
+            };
+            x = wet;
+        }
+        (x[0], x[1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_repeats_after_one_beat() {
+        let mut rack = FxRack::new(48_000, 0.01);
+        rack.set_slot(0, Some(FxKind::Echo { beats: 1.0 }));
+        rack.set_amount(0, 1.0, 0);
+        rack.set_param(0, 0.0, 0);
+        let fpb = 24_000.0;
+        let mut out = Vec::new();
+        for n in 0..30_000 {
+            let x = if n == 0 { 1.0 } else { 0.0 };
+            out.push(rack.tick(x, x, fpb).0);
+        }
+        let (peak_at, _) = out[1000..].iter().enumerate().fold((0, 0.0f32), |(bi, bv), (i, v)| {
+            if v.abs() > bv { (i + 1000, v.abs()) } else { (bi, bv) }
+        });
+        assert!((peak_at as i64 - 24_000).abs() <= 1, "echo at {peak_at}");
+    }
+
+    #[test]
+    fn reverb_tail_decays() {
+        let mut rack = FxRack::new(48_000, 0.01);
+        rack.set_slot(1, Some(FxKind::Reverb));
+        rack.set_amount(1, 1.0, 0);
+        let mut energy = [0.0f32; 4];
+        for n in 0..4 * 48_000 {
+            let x = if n < 480 { 0.5 } else { 0.0 };
+            let (l, _) = rack.tick(x, x, 24_000.0);
+            if n >= 480 {
+                energy[n / 48_000] += l * l;
+            }
+        }
+        assert!(energy[0] > 0.0 && energy[3] < energy[0] * 0.1, "{energy:?}");
+    }
+
+    #[test]
+    fn crusher_quantises() {
+        let mut rack = FxRack::new(48_000, 0.01);
+        rack.set_slot(2, Some(FxKind::Bitcrusher));
+        rack.set_amount(2, 1.0, 0);
+        rack.set_param(2, 1.0, 0);
+        let levels: std::collections::BTreeSet<i32> = (0..4800)
+            .map(|n| (n as f32 * 0.01).sin() * 0.9)
+            .map(|x| (rack.tick(x, x, 24_000.0).0 * 1e4) as i32)
+            .collect();
+        assert!(levels.len() <= 9, "{} levels", levels.len());
+    }
+}

@@ -1,0 +1,98 @@
+//! Smoothed parameters: one-pole glide towards a target, optionally after a linear ramp.
+
+/// A continuous parameter as the audio thread sees it.
+#[derive(Debug, Clone)]
+pub struct Smoothed {
+    value: f32,
+    target: f32,
+    coef: f32,
+    ramp_step: f32,
+    ramp_left: u32,
+}
+
+impl Smoothed {
+    /// A parameter resting at `value`, gliding with time constant `tau_ms`.
+    pub fn new(value: f32, tau_ms: f32, sample_rate: u32) -> Self {
+        let coef = 1.0 - (-1000.0 / (tau_ms.max(0.01) * sample_rate as f32)).exp();
+        Self { value, target: value, coef, ramp_step: 0.0, ramp_left: 0 }
+    }
+
+    /// Glides to `target`, linearly over `ramp_frames` first when that is non-zero.
+    pub fn set(&mut self, target: f32, ramp_frames: u32) {
+        if ramp_frames == 0 {
+            self.target = target;
+            self.ramp_left = 0;
+        } else {
+            self.ramp_step = (target - self.target) / ramp_frames as f32;
+            self.ramp_left = ramp_frames;
+        }
+    }
+
+    /// Jumps to `value` with no glide (for initial state and resets).
+    pub fn reset(&mut self, value: f32) {
+        self.value = value;
+        self.target = value;
+        self.ramp_left = 0;
+    }
+
+    /// Advances one frame and returns the new value.
+    #[inline]
+    pub fn next(&mut self) -> f32 {
+        if self.ramp_left > 0 {
+            self.ramp_left -= 1;
+            self.target += self.ramp_step;
+        }
+        let d = self.target - self.value;
+        if d.abs() < 1e-6 {
+            self.value = self.target;
+        } else {
+            self.value += d * self.coef;
+        }
+        self.value
+    }
+
+    /// Current value.
+    #[inline]
+    pub fn value(&self) -> f32 {
+        self.value
+    }
+
+    /// The value the parameter is heading for (end of ramp included).
+    pub fn final_target(&self) -> f32 {
+        self.target + self.ramp_step * self.ramp_left as f32
+    }
+
+    /// True while the value still changes.
+    #[inline]
+    pub fn is_moving(&self) -> bool {
+        self.ramp_left > 0 || self.value != self.target
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glides_and_settles_exactly() {
+        let mut p = Smoothed::new(0.0, 5.0, 48_000);
+        p.set(1.0, 0);
+        let after_5ms = (0..240).map(|_| p.next()).last().unwrap();
+        assert!((after_5ms - 0.632).abs() < 0.01, "{after_5ms}");
+        for _ in 0..48_000 {
+            p.next();
+        }
+        assert_eq!(p.value(), 1.0);
+        assert!(!p.is_moving());
+    }
+
+    #[test]
+    fn ramp_reaches_target_on_time() {
+        let mut p = Smoothed::new(0.0, 0.01, 48_000);
+        p.set(1.0, 100);
+        let v: Vec<f32> = (0..100).map(|_| p.next()).collect();
+        assert!((v[49] - 0.5).abs() < 0.02);
+        assert!((v[99] - 1.0).abs() < 1e-3);
+        assert!((p.final_target() - 1.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,145 @@
+//! Building an engine and talking to it from the control side.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use basedrop::{Collector, Shared};
+
+use crate::analysis::{AnalysisFrame, AnalysisThread};
+use crate::analysis::tap::TapWriter;
+use crate::clock::InternalClock;
+use crate::config::{ConfigError, EngineConfig};
+use crate::deck::Deck;
+use crate::dsp::limiter::Limiter;
+use crate::event::{DropReason, EngineEvent};
+use crate::intent::{Intent, IntentKind, Quantize};
+use crate::mixer::Mixer;
+use crate::processor::{EngineProcessor, ProcessorParts};
+use crate::stats::EngineStats;
+use crate::track::Track;
+
+/// Entry point: builds the two halves of an engine.
+pub struct Engine;
+
+impl Engine {
+    /// Builds a control handle and an audio processor joined by lock-free queues. Everything the
+    /// processor will ever need is allocated here. With `config.analysis` an analysis thread is
+    /// started and owned by the handle.
+    pub fn new(config: EngineConfig) -> Result<(EngineHandle, EngineProcessor), ConfigError> {
+        config.validate()?;
+        let (intent_tx, intent_rx) = rtrb::RingBuffer::new(config.intent_capacity);
+        let (event_tx, event_rx) = rtrb::RingBuffer::new(config.event_capacity);
+        let stats = Arc::new(EngineStats::default());
+        let declick = config.declick_frames();
+        let decks = (0..config.decks)
+            .map(|_| Deck::new(config.sample_rate, declick, config.smoothing_ms, config.stretch_engine))
+            .collect();
+        let (tap, analysis) = if config.analysis {
+            let width = 1 + config.decks;
+            // Half a second of audio in flight before blocks are dropped.
+            let cap = (crate::analysis::tap::HEADER + config.max_block * width) * 4
+                + config.sample_rate as usize / 2 * width;
+            let (tx, rx) = rtrb::RingBuffer::new(cap);
+            let tap = TapWriter::new(tx, width, config.max_block, stats.clone());
+            (Some(tap), Some(AnalysisThread::spawn(rx, width, config.sample_rate, config.quantum)))
+        } else {
+            (None, None)
+        };
+        let processor = EngineProcessor::new(ProcessorParts {
+            sample_rate: config.sample_rate,
+            max_block: config.max_block,
+            clock: Box::new(InternalClock::new(config.sample_rate, config.bpm, config.quantum)),
+            decks,
+            mixer: Mixer::new(config.sample_rate, config.smoothing_ms),
+            limiter: Limiter::new(config.sample_rate, config.limiter_ceiling_db),
+            intents: intent_rx,
+            events: event_tx,
+            pending_capacity: config.pending_capacity,
+            tap,
+            stats: stats.clone(),
+        });
+        let handle = EngineHandle {
+            config,
+            intents: intent_tx,
+            events: event_rx,
+            local_events: VecDeque::new(),
+            collector: Collector::new(),
+            stats,
+            analysis,
+            next_id: 1,
+        };
+        Ok((handle, processor))
+    }
+}
+
+/// The control side of an engine: sends intents, receives events and analysis, and frees what
+/// the audio thread let go of. Not `Sync`; keep it on one thread (or wrap it).
+pub struct EngineHandle {
+    config: EngineConfig,
+    intents: rtrb::Producer<Intent>,
+    events: rtrb::Consumer<EngineEvent>,
+    local_events: VecDeque<EngineEvent>,
+    collector: Collector,
+    stats: Arc<EngineStats>,
+    analysis: Option<AnalysisThread>,
+    next_id: u64,
+}
+
+impl EngineHandle {
+    /// The configuration the engine was built with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Shared counters.
+    pub fn stats(&self) -> &Arc<EngineStats> {
+        &self.stats
+    }
+
+    /// Queues an intent. Never blocks: when the queue is full the intent is dropped, counted,
+    /// and reported as [`EngineEvent::Dropped`], and `false` is returned.
+    pub fn send(&mut self, intent: Intent) -> bool {
+        let id = intent.id;
+        match self.intents.push(intent) {
+            Ok(()) => true,
+            Err(_) => {
+                self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
+                self.local_events.push_back(EngineEvent::Dropped { id, reason: DropReason::QueueFull });
+                false
+            }
+        }
+    }
+
+    /// Queues an intent with a fresh id and returns that id (or `None` if it was dropped).
+    pub fn act(&mut self, at: Quantize, kind: IntentKind) -> Option<u64> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(Intent::new(id, at, kind)).then_some(id)
+    }
+
+    /// Wraps a decoded track for the audio thread.
+    pub fn share(&self, track: Track) -> Shared<Track> {
+        Shared::new(&self.collector.handle(), track)
+    }
+
+    /// A handle for making [`Shared`] values on other threads (the loader's).
+    pub fn collector_handle(&self) -> basedrop::Handle {
+        self.collector.handle()
+    }
+
+    /// Next event from the engine, if any.
+    pub fn poll_event(&mut self) -> Option<EngineEvent> {
+        self.local_events.pop_front().or_else(|| self.events.pop().ok())
+    }
+
+    /// Next analysis frame, if analysis is on and one is ready.
+    pub fn poll_analysis(&mut self) -> Option<AnalysisFrame> {
+        self.analysis.as_mut().and_then(|a| a.poll())
+    }
+
+    /// Frees memory the audio thread released (call regularly, e.g. once per UI frame).
+    pub fn collect(&mut self) {
+        self.collector.collect();
+    }
+}

@@ -1,0 +1,49 @@
+//! What the engine reports back to the control side.
+
+use crate::intent::IntentId;
+
+/// Why an intent never took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// The intent queue from the control side was full.
+    QueueFull,
+    /// Too many quantized intents were already waiting for their beat.
+    PendingFull,
+    /// The intent named a deck, slot or value the engine does not have.
+    Invalid,
+}
+
+/// One message from the audio thread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EngineEvent {
+    /// An intent took effect at this output frame, which lies at this beat.
+    Applied { id: IntentId, frame: u64, beat: f64 },
+    /// An intent was dropped without effect.
+    Dropped { id: IntentId, reason: DropReason },
+    /// A deck played past the end of its track and stopped.
+    ClipEnded { deck: usize, frame: u64 },
+    /// Periodic state of one deck (sent about every 20 ms).
+    DeckState {
+        deck: usize,
+        playing: bool,
+        /// Audible playhead in track frames.
+        position: f64,
+        /// Playback rate (1.0 = original tempo).
+        rate: f64,
+        loop_active: bool,
+        /// Pre-fader peak level of the last report period (linear).
+        peak: f32,
+    },
+    /// Periodic state of the master bus.
+    MasterState {
+        frame: u64,
+        beat: f64,
+        bpm: f64,
+        /// Peak after the limiter (linear).
+        peak: f32,
+        /// Largest gain reduction of the period in dB (0 = limiter idle).
+        limiter_reduction_db: f32,
+    },
+    /// The event queue overflowed; this many events were lost before this one.
+    EventsLost { count: u64 },
+}

@@ -1,0 +1,214 @@
+//! Intents: what the control side asks the engine to do, and when.
+
+use basedrop::Shared;
+
+use crate::track::Track;
+
+/// Caller-chosen identifier echoed back in [`crate::EngineEvent::Applied`].
+pub type IntentId = u64;
+
+/// When an intent takes effect. Targets are beats on the engine clock, converted to the exact
+/// output frame every block, so tempo changes in between move the frame with the beat.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Quantize {
+    /// At the first frame of the block that receives it.
+    Now,
+    /// On the next whole beat (immediately if the clock sits exactly on one).
+    NextBeat,
+    /// On the next bar line (a multiple of the quantum).
+    NextBar,
+    /// On the next multiple of this many beats (e.g. 8.0 for two bars of 4/4).
+    NextMultiple(f64),
+    /// At this absolute beat; a beat already past applies at once.
+    Beat(f64),
+}
+
+/// Continuous per-deck parameters; all are smoothed on the audio thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DeckParam {
+    /// Input trim in dB (-24..+12).
+    TrimDb,
+    /// Channel fader position 0..1 (audio taper).
+    Volume,
+    /// Low shelf gain in dB (-26..+6).
+    EqLowDb,
+    /// Mid peak gain in dB (-26..+6).
+    EqMidDb,
+    /// High shelf gain in dB (-26..+6).
+    EqHighDb,
+    /// One-knob filter -1..1: low-pass left of centre, high-pass right, flat at 0.
+    Filter,
+    /// Resonance of the filter, 0..1.
+    FilterResonance,
+    /// Wet/dry amount of one FX slot, 0..1.
+    FxAmount(u8),
+    /// The slot's main parameter 0..1 (echo feedback, reverb size, crusher depth).
+    FxParam(u8),
+}
+
+/// Continuous master parameters; smoothed too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MasterParam {
+    /// Crossfader -1 (side A) .. 1 (side B).
+    Crossfader,
+    /// Master gain in dB (-60..+12).
+    GainDb,
+    /// Headphone mix: 0 = cue bus only, 1 = master only.
+    CueMix,
+    /// Headphone level in dB (-60..+12).
+    CueGainDb,
+}
+
+/// One EQ band, for kills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum EqBand {
+    Low,
+    Mid,
+    High,
+}
+
+/// Which side of the crossfader a deck follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum XfaderSide {
+    A,
+    B,
+    /// Not affected by the crossfader.
+    #[default]
+    Thru,
+}
+
+/// Gain law of the crossfader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum XfaderCurve {
+    /// Equal power (sin/cos): smooth blends.
+    #[default]
+    Smooth,
+    /// Linear gains that sum to one.
+    Linear,
+    /// Both sides at full level except in the outer few percent: cuts and scratches.
+    Sharp,
+}
+
+/// The effects an FX slot can hold.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum FxKind {
+    /// Echo with a delay of this many beats, synced to the clock.
+    Echo { beats: f32 },
+    /// Algorithmic room reverb.
+    Reverb,
+    /// Bit-depth and sample-rate reduction.
+    Bitcrusher,
+}
+
+/// What an intent does.
+#[derive(Clone)]
+pub enum IntentKind {
+    /// Put a decoded track on a deck (stops the deck, position 0).
+    Load { deck: usize, track: Shared<Track> },
+    /// Remove the track from a deck.
+    Eject { deck: usize },
+    /// Start playback (declicked fade in).
+    Play { deck: usize },
+    /// Stop playback where it is (declicked fade out).
+    Pause { deck: usize },
+    /// Stop and return to the cue point.
+    Stop { deck: usize },
+    /// CDJ cue button: while playing, return to the cue point and stop; while stopped, set the cue
+    /// point to the playhead.
+    Cue { deck: usize },
+    /// Jump to a position in seconds of the track.
+    Seek { deck: usize, seconds: f64 },
+    /// Store a hot cue (0..8) at a position in seconds.
+    SetHotCue { deck: usize, slot: usize, seconds: f64 },
+    /// Jump to a stored hot cue and keep playing (or start).
+    HotCue { deck: usize, slot: usize },
+    /// Mark the loop start at the playhead.
+    LoopIn { deck: usize },
+    /// Mark the loop end at the playhead and start looping.
+    LoopOut { deck: usize },
+    /// Loop this many beats (1/8..32) from the playhead (snapped to the beat grid when known).
+    BeatLoop { deck: usize, beats: f64 },
+    /// Leave the loop and play on.
+    LoopExit { deck: usize },
+    /// Playback rate (1.0 = original tempo), ramped over beats of the clock.
+    Rate { deck: usize, rate: f64, ramp_beats: f64 },
+    /// Follow the clock: rate = clock bpm / track bpm, updated with tempo changes.
+    Sync { deck: usize, on: bool },
+    /// Key lock: tempo changes keep the pitch (Rubber Band).
+    KeyLock { deck: usize, on: bool },
+    /// Pitch shift in semitones (-12..12).
+    Pitch { deck: usize, semitones: f64 },
+    /// Set a continuous deck parameter, optionally ramped over beats.
+    Deck { deck: usize, param: DeckParam, value: f32, ramp_beats: f64 },
+    /// Set a continuous master parameter, optionally ramped over beats.
+    Master { param: MasterParam, value: f32, ramp_beats: f64 },
+    /// Kill (mute) or restore one EQ band.
+    EqKill { deck: usize, band: EqBand, on: bool },
+    /// Assign a deck to a crossfader side.
+    XfaderAssign { deck: usize, side: XfaderSide },
+    /// Choose the crossfader curve.
+    XfaderCurve { curve: XfaderCurve },
+    /// Send a deck to the headphone cue bus.
+    CueMonitor { deck: usize, on: bool },
+    /// Put an effect in an FX slot (0..3), or empty it.
+    FxSlot { deck: usize, slot: u8, fx: Option<FxKind> },
+    /// Change the tempo, immediately or ramped over beats.
+    Tempo { bpm: f64, ramp_beats: f64 },
+}
+
+impl std::fmt::Debug for IntentKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Load { deck, track } => write!(f, "Load {{ deck: {deck}, track: {:?} }}", track.name),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+impl IntentKind {
+    /// Short name for logs and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Load { .. } => "Load",
+            Self::Eject { .. } => "Eject",
+            Self::Play { .. } => "Play",
+            Self::Pause { .. } => "Pause",
+            Self::Stop { .. } => "Stop",
+            Self::Cue { .. } => "Cue",
+            Self::Seek { .. } => "Seek",
+            Self::SetHotCue { .. } => "SetHotCue",
+            Self::HotCue { .. } => "HotCue",
+            Self::LoopIn { .. } => "LoopIn",
+            Self::LoopOut { .. } => "LoopOut",
+            Self::BeatLoop { .. } => "BeatLoop",
+            Self::LoopExit { .. } => "LoopExit",
+            Self::Rate { .. } => "Rate",
+            Self::Sync { .. } => "Sync",
+            Self::KeyLock { .. } => "KeyLock",
+            Self::Pitch { .. } => "Pitch",
+            Self::Deck { .. } => "Deck",
+            Self::Master { .. } => "Master",
+            Self::EqKill { .. } => "EqKill",
+            Self::XfaderAssign { .. } => "XfaderAssign",
+            Self::XfaderCurve { .. } => "XfaderCurve",
+            Self::CueMonitor { .. } => "CueMonitor",
+            Self::FxSlot { .. } => "FxSlot",
+            Self::Tempo { .. } => "Tempo",
+        }
+    }
+}
+
+/// A request to the engine: what, when, and an id to match the report.
+#[derive(Debug, Clone)]
+pub struct Intent {
+    pub id: IntentId,
+    pub at: Quantize,
+    pub kind: IntentKind,
+}
+
+impl Intent {
+    /// Builds an intent.
+    pub fn new(id: IntentId, at: Quantize, kind: IntentKind) -> Self {
+        Self { id, at, kind }
+    }
+}

@@ -1,0 +1,297 @@
+//! Loading tracks off the audio thread: symphonia decode, rubato resample to the engine rate.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use basedrop::Shared;
+use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
+use rubato::{Fft, FixedSync, Resampler};
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+use crate::track::Track;
+
+/// Default longest track accepted, in seconds (30 minutes: 690 MB at 48 kHz).
+pub const DEFAULT_MAX_SECONDS: f64 = 30.0 * 60.0;
+
+/// Why a file could not be loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadErrorKind {
+    /// The file could not be opened or read.
+    Io(String),
+    /// No demuxer or decoder understands it.
+    Unsupported(String),
+    /// The data is damaged or cut short before any audio could be decoded.
+    Corrupt(String),
+    /// It decodes to no audio at all.
+    Empty,
+    /// Longer than the configured limit.
+    TooLong { seconds: f64, max_seconds: f64 },
+}
+
+/// A failed load, naming the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub kind: LoadErrorKind,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.path.display();
+        match &self.kind {
+            LoadErrorKind::Io(e) => write!(f, "cannot read '{p}': {e}"),
+            LoadErrorKind::Unsupported(e) => write!(f, "cannot load '{p}': unsupported format ({e})"),
+            LoadErrorKind::Corrupt(e) => write!(f, "cannot load '{p}': corrupt or truncated audio ({e})"),
+            LoadErrorKind::Empty => write!(f, "cannot load '{p}': the file contains no audio"),
+            LoadErrorKind::TooLong { seconds, max_seconds } => {
+                write!(f, "cannot load '{p}': {seconds:.0} s is longer than the {max_seconds:.0} s limit")
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Options for decoding one file.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Engine sample rate to resample to.
+    pub sample_rate: u32,
+    /// Tempo of the beat grid, if known.
+    pub bpm: Option<f64>,
+    /// First beat of the grid in seconds.
+    pub first_beat: f64,
+    /// Longest accepted duration.
+    pub max_seconds: f64,
+}
+
+impl LoadOptions {
+    /// Defaults for an engine running at `sample_rate`.
+    pub fn new(sample_rate: u32) -> Self {
+        Self { sample_rate, bpm: None, first_beat: 0.0, max_seconds: DEFAULT_MAX_SECONDS }
+    }
+}
+
+/// Decodes and resamples a file on the calling thread. `progress` receives 0..1.
+pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32)) -> Result<Track, LoadError> {
+    let err = |kind| LoadError { path: path.to_path_buf(), kind };
+    let file = std::fs::File::open(path).map_err(|e| err(LoadErrorKind::Io(e.to_string())))?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let mut format = symphonia::default::get_probe()
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .map_err(|e| err(classify(e)))?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| err(LoadErrorKind::Unsupported("no audio track".into())))?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| err(LoadErrorKind::Unsupported("no audio codec parameters".into())))?
+        .clone();
+    let track_id = track.id;
+    let expected = track.num_frames;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| err(classify(e)))?;
+
+    let mut rate = params.sample_rate.unwrap_or(0);
+    let mut planar: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
+    let mut interleaved: Vec<f32> = Vec::new();
+    let mut decode_errors = 0usize;
+    let mut last_error = String::new();
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            // A truncated file ends with an I/O error: keep what decoded so far.
+            Err(SymphoniaError::IoError(e)) => {
+                last_error = e.to_string();
+                break;
+            }
+            Err(e) => {
+                last_error = e.to_string();
+                break;
+            }
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        let buf = match decoder.decode(&packet) {
+            Ok(b) => b,
+            Err(SymphoniaError::DecodeError(e)) => {
+                decode_errors += 1;
+                last_error = e.to_string();
+                if decode_errors > 100 {
+                    break;
+                }
+                continue;
+            }
+            Err(e) => return Err(err(classify(e))),
+        };
+        let spec = buf.spec();
+        rate = spec.rate();
+        let ch = spec.channels().count().max(1);
+        interleaved.resize(buf.frames() * ch, 0.0);
+        buf.copy_to_slice_interleaved(&mut interleaved);
+        for frame in interleaved.chunks_exact(ch) {
+            planar[0].push(frame[0]);
+            planar[1].push(if ch > 1 { frame[1] } else { frame[0] });
+        }
+        let seconds = planar[0].len() as f64 / rate.max(1) as f64;
+        if seconds > opts.max_seconds {
+            return Err(err(LoadErrorKind::TooLong { seconds, max_seconds: opts.max_seconds }));
+        }
+        if let Some(total) = expected.filter(|&t| t > 0) {
+            progress((planar[0].len() as f32 / total as f32).min(1.0) * 0.8);
+        }
+    }
+    if planar[0].is_empty() {
+        return Err(err(if last_error.is_empty() { LoadErrorKind::Empty } else { LoadErrorKind::Corrupt(last_error) }));
+    }
+    if rate == 0 {
+        return Err(err(LoadErrorKind::Unsupported("unknown sample rate".into())));
+    }
+    progress(0.8);
+    let planar = if rate == opts.sample_rate {
+        planar
+    } else {
+        resample(&planar, rate, opts.sample_rate).map_err(|e| err(LoadErrorKind::Unsupported(e)))?
+    };
+    progress(1.0);
+    let frames = planar[0].iter().zip(&planar[1]).map(|(&l, &r)| [l, r]).collect();
+    Ok(Track {
+        name: path.file_stem().map_or_else(|| "track".into(), |s| s.to_string_lossy().into_owned()),
+        path: Some(path.to_path_buf()),
+        sample_rate: opts.sample_rate,
+        frames,
+        bpm: opts.bpm,
+        first_beat: opts.first_beat,
+    })
+}
+
+fn classify(e: SymphoniaError) -> LoadErrorKind {
+    match e {
+        SymphoniaError::IoError(e) => LoadErrorKind::Corrupt(e.to_string()),
+        SymphoniaError::Unsupported(m) => LoadErrorKind::Unsupported(m.to_string()),
+        SymphoniaError::DecodeError(m) => LoadErrorKind::Corrupt(m.to_string()),
+        other => LoadErrorKind::Corrupt(other.to_string()),
+    }
+}
+
+/// Band-limited resampling of two planar channels with rubato's FFT resampler.
+fn resample(input: &[Vec<f32>; 2], from: u32, to: u32) -> Result<[Vec<f32>; 2], String> {
+    let mut r = Fft::<f32>::new(from as usize, to as usize, 1024, 2, FixedSync::Input).map_err(|e| e.to_string())?;
+    let len = input[0].len();
+    let out_len = r.process_all_needed_output_len(len);
+    let mut out = vec![vec![0.0f32; out_len]; 2];
+    let inp = SequentialSliceOfVecs::new(input, 2, len).map_err(|e| e.to_string())?;
+    let mut outp = SequentialSliceOfVecs::new_mut(&mut out, 2, out_len).map_err(|e| e.to_string())?;
+    let (_, produced) = r.process_all_into_buffer(&inp, &mut outp, len, None).map_err(|e| e.to_string())?;
+    let [mut l, mut rr]: [Vec<f32>; 2] = out.try_into().map_err(|_| "channel count".to_string())?;
+    l.truncate(produced);
+    rr.truncate(produced);
+    Ok([l, rr])
+}
+
+/// Identifies one request to the loader thread.
+pub type JobId = u64;
+
+/// What the loader thread reports.
+pub enum LoadEvent {
+    /// Decoding progress 0..1.
+    Progress { job: JobId, fraction: f32 },
+    /// The track is ready to send to a deck.
+    Done { job: JobId, track: Shared<Track> },
+    /// The file could not be loaded; the engine is unaffected.
+    Failed { job: JobId, error: LoadError },
+}
+
+struct Request {
+    job: JobId,
+    path: PathBuf,
+    opts: LoadOptions,
+}
+
+/// A loader thread: decodes requests in order and reports progress and results.
+pub struct Loader {
+    requests: Option<mpsc::Sender<Request>>,
+    events: mpsc::Receiver<LoadEvent>,
+    next: JobId,
+    join: Option<JoinHandle<()>>,
+}
+
+impl Loader {
+    /// Starts the thread; finished tracks are wrapped with `collector` for the audio thread.
+    pub fn spawn(collector: basedrop::Handle) -> Self {
+        let (req_tx, req_rx) = mpsc::channel::<Request>();
+        let (ev_tx, events) = mpsc::channel();
+        let join = std::thread::Builder::new()
+            .name("phosphene-loader".into())
+            .spawn(move || {
+                for r in req_rx {
+                    let tx = ev_tx.clone();
+                    let job = r.job;
+                    let result = decode_file(&r.path, &r.opts, |fraction| {
+                        let _ = tx.send(LoadEvent::Progress { job, fraction });
+                    });
+                    let ev = match result {
+                        Ok(track) => LoadEvent::Done { job, track: Shared::new(&collector, track) },
+                        Err(error) => LoadEvent::Failed { job, error },
+                    };
+                    if ev_tx.send(ev).is_err() {
+                        return;
+                    }
+                }
+            })
+            .ok();
+        Self { requests: Some(req_tx), events, next: 1, join }
+    }
+
+    /// Queues a file; returns the job id its events will carry.
+    pub fn load(&mut self, path: impl Into<PathBuf>, opts: LoadOptions) -> JobId {
+        let job = self.next;
+        self.next += 1;
+        let path = path.into();
+        let sent = self.requests.as_ref().map(|tx| tx.send(Request { job, path: path.clone(), opts }));
+        if !matches!(sent, Some(Ok(()))) {
+            // Only if the thread could not start: report instead of losing the request.
+            let (tx, rx) = mpsc::channel();
+            let _ = tx.send(LoadEvent::Failed {
+                job,
+                error: LoadError { path, kind: LoadErrorKind::Io("loader thread is not running".into()) },
+            });
+            self.events = rx;
+        }
+        job
+    }
+
+    /// Next event, without waiting.
+    pub fn poll(&mut self) -> Option<LoadEvent> {
+        self.events.try_recv().ok()
+    }
+
+    /// Next event, waiting up to `timeout`.
+    pub fn wait(&mut self, timeout: std::time::Duration) -> Option<LoadEvent> {
+        self.events.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for Loader {
+    fn drop(&mut self) {
+        self.requests.take();
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}

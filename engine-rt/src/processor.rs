@@ -1,0 +1,425 @@
+//! The audio-thread half of the engine: applies intents at their exact frames and renders the
+//! graph decks -> strips -> mixer -> limiter. Plain data with a `process` method; backends call it.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::analysis::tap::TapWriter;
+use crate::clock::{BeatClock, quantize_target};
+use crate::deck::{Deck, DeckNotice, HOT_CUES};
+use crate::dsp::fx::FX_SLOTS;
+use crate::dsp::limiter::Limiter;
+use crate::event::{DropReason, EngineEvent};
+use crate::intent::{Intent, IntentKind};
+use crate::mixer::Mixer;
+use crate::stats::EngineStats;
+
+/// Frames between periodic state reports (20 ms at 48 kHz).
+const REPORT_MS: f64 = 20.0;
+
+struct Pending {
+    beat: f64,
+    seq: u64,
+    intent: Intent,
+}
+
+/// Renders audio. Owned by the audio thread; never allocates, locks or blocks in `process`.
+pub struct EngineProcessor {
+    sample_rate: f64,
+    max_block: usize,
+    clock: Box<dyn BeatClock>,
+    frame: u64,
+    decks: Vec<Deck>,
+    mixer: Mixer,
+    limiter: Limiter,
+    intents: rtrb::Consumer<Intent>,
+    events: rtrb::Producer<EngineEvent>,
+    events_lost: u64,
+    pending: Vec<Pending>,
+    seq: u64,
+    tap: Option<TapWriter>,
+    stats: Arc<EngineStats>,
+    report_every: u64,
+    master_peak: f32,
+}
+
+/// Everything the processor is built from (assembled by [`crate::Engine::new`]).
+pub(crate) struct ProcessorParts {
+    pub sample_rate: u32,
+    pub max_block: usize,
+    pub clock: Box<dyn BeatClock>,
+    pub decks: Vec<Deck>,
+    pub mixer: Mixer,
+    pub limiter: Limiter,
+    pub intents: rtrb::Consumer<Intent>,
+    pub events: rtrb::Producer<EngineEvent>,
+    pub pending_capacity: usize,
+    pub tap: Option<TapWriter>,
+    pub stats: Arc<EngineStats>,
+}
+
+impl EngineProcessor {
+    pub(crate) fn new(p: ProcessorParts) -> Self {
+        Self {
+            sample_rate: p.sample_rate as f64,
+            max_block: p.max_block,
+            clock: p.clock,
+            frame: 0,
+            decks: p.decks,
+            mixer: p.mixer,
+            limiter: p.limiter,
+            intents: p.intents,
+            events: p.events,
+            events_lost: 0,
+            pending: Vec::with_capacity(p.pending_capacity),
+            seq: 0,
+            tap: p.tap,
+            stats: p.stats,
+            report_every: (REPORT_MS * p.sample_rate as f64 / 1000.0) as u64,
+            master_peak: 0.0,
+        }
+    }
+
+    /// Output frames rendered so far (the engine's sample clock).
+    pub fn frame(&self) -> u64 {
+        self.frame
+    }
+
+    /// Sample rate in Hz.
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate as u32
+    }
+
+    /// Output latency of the graph itself (the limiter's look-ahead) in frames.
+    pub fn latency(&self) -> usize {
+        self.limiter.latency()
+    }
+
+    /// Replaces the clock (e.g. with an Ableton Link clock); the new clock takes over at once.
+    pub fn set_clock(&mut self, clock: Box<dyn BeatClock>) {
+        self.clock = clock;
+    }
+
+    /// Renders `out.len() / channels` interleaved frames. Master goes to channels 1/2, the
+    /// headphone cue bus to 3/4 when present; other channels are silent. With one channel the
+    /// master is summed to mono.
+    pub fn process(&mut self, out: &mut [f32], channels: usize) {
+        let channels = channels.max(1);
+        let frames = out.len() / channels;
+        let mut done = 0;
+        while done < frames {
+            let n = (frames - done).min(self.max_block);
+            self.render_block(&mut out[done * channels..(done + n) * channels], channels, n);
+            done += n;
+        }
+        self.stats.frames.store(self.frame, Ordering::Relaxed);
+    }
+
+    fn render_block(&mut self, out: &mut [f32], channels: usize, frames: usize) {
+        self.receive_intents();
+        let end = self.frame + frames as u64;
+        if let Some(tap) = self.tap.as_mut() {
+            let f = self.frame as f64;
+            tap.begin(self.frame, self.clock.beat_at(f), self.clock.bpm_at(f));
+        }
+        let mut written = 0;
+        loop {
+            self.apply_due();
+            if self.frame >= end {
+                break;
+            }
+            let seg_end = self.next_due().map_or(end, |f| f.clamp(self.frame + 1, end));
+            let n = (seg_end - self.frame) as usize;
+            self.render_frames(&mut out[written * channels..(written + n) * channels], channels);
+            written += n;
+        }
+        if let Some(tap) = self.tap.as_mut() {
+            tap.flush();
+        }
+    }
+
+    /// First frame at which a pending intent is due.
+    fn due_frame(&self, beat: f64) -> u64 {
+        (self.clock.frame_at(beat) - 1e-6).ceil().max(0.0) as u64
+    }
+
+    fn next_due(&self) -> Option<u64> {
+        self.pending.first().map(|p| self.due_frame(p.beat))
+    }
+
+    fn receive_intents(&mut self) {
+        let now = self.clock.beat_at(self.frame as f64);
+        let quantum = self.clock.quantum();
+        while let Ok(intent) = self.intents.pop() {
+            if self.pending.len() == self.pending.capacity() {
+                self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
+                self.emit(EngineEvent::Dropped { id: intent.id, reason: DropReason::PendingFull });
+                continue;
+            }
+            let beat = quantize_target(intent.at, now, quantum);
+            let seq = self.seq;
+            self.seq += 1;
+            let at = self.pending.partition_point(|p| (p.beat, p.seq) <= (beat, seq));
+            self.pending.insert(at, Pending { beat, seq, intent });
+        }
+    }
+
+    fn apply_due(&mut self) {
+        while let Some(first) = self.pending.first() {
+            if self.due_frame(first.beat) > self.frame {
+                return;
+            }
+            let p = self.pending.remove(0);
+            let id = p.intent.id;
+            if self.apply(p.intent.kind) {
+                let beat = self.clock.beat_at(self.frame as f64);
+                self.emit(EngineEvent::Applied { id, frame: self.frame, beat });
+            } else {
+                self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
+                self.emit(EngineEvent::Dropped { id, reason: DropReason::Invalid });
+            }
+        }
+    }
+
+    fn frames_per_beat(&self) -> f64 {
+        60.0 * self.sample_rate / self.clock.bpm_at(self.frame as f64)
+    }
+
+    fn beats_to_frames(&self, beats: f64) -> u32 {
+        (beats.max(0.0) * self.frames_per_beat()).round().min(u32::MAX as f64) as u32
+    }
+
+    /// Applies one intent now; false if it names something that does not exist.
+    fn apply(&mut self, kind: IntentKind) -> bool {
+        let n = self.decks.len();
+        let fpb = self.frames_per_beat();
+        let deck_of = |d: usize| (d < n).then_some(d);
+        match kind {
+            IntentKind::Tempo { bpm, ramp_beats } => {
+                if !(20.0..=999.0).contains(&bpm) {
+                    return false;
+                }
+                let f = self.frame as f64;
+                let from = self.clock.bpm_at(f);
+                // Frames whose average tempo covers `ramp_beats` beats.
+                let ramp = ramp_beats.max(0.0) * 120.0 * self.sample_rate / (from + bpm);
+                self.clock.set_tempo(f, bpm, ramp);
+                true
+            }
+            IntentKind::Master { param, value, ramp_beats } => {
+                let ramp = self.beats_to_frames(ramp_beats);
+                self.mixer.set(param, value, ramp);
+                value.is_finite()
+            }
+            IntentKind::XfaderCurve { curve } => {
+                self.mixer.curve = curve;
+                self.mixer.curve_changed();
+                true
+            }
+            kind => {
+                let Some(d) = deck_of(deck_index(&kind)) else { return false };
+                self.apply_deck(d, kind, fpb)
+            }
+        }
+    }
+
+    fn apply_deck(&mut self, d: usize, kind: IntentKind, fpb: f64) -> bool {
+        let ramp = |beats: f64| (beats.max(0.0) * fpb).round().min(u32::MAX as f64) as u32;
+        let bpm = self.clock.bpm_at(self.frame as f64);
+        let beat = self.clock.beat_at(self.frame as f64);
+        let deck = &mut self.decks[d];
+        match kind {
+            // The previous track is dropped here; basedrop defers the free to the collector.
+            IntentKind::Load { track, .. } => drop(deck.load(track)),
+            IntentKind::Eject { .. } => drop(deck.eject()),
+            IntentKind::Play { .. } => deck.play(),
+            IntentKind::Pause { .. } => deck.pause(),
+            IntentKind::Stop { .. } => deck.stop(),
+            IntentKind::Cue { .. } => deck.cue_button(),
+            IntentKind::Seek { seconds, .. } => {
+                if !seconds.is_finite() {
+                    return false;
+                }
+                deck.seek_seconds(seconds)
+            }
+            IntentKind::SetHotCue { slot, seconds, .. } => {
+                if slot >= HOT_CUES || !seconds.is_finite() {
+                    return false;
+                }
+                deck.set_hot_cue(slot, seconds)
+            }
+            IntentKind::HotCue { slot, .. } => {
+                if slot >= HOT_CUES {
+                    return false;
+                }
+                return deck.hot_cue(slot);
+            }
+            IntentKind::LoopIn { .. } => deck.loop_in(),
+            IntentKind::LoopOut { .. } => deck.loop_out(),
+            IntentKind::BeatLoop { beats, .. } => {
+                if !(beats.is_finite() && beats > 0.0) {
+                    return false;
+                }
+                deck.beat_loop(beats, fpb)
+            }
+            IntentKind::LoopExit { .. } => deck.loop_exit(),
+            IntentKind::Rate { rate, ramp_beats, .. } => {
+                if !(rate.is_finite() && rate > 0.0) {
+                    return false;
+                }
+                deck.set_rate(rate, ramp(ramp_beats))
+            }
+            IntentKind::Sync { on, .. } => deck.set_sync(on, bpm, beat),
+            IntentKind::KeyLock { on, .. } => deck.set_keylock(on),
+            IntentKind::Pitch { semitones, .. } => {
+                if !semitones.is_finite() {
+                    return false;
+                }
+                deck.set_semitones(semitones)
+            }
+            IntentKind::Deck { param, value, ramp_beats, .. } => {
+                if !value.is_finite() || !Deck::param_valid(param) {
+                    return false;
+                }
+                deck.set_param(param, value, ramp(ramp_beats))
+            }
+            IntentKind::EqKill { band, on, .. } => deck.set_kill(band, on),
+            IntentKind::XfaderAssign { side, .. } => deck.xfader = side,
+            IntentKind::CueMonitor { on, .. } => deck.cue_monitor = on,
+            IntentKind::FxSlot { slot, fx, .. } => {
+                if slot as usize >= FX_SLOTS {
+                    return false;
+                }
+                deck.fx_mut().set_slot(slot as usize, fx)
+            }
+            IntentKind::Tempo { .. } | IntentKind::Master { .. } | IntentKind::XfaderCurve { .. } => {
+                unreachable!("global intents are handled in apply")
+            }
+        }
+        true
+    }
+
+    fn emit(&mut self, e: EngineEvent) {
+        if self.events_lost > 0 {
+            if self.events.push(EngineEvent::EventsLost { count: self.events_lost }).is_err() {
+                self.events_lost += 1;
+                return;
+            }
+            self.events_lost = 0;
+        }
+        if self.events.push(e).is_err() {
+            self.events_lost += 1;
+            self.stats.events_lost.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn render_frames(&mut self, out: &mut [f32], channels: usize) {
+        let frames = out.len() / channels;
+        for i in 0..frames {
+            let f = self.frame as f64;
+            let bpm = self.clock.bpm_at(f);
+            let fpb = (60.0 * self.sample_rate / bpm) as f32;
+            let g = self.mixer.tick();
+            let (mut ml, mut mr, mut cl, mut cr) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
+            for d in 0..self.decks.len() {
+                let deck = &mut self.decks[d];
+                let (pre, post, notice) = deck.tick(bpm, fpb);
+                let x = g.side(deck.xfader);
+                ml += post[0] * x;
+                mr += post[1] * x;
+                if deck.cue_monitor {
+                    cl += pre[0];
+                    cr += pre[1];
+                }
+                if let Some(tap) = self.tap.as_mut() {
+                    tap.channel(1 + d, (post[0] + post[1]) * 0.5);
+                }
+                if notice == DeckNotice::Ended {
+                    self.emit(EngineEvent::ClipEnded { deck: d, frame: self.frame });
+                }
+            }
+            let (ol, or) = self.limiter.tick(ml * g.master, mr * g.master);
+            self.master_peak = self.master_peak.max(ol.abs()).max(or.abs());
+            if let Some(tap) = self.tap.as_mut() {
+                tap.channel(0, (ol + or) * 0.5);
+                tap.next_frame();
+            }
+            let o = &mut out[i * channels..(i + 1) * channels];
+            if channels == 1 {
+                o[0] = (ol + or) * 0.5;
+            } else {
+                o[0] = ol;
+                o[1] = or;
+                if channels >= 4 {
+                    let c = self.limiter.ceiling();
+                    let hl = (cl * (1.0 - g.cue_mix) + ol * g.cue_mix) * g.cue;
+                    let hr = (cr * (1.0 - g.cue_mix) + or * g.cue_mix) * g.cue;
+                    o[2] = if hl.is_finite() { hl.clamp(-c, c) } else { 0.0 };
+                    o[3] = if hr.is_finite() { hr.clamp(-c, c) } else { 0.0 };
+                }
+                o[4.min(channels)..].fill(0.0);
+            }
+            self.frame += 1;
+            if self.frame % self.report_every == 0 {
+                self.report();
+            }
+        }
+    }
+
+    fn report(&mut self) {
+        for d in 0..self.decks.len() {
+            let deck = &mut self.decks[d];
+            if deck.track().is_none() {
+                continue;
+            }
+            let e = EngineEvent::DeckState {
+                deck: d,
+                playing: deck.is_playing(),
+                position: deck.position(),
+                rate: deck.rate(),
+                loop_active: deck.loop_active(),
+                peak: deck.take_peak(),
+            };
+            self.emit(e);
+        }
+        let f = self.frame as f64;
+        let e = EngineEvent::MasterState {
+            frame: self.frame,
+            beat: self.clock.beat_at(f),
+            bpm: self.clock.bpm_at(f),
+            peak: std::mem::take(&mut self.master_peak),
+            limiter_reduction_db: self.limiter.take_max_reduction(),
+        };
+        self.emit(e);
+        self.stats.scrubbed_samples.store(self.limiter.scrubbed(), Ordering::Relaxed);
+    }
+}
+
+/// The deck an intent addresses (global intents never reach this).
+fn deck_index(kind: &IntentKind) -> usize {
+    match *kind {
+        IntentKind::Load { deck, .. }
+        | IntentKind::Eject { deck }
+        | IntentKind::Play { deck }
+        | IntentKind::Pause { deck }
+        | IntentKind::Stop { deck }
+        | IntentKind::Cue { deck }
+        | IntentKind::Seek { deck, .. }
+        | IntentKind::SetHotCue { deck, .. }
+        | IntentKind::HotCue { deck, .. }
+        | IntentKind::LoopIn { deck }
+        | IntentKind::LoopOut { deck }
+        | IntentKind::BeatLoop { deck, .. }
+        | IntentKind::LoopExit { deck }
+        | IntentKind::Rate { deck, .. }
+        | IntentKind::Sync { deck, .. }
+        | IntentKind::KeyLock { deck, .. }
+        | IntentKind::Pitch { deck, .. }
+        | IntentKind::Deck { deck, .. }
+        | IntentKind::EqKill { deck, .. }
+        | IntentKind::XfaderAssign { deck, .. }
+        | IntentKind::CueMonitor { deck, .. }
+        | IntentKind::FxSlot { deck, .. } => deck,
+        IntentKind::Tempo { .. } | IntentKind::Master { .. } | IntentKind::XfaderCurve { .. } => usize::MAX,
+    }
+}

@@ -1,0 +1,201 @@
+//! Key lock: a non-allocating wrapper around Rubber Band's real-time stretcher.
+//!
+//! The `rubberband` crate collects channel pointers into a `Vec` on every call; this wrapper
+//! keeps the pointer arrays and buffers preallocated. Input is fed in fixed chunks only when the
+//! output FIFO runs dry, so the moments at which ratios change (and thus the output) do not depend
+//! on how the host splits its blocks.
+
+use rubberband_sys as rb;
+
+/// Source frames fed to Rubber Band per call.
+pub const CHUNK: usize = 256;
+/// Output FIFO capacity in frames (Rubber Band can return several hops per chunk).
+const FIFO: usize = 16 * 1024;
+/// Tempo ratios the stretcher is prepared for without reallocating.
+pub const MIN_RATE: f64 = 0.25;
+/// See [`MIN_RATE`].
+pub const MAX_RATE: f64 = 4.0;
+
+/// Which Rubber Band engine key-locked decks use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum StretchEngine {
+    /// R2: cheaper, the usual choice for live decks.
+    #[default]
+    Faster,
+    /// R3: higher quality, roughly twice the CPU.
+    Finer,
+}
+
+/// One deck's stretcher.
+pub struct Stretcher {
+    state: rb::RubberBandState,
+    input: [Box<[f32]>; 2],
+    fifo: [Box<[f32]>; 2],
+    fifo_read: usize,
+    fifo_write: usize,
+    /// Output frames still to throw away after a reset (Rubber Band's start delay).
+    discard: usize,
+    rate: f64,
+    pitch: f64,
+}
+
+// SAFETY: the Rubber Band state is owned exclusively by this value and only used through
+// `&mut self`; it has no thread affinity (threading is disabled).
+unsafe impl Send for Stretcher {}
+
+impl Stretcher {
+    /// Builds a stretcher and exercises every ratio range once so that later ratio changes find
+    /// their buffers and resamplers already allocated.
+    pub fn new(sample_rate: u32, engine: StretchEngine) -> Self {
+        let engine_opt = match engine {
+            StretchEngine::Faster => rb::RubberBandOption_RubberBandOptionEngineFaster,
+            StretchEngine::Finer => rb::RubberBandOption_RubberBandOptionEngineFiner,
+        };
+        let options = (rb::RubberBandOption_RubberBandOptionProcessRealTime
+            | rb::RubberBandOption_RubberBandOptionThreadingNever
+            | rb::RubberBandOption_RubberBandOptionPitchHighConsistency
+            | engine_opt) as rb::RubberBandOptions;
+        // SAFETY: plain constructor call; the returned state is checked below.
+        let state = unsafe { rb::rubberband_new(sample_rate, 2, options, 1.0, 1.0) };
+        assert!(!state.is_null(), "Rubber Band failed to construct");
+        let mut s = Self {
+            state,
+            input: [vec![0.0; CHUNK].into(), vec![0.0; CHUNK].into()],
+            fifo: [vec![0.0; FIFO].into(), vec![0.0; FIFO].into()],
+            fifo_read: 0,
+            fifo_write: 0,
+            discard: 0,
+            rate: 1.0,
+            pitch: 1.0,
+        };
+        // SAFETY: valid state; sizes are plain integers.
+        unsafe { rb::rubberband_set_max_process_size(s.state, CHUNK as u32) };
+        for (rate, pitch) in [(MAX_RATE, 2.0), (MIN_RATE, 0.5), (1.0, 1.5), (1.0, 1.0)] {
+            s.apply(rate, pitch);
+            for _ in 0..8 {
+                s.pull_chunk(|| [0.0; 2]);
+            }
+        }
+        s.reset();
+        s
+    }
+
+    fn apply(&mut self, rate: f64, pitch: f64) {
+        let rate = rate.clamp(MIN_RATE, MAX_RATE);
+        let pitch = pitch.clamp(0.5, 2.0);
+        // SAFETY: valid state. Within the primed ranges these calls do not allocate (checked by
+        // the no_alloc test).
+        unsafe {
+            if rate != self.rate {
+                rb::rubberband_set_time_ratio(self.state, 1.0 / rate);
+                self.rate = rate;
+            }
+            if pitch != self.pitch {
+                rb::rubberband_set_pitch_scale(self.state, pitch);
+                self.pitch = pitch;
+            }
+        }
+    }
+
+    /// Clears all history and arranges for output to start aligned with the next input frame:
+    /// the start pad is fed as silence and the start delay is dropped.
+    pub fn reset(&mut self) {
+        // SAFETY: valid state.
+        let (pad, delay) = unsafe {
+            rb::rubberband_reset(self.state);
+            (
+                rb::rubberband_get_preferred_start_pad(self.state) as usize,
+                rb::rubberband_get_start_delay(self.state) as usize,
+            )
+        };
+        self.fifo_read = 0;
+        self.fifo_write = 0;
+        self.discard = delay;
+        self.input[0].fill(0.0);
+        self.input[1].fill(0.0);
+        let mut left = pad;
+        while left > 0 {
+            let n = left.min(CHUNK);
+            self.process_input(n);
+            left -= n;
+        }
+    }
+
+    fn process_input(&mut self, n: usize) {
+        let ptrs = [self.input[0].as_ptr(), self.input[1].as_ptr()];
+        // SAFETY: both channel buffers hold at least `n` <= CHUNK (the max process size) frames.
+        unsafe { rb::rubberband_process(self.state, ptrs.as_ptr(), n as u32, 0) };
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        loop {
+            // SAFETY: valid state.
+            let avail = unsafe { rb::rubberband_available(self.state) };
+            if avail <= 0 {
+                return;
+            }
+            if self.fifo_read > 0 {
+                // Compact so the free space is contiguous at the end.
+                let live = self.fifo_write - self.fifo_read;
+                for ch in self.fifo.iter_mut() {
+                    ch.copy_within(self.fifo_read..self.fifo_write, 0);
+                }
+                self.fifo_read = 0;
+                self.fifo_write = live;
+            }
+            let room = FIFO - self.fifo_write;
+            let n = (avail as usize).min(room);
+            if n == 0 {
+                return;
+            }
+            let w = self.fifo_write;
+            let ptrs = [self.fifo[0][w..].as_mut_ptr(), self.fifo[1][w..].as_mut_ptr()];
+            // SAFETY: each pointer has `room` >= n writable floats.
+            let got = unsafe { rb::rubberband_retrieve(self.state, ptrs.as_ptr(), n as u32) } as usize;
+            let skip = got.min(self.discard);
+            self.discard -= skip;
+            if skip > 0 {
+                for ch in self.fifo.iter_mut() {
+                    ch.copy_within(w + skip..w + got, w);
+                }
+            }
+            self.fifo_write += got - skip;
+            if got == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Feeds one chunk read from `source` at the given tempo rate and pitch scale.
+    fn pull_chunk(&mut self, mut source: impl FnMut() -> [f32; 2]) {
+        for i in 0..CHUNK {
+            let [l, r] = source();
+            self.input[0][i] = l;
+            self.input[1][i] = r;
+        }
+        self.process_input(CHUNK);
+    }
+
+    /// Next output frame. When the FIFO is empty, the current `rate` and `pitch` are applied and
+    /// chunks are pulled from `source` until output appears.
+    #[inline]
+    pub fn next(&mut self, rate: f64, pitch: f64, mut source: impl FnMut() -> [f32; 2]) -> [f32; 2] {
+        if self.fifo_read == self.fifo_write {
+            self.apply(rate, pitch);
+            while self.fifo_read == self.fifo_write {
+                self.pull_chunk(&mut source);
+            }
+        }
+        let i = self.fifo_read;
+        self.fifo_read += 1;
+        [self.fifo[0][i], self.fifo[1][i]]
+    }
+}
+
+impl Drop for Stretcher {
+    fn drop(&mut self) {
+        // SAFETY: the state was created by rubberband_new and is deleted exactly once.
+        unsafe { rb::rubberband_delete(self.state) };
+    }
+}
