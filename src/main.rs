@@ -1,1 +1,84 @@
-fn main() {}
+//! `phosphene`: the live audiovisual instrument. This binary currently offers the headless
+//! engine commands; the performance window arrives with the app.
+
+mod headless;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "phosphene",
+    version,
+    about = "Phosphene: a live audiovisual instrument"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where live audio goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AudioChoice {
+    /// The system's default device; falls back to `null` with a warning if none opens.
+    Default,
+    /// A running JACK server.
+    Jack,
+    /// No device: rendered in real time and discarded.
+    Null,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render a session script offline to a WAV file (deterministic: same script, same bytes).
+    Render {
+        /// Session script (RON).
+        script: PathBuf,
+        /// Output WAV file (32-bit float stereo).
+        #[arg(long)]
+        out: PathBuf,
+        /// Sample rate of the render.
+        #[arg(long, default_value_t = 48_000)]
+        rate: u32,
+    },
+    /// Play a session script live without a window and report callback timing at exit.
+    Play {
+        /// Session script (RON).
+        script: PathBuf,
+        /// Audio output.
+        #[arg(long, value_enum, default_value_t = AudioChoice::Default)]
+        audio: AudioChoice,
+        /// Output device name (substring, case-insensitive).
+        #[arg(long)]
+        device: Option<String>,
+        /// Buffer size in frames.
+        #[arg(long)]
+        buffer: Option<u32>,
+        /// How long to play; default: the script's length plus half a second.
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Render { script, out, rate } => headless::render(&script, &out, rate),
+        Command::Play {
+            script,
+            audio,
+            device,
+            buffer,
+            seconds,
+        } => headless::play(&script, audio, device, buffer, seconds),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("phosphene: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -49,7 +49,8 @@ impl InternalClock {
 
     /// Beats covered by the whole ramp.
     fn ramp_beats(&self) -> f64 {
-        0.5 * (self.beats_per_frame(self.bpm_from) + self.beats_per_frame(self.bpm_to)) * self.ramp_frames
+        0.5 * (self.beats_per_frame(self.bpm_from) + self.beats_per_frame(self.bpm_to))
+            * self.ramp_frames
     }
 }
 
@@ -58,7 +59,11 @@ impl BeatClock for InternalClock {
         let t = frame - self.anchor_frame;
         let k0 = self.beats_per_frame(self.bpm_from);
         if t <= 0.0 || self.ramp_frames <= 0.0 {
-            let k = if t <= 0.0 { k0 } else { self.beats_per_frame(self.bpm_to) };
+            let k = if t <= 0.0 {
+                k0
+            } else {
+                self.beats_per_frame(self.bpm_to)
+            };
             return self.anchor_beat + k * t;
         }
         let k1 = self.beats_per_frame(self.bpm_to);

@@ -2,11 +2,11 @@
 
 use basedrop::Shared;
 
+use crate::dsp::db_to_gain;
 use crate::dsp::eq::Eq3;
 use crate::dsp::filter::DjFilter;
 use crate::dsp::fx::{FX_SLOTS, FxRack};
 use crate::dsp::smooth::Smoothed;
-use crate::dsp::db_to_gain;
 use crate::intent::{DeckParam, EqBand, XfaderSide};
 use crate::stretch::{MAX_RATE, MIN_RATE, StretchEngine, Stretcher};
 use crate::track::Track;
@@ -152,7 +152,11 @@ impl Deck {
 
     fn pitch_scale(&self) -> f64 {
         let shift = 2f64.powf(self.semitones / 12.0);
-        if self.keylock { shift } else { shift * self.rate }
+        if self.keylock {
+            shift
+        } else {
+            shift * self.rate
+        }
     }
 
     /// Loaded track, if any.
@@ -274,7 +278,9 @@ impl Deck {
 
     /// Jumps to a hot cue and plays; false if the slot is empty.
     pub fn hot_cue(&mut self, slot: usize) -> bool {
-        let Some(pos) = self.hot_cues[slot] else { return false };
+        let Some(pos) = self.hot_cues[slot] else {
+            return false;
+        };
         self.jump_to(pos);
         self.play();
         true
@@ -296,7 +302,9 @@ impl Deck {
         if !(self.playing && self.env > 0.0) {
             return;
         }
-        let Some(track) = self.track.take() else { return };
+        let Some(track) = self.track.take() else {
+            return;
+        };
         for i in 0..self.tail.len() {
             self.tail[i] = self.voice_next(&track);
         }
@@ -312,7 +320,9 @@ impl Deck {
         if self.stretching() {
             let pitch = self.pitch_scale();
             let reader = &mut self.reader;
-            let s = self.stretcher.next(self.rate, pitch, || reader.read(track, 1.0, lp, declick));
+            let s = self
+                .stretcher
+                .next(self.rate, pitch, || reader.read(track, 1.0, lp, declick));
             self.heard += self.rate;
             if let Some((a, b)) = lp
                 && self.heard >= b
@@ -363,7 +373,10 @@ impl Deck {
         let beats = beats.clamp(BEAT_LOOP_RANGE.0, BEAT_LOOP_RANGE.1);
         let fpb = self.frames_per_beat(clock_fpb);
         let len = beats * fpb;
-        let origin = self.track.as_ref().map_or(0.0, |t| t.first_beat * self.sample_rate);
+        let origin = self
+            .track
+            .as_ref()
+            .map_or(0.0, |t| t.first_beat * self.sample_rate);
         let step = fpb * beats.min(1.0);
         let start = origin + ((self.heard - origin) / step + 1e-9).floor() * step;
         self.loop_in = Some(start);
@@ -400,7 +413,11 @@ impl Deck {
         if !on {
             return;
         }
-        let Some((bpm, origin)) = self.track.as_ref().and_then(|t| Some((t.bpm?, t.first_beat))) else {
+        let Some((bpm, origin)) = self
+            .track
+            .as_ref()
+            .and_then(|t| Some((t.bpm?, t.first_beat)))
+        else {
             return;
         };
         self.ramp_rate(clock_bpm / bpm, 0);

@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 
 use basedrop::{Collector, Shared};
 
-use crate::analysis::{AnalysisFrame, AnalysisThread};
 use crate::analysis::tap::TapWriter;
+use crate::analysis::{AnalysisFrame, AnalysisThread};
 use crate::clock::InternalClock;
 use crate::config::{ConfigError, EngineConfig};
 use crate::deck::Deck;
@@ -33,7 +33,14 @@ impl Engine {
         let stats = Arc::new(EngineStats::default());
         let declick = config.declick_frames();
         let decks = (0..config.decks)
-            .map(|_| Deck::new(config.sample_rate, declick, config.smoothing_ms, config.stretch_engine))
+            .map(|_| {
+                Deck::new(
+                    config.sample_rate,
+                    declick,
+                    config.smoothing_ms,
+                    config.stretch_engine,
+                )
+            })
             .collect();
         let (tap, analysis) = if config.analysis {
             let width = 1 + config.decks;
@@ -42,14 +49,26 @@ impl Engine {
                 + config.sample_rate as usize / 2 * width;
             let (tx, rx) = rtrb::RingBuffer::new(cap);
             let tap = TapWriter::new(tx, width, config.max_block, stats.clone());
-            (Some(tap), Some(AnalysisThread::spawn(rx, width, config.sample_rate, config.quantum)))
+            (
+                Some(tap),
+                Some(AnalysisThread::spawn(
+                    rx,
+                    width,
+                    config.sample_rate,
+                    config.quantum,
+                )),
+            )
         } else {
             (None, None)
         };
         let processor = EngineProcessor::new(ProcessorParts {
             sample_rate: config.sample_rate,
             max_block: config.max_block,
-            clock: Box::new(InternalClock::new(config.sample_rate, config.bpm, config.quantum)),
+            clock: Box::new(InternalClock::new(
+                config.sample_rate,
+                config.bpm,
+                config.quantum,
+            )),
             decks,
             mixer: Mixer::new(config.sample_rate, config.smoothing_ms),
             limiter: Limiter::new(config.sample_rate, config.limiter_ceiling_db),
@@ -105,7 +124,10 @@ impl EngineHandle {
             Ok(()) => true,
             Err(_) => {
                 self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
-                self.local_events.push_back(EngineEvent::Dropped { id, reason: DropReason::QueueFull });
+                self.local_events.push_back(EngineEvent::Dropped {
+                    id,
+                    reason: DropReason::QueueFull,
+                });
                 false
             }
         }
@@ -130,12 +152,35 @@ impl EngineHandle {
 
     /// Next event from the engine, if any.
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
-        self.local_events.pop_front().or_else(|| self.events.pop().ok())
+        self.local_events
+            .pop_front()
+            .or_else(|| self.events.pop().ok())
     }
 
     /// Next analysis frame, if analysis is on and one is ready.
     pub fn poll_analysis(&mut self) -> Option<AnalysisFrame> {
         self.analysis.as_mut().and_then(|a| a.poll())
+    }
+
+    /// Free places in the intent queue.
+    pub fn free_slots(&self) -> usize {
+        self.intents.slots()
+    }
+
+    /// Registers a live-input stream with the analysis thread (frames come back with
+    /// [`crate::Source::Input`] and a pitch estimate) and returns the writer for the capture
+    /// callback. `None` when analysis is off.
+    pub fn input_tap(&self, max_block: usize) -> Option<TapWriter> {
+        let analysis = self.analysis.as_ref()?;
+        let (tx, rx) =
+            rtrb::RingBuffer::new((crate::analysis::tap::HEADER + max_block) * 8 + 48_000);
+        analysis.add_stream(crate::analysis::TapStream {
+            consumer: rx,
+            sources: vec![crate::Source::Input],
+            pitch: true,
+            quantum: self.config.quantum,
+        });
+        Some(TapWriter::new(tx, 1, max_block, self.stats.clone()))
     }
 
     /// Frees memory the audio thread released (call regularly, e.g. once per UI frame).

@@ -100,11 +100,12 @@ pub enum FxKind {
     Bitcrusher,
 }
 
-/// What an intent does.
-#[derive(Clone)]
-pub enum IntentKind {
-    /// Put a decoded track on a deck (stops the deck, position 0).
-    Load { deck: usize, track: Shared<Track> },
+/// What an intent does. `T` is how a track is named: a decoded [`Track`] on its way to the audio
+/// thread, or an index into a session script's track list.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub enum IntentKind<T = Shared<Track>> {
+    /// Put a track on a deck (stops the deck, at the track's first beat).
+    Load { deck: usize, track: T },
     /// Remove the track from a deck.
     Eject { deck: usize },
     /// Start playback (declicked fade in).
@@ -119,7 +120,11 @@ pub enum IntentKind {
     /// Jump to a position in seconds of the track.
     Seek { deck: usize, seconds: f64 },
     /// Store a hot cue (0..8) at a position in seconds.
-    SetHotCue { deck: usize, slot: usize, seconds: f64 },
+    SetHotCue {
+        deck: usize,
+        slot: usize,
+        seconds: f64,
+    },
     /// Jump to a stored hot cue and keep playing (or start).
     HotCue { deck: usize, slot: usize },
     /// Mark the loop start at the playhead.
@@ -131,7 +136,11 @@ pub enum IntentKind {
     /// Leave the loop and play on.
     LoopExit { deck: usize },
     /// Playback rate (1.0 = original tempo), ramped over beats of the clock.
-    Rate { deck: usize, rate: f64, ramp_beats: f64 },
+    Rate {
+        deck: usize,
+        rate: f64,
+        ramp_beats: f64,
+    },
     /// Follow the clock: rate = clock bpm / track bpm, updated with tempo changes.
     Sync { deck: usize, on: bool },
     /// Key lock: tempo changes keep the pitch (Rubber Band).
@@ -139,9 +148,18 @@ pub enum IntentKind {
     /// Pitch shift in semitones (-12..12).
     Pitch { deck: usize, semitones: f64 },
     /// Set a continuous deck parameter, optionally ramped over beats.
-    Deck { deck: usize, param: DeckParam, value: f32, ramp_beats: f64 },
+    Deck {
+        deck: usize,
+        param: DeckParam,
+        value: f32,
+        ramp_beats: f64,
+    },
     /// Set a continuous master parameter, optionally ramped over beats.
-    Master { param: MasterParam, value: f32, ramp_beats: f64 },
+    Master {
+        param: MasterParam,
+        value: f32,
+        ramp_beats: f64,
+    },
     /// Kill (mute) or restore one EQ band.
     EqKill { deck: usize, band: EqBand, on: bool },
     /// Assign a deck to a crossfader side.
@@ -151,21 +169,91 @@ pub enum IntentKind {
     /// Send a deck to the headphone cue bus.
     CueMonitor { deck: usize, on: bool },
     /// Put an effect in an FX slot (0..3), or empty it.
-    FxSlot { deck: usize, slot: u8, fx: Option<FxKind> },
+    FxSlot {
+        deck: usize,
+        slot: u8,
+        fx: Option<FxKind>,
+    },
     /// Change the tempo, immediately or ramped over beats.
     Tempo { bpm: f64, ramp_beats: f64 },
 }
 
-impl std::fmt::Debug for IntentKind {
+impl<T> std::fmt::Debug for IntentKind<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Load { deck, track } => write!(f, "Load {{ deck: {deck}, track: {:?} }}", track.name),
-            other => f.write_str(other.name()),
-        }
+        f.write_str(self.name())
     }
 }
 
-impl IntentKind {
+impl<T> IntentKind<T> {
+    /// The same intent with its track reference mapped (e.g. script index -> decoded track).
+    pub fn map_track<U>(self, f: impl FnOnce(T) -> U) -> IntentKind<U> {
+        use IntentKind as K;
+        match self {
+            K::Load { deck, track } => K::Load {
+                deck,
+                track: f(track),
+            },
+            K::Eject { deck } => K::Eject { deck },
+            K::Play { deck } => K::Play { deck },
+            K::Pause { deck } => K::Pause { deck },
+            K::Stop { deck } => K::Stop { deck },
+            K::Cue { deck } => K::Cue { deck },
+            K::Seek { deck, seconds } => K::Seek { deck, seconds },
+            K::SetHotCue {
+                deck,
+                slot,
+                seconds,
+            } => K::SetHotCue {
+                deck,
+                slot,
+                seconds,
+            },
+            K::HotCue { deck, slot } => K::HotCue { deck, slot },
+            K::LoopIn { deck } => K::LoopIn { deck },
+            K::LoopOut { deck } => K::LoopOut { deck },
+            K::BeatLoop { deck, beats } => K::BeatLoop { deck, beats },
+            K::LoopExit { deck } => K::LoopExit { deck },
+            K::Rate {
+                deck,
+                rate,
+                ramp_beats,
+            } => K::Rate {
+                deck,
+                rate,
+                ramp_beats,
+            },
+            K::Sync { deck, on } => K::Sync { deck, on },
+            K::KeyLock { deck, on } => K::KeyLock { deck, on },
+            K::Pitch { deck, semitones } => K::Pitch { deck, semitones },
+            K::Deck {
+                deck,
+                param,
+                value,
+                ramp_beats,
+            } => K::Deck {
+                deck,
+                param,
+                value,
+                ramp_beats,
+            },
+            K::Master {
+                param,
+                value,
+                ramp_beats,
+            } => K::Master {
+                param,
+                value,
+                ramp_beats,
+            },
+            K::EqKill { deck, band, on } => K::EqKill { deck, band, on },
+            K::XfaderAssign { deck, side } => K::XfaderAssign { deck, side },
+            K::XfaderCurve { curve } => K::XfaderCurve { curve },
+            K::CueMonitor { deck, on } => K::CueMonitor { deck, on },
+            K::FxSlot { deck, slot, fx } => K::FxSlot { deck, slot, fx },
+            K::Tempo { bpm, ramp_beats } => K::Tempo { bpm, ramp_beats },
+        }
+    }
+
     /// Short name for logs and reports.
     pub fn name(&self) -> &'static str {
         match self {

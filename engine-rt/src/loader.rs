@@ -46,11 +46,21 @@ impl std::fmt::Display for LoadError {
         let p = self.path.display();
         match &self.kind {
             LoadErrorKind::Io(e) => write!(f, "cannot read '{p}': {e}"),
-            LoadErrorKind::Unsupported(e) => write!(f, "cannot load '{p}': unsupported format ({e})"),
-            LoadErrorKind::Corrupt(e) => write!(f, "cannot load '{p}': corrupt or truncated audio ({e})"),
+            LoadErrorKind::Unsupported(e) => {
+                write!(f, "cannot load '{p}': unsupported format ({e})")
+            }
+            LoadErrorKind::Corrupt(e) => {
+                write!(f, "cannot load '{p}': corrupt or truncated audio ({e})")
+            }
             LoadErrorKind::Empty => write!(f, "cannot load '{p}': the file contains no audio"),
-            LoadErrorKind::TooLong { seconds, max_seconds } => {
-                write!(f, "cannot load '{p}': {seconds:.0} s is longer than the {max_seconds:.0} s limit")
+            LoadErrorKind::TooLong {
+                seconds,
+                max_seconds,
+            } => {
+                write!(
+                    f,
+                    "cannot load '{p}': {seconds:.0} s is longer than the {max_seconds:.0} s limit"
+                )
             }
         }
     }
@@ -74,13 +84,25 @@ pub struct LoadOptions {
 impl LoadOptions {
     /// Defaults for an engine running at `sample_rate`.
     pub fn new(sample_rate: u32) -> Self {
-        Self { sample_rate, bpm: None, first_beat: 0.0, max_seconds: DEFAULT_MAX_SECONDS }
+        Self {
+            sample_rate,
+            bpm: None,
+            first_beat: 0.0,
+            max_seconds: DEFAULT_MAX_SECONDS,
+        }
     }
 }
 
 /// Decodes and resamples a file on the calling thread. `progress` receives 0..1.
-pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32)) -> Result<Track, LoadError> {
-    let err = |kind| LoadError { path: path.to_path_buf(), kind };
+pub fn decode_file(
+    path: &Path,
+    opts: &LoadOptions,
+    mut progress: impl FnMut(f32),
+) -> Result<Track, LoadError> {
+    let err = |kind| LoadError {
+        path: path.to_path_buf(),
+        kind,
+    };
     let file = std::fs::File::open(path).map_err(|e| err(LoadErrorKind::Io(e.to_string())))?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
@@ -88,7 +110,12 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
         hint.with_extension(ext);
     }
     let mut format = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .map_err(|e| err(classify(e)))?;
     let track = format
         .default_track(TrackType::Audio)
@@ -97,7 +124,11 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
         .codec_params
         .as_ref()
         .and_then(|p| p.audio())
-        .ok_or_else(|| err(LoadErrorKind::Unsupported("no audio codec parameters".into())))?
+        .ok_or_else(|| {
+            err(LoadErrorKind::Unsupported(
+                "no audio codec parameters".into(),
+            ))
+        })?
         .clone();
     let track_id = track.id;
     let expected = track.num_frames;
@@ -150,17 +181,26 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
         }
         let seconds = planar[0].len() as f64 / rate.max(1) as f64;
         if seconds > opts.max_seconds {
-            return Err(err(LoadErrorKind::TooLong { seconds, max_seconds: opts.max_seconds }));
+            return Err(err(LoadErrorKind::TooLong {
+                seconds,
+                max_seconds: opts.max_seconds,
+            }));
         }
         if let Some(total) = expected.filter(|&t| t > 0) {
             progress((planar[0].len() as f32 / total as f32).min(1.0) * 0.8);
         }
     }
     if planar[0].is_empty() {
-        return Err(err(if last_error.is_empty() { LoadErrorKind::Empty } else { LoadErrorKind::Corrupt(last_error) }));
+        return Err(err(if last_error.is_empty() {
+            LoadErrorKind::Empty
+        } else {
+            LoadErrorKind::Corrupt(last_error)
+        }));
     }
     if rate == 0 {
-        return Err(err(LoadErrorKind::Unsupported("unknown sample rate".into())));
+        return Err(err(LoadErrorKind::Unsupported(
+            "unknown sample rate".into(),
+        )));
     }
     progress(0.8);
     let planar = if rate == opts.sample_rate {
@@ -169,9 +209,15 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
         resample(&planar, rate, opts.sample_rate).map_err(|e| err(LoadErrorKind::Unsupported(e)))?
     };
     progress(1.0);
-    let frames = planar[0].iter().zip(&planar[1]).map(|(&l, &r)| [l, r]).collect();
+    let frames = planar[0]
+        .iter()
+        .zip(&planar[1])
+        .map(|(&l, &r)| [l, r])
+        .collect();
     Ok(Track {
-        name: path.file_stem().map_or_else(|| "track".into(), |s| s.to_string_lossy().into_owned()),
+        name: path
+            .file_stem()
+            .map_or_else(|| "track".into(), |s| s.to_string_lossy().into_owned()),
         path: Some(path.to_path_buf()),
         sample_rate: opts.sample_rate,
         frames,
@@ -191,13 +237,17 @@ fn classify(e: SymphoniaError) -> LoadErrorKind {
 
 /// Band-limited resampling of two planar channels with rubato's FFT resampler.
 fn resample(input: &[Vec<f32>; 2], from: u32, to: u32) -> Result<[Vec<f32>; 2], String> {
-    let mut r = Fft::<f32>::new(from as usize, to as usize, 1024, 2, FixedSync::Input).map_err(|e| e.to_string())?;
+    let mut r = Fft::<f32>::new(from as usize, to as usize, 1024, 2, FixedSync::Input)
+        .map_err(|e| e.to_string())?;
     let len = input[0].len();
     let out_len = r.process_all_needed_output_len(len);
     let mut out = vec![vec![0.0f32; out_len]; 2];
     let inp = SequentialSliceOfVecs::new(input, 2, len).map_err(|e| e.to_string())?;
-    let mut outp = SequentialSliceOfVecs::new_mut(&mut out, 2, out_len).map_err(|e| e.to_string())?;
-    let (_, produced) = r.process_all_into_buffer(&inp, &mut outp, len, None).map_err(|e| e.to_string())?;
+    let mut outp =
+        SequentialSliceOfVecs::new_mut(&mut out, 2, out_len).map_err(|e| e.to_string())?;
+    let (_, produced) = r
+        .process_all_into_buffer(&inp, &mut outp, len, None)
+        .map_err(|e| e.to_string())?;
     let [mut l, mut rr]: [Vec<f32>; 2] = out.try_into().map_err(|_| "channel count".to_string())?;
     l.truncate(produced);
     rr.truncate(produced);
@@ -246,7 +296,10 @@ impl Loader {
                         let _ = tx.send(LoadEvent::Progress { job, fraction });
                     });
                     let ev = match result {
-                        Ok(track) => LoadEvent::Done { job, track: Shared::new(&collector, track) },
+                        Ok(track) => LoadEvent::Done {
+                            job,
+                            track: Shared::new(&collector, track),
+                        },
                         Err(error) => LoadEvent::Failed { job, error },
                     };
                     if ev_tx.send(ev).is_err() {
@@ -255,7 +308,12 @@ impl Loader {
                 }
             })
             .ok();
-        Self { requests: Some(req_tx), events, next: 1, join }
+        Self {
+            requests: Some(req_tx),
+            events,
+            next: 1,
+            join,
+        }
     }
 
     /// Queues a file; returns the job id its events will carry.
@@ -263,13 +321,22 @@ impl Loader {
         let job = self.next;
         self.next += 1;
         let path = path.into();
-        let sent = self.requests.as_ref().map(|tx| tx.send(Request { job, path: path.clone(), opts }));
+        let sent = self.requests.as_ref().map(|tx| {
+            tx.send(Request {
+                job,
+                path: path.clone(),
+                opts,
+            })
+        });
         if !matches!(sent, Some(Ok(()))) {
             // Only if the thread could not start: report instead of losing the request.
             let (tx, rx) = mpsc::channel();
             let _ = tx.send(LoadEvent::Failed {
                 job,
-                error: LoadError { path, kind: LoadErrorKind::Io("loader thread is not running".into()) },
+                error: LoadError {
+                    path,
+                    kind: LoadErrorKind::Io("loader thread is not running".into()),
+                },
             });
             self.events = rx;
         }

@@ -85,6 +85,16 @@ impl EngineProcessor {
         self.frame
     }
 
+    /// Clock beat at the next frame to render.
+    pub fn beat(&self) -> f64 {
+        self.clock.beat_at(self.frame as f64)
+    }
+
+    /// Frame at which the clock reaches `beat`, given the tempo as it stands now.
+    pub fn frame_at_beat(&self, beat: f64) -> f64 {
+        self.clock.frame_at(beat)
+    }
+
     /// Sample rate in Hz.
     pub fn sample_rate(&self) -> u32 {
         self.sample_rate as u32
@@ -109,7 +119,11 @@ impl EngineProcessor {
         let mut done = 0;
         while done < frames {
             let n = (frames - done).min(self.max_block);
-            self.render_block(&mut out[done * channels..(done + n) * channels], channels, n);
+            self.render_block(
+                &mut out[done * channels..(done + n) * channels],
+                channels,
+                n,
+            );
             done += n;
         }
         self.stats.frames.store(self.frame, Ordering::Relaxed);
@@ -128,9 +142,14 @@ impl EngineProcessor {
             if self.frame >= end {
                 break;
             }
-            let seg_end = self.next_due().map_or(end, |f| f.clamp(self.frame + 1, end));
+            let seg_end = self
+                .next_due()
+                .map_or(end, |f| f.clamp(self.frame + 1, end));
             let n = (seg_end - self.frame) as usize;
-            self.render_frames(&mut out[written * channels..(written + n) * channels], channels);
+            self.render_frames(
+                &mut out[written * channels..(written + n) * channels],
+                channels,
+            );
             written += n;
         }
         if let Some(tap) = self.tap.as_mut() {
@@ -153,13 +172,18 @@ impl EngineProcessor {
         while let Ok(intent) = self.intents.pop() {
             if self.pending.len() == self.pending.capacity() {
                 self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
-                self.emit(EngineEvent::Dropped { id: intent.id, reason: DropReason::PendingFull });
+                self.emit(EngineEvent::Dropped {
+                    id: intent.id,
+                    reason: DropReason::PendingFull,
+                });
                 continue;
             }
             let beat = quantize_target(intent.at, now, quantum);
             let seq = self.seq;
             self.seq += 1;
-            let at = self.pending.partition_point(|p| (p.beat, p.seq) <= (beat, seq));
+            let at = self
+                .pending
+                .partition_point(|p| (p.beat, p.seq) <= (beat, seq));
             self.pending.insert(at, Pending { beat, seq, intent });
         }
     }
@@ -173,10 +197,17 @@ impl EngineProcessor {
             let id = p.intent.id;
             if self.apply(p.intent.kind) {
                 let beat = self.clock.beat_at(self.frame as f64);
-                self.emit(EngineEvent::Applied { id, frame: self.frame, beat });
+                self.emit(EngineEvent::Applied {
+                    id,
+                    frame: self.frame,
+                    beat,
+                });
             } else {
                 self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
-                self.emit(EngineEvent::Dropped { id, reason: DropReason::Invalid });
+                self.emit(EngineEvent::Dropped {
+                    id,
+                    reason: DropReason::Invalid,
+                });
             }
         }
     }
@@ -186,7 +217,9 @@ impl EngineProcessor {
     }
 
     fn beats_to_frames(&self, beats: f64) -> u32 {
-        (beats.max(0.0) * self.frames_per_beat()).round().min(u32::MAX as f64) as u32
+        (beats.max(0.0) * self.frames_per_beat())
+            .round()
+            .min(u32::MAX as f64) as u32
     }
 
     /// Applies one intent now; false if it names something that does not exist.
@@ -206,7 +239,11 @@ impl EngineProcessor {
                 self.clock.set_tempo(f, bpm, ramp);
                 true
             }
-            IntentKind::Master { param, value, ramp_beats } => {
+            IntentKind::Master {
+                param,
+                value,
+                ramp_beats,
+            } => {
                 let ramp = self.beats_to_frames(ramp_beats);
                 self.mixer.set(param, value, ramp);
                 value.is_finite()
@@ -217,7 +254,9 @@ impl EngineProcessor {
                 true
             }
             kind => {
-                let Some(d) = deck_of(deck_index(&kind)) else { return false };
+                let Some(d) = deck_of(deck_index(&kind)) else {
+                    return false;
+                };
                 self.apply_deck(d, kind, fpb)
             }
         }
@@ -263,7 +302,9 @@ impl EngineProcessor {
                 deck.beat_loop(beats, fpb)
             }
             IntentKind::LoopExit { .. } => deck.loop_exit(),
-            IntentKind::Rate { rate, ramp_beats, .. } => {
+            IntentKind::Rate {
+                rate, ramp_beats, ..
+            } => {
                 if !(rate.is_finite() && rate > 0.0) {
                     return false;
                 }
@@ -277,7 +318,12 @@ impl EngineProcessor {
                 }
                 deck.set_semitones(semitones)
             }
-            IntentKind::Deck { param, value, ramp_beats, .. } => {
+            IntentKind::Deck {
+                param,
+                value,
+                ramp_beats,
+                ..
+            } => {
                 if !value.is_finite() || !Deck::param_valid(param) {
                     return false;
                 }
@@ -292,7 +338,9 @@ impl EngineProcessor {
                 }
                 deck.fx_mut().set_slot(slot as usize, fx)
             }
-            IntentKind::Tempo { .. } | IntentKind::Master { .. } | IntentKind::XfaderCurve { .. } => {
+            IntentKind::Tempo { .. }
+            | IntentKind::Master { .. }
+            | IntentKind::XfaderCurve { .. } => {
                 unreachable!("global intents are handled in apply")
             }
         }
@@ -301,7 +349,13 @@ impl EngineProcessor {
 
     fn emit(&mut self, e: EngineEvent) {
         if self.events_lost > 0 {
-            if self.events.push(EngineEvent::EventsLost { count: self.events_lost }).is_err() {
+            if self
+                .events
+                .push(EngineEvent::EventsLost {
+                    count: self.events_lost,
+                })
+                .is_err()
+            {
                 self.events_lost += 1;
                 return;
             }
@@ -335,7 +389,10 @@ impl EngineProcessor {
                     tap.channel(1 + d, (post[0] + post[1]) * 0.5);
                 }
                 if notice == DeckNotice::Ended {
-                    self.emit(EngineEvent::ClipEnded { deck: d, frame: self.frame });
+                    self.emit(EngineEvent::ClipEnded {
+                        deck: d,
+                        frame: self.frame,
+                    });
                 }
             }
             let (ol, or) = self.limiter.tick(ml * g.master, mr * g.master);
@@ -391,12 +448,14 @@ impl EngineProcessor {
             limiter_reduction_db: self.limiter.take_max_reduction(),
         };
         self.emit(e);
-        self.stats.scrubbed_samples.store(self.limiter.scrubbed(), Ordering::Relaxed);
+        self.stats
+            .scrubbed_samples
+            .store(self.limiter.scrubbed(), Ordering::Relaxed);
     }
 }
 
 /// The deck an intent addresses (global intents never reach this).
-fn deck_index(kind: &IntentKind) -> usize {
+fn deck_index<T>(kind: &IntentKind<T>) -> usize {
     match *kind {
         IntentKind::Load { deck, .. }
         | IntentKind::Eject { deck }
@@ -420,6 +479,8 @@ fn deck_index(kind: &IntentKind) -> usize {
         | IntentKind::XfaderAssign { deck, .. }
         | IntentKind::CueMonitor { deck, .. }
         | IntentKind::FxSlot { deck, .. } => deck,
-        IntentKind::Tempo { .. } | IntentKind::Master { .. } | IntentKind::XfaderCurve { .. } => usize::MAX,
+        IntentKind::Tempo { .. } | IntentKind::Master { .. } | IntentKind::XfaderCurve { .. } => {
+            usize::MAX
+        }
     }
 }

@@ -150,9 +150,13 @@ impl Stretcher {
                 return;
             }
             let w = self.fifo_write;
-            let ptrs = [self.fifo[0][w..].as_mut_ptr(), self.fifo[1][w..].as_mut_ptr()];
+            let ptrs = [
+                self.fifo[0][w..].as_mut_ptr(),
+                self.fifo[1][w..].as_mut_ptr(),
+            ];
             // SAFETY: each pointer has `room` >= n writable floats.
-            let got = unsafe { rb::rubberband_retrieve(self.state, ptrs.as_ptr(), n as u32) } as usize;
+            let got =
+                unsafe { rb::rubberband_retrieve(self.state, ptrs.as_ptr(), n as u32) } as usize;
             let skip = got.min(self.discard);
             self.discard -= skip;
             if skip > 0 {
@@ -180,7 +184,12 @@ impl Stretcher {
     /// Next output frame. When the FIFO is empty, the current `rate` and `pitch` are applied and
     /// chunks are pulled from `source` until output appears.
     #[inline]
-    pub fn next(&mut self, rate: f64, pitch: f64, mut source: impl FnMut() -> [f32; 2]) -> [f32; 2] {
+    pub fn next(
+        &mut self,
+        rate: f64,
+        pitch: f64,
+        mut source: impl FnMut() -> [f32; 2],
+    ) -> [f32; 2] {
         if self.fifo_read == self.fifo_write {
             self.apply(rate, pitch);
             while self.fifo_read == self.fifo_write {

@@ -59,7 +59,13 @@ impl Track {
             return [0.0; 2];
         }
         let t = (pos - i as f64) as f32;
-        let at = |k: i64| if k >= 0 && k < n { self.frames[k as usize] } else { [0.0; 2] };
+        let at = |k: i64| {
+            if k >= 0 && k < n {
+                self.frames[k as usize]
+            } else {
+                [0.0; 2]
+            }
+        };
         if t == 0.0 {
             return at(i);
         }

@@ -35,13 +35,22 @@ struct OnsetDetector {
 
 impl OnsetDetector {
     fn new() -> Self {
-        Self { history: [0.0; FLUX_HISTORY], at: 0, since: REFRACTORY_HOPS }
+        Self {
+            history: [0.0; FLUX_HISTORY],
+            at: 0,
+            since: REFRACTORY_HOPS,
+        }
     }
 
     /// Returns (onset, strength above threshold).
     fn push(&mut self, flux: f32) -> (bool, f32) {
         let mean = self.history.iter().sum::<f32>() / FLUX_HISTORY as f32;
-        let var = self.history.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / FLUX_HISTORY as f32;
+        let var = self
+            .history
+            .iter()
+            .map(|v| (v - mean) * (v - mean))
+            .sum::<f32>()
+            / FLUX_HISTORY as f32;
         let threshold = mean + 1.5 * var.sqrt() + 1e-4;
         self.history[self.at] = flux;
         self.at = (self.at + 1) % FLUX_HISTORY;
@@ -86,7 +95,9 @@ impl Analyzer {
         let sr = sample_rate as f32;
         let bin = |hz: f32| ((hz / sr * FFT_SIZE as f32).round() as usize).clamp(1, FFT_SIZE / 2);
         let top = TOP_HZ.min(sr * 0.45);
-        let band_edges = std::array::from_fn(|i| bin(LOG_LOW_HZ * (top / LOG_LOW_HZ).powf(i as f32 / BANDS as f32)));
+        let band_edges = std::array::from_fn(|i| {
+            bin(LOG_LOW_HZ * (top / LOG_LOW_HZ).powf(i as f32 / BANDS as f32))
+        });
         Self {
             source,
             sample_rate: sr,
@@ -103,14 +114,25 @@ impl Analyzer {
             band_edges,
             split: [bin(20.0), bin(BASS_MID_HZ), bin(MID_HIGH_HZ), bin(top)],
             onset: OnsetDetector::new(),
-            band_onsets: [OnsetDetector::new(), OnsetDetector::new(), OnsetDetector::new()],
+            band_onsets: [
+                OnsetDetector::new(),
+                OnsetDetector::new(),
+                OnsetDetector::new(),
+            ],
             yin: pitch.then(|| Yin::new(sample_rate)),
         }
     }
 
     /// Feeds one sample; returns a frame every [`HOP`] samples. `time` is the sample's frame,
     /// `beat`/`bpm` the clock at that frame.
-    pub fn push(&mut self, x: f32, time: u64, beat: f64, bpm: f32, quantum: f64) -> Option<AnalysisFrame> {
+    pub fn push(
+        &mut self,
+        x: f32,
+        time: u64,
+        beat: f64,
+        bpm: f32,
+        quantum: f64,
+    ) -> Option<AnalysisFrame> {
         self.ring[self.ring_at] = x;
         self.ring_at = (self.ring_at + 1) % FFT_SIZE;
         self.since_hop += 1;
@@ -134,12 +156,17 @@ impl Analyzer {
         for (i, w) in waveform.iter_mut().enumerate() {
             *w = self.fft_in[i * step];
         }
-        let pitch = self.yin.as_mut().and_then(|y| y.estimate(&self.fft_in, rms));
+        let pitch = self
+            .yin
+            .as_mut()
+            .and_then(|y| y.estimate(&self.fft_in, rms));
         for (v, w) in self.fft_in.iter_mut().zip(&self.window) {
             *v *= w;
         }
         // A failed transform (never for a fixed-size plan) leaves the previous spectrum.
-        let _ = self.fft.process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch);
+        let _ =
+            self.fft
+                .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch);
         let norm = 2.0 / self.window_sum;
         let mut spectrum = [0.0; SPECTRUM_BINS];
         let mut flux = 0.0;
@@ -154,15 +181,27 @@ impl Analyzer {
             }
             if k >= self.split[0] && k < self.split[3] {
                 flux += rise;
-                let b = if k < self.split[1] { 0 } else if k < self.split[2] { 1 } else { 2 };
+                let b = if k < self.split[1] {
+                    0
+                } else if k < self.split[2] {
+                    1
+                } else {
+                    2
+                };
                 band_flux[b] += rise;
                 band_energy[b] += m * m;
             }
         }
         let mut bands = [0.0; BANDS];
         for (i, b) in bands.iter_mut().enumerate() {
-            let (lo, hi) = (self.band_edges[i], self.band_edges[i + 1].max(self.band_edges[i] + 1));
-            let e: f32 = self.fft_out[lo..hi].iter().map(|c| (c.norm() * norm).powi(2)).sum();
+            let (lo, hi) = (
+                self.band_edges[i],
+                self.band_edges[i + 1].max(self.band_edges[i] + 1),
+            );
+            let e: f32 = self.fft_out[lo..hi]
+                .iter()
+                .map(|c| (c.norm() * norm).powi(2))
+                .sum();
             *b = level_01(e.sqrt());
         }
         let (onset, onset_strength) = self.onset.push(flux);
@@ -202,18 +241,30 @@ mod tests {
     use super::*;
 
     fn run(a: &mut Analyzer, signal: impl Fn(usize) -> f32, n: usize) -> Vec<AnalysisFrame> {
-        (0..n).filter_map(|i| a.push(signal(i), i as u64, i as f64 / 24_000.0, 120.0, 4.0)).collect()
+        (0..n)
+            .filter_map(|i| a.push(signal(i), i as u64, i as f64 / 24_000.0, 120.0, 4.0))
+            .collect()
     }
 
     #[test]
     fn sine_lands_in_its_bin_and_band() {
         let mut a = Analyzer::new(Source::Master, 48_000, false);
-        let f = run(&mut a, |i| 0.5 * (2.0 * std::f32::consts::PI * 1_000.0 * i as f32 / 48_000.0).sin(), 8192);
+        let f = run(
+            &mut a,
+            |i| 0.5 * (2.0 * std::f32::consts::PI * 1_000.0 * i as f32 / 48_000.0).sin(),
+            8192,
+        );
         let last = f.last().unwrap();
-        let peak_bin = (0..SPECTRUM_BINS).max_by(|&x, &y| last.spectrum[x].total_cmp(&last.spectrum[y])).unwrap();
+        let peak_bin = (0..SPECTRUM_BINS)
+            .max_by(|&x, &y| last.spectrum[x].total_cmp(&last.spectrum[y]))
+            .unwrap();
         let hz = peak_bin as f32 * 48_000.0 / FFT_SIZE as f32;
         assert!((hz - 1_000.0).abs() < 30.0, "{hz}");
-        assert!((last.spectrum[peak_bin] - 0.5).abs() < 0.15, "{}", last.spectrum[peak_bin]);
+        assert!(
+            (last.spectrum[peak_bin] - 0.5).abs() < 0.15,
+            "{}",
+            last.spectrum[peak_bin]
+        );
         assert!(last.mid > last.bass && last.mid > last.high);
         assert!((last.rms - 0.5 / 2f32.sqrt()).abs() < 0.01);
     }
@@ -222,8 +273,22 @@ mod tests {
     fn clicks_are_onsets_and_silence_is_not() {
         let mut a = Analyzer::new(Source::Master, 48_000, false);
         let period = 24_000;
-        let f = run(&mut a, |i| if i % period < 200 { 0.8 * ((i % 50) as f32 / 25.0 - 1.0) } else { 0.0 }, 48_000 * 4);
-        let onsets: Vec<u64> = f.iter().filter(|fr| fr.onset).map(|fr| fr.sample_time).collect();
+        let f = run(
+            &mut a,
+            |i| {
+                if i % period < 200 {
+                    0.8 * ((i % 50) as f32 / 25.0 - 1.0)
+                } else {
+                    0.0
+                }
+            },
+            48_000 * 4,
+        );
+        let onsets: Vec<u64> = f
+            .iter()
+            .filter(|fr| fr.onset)
+            .map(|fr| fr.sample_time)
+            .collect();
         assert!(onsets.len() >= 6 && onsets.len() <= 9, "{onsets:?}");
         let mut b = Analyzer::new(Source::Master, 48_000, false);
         assert!(run(&mut b, |_| 0.0, 48_000).iter().all(|fr| !fr.onset));

@@ -52,14 +52,24 @@ pub struct Pitch {
 impl Pitch {
     /// Builds a pitch from a frequency.
     pub fn from_hz(hz: f32, clarity: f32) -> Self {
-        Self { hz, midi: 69.0 + 12.0 * (hz / 440.0).log2(), clarity }
+        Self {
+            hz,
+            midi: 69.0 + 12.0 * (hz / 440.0).log2(),
+            clarity,
+        }
     }
 
     /// Nearest note name, e.g. `A4`.
     pub fn name(&self) -> String {
-        const NAMES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+        const NAMES: [&str; 12] = [
+            "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
+        ];
         let n = self.midi.round() as i32;
-        format!("{}{}", NAMES[n.rem_euclid(12) as usize], n.div_euclid(12) - 1)
+        format!(
+            "{}{}",
+            NAMES[n.rem_euclid(12) as usize],
+            n.div_euclid(12) - 1
+        )
     }
 }
 
@@ -128,19 +138,37 @@ pub struct AnalysisThread {
 
 impl AnalysisThread {
     /// Starts the thread reading the engine's tap (`width` = master + decks).
-    pub fn spawn(consumer: rtrb::Consumer<f32>, width: usize, sample_rate: u32, quantum: f64) -> Self {
-        let sources = std::iter::once(Source::Master).chain((0..width - 1).map(|d| Source::Deck(d as u8))).collect();
+    pub fn spawn(
+        consumer: rtrb::Consumer<f32>,
+        width: usize,
+        sample_rate: u32,
+        quantum: f64,
+    ) -> Self {
+        let sources = std::iter::once(Source::Master)
+            .chain((0..width - 1).map(|d| Source::Deck(d as u8)))
+            .collect();
         let (frames_tx, frames) = rtrb::RingBuffer::new(FRAME_QUEUE);
         let (add, add_rx) = mpsc::channel::<TapStream>();
         let stop = Arc::new(AtomicBool::new(false));
         let dropped_frames = Arc::new(AtomicU64::new(0));
-        let first = TapStream { consumer, sources, pitch: false, quantum };
+        let first = TapStream {
+            consumer,
+            sources,
+            pitch: false,
+            quantum,
+        };
         let (stop2, dropped2) = (stop.clone(), dropped_frames.clone());
         let join = std::thread::Builder::new()
             .name("phosphene-analysis".into())
             .spawn(move || run(first, add_rx, frames_tx, stop2, dropped2, sample_rate))
             .ok();
-        Self { frames, add, stop, dropped_frames, join }
+        Self {
+            frames,
+            add,
+            stop,
+            dropped_frames,
+            join,
+        }
     }
 
     /// Adds another stream (e.g. live input) to the running thread.
@@ -178,8 +206,16 @@ fn run(
     sample_rate: u32,
 ) {
     let make = |tap: TapStream| {
-        let analyzers = tap.sources.iter().map(|&s| Analyzer::new(s, sample_rate, tap.pitch)).collect();
-        Stream { tap, analyzers, scratch: Vec::new() }
+        let analyzers = tap
+            .sources
+            .iter()
+            .map(|&s| Analyzer::new(s, sample_rate, tap.pitch))
+            .collect();
+        Stream {
+            tap,
+            analyzers,
+            scratch: Vec::new(),
+        }
     };
     let mut streams = vec![make(first)];
     while !stop.load(Ordering::Relaxed) {
@@ -198,7 +234,12 @@ fn run(
 }
 
 /// Analyses every complete block waiting in one stream; true if any was found.
-fn drain(s: &mut Stream, out: &mut rtrb::Producer<AnalysisFrame>, dropped: &AtomicU64, sample_rate: u32) -> bool {
+fn drain(
+    s: &mut Stream,
+    out: &mut rtrb::Producer<AnalysisFrame>,
+    dropped: &AtomicU64,
+    sample_rate: u32,
+) -> bool {
     let width = s.tap.sources.len();
     let mut any = false;
     while s.tap.consumer.slots() >= HEADER {
@@ -220,8 +261,13 @@ fn drain(s: &mut Stream, out: &mut rtrb::Producer<AnalysisFrame>, dropped: &Atom
             let time = stamp.frame + i as u64 + 1;
             let beat = stamp.beat + (i + 1) as f64 * bpf;
             for (ch, a) in s.analyzers.iter_mut().enumerate() {
-                if let Some(frame) = a.push(s.scratch[i * width + ch], time, beat, stamp.bpm, s.tap.quantum)
-                    && out.push(frame).is_err()
+                if let Some(frame) = a.push(
+                    s.scratch[i * width + ch],
+                    time,
+                    beat,
+                    stamp.bpm,
+                    s.tap.quantum,
+                ) && out.push(frame).is_err()
                 {
                     dropped.fetch_add(1, Ordering::Relaxed);
                 }

@@ -23,7 +23,12 @@ impl Yin {
     pub fn new(sample_rate: u32) -> Self {
         let sr = sample_rate as f32;
         let max_lag = ((sr / MIN_HZ) as usize).min(FFT_SIZE / 2);
-        Self { sample_rate: sr, diff: vec![0.0; max_lag + 2], min_lag: (sr / MAX_HZ) as usize, max_lag }
+        Self {
+            sample_rate: sr,
+            diff: vec![0.0; max_lag + 2],
+            min_lag: (sr / MAX_HZ) as usize,
+            max_lag,
+        }
     }
 
     /// Estimates the fundamental of `x` (at least `FFT_SIZE` samples), or `None` when the input
@@ -36,12 +41,18 @@ impl Yin {
         let mut running = 0.0;
         self.diff[0] = 1.0;
         for tau in 1..=self.max_lag + 1 {
-            let d: f32 = (0..w).map(|i| {
-                let e = x[i] - x[i + tau];
-                e * e
-            }).sum();
+            let d: f32 = (0..w)
+                .map(|i| {
+                    let e = x[i] - x[i + tau];
+                    e * e
+                })
+                .sum();
             running += d;
-            self.diff[tau] = if running > 0.0 { d * tau as f32 / running } else { 1.0 };
+            self.diff[tau] = if running > 0.0 {
+                d * tau as f32 / running
+            } else {
+                1.0
+            };
         }
         let mut tau = self.min_lag.max(2);
         while tau < self.max_lag {
@@ -51,7 +62,11 @@ impl Yin {
                 }
                 let (a, b, c) = (self.diff[tau - 1], self.diff[tau], self.diff[tau + 1]);
                 let denom = a - 2.0 * b + c;
-                let shift = if denom.abs() > 1e-12 { 0.5 * (a - c) / denom } else { 0.0 };
+                let shift = if denom.abs() > 1e-12 {
+                    0.5 * (a - c) / denom
+                } else {
+                    0.0
+                };
                 let hz = self.sample_rate / (tau as f32 + shift);
                 return Some(Pitch::from_hz(hz, 1.0 - b));
             }
@@ -73,7 +88,8 @@ mod tests {
                 .map(|i| {
                     let t = i as f32 / 48_000.0;
                     // A tone with harmonics, like an instrument.
-                    0.5 * (2.0 * std::f32::consts::PI * hz * t).sin() + 0.25 * (4.0 * std::f32::consts::PI * hz * t).sin()
+                    0.5 * (2.0 * std::f32::consts::PI * hz * t).sin()
+                        + 0.25 * (4.0 * std::f32::consts::PI * hz * t).sin()
                 })
                 .collect();
             let p = y.estimate(&x, 0.4).expect("pitched");

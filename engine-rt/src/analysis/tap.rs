@@ -61,21 +61,41 @@ pub struct TapWriter {
 
 impl TapWriter {
     /// A writer for `width` mono channels and blocks of up to `max_block` frames.
-    pub fn new(producer: rtrb::Producer<f32>, width: usize, max_block: usize, stats: Arc<EngineStats>) -> Self {
+    pub fn new(
+        producer: rtrb::Producer<f32>,
+        width: usize,
+        max_block: usize,
+        stats: Arc<EngineStats>,
+    ) -> Self {
         Self {
             producer,
             block: vec![0.0; HEADER + width * max_block].into(),
             width,
             len: 0,
-            stamp: BlockStamp { frame: 0, frames: 0, beat: 0.0, bpm: 0.0 },
+            stamp: BlockStamp {
+                frame: 0,
+                frames: 0,
+                beat: 0.0,
+                bpm: 0.0,
+            },
             stats,
         }
+    }
+
+    /// Most frames one block holds.
+    pub fn capacity(&self) -> usize {
+        (self.block.len() - HEADER) / self.width
     }
 
     /// Starts a block at `frame`.
     pub fn begin(&mut self, frame: u64, beat: f64, bpm: f64) {
         self.len = 0;
-        self.stamp = BlockStamp { frame, frames: 0, beat, bpm: bpm as f32 };
+        self.stamp = BlockStamp {
+            frame,
+            frames: 0,
+            beat,
+            bpm: bpm as f32,
+        };
     }
 
     /// Writes channel `ch` (0 = master, 1.. = decks) of the current frame.
@@ -99,8 +119,14 @@ impl TapWriter {
         self.stamp.frames = self.len;
         self.block[..HEADER].copy_from_slice(&self.stamp.encode());
         let total = HEADER + self.len * self.width;
-        if self.producer.push_entire_slice(&self.block[..total]).is_err() {
-            self.stats.analysis_dropped.fetch_add(self.len as u64, Ordering::Relaxed);
+        if self
+            .producer
+            .push_entire_slice(&self.block[..total])
+            .is_err()
+        {
+            self.stats
+                .analysis_dropped
+                .fetch_add(self.len as u64, Ordering::Relaxed);
         }
         self.len = 0;
     }
@@ -112,7 +138,12 @@ mod tests {
 
     #[test]
     fn header_round_trips() {
-        let s = BlockStamp { frame: (7u64 << 40) + 12345, frames: 512, beat: 1234.5678, bpm: 128.0 };
+        let s = BlockStamp {
+            frame: (7u64 << 40) + 12345,
+            frames: 512,
+            beat: 1234.5678,
+            bpm: 128.0,
+        };
         assert_eq!(BlockStamp::decode(&s.encode()), s);
     }
 }

@@ -27,7 +27,10 @@ impl Crossover {
     #[inline]
     fn split(&mut self, c: &SvfCoefs, x: f32) -> (f32, f32) {
         let o = self.first.tick(c, x);
-        (self.low2.tick(c, o.low).low, self.high2.tick(c, o.high).high)
+        (
+            self.low2.tick(c, o.low).low,
+            self.high2.tick(c, o.high).high,
+        )
     }
 }
 
@@ -77,7 +80,11 @@ impl Eq3 {
     }
 
     fn update(&mut self, band: usize, ramp_frames: u32) {
-        let g = if self.kill[band] { 0.0 } else { super::db_to_gain(self.db[band]) };
+        let g = if self.kill[band] {
+            0.0
+        } else {
+            super::db_to_gain(self.db[band])
+        };
         self.gains[band].set(g, ramp_frames);
     }
 

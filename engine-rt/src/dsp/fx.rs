@@ -116,10 +116,17 @@ impl Reverb {
         let len = |n: usize, c: usize| (((n + c * SPREAD) as f32 * scale) as usize).max(1);
         Self {
             combs: std::array::from_fn(|c| {
-                std::array::from_fn(|k| Comb { buf: vec![0.0; len(COMBS[k], c)].into(), i: 0, store: 0.0 })
+                std::array::from_fn(|k| Comb {
+                    buf: vec![0.0; len(COMBS[k], c)].into(),
+                    i: 0,
+                    store: 0.0,
+                })
             }),
             allpasses: std::array::from_fn(|c| {
-                std::array::from_fn(|k| Allpass { buf: vec![0.0; len(ALLPASSES[k], c)].into(), i: 0 })
+                std::array::from_fn(|k| Allpass {
+                    buf: vec![0.0; len(ALLPASSES[k], c)].into(),
+                    i: 0,
+                })
             }),
         }
     }
@@ -286,9 +293,16 @@ mod tests {
             let x = if n == 0 { 1.0 } else { 0.0 };
             out.push(rack.tick(x, x, fpb).0);
         }
-        let (peak_at, _) = out[1000..].iter().enumerate().fold((0, 0.0f32), |(bi, bv), (i, v)| {
-            if v.abs() > bv { (i + 1000, v.abs()) } else { (bi, bv) }
-        });
+        let (peak_at, _) = out[1000..]
+            .iter()
+            .enumerate()
+            .fold((0, 0.0f32), |(bi, bv), (i, v)| {
+                if v.abs() > bv {
+                    (i + 1000, v.abs())
+                } else {
+                    (bi, bv)
+                }
+            });
         assert!((peak_at as i64 - 24_000).abs() <= 1, "echo at {peak_at}");
     }
 

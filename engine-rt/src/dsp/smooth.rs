@@ -14,7 +14,13 @@ impl Smoothed {
     /// A parameter resting at `value`, gliding with time constant `tau_ms`.
     pub fn new(value: f32, tau_ms: f32, sample_rate: u32) -> Self {
         let coef = 1.0 - (-1000.0 / (tau_ms.max(0.01) * sample_rate as f32)).exp();
-        Self { value, target: value, coef, ramp_step: 0.0, ramp_left: 0 }
+        Self {
+            value,
+            target: value,
+            coef,
+            ramp_step: 0.0,
+            ramp_left: 0,
+        }
     }
 
     /// Glides to `target`, linearly over `ramp_frames` first when that is non-zero.

@@ -49,7 +49,11 @@ impl Svf {
         let v2 = self.ic2 + c.a2 * self.ic1 + c.a3 * v3;
         self.ic1 = 2.0 * v1 - self.ic1;
         self.ic2 = 2.0 * v2 - self.ic2;
-        SvfOut { low: v2, band: v1, high: x - c.k * v1 - v2 }
+        SvfOut {
+            low: v2,
+            band: v1,
+            high: x - c.k * v1 - v2,
+        }
     }
 
     /// Second-order all-pass with this section's cutoff and Q.

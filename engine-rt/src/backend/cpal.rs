@@ -1,0 +1,215 @@
+//! cpal output (and capture for live-input analysis): a thin adapter around the processor.
+
+use std::sync::Arc;
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+
+use super::{CallbackStats, CallbackTimer};
+use crate::EngineProcessor;
+use crate::analysis::tap::TapWriter;
+
+/// Which cpal host to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostChoice {
+    /// The platform default (ALSA on Linux).
+    Default,
+    /// The JACK server (must be running).
+    Jack,
+}
+
+/// What to open.
+#[derive(Debug, Clone)]
+pub struct DeviceRequest {
+    pub host: HostChoice,
+    /// Device name (substring match, case-insensitive); `None` for the host's default.
+    pub device: Option<String>,
+    /// Buffer size in frames; `None` for the device default.
+    pub buffer: Option<u32>,
+}
+
+/// Why a device could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceError(pub String);
+
+impl std::fmt::Display for DeviceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DeviceError {}
+
+fn host(choice: HostChoice) -> Result<cpal::Host, DeviceError> {
+    match choice {
+        HostChoice::Default => Ok(cpal::default_host()),
+        HostChoice::Jack => cpal::host_from_id(cpal::HostId::Jack)
+            .map_err(|e| DeviceError(format!("JACK host unavailable: {e}"))),
+    }
+}
+
+fn device_name(d: &cpal::Device) -> String {
+    d.description()
+        .map(|d| d.name().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+fn pick(
+    devices: impl Iterator<Item = cpal::Device>,
+    default: Option<cpal::Device>,
+    want: &Option<String>,
+    what: &str,
+) -> Result<cpal::Device, DeviceError> {
+    match want {
+        None => default.ok_or_else(|| DeviceError(format!("no default {what} device"))),
+        Some(name) => {
+            let lower = name.to_lowercase();
+            let all: Vec<cpal::Device> = devices.collect();
+            let names: Vec<String> = all.iter().map(device_name).collect();
+            all.into_iter()
+                .find(|d| device_name(d).to_lowercase().contains(&lower))
+                .ok_or_else(|| {
+                    DeviceError(format!(
+                        "no {what} device named '{name}' (have: {})",
+                        names.join(", ")
+                    ))
+                })
+        }
+    }
+}
+
+/// An output device chosen and configured, not yet running.
+pub struct PreparedOutput {
+    device: cpal::Device,
+    config: cpal::StreamConfig,
+    /// Human-readable device name.
+    pub name: String,
+}
+
+impl PreparedOutput {
+    /// Finds the device and its configuration (f32 samples at the device's default rate).
+    pub fn open(req: &DeviceRequest) -> Result<Self, DeviceError> {
+        let host = host(req.host)?;
+        let devices = host
+            .output_devices()
+            .map_err(|e| DeviceError(format!("cannot list output devices: {e}")))?;
+        let device = pick(devices, host.default_output_device(), &req.device, "output")?;
+        let name = device_name(&device);
+        let supported = device
+            .default_output_config()
+            .map_err(|e| DeviceError(format!("output device '{name}' is not available: {e}")))?;
+        if supported.sample_format() != cpal::SampleFormat::F32 {
+            return Err(DeviceError(format!(
+                "output device '{name}' wants {:?} samples; only f32 is supported",
+                supported.sample_format()
+            )));
+        }
+        let mut config = supported.config();
+        if let Some(b) = req.buffer {
+            config.buffer_size = cpal::BufferSize::Fixed(b);
+        }
+        Ok(Self {
+            device,
+            config,
+            name,
+        })
+    }
+
+    /// Device sample rate.
+    pub fn sample_rate(&self) -> u32 {
+        self.config.sample_rate
+    }
+
+    /// Device output channels.
+    pub fn channels(&self) -> usize {
+        self.config.channels as usize
+    }
+
+    /// Starts the stream; the callback renders through `processor` and times itself.
+    pub fn start(
+        self,
+        mut processor: EngineProcessor,
+        stats: Arc<CallbackStats>,
+    ) -> Result<CpalStream, DeviceError> {
+        let channels = self.channels();
+        let sr = self.sample_rate();
+        let err_stats = stats.clone();
+        let stream = self
+            .device
+            .build_output_stream::<f32, _, _>(
+                self.config,
+                move |out: &mut [f32], _info| {
+                    let _t = CallbackTimer::start(&stats, out.len() / channels, sr);
+                    processor.process(out, channels);
+                },
+                move |_e| err_stats.stream_error(),
+                None,
+            )
+            .map_err(|e| {
+                DeviceError(format!("cannot open output stream on '{}': {e}", self.name))
+            })?;
+        stream
+            .play()
+            .map_err(|e| DeviceError(format!("cannot start output on '{}': {e}", self.name)))?;
+        Ok(CpalStream { _stream: stream })
+    }
+}
+
+/// A running cpal stream; dropping it stops the audio.
+pub struct CpalStream {
+    _stream: cpal::Stream,
+}
+
+/// Opens a capture device and feeds its mono mix into an analysis tap. Returns the running
+/// stream and its sample rate.
+pub fn start_input(
+    req: &DeviceRequest,
+    make_tap: impl FnOnce(u32) -> TapWriter,
+) -> Result<(CpalStream, u32), DeviceError> {
+    let host = host(req.host)?;
+    let devices = host
+        .input_devices()
+        .map_err(|e| DeviceError(format!("cannot list input devices: {e}")))?;
+    let device = pick(devices, host.default_input_device(), &req.device, "input")?;
+    let name = device_name(&device);
+    let supported = device
+        .default_input_config()
+        .map_err(|e| DeviceError(format!("input device '{name}' is not available: {e}")))?;
+    if supported.sample_format() != cpal::SampleFormat::F32 {
+        return Err(DeviceError(format!(
+            "input device '{name}' delivers {:?}; only f32 is supported",
+            supported.sample_format()
+        )));
+    }
+    let mut config = supported.config();
+    if let Some(b) = req.buffer {
+        config.buffer_size = cpal::BufferSize::Fixed(b);
+    }
+    let sr = config.sample_rate;
+    let channels = config.channels as usize;
+    let mut tap = make_tap(sr);
+    let mut frame = 0u64;
+    let stream = device
+        .build_input_stream::<f32, _, _>(
+            config,
+            move |data: &[f32], _info| {
+                // Live input has no beat of its own: its frames carry beat 0 and the analysis
+                // stamps them with the capture clock.
+                for block in data.chunks(tap.capacity() * channels) {
+                    tap.begin(frame, 0.0, 0.0);
+                    for f in block.chunks_exact(channels) {
+                        tap.channel(0, f.iter().sum::<f32>() / channels as f32);
+                        tap.next_frame();
+                        frame += 1;
+                    }
+                    tap.flush();
+                }
+            },
+            |_e| {},
+            None,
+        )
+        .map_err(|e| DeviceError(format!("cannot open input stream on '{name}': {e}")))?;
+    stream
+        .play()
+        .map_err(|e| DeviceError(format!("cannot start input on '{name}': {e}")))?;
+    Ok((CpalStream { _stream: stream }, sr))
+}

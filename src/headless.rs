@@ -1,0 +1,149 @@
+//! Headless commands: offline render and live play of session scripts.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use engine_rt::backend::CallbackStats;
+use engine_rt::backend::cpal::{DeviceRequest, HostChoice, PreparedOutput};
+use engine_rt::backend::null::NullOutput;
+use engine_rt::backend::offline::write_wav;
+use engine_rt::script::{LOOKAHEAD_BEATS, ScriptRunner, Session};
+use engine_rt::{Engine, EngineEvent};
+
+use crate::AudioChoice;
+
+/// Frames per block of an offline render.
+const RENDER_BLOCK: usize = 512;
+/// Sample rate and buffer of the null output.
+const NULL_RATE: u32 = 48_000;
+const NULL_BUFFER: u32 = 256;
+
+type BoxError = Box<dyn std::error::Error>;
+
+fn script_dir(script: &Path) -> &Path {
+    script
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// `phosphene render SCRIPT --out WAV`.
+pub fn render(script: &Path, out: &Path, rate: u32) -> Result<(), BoxError> {
+    let session = Session::load(script)?;
+    let samples = engine_rt::script::render(&session, script_dir(script), rate, RENDER_BLOCK)?;
+    write_wav(out, &samples, rate).map_err(|e| format!("cannot write '{}': {e}", out.display()))?;
+    eprintln!(
+        "rendered {:.2} s to {}",
+        samples.len() as f64 / 2.0 / rate as f64,
+        out.display()
+    );
+    Ok(())
+}
+
+enum Running {
+    Device(engine_rt::backend::cpal::CpalStream),
+    Null(NullOutput),
+}
+
+/// `phosphene play SCRIPT`: plays live and prints the callback timing line at exit.
+pub fn play(
+    script: &Path,
+    audio: AudioChoice,
+    device: Option<String>,
+    buffer: Option<u32>,
+    seconds: Option<f64>,
+) -> Result<(), BoxError> {
+    let session = Session::load(script)?;
+    let prepared = match audio {
+        AudioChoice::Null => None,
+        AudioChoice::Default | AudioChoice::Jack => {
+            let host = if audio == AudioChoice::Jack {
+                HostChoice::Jack
+            } else {
+                HostChoice::Default
+            };
+            match PreparedOutput::open(&DeviceRequest {
+                host,
+                device: device.clone(),
+                buffer,
+            }) {
+                Ok(p) => Some(p),
+                Err(e) if audio == AudioChoice::Default => {
+                    eprintln!(
+                        "warning: no audio device could be opened ({e}); playing to the paced null output instead"
+                    );
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let rate = prepared.as_ref().map_or(NULL_RATE, |p| p.sample_rate());
+    let tracks = session.decode_tracks(script_dir(script), rate)?;
+    let mut config = session.engine_config(rate);
+    config.analysis = false;
+    let (mut handle, processor) = Engine::new(config)?;
+    let mut runner = ScriptRunner::new(&session, tracks, &handle);
+    // Everything due in the first beats is queued before the first callback.
+    runner.pump(&mut handle, 0.0, LOOKAHEAD_BEATS);
+
+    let stats = CallbackStats::new();
+    let running = match prepared {
+        Some(p) => {
+            eprintln!(
+                "playing on '{}' at {} Hz, {} channels",
+                p.name,
+                p.sample_rate(),
+                p.channels()
+            );
+            Running::Device(p.start(processor, stats.clone())?)
+        }
+        None => {
+            let buf = buffer.unwrap_or(NULL_BUFFER) as usize;
+            eprintln!("playing on the null output at {rate} Hz, buffer {buf}");
+            Running::Null(NullOutput::start(processor, 2, buf, stats.clone())?)
+        }
+    };
+    let seconds = seconds.unwrap_or_else(|| session.length() * 60.0 / session.bpm + 0.5);
+    drive(
+        &mut handle,
+        &mut runner,
+        Duration::from_secs_f64(seconds.max(0.0)),
+    );
+    match running {
+        Running::Device(s) => drop(s),
+        Running::Null(n) => drop(n.stop()),
+    }
+    print_report(&stats, handle.stats().dropped_intents());
+    Ok(())
+}
+
+/// Control loop: keeps the script ahead of the audio and frees released memory.
+fn drive(handle: &mut engine_rt::EngineHandle, runner: &mut ScriptRunner, length: Duration) {
+    let start = Instant::now();
+    let mut beat = 0.0;
+    while start.elapsed() < length {
+        while let Some(e) = handle.poll_event() {
+            match e {
+                EngineEvent::MasterState { beat: b, .. } => beat = b,
+                EngineEvent::Dropped { id, reason } => eprintln!("intent {id} dropped: {reason:?}"),
+                _ => {}
+            }
+        }
+        runner.pump(handle, beat, LOOKAHEAD_BEATS);
+        handle.collect();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn print_report(stats: &Arc<CallbackStats>, dropped: u64) {
+    println!(
+        "callbacks={} max_callback_fraction={:.4} p999_callback_fraction={:.4} dropped_intents={} stream_errors={}",
+        stats.callbacks(),
+        stats.max_fraction(),
+        stats.quantile_fraction(0.999),
+        dropped,
+        stats.stream_errors()
+    );
+}
