@@ -231,10 +231,7 @@ impl Deck {
             self.playing = true;
             self.env = 0.0;
             self.tail_at = self.tail.len();
-            self.reader.set(self.heard);
-            if self.stretching() {
-                self.stretcher.reset();
-            }
+            self.realign(self.heard);
         }
     }
 
@@ -291,11 +288,27 @@ impl Deck {
     /// key-locked voice.
     fn jump_to(&mut self, pos: f64) {
         self.capture_tail();
-        self.reader.set(pos);
+        self.realign(pos);
+    }
+
+    /// Puts the voice at `pos`: the reader there and, when stretching, Rubber Band restarted
+    /// with the audio before `pos` as its pre-roll so output starts exactly at `pos`.
+    fn realign(&mut self, pos: f64) {
         self.heard = pos;
-        if self.stretching() {
-            self.stretcher.reset();
+        if !self.stretching() {
+            self.reader.set(pos);
+            return;
         }
+        let pad = self.stretcher.reset(self.rate, self.pitch_scale());
+        self.reader.set(pos - pad as f64);
+        if let Some(track) = self.track.take() {
+            let lp = self.loop_range();
+            let declick = self.declick;
+            let reader = &mut self.reader;
+            self.stretcher.prime(pad, || reader.read(&track, 1.0, lp, declick));
+            self.track = Some(track);
+        }
+        self.reader.set(pos);
     }
 
     fn capture_tail(&mut self) {
@@ -455,9 +468,7 @@ impl Deck {
         let pos = self.heard;
         self.capture_tail();
         change(self);
-        self.reader.set(pos);
-        self.heard = pos;
-        self.stretcher.reset();
+        self.realign(pos);
     }
 
     /// Sets a continuous parameter.

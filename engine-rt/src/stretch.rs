@@ -53,7 +53,6 @@ impl Stretcher {
         };
         let options = (rb::RubberBandOption_RubberBandOptionProcessRealTime
             | rb::RubberBandOption_RubberBandOptionThreadingNever
-            | rb::RubberBandOption_RubberBandOptionPitchHighConsistency
             | engine_opt) as rb::RubberBandOptions;
         // SAFETY: plain constructor call; the returned state is checked below.
         let state = unsafe { rb::rubberband_new(sample_rate, 2, options, 1.0, 1.0) };
@@ -76,7 +75,7 @@ impl Stretcher {
                 s.pull_chunk(|| [0.0; 2]);
             }
         }
-        s.reset();
+        s.reset(1.0, 1.0);
         s
     }
 
@@ -97,12 +96,14 @@ impl Stretcher {
         }
     }
 
-    /// Clears all history and arranges for output to start aligned with the next input frame:
-    /// the start pad is fed as silence and the start delay is dropped.
-    pub fn reset(&mut self) {
+    /// Clears all history and applies `rate` and `pitch`; returns how many source frames must
+    /// be fed through [`Stretcher::prime`] before the position where output should start.
+    pub fn reset(&mut self, rate: f64, pitch: f64) -> usize {
+        // SAFETY: valid state.
+        unsafe { rb::rubberband_reset(self.state) };
+        self.apply(rate, pitch);
         // SAFETY: valid state.
         let (pad, delay) = unsafe {
-            rb::rubberband_reset(self.state);
             (
                 rb::rubberband_get_preferred_start_pad(self.state) as usize,
                 rb::rubberband_get_start_delay(self.state) as usize,
@@ -111,11 +112,21 @@ impl Stretcher {
         self.fifo_read = 0;
         self.fifo_write = 0;
         self.discard = delay;
-        self.input[0].fill(0.0);
-        self.input[1].fill(0.0);
+        pad
+    }
+
+    /// Feeds the `pad` frames that precede the start position (real audio rather than zeros,
+    /// so the stretcher sees no artificial onset) and drops the start delay, leaving the output
+    /// aligned with the next frame `source` yields.
+    pub fn prime(&mut self, pad: usize, mut source: impl FnMut() -> [f32; 2]) {
         let mut left = pad;
         while left > 0 {
             let n = left.min(CHUNK);
+            for i in 0..n {
+                let [l, r] = source();
+                self.input[0][i] = l;
+                self.input[1][i] = r;
+            }
             self.process_input(n);
             left -= n;
         }
@@ -208,3 +219,4 @@ impl Drop for Stretcher {
         unsafe { rb::rubberband_delete(self.state) };
     }
 }
+

@@ -328,9 +328,11 @@ mod tests {
         rack.set_slot(2, Some(FxKind::Bitcrusher));
         rack.set_amount(2, 1.0, 0);
         rack.set_param(2, 1.0, 0);
+        // Skip the first frames, where the wet amount is still gliding in.
         let levels: std::collections::BTreeSet<i32> = (0..4800)
             .map(|n| (n as f32 * 0.01).sin() * 0.9)
             .map(|x| (rack.tick(x, x, 24_000.0).0 * 1e4) as i32)
+            .skip(100)
             .collect();
         assert!(levels.len() <= 9, "{} levels", levels.len());
     }
