@@ -2,8 +2,13 @@
 //!
 //! The `rubberband` crate collects channel pointers into a `Vec` on every call; this wrapper
 //! keeps the pointer arrays and buffers preallocated. Input is fed in fixed chunks only when the
-//! output FIFO runs dry, so the moments at which ratios change (and thus the output) do not depend
-//! on how the host splits its blocks.
+//! output FIFO runs low, so the moments at which ratios change (and thus the output) do not
+//! depend on how the host splits its blocks.
+//!
+//! Pitch is shifted by stretching time by the pitch factor and reading Rubber Band's output back
+//! at that factor (cubic interpolation). Rubber Band's own pitch scaling was measured off by up
+//! to 25 cents here and allocates when changed; its time ratio is exact and, once primed, does
+//! not allocate.
 
 use rubberband_sys as rb;
 
@@ -11,10 +16,14 @@ use rubberband_sys as rb;
 pub const CHUNK: usize = 256;
 /// Output FIFO capacity in frames (Rubber Band can return several hops per chunk).
 const FIFO: usize = 16 * 1024;
-/// Tempo ratios the stretcher is prepared for without reallocating.
+/// Slowest and fastest playback rates a deck accepts.
 pub const MIN_RATE: f64 = 0.25;
 /// See [`MIN_RATE`].
 pub const MAX_RATE: f64 = 4.0;
+/// Pitch factors accepted (one octave either way).
+pub const PITCH_RANGE: (f64, f64) = (0.5, 2.0);
+/// Time ratios Rubber Band is primed for: pitch / rate over the ranges above.
+const RATIO_RANGE: (f64, f64) = (PITCH_RANGE.0 / MAX_RATE, PITCH_RANGE.1 / MIN_RATE);
 
 /// Which Rubber Band engine key-locked decks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -31,12 +40,14 @@ pub struct Stretcher {
     state: rb::RubberBandState,
     input: [Box<[f32]>; 2],
     fifo: [Box<[f32]>; 2],
+    /// Index of the frame before the read point (kept for cubic interpolation).
     fifo_read: usize,
     fifo_write: usize,
+    /// Fractional read position past `fifo_read + 1`.
+    frac: f64,
     /// Output frames still to throw away after a reset (Rubber Band's start delay).
     discard: usize,
-    rate: f64,
-    pitch: f64,
+    ratio: f64,
 }
 
 // SAFETY: the Rubber Band state is owned exclusively by this value and only used through
@@ -63,14 +74,14 @@ impl Stretcher {
             fifo: [vec![0.0; FIFO].into(), vec![0.0; FIFO].into()],
             fifo_read: 0,
             fifo_write: 0,
+            frac: 0.0,
             discard: 0,
-            rate: 1.0,
-            pitch: 1.0,
+            ratio: 1.0,
         };
         // SAFETY: valid state; sizes are plain integers.
         unsafe { rb::rubberband_set_max_process_size(s.state, CHUNK as u32) };
-        for (rate, pitch) in [(MAX_RATE, 2.0), (MIN_RATE, 0.5), (1.0, 1.5), (1.0, 1.0)] {
-            s.apply(rate, pitch);
+        for ratio in [RATIO_RANGE.0, RATIO_RANGE.1, 1.0] {
+            s.apply(ratio);
             for _ in 0..8 {
                 s.pull_chunk(|| [0.0; 2]);
             }
@@ -79,20 +90,17 @@ impl Stretcher {
         s
     }
 
-    fn apply(&mut self, rate: f64, pitch: f64) {
-        let rate = rate.clamp(MIN_RATE, MAX_RATE);
-        let pitch = pitch.clamp(0.5, 2.0);
-        // SAFETY: valid state. Within the primed ranges these calls do not allocate (checked by
-        // the no_alloc test).
-        unsafe {
-            if rate != self.rate {
-                rb::rubberband_set_time_ratio(self.state, 1.0 / rate);
-                self.rate = rate;
-            }
-            if pitch != self.pitch {
-                rb::rubberband_set_pitch_scale(self.state, pitch);
-                self.pitch = pitch;
-            }
+    /// Time ratio for a playback rate and pitch factor.
+    fn ratio_for(rate: f64, pitch: f64) -> f64 {
+        (pitch.clamp(PITCH_RANGE.0, PITCH_RANGE.1) / rate.clamp(MIN_RATE, MAX_RATE)).clamp(RATIO_RANGE.0, RATIO_RANGE.1)
+    }
+
+    fn apply(&mut self, ratio: f64) {
+        if ratio != self.ratio {
+            // SAFETY: valid state. Within the primed range this does not allocate (checked by the
+            // no_alloc test).
+            unsafe { rb::rubberband_set_time_ratio(self.state, ratio) };
+            self.ratio = ratio;
         }
     }
 
@@ -101,7 +109,7 @@ impl Stretcher {
     pub fn reset(&mut self, rate: f64, pitch: f64) -> usize {
         // SAFETY: valid state.
         unsafe { rb::rubberband_reset(self.state) };
-        self.apply(rate, pitch);
+        self.apply(Self::ratio_for(rate, pitch));
         // SAFETY: valid state.
         let (pad, delay) = unsafe {
             (
@@ -109,8 +117,12 @@ impl Stretcher {
                 rb::rubberband_get_start_delay(self.state) as usize,
             )
         };
+        // One silent frame of history before the first output frame, for the interpolator.
+        self.fifo[0][0] = 0.0;
+        self.fifo[1][0] = 0.0;
         self.fifo_read = 0;
-        self.fifo_write = 0;
+        self.fifo_write = 1;
+        self.frac = 0.0;
         self.discard = delay;
         pad
     }
@@ -182,7 +194,7 @@ impl Stretcher {
         }
     }
 
-    /// Feeds one chunk read from `source` at the given tempo rate and pitch scale.
+    /// Feeds one chunk read from `source`.
     fn pull_chunk(&mut self, mut source: impl FnMut() -> [f32; 2]) {
         for i in 0..CHUNK {
             let [l, r] = source();
@@ -192,24 +204,35 @@ impl Stretcher {
         self.process_input(CHUNK);
     }
 
-    /// Next output frame. When the FIFO is empty, the current `rate` and `pitch` are applied and
-    /// chunks are pulled from `source` until output appears.
+    /// Next output frame at playback `rate` and pitch factor `pitch`. When the FIFO runs low,
+    /// the ratio is applied and chunks are pulled from `source` until enough output exists.
     #[inline]
-    pub fn next(
-        &mut self,
-        rate: f64,
-        pitch: f64,
-        mut source: impl FnMut() -> [f32; 2],
-    ) -> [f32; 2] {
-        if self.fifo_read == self.fifo_write {
-            self.apply(rate, pitch);
-            while self.fifo_read == self.fifo_write {
+    pub fn next(&mut self, rate: f64, pitch: f64, mut source: impl FnMut() -> [f32; 2]) -> [f32; 2] {
+        if self.fifo_write - self.fifo_read < 4 {
+            self.apply(Self::ratio_for(rate, pitch));
+            while self.fifo_write - self.fifo_read < 4 {
                 self.pull_chunk(&mut source);
             }
         }
         let i = self.fifo_read;
-        self.fifo_read += 1;
-        [self.fifo[0][i], self.fifo[1][i]]
+        let t = self.frac as f32;
+        let mut out = [0.0; 2];
+        for (o, ch) in out.iter_mut().zip(self.fifo.iter()) {
+            let (p0, p1, p2, p3) = (ch[i], ch[i + 1], ch[i + 2], ch[i + 3]);
+            *o = if t == 0.0 {
+                p1
+            } else {
+                let a = -0.5 * p0 + 1.5 * p1 - 1.5 * p2 + 0.5 * p3;
+                let b = p0 - 2.5 * p1 + 2.0 * p2 - 0.5 * p3;
+                let c = -0.5 * p0 + 0.5 * p2;
+                ((a * t + b) * t + c) * t + p1
+            };
+        }
+        self.frac += pitch.clamp(PITCH_RANGE.0, PITCH_RANGE.1);
+        let whole = self.frac.floor();
+        self.frac -= whole;
+        self.fifo_read += whole as usize;
+        out
     }
 }
 

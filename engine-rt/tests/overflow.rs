@@ -64,7 +64,8 @@ fn a_full_event_queue_counts_what_it_lost() {
     render(&mut p, 64, 64);
     let got = events(&mut h);
     assert_eq!(got.len(), 4);
-    render(&mut p, 64, 64);
+    // The next event (the 20 ms state report) is preceded by the count of what was lost.
+    render(&mut p, 1_000, 64);
     let next = events(&mut h);
     assert!(matches!(next.first(), Some(EngineEvent::EventsLost { count: 6 })), "{next:?}");
 }
