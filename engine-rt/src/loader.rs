@@ -26,8 +26,10 @@ pub enum LoadErrorKind {
     Io(String),
     /// No demuxer or decoder understands it.
     Unsupported(String),
-    /// The data is damaged or cut short before any audio could be decoded.
+    /// The data is damaged.
     Corrupt(String),
+    /// The file ends before the length its header announces.
+    Truncated { decoded_seconds: f64, expected_seconds: f64 },
     /// It decodes to no audio at all.
     Empty,
     /// Longer than the configured limit.
@@ -52,6 +54,10 @@ impl std::fmt::Display for LoadError {
             LoadErrorKind::Corrupt(e) => {
                 write!(f, "cannot load '{p}': corrupt or truncated audio ({e})")
             }
+            LoadErrorKind::Truncated { decoded_seconds, expected_seconds } => write!(
+                f,
+                "cannot load '{p}': truncated, audio ends after {decoded_seconds:.2} s of {expected_seconds:.2} s"
+            ),
             LoadErrorKind::Empty => write!(f, "cannot load '{p}': the file contains no audio"),
             LoadErrorKind::TooLong {
                 seconds,
@@ -104,6 +110,9 @@ pub fn decode_file(
         kind,
     };
     let file = std::fs::File::open(path).map_err(|e| err(LoadErrorKind::Io(e.to_string())))?;
+    if file.metadata().is_ok_and(|m| m.len() == 0) {
+        return Err(err(LoadErrorKind::Empty));
+    }
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -145,11 +154,7 @@ pub fn decode_file(
         let packet = match format.next_packet() {
             Ok(Some(p)) => p,
             Ok(None) => break,
-            // A truncated file ends with an I/O error: keep what decoded so far.
-            Err(SymphoniaError::IoError(e)) => {
-                last_error = e.to_string();
-                break;
-            }
+            // A cut-off file ends in an I/O error; the length check below reports it.
             Err(e) => {
                 last_error = e.to_string();
                 break;
@@ -191,16 +196,20 @@ pub fn decode_file(
         }
     }
     if planar[0].is_empty() {
-        return Err(err(if last_error.is_empty() {
-            LoadErrorKind::Empty
-        } else {
-            LoadErrorKind::Corrupt(last_error)
-        }));
+        return Err(err(if last_error.is_empty() { LoadErrorKind::Empty } else { LoadErrorKind::Corrupt(last_error) }));
     }
     if rate == 0 {
-        return Err(err(LoadErrorKind::Unsupported(
-            "unknown sample rate".into(),
-        )));
+        return Err(err(LoadErrorKind::Unsupported("unknown sample rate".into())));
+    }
+    // A file cut short decodes fine up to the cut; its header still announces the full length.
+    let decoded = planar[0].len() as u64;
+    if let Some(total) = expected.filter(|&t| t > 0)
+        && decoded + decoded / 100 + 4_096 < total
+    {
+        return Err(err(LoadErrorKind::Truncated {
+            decoded_seconds: decoded as f64 / rate as f64,
+            expected_seconds: total as f64 / rate as f64,
+        }));
     }
     progress(0.8);
     let planar = if rate == opts.sample_rate {
