@@ -305,7 +305,8 @@ impl Deck {
             let lp = self.loop_range();
             let declick = self.declick;
             let reader = &mut self.reader;
-            self.stretcher.prime(pad, || reader.read(&track, 1.0, lp, declick));
+            self.stretcher
+                .prime(pad, || reader.read(&track, 1.0, lp, declick));
             self.track = Some(track);
         }
         self.reader.set(pos);

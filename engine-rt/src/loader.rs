@@ -29,7 +29,10 @@ pub enum LoadErrorKind {
     /// The data is damaged.
     Corrupt(String),
     /// The file ends before the length its header announces.
-    Truncated { decoded_seconds: f64, expected_seconds: f64 },
+    Truncated {
+        decoded_seconds: f64,
+        expected_seconds: f64,
+    },
     /// It decodes to no audio at all.
     Empty,
     /// Longer than the configured limit.
@@ -54,7 +57,10 @@ impl std::fmt::Display for LoadError {
             LoadErrorKind::Corrupt(e) => {
                 write!(f, "cannot load '{p}': corrupt or truncated audio ({e})")
             }
-            LoadErrorKind::Truncated { decoded_seconds, expected_seconds } => write!(
+            LoadErrorKind::Truncated {
+                decoded_seconds,
+                expected_seconds,
+            } => write!(
                 f,
                 "cannot load '{p}': truncated, audio ends after {decoded_seconds:.2} s of {expected_seconds:.2} s"
             ),
@@ -196,10 +202,16 @@ pub fn decode_file(
         }
     }
     if planar[0].is_empty() {
-        return Err(err(if last_error.is_empty() { LoadErrorKind::Empty } else { LoadErrorKind::Corrupt(last_error) }));
+        return Err(err(if last_error.is_empty() {
+            LoadErrorKind::Empty
+        } else {
+            LoadErrorKind::Corrupt(last_error)
+        }));
     }
     if rate == 0 {
-        return Err(err(LoadErrorKind::Unsupported("unknown sample rate".into())));
+        return Err(err(LoadErrorKind::Unsupported(
+            "unknown sample rate".into(),
+        )));
     }
     // A file cut short decodes fine up to the cut; its header still announces the full length.
     let decoded = planar[0].len() as u64;

@@ -92,7 +92,8 @@ impl Stretcher {
 
     /// Time ratio for a playback rate and pitch factor.
     fn ratio_for(rate: f64, pitch: f64) -> f64 {
-        (pitch.clamp(PITCH_RANGE.0, PITCH_RANGE.1) / rate.clamp(MIN_RATE, MAX_RATE)).clamp(RATIO_RANGE.0, RATIO_RANGE.1)
+        (pitch.clamp(PITCH_RANGE.0, PITCH_RANGE.1) / rate.clamp(MIN_RATE, MAX_RATE))
+            .clamp(RATIO_RANGE.0, RATIO_RANGE.1)
     }
 
     fn apply(&mut self, ratio: f64) {
@@ -207,7 +208,12 @@ impl Stretcher {
     /// Next output frame at playback `rate` and pitch factor `pitch`. When the FIFO runs low,
     /// the ratio is applied and chunks are pulled from `source` until enough output exists.
     #[inline]
-    pub fn next(&mut self, rate: f64, pitch: f64, mut source: impl FnMut() -> [f32; 2]) -> [f32; 2] {
+    pub fn next(
+        &mut self,
+        rate: f64,
+        pitch: f64,
+        mut source: impl FnMut() -> [f32; 2],
+    ) -> [f32; 2] {
         if self.fifo_write - self.fifo_read < 4 {
             self.apply(Self::ratio_for(rate, pitch));
             while self.fifo_write - self.fifo_read < 4 {
@@ -242,4 +248,3 @@ impl Drop for Stretcher {
         unsafe { rb::rubberband_delete(self.state) };
     }
 }
-

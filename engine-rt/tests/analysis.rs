@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use engine_rt::{AnalysisFrame, DeckParam, EngineHandle, IntentKind as K, Quantize, Source};
 
 /// Collects frames until `enough` holds or 10 s pass.
-fn collect(h: &mut EngineHandle, mut enough: impl FnMut(&[AnalysisFrame]) -> bool) -> Vec<AnalysisFrame> {
+fn collect(
+    h: &mut EngineHandle,
+    mut enough: impl FnMut(&[AnalysisFrame]) -> bool,
+) -> Vec<AnalysisFrame> {
     let mut frames = Vec::new();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
@@ -28,26 +31,63 @@ fn master_and_decks_are_analysed_with_sample_times_and_beats() {
     let (mut h, mut p) = engine_with(|c| c.analysis = true);
     let bass = h.share(sine(2 * SR as usize, 80.0, 0.5));
     let hats = h.share(noise(2 * SR as usize, 0.3));
-    h.act(Quantize::Now, K::Load { deck: 0, track: bass });
-    h.act(Quantize::Now, K::Load { deck: 1, track: hats });
-    h.act(Quantize::Now, K::Deck { deck: 1, param: DeckParam::Filter, value: 0.8, ramp_beats: 0.0 });
+    h.act(
+        Quantize::Now,
+        K::Load {
+            deck: 0,
+            track: bass,
+        },
+    );
+    h.act(
+        Quantize::Now,
+        K::Load {
+            deck: 1,
+            track: hats,
+        },
+    );
+    h.act(
+        Quantize::Now,
+        K::Deck {
+            deck: 1,
+            param: DeckParam::Filter,
+            value: 0.8,
+            ramp_beats: 0.0,
+        },
+    );
     h.act(Quantize::Now, K::Play { deck: 0 });
     h.act(Quantize::Now, K::Play { deck: 1 });
     render(&mut p, SR as usize, 256);
-    let frames = collect(&mut h, |f| f.iter().filter(|f| f.source == Source::Master).count() >= 80);
+    let frames = collect(&mut h, |f| {
+        f.iter().filter(|f| f.source == Source::Master).count() >= 80
+    });
     let of = |s: Source| frames.iter().filter(move |f| f.source == s);
     assert!(of(Source::Master).count() >= 80, "about 94 frames a second");
     let d0 = of(Source::Deck(0)).last().expect("deck 0 frames");
     let d1 = of(Source::Deck(1)).last().expect("deck 1 frames");
-    assert!(d0.bass > 0.8 && d0.bass > d0.high + 0.3, "bass deck: {} / {}", d0.bass, d0.high);
-    assert!(d1.high > d1.bass + 0.2, "high-passed noise: {} / {}", d1.high, d1.bass);
+    assert!(
+        d0.bass > 0.8 && d0.bass > d0.high + 0.3,
+        "bass deck: {} / {}",
+        d0.bass,
+        d0.high
+    );
+    assert!(
+        d1.high > d1.bass + 0.2,
+        "high-passed noise: {} / {}",
+        d1.high,
+        d1.bass
+    );
     assert!(of(Source::Deck(2)).all(|f| f.rms == 0.0), "silent deck");
     let mut last = 0;
     for f in of(Source::Master) {
         assert!(f.sample_time > last || last == 0, "stamps increase");
         last = f.sample_time;
         // 120 BPM at 48 kHz: a beat every 24000 frames.
-        assert!((f.beat - f.sample_time as f64 / 24_000.0).abs() < 1e-6, "{} at {}", f.beat, f.sample_time);
+        assert!(
+            (f.beat - f.sample_time as f64 / 24_000.0).abs() < 1e-6,
+            "{} at {}",
+            f.beat,
+            f.sample_time
+        );
         assert!((f.beat_phase as f64 - f.beat.rem_euclid(1.0)).abs() < 1e-4);
     }
     let m = of(Source::Master).last().unwrap();
@@ -70,10 +110,19 @@ fn live_input_is_analysed_with_pitch() {
         }
         tap.flush();
     }
-    let frames = collect(&mut h, |f| f.iter().filter(|f| f.source == Source::Input).count() >= 50);
-    let input: Vec<_> = frames.iter().filter(|f| f.source == Source::Input).collect();
+    let frames = collect(&mut h, |f| {
+        f.iter().filter(|f| f.source == Source::Input).count() >= 50
+    });
+    let input: Vec<_> = frames
+        .iter()
+        .filter(|f| f.source == Source::Input)
+        .collect();
     assert!(input.len() >= 50);
-    let p = input.last().unwrap().pitch.expect("tonal input has a pitch");
+    let p = input
+        .last()
+        .unwrap()
+        .pitch
+        .expect("tonal input has a pitch");
     assert!((p.hz - 196.0).abs() < 1.0, "{}", p.hz);
     assert_eq!(p.name(), "G3");
 }

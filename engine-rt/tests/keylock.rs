@@ -34,9 +34,22 @@ fn play(engine: StretchEngine, rate: f64, keylock: bool, semitones: f64) -> (u64
     let (mut h, mut p) = engine_with(|c| c.stretch_engine = engine);
     let t = h.share(sine(4 * SR as usize, 440.0, 0.5));
     h.act(Quantize::Now, K::Load { deck: 0, track: t });
-    h.act(Quantize::Now, K::KeyLock { deck: 0, on: keylock });
+    h.act(
+        Quantize::Now,
+        K::KeyLock {
+            deck: 0,
+            on: keylock,
+        },
+    );
     h.act(Quantize::Now, K::Pitch { deck: 0, semitones });
-    h.act(Quantize::Now, K::Rate { deck: 0, rate, ramp_beats: 0.0 });
+    h.act(
+        Quantize::Now,
+        K::Rate {
+            deck: 0,
+            rate,
+            ramp_beats: 0.0,
+        },
+    );
     h.act(Quantize::Now, K::Play { deck: 0 });
     let out = left(&render(&mut p, 6 * SR as usize, 256));
     let ended = events(&mut h)
@@ -55,8 +68,14 @@ fn key_lock_keeps_pitch_while_length_follows_tempo() {
         for rate in [0.8, 1.25] {
             let (len, hz) = play(engine, rate, true, 0.0);
             let want = 4.0 * SR as f64 / rate;
-            assert!((len as f64 - want).abs() < 0.01 * SR as f64, "{engine:?} rate {rate}: {len} frames, want {want}");
-            assert!((hz / 440.0 - 1.0).abs() < tolerance(engine), "{engine:?} rate {rate}: key-locked pitch {hz:.2} Hz");
+            assert!(
+                (len as f64 - want).abs() < 0.01 * SR as f64,
+                "{engine:?} rate {rate}: {len} frames, want {want}"
+            );
+            assert!(
+                (hz / 440.0 - 1.0).abs() < tolerance(engine),
+                "{engine:?} rate {rate}: key-locked pitch {hz:.2} Hz"
+            );
         }
     }
 }
@@ -73,9 +92,15 @@ fn pitch_shift_in_semitones() {
     for engine in ENGINES {
         for st in [12.0, -5.0, 3.0] {
             let (len, hz) = play(engine, 1.0, true, st);
-            assert!((len as f64 - 4.0 * SR as f64).abs() < 0.01 * SR as f64, "{engine:?} {st}: {len}");
+            assert!(
+                (len as f64 - 4.0 * SR as f64).abs() < 0.01 * SR as f64,
+                "{engine:?} {st}: {len}"
+            );
             let want = 440.0 * 2f64.powf(st / 12.0);
-            assert!((hz / want - 1.0).abs() < tolerance(engine), "{engine:?} {st} st: {hz:.2} vs {want:.2}");
+            assert!(
+                (hz / want - 1.0).abs() < tolerance(engine),
+                "{engine:?} {st} st: {hz:.2} vs {want:.2}"
+            );
         }
     }
 }

@@ -12,15 +12,41 @@ fn plus_12_db_overload_stays_under_the_ceiling() {
     for d in 0..4 {
         let t = h.share(sine(96_000, 50.0 + 30.0 * d as f64, 1.0));
         h.act(Quantize::Now, K::Load { deck: d, track: t });
-        h.act(Quantize::Now, K::Deck { deck: d, param: DeckParam::TrimDb, value: 12.0, ramp_beats: 0.0 });
-        h.act(Quantize::Now, K::Deck { deck: d, param: DeckParam::EqLowDb, value: 6.0, ramp_beats: 0.0 });
+        h.act(
+            Quantize::Now,
+            K::Deck {
+                deck: d,
+                param: DeckParam::TrimDb,
+                value: 12.0,
+                ramp_beats: 0.0,
+            },
+        );
+        h.act(
+            Quantize::Now,
+            K::Deck {
+                deck: d,
+                param: DeckParam::EqLowDb,
+                value: 6.0,
+                ramp_beats: 0.0,
+            },
+        );
         h.act(Quantize::Now, K::Play { deck: d });
     }
-    h.act(Quantize::Now, K::Master { param: MasterParam::GainDb, value: 12.0, ramp_beats: 0.0 });
+    h.act(
+        Quantize::Now,
+        K::Master {
+            param: MasterParam::GainDb,
+            value: 12.0,
+            ramp_beats: 0.0,
+        },
+    );
     let out = render(&mut p, 96_000, 256);
     let peak = out.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     assert!(peak <= ceiling, "peak {peak} over ceiling {ceiling}");
-    assert!(peak > ceiling * 0.95, "the limiter is working at the ceiling, not far below: {peak}");
+    assert!(
+        peak > ceiling * 0.95,
+        "the limiter is working at the ceiling, not far below: {peak}"
+    );
     assert!(out.iter().all(|v| v.is_finite()));
 }
 
@@ -36,5 +62,10 @@ fn non_finite_audio_never_leaves_the_engine() {
     h.act(Quantize::Now, K::Play { deck: 0 });
     let out = render(&mut p, 48_000, 512);
     assert!(out.iter().all(|v| v.is_finite() && v.abs() <= 1.0));
-    assert!(h.stats().scrubbed_samples.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    assert!(
+        h.stats()
+            .scrubbed_samples
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    );
 }

@@ -19,7 +19,12 @@ fn tmp() -> PathBuf {
 
 /// A 2 s 1 kHz stereo sine at 44.1 kHz as 16-bit WAV.
 fn write_sine_wav(path: &Path) {
-    let spec = hound::WavSpec { channels: 2, sample_rate: 44_100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec).expect("create wav");
     for i in 0..88_200 {
         let v = ((std::f64::consts::TAU * 1_000.0 * i as f64 / 44_100.0).sin() * 16_000.0) as i16;
@@ -60,14 +65,22 @@ fn decodes_every_format_at_the_engine_rate() {
     }
     for f in files {
         let mut last = 0.0;
-        let t = decode_file(&f, &LoadOptions::new(48_000), |p| last = p).unwrap_or_else(|e| panic!("{e}"));
+        let t = decode_file(&f, &LoadOptions::new(48_000), |p| last = p)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.sample_rate, 48_000);
         let secs = t.seconds();
         // Lossy codecs add encoder delay and padding; a few tens of ms at most.
         assert!((secs - 2.0).abs() < 0.06, "{}: {secs} s", f.display());
-        let mid: Vec<f32> = t.frames[24_000..24_000 + 16_384].iter().map(|f| f[0]).collect();
+        let mid: Vec<f32> = t.frames[24_000..24_000 + 16_384]
+            .iter()
+            .map(|f| f[0])
+            .collect();
         let hz = peak_hz(&mid);
-        assert!((hz - 1_000.0).abs() < 2.0, "{}: {hz} Hz after resampling", f.display());
+        assert!(
+            (hz - 1_000.0).abs() < 2.0,
+            "{}: {hz} Hz after resampling",
+            f.display()
+        );
         assert_eq!(last, 1.0, "progress completes");
     }
 }
@@ -79,7 +92,13 @@ fn bad_files_name_the_file_and_the_reason() {
     let empty = dir.join("empty.wav");
     std::fs::write(&empty, b"").unwrap();
     let garbage = dir.join("garbage.mp3");
-    std::fs::write(&garbage, (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect::<Vec<_>>()).unwrap();
+    std::fs::write(
+        &garbage,
+        (0..20_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     let text = dir.join("notes.txt");
     std::fs::write(&text, "not audio at all\n").unwrap();
     let wav = dir.join("whole.wav");
@@ -93,8 +112,16 @@ fn bad_files_name_the_file_and_the_reason() {
     std::fs::write(&header_only, &std::fs::read(&wav).unwrap()[..44]).unwrap();
     let missing = dir.join("missing.wav");
     let silent = dir.join("no-samples.wav");
-    let spec = hound::WavSpec { channels: 2, sample_rate: 44_100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-    hound::WavWriter::create(&silent, spec).unwrap().finalize().unwrap();
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    hound::WavWriter::create(&silent, spec)
+        .unwrap()
+        .finalize()
+        .unwrap();
 
     for (path, want) in [
         (&empty, "empty"),
@@ -118,7 +145,10 @@ fn bad_files_name_the_file_and_the_reason() {
         assert!(msg.contains(&path.display().to_string()), "{msg}");
         assert_eq!(kind, want, "{}: {msg}", path.display());
     }
-    let long = LoadOptions { max_seconds: 1.0, ..LoadOptions::new(48_000) };
+    let long = LoadOptions {
+        max_seconds: 1.0,
+        ..LoadOptions::new(48_000)
+    };
     let e = decode_file(&wav, &long, |_| {}).expect_err("too long");
     assert!(matches!(e.kind, LoadErrorKind::TooLong { .. }), "{e}");
 }
@@ -152,10 +182,12 @@ fn the_engine_keeps_playing_while_a_bad_file_fails_to_load() {
             }
         }
     }
-    let (j, error) = failure.or_else(|| match loader.wait(Duration::from_secs(10)) {
-        Some(LoadEvent::Failed { job, error }) => Some((job, error)),
-        _ => None,
-    }).expect("failure reported");
+    let (j, error) = failure
+        .or_else(|| match loader.wait(Duration::from_secs(10)) {
+            Some(LoadEvent::Failed { job, error }) => Some((job, error)),
+            _ => None,
+        })
+        .expect("failure reported");
     assert_eq!(j, job);
     assert!(error.to_string().contains("bad.ogg"), "{error}");
     assert!(out == reference, "audio unaffected by the failed load");

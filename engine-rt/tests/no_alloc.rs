@@ -119,11 +119,17 @@ pub unsafe extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
 
 /// Runs `f` with this thread watched; returns (allocations, frees) it made.
 fn watched(f: impl FnOnce()) -> (usize, usize) {
-    let (a, b) = (ALLOCS.load(Ordering::Relaxed), FREES.load(Ordering::Relaxed));
+    let (a, b) = (
+        ALLOCS.load(Ordering::Relaxed),
+        FREES.load(Ordering::Relaxed),
+    );
     WATCHING.with(|w| w.set(true));
     f();
     WATCHING.with(|w| w.set(false));
-    (ALLOCS.load(Ordering::Relaxed) - a, FREES.load(Ordering::Relaxed) - b)
+    (
+        ALLOCS.load(Ordering::Relaxed) - a,
+        FREES.load(Ordering::Relaxed) - b,
+    )
 }
 
 #[test]
@@ -131,7 +137,12 @@ fn the_detector_sees_rust_and_cpp_allocations() {
     let (a, f) = watched(|| drop(std::hint::black_box(Box::new(7u64))));
     assert!(a >= 1 && f >= 1, "Rust heap: {a} allocs, {f} frees");
     // Rubber Band's constructor allocates with C++ `new`, which reaches malloc.
-    let (a, f) = watched(|| drop(engine_rt::stretch::Stretcher::new(SR, engine_rt::stretch::StretchEngine::Faster)));
+    let (a, f) = watched(|| {
+        drop(engine_rt::stretch::Stretcher::new(
+            SR,
+            engine_rt::stretch::StretchEngine::Faster,
+        ))
+    });
     assert!(a > 10 && f > 10, "C++ heap: {a} allocs, {f} frees");
 }
 
@@ -151,58 +162,288 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
         c.pending_capacity = 64;
         c.event_capacity = 64;
     });
-    let tracks: Vec<_> = (0..6).map(|i| h.share(noise(3 * SR as usize + i * 1000, 0.3))).collect();
+    let tracks: Vec<_> = (0..6)
+        .map(|i| h.share(noise(3 * SR as usize + i * 1000, 0.3)))
+        .collect();
     let n = |b: f64| Quantize::Beat(b);
     let mut batches: Vec<Vec<(Quantize, K)>> = vec![
         vec![
-            (Quantize::Now, K::Load { deck: 0, track: tracks[0].clone() }),
-            (Quantize::Now, K::Load { deck: 1, track: tracks[1].clone() }),
-            (Quantize::Now, K::Load { deck: 2, track: tracks[2].clone() }),
-            (Quantize::Now, K::Load { deck: 3, track: tracks[3].clone() }),
-            (Quantize::Now, K::XfaderAssign { deck: 0, side: XfaderSide::A }),
-            (Quantize::Now, K::XfaderAssign { deck: 1, side: XfaderSide::B }),
+            (
+                Quantize::Now,
+                K::Load {
+                    deck: 0,
+                    track: tracks[0].clone(),
+                },
+            ),
+            (
+                Quantize::Now,
+                K::Load {
+                    deck: 1,
+                    track: tracks[1].clone(),
+                },
+            ),
+            (
+                Quantize::Now,
+                K::Load {
+                    deck: 2,
+                    track: tracks[2].clone(),
+                },
+            ),
+            (
+                Quantize::Now,
+                K::Load {
+                    deck: 3,
+                    track: tracks[3].clone(),
+                },
+            ),
+            (
+                Quantize::Now,
+                K::XfaderAssign {
+                    deck: 0,
+                    side: XfaderSide::A,
+                },
+            ),
+            (
+                Quantize::Now,
+                K::XfaderAssign {
+                    deck: 1,
+                    side: XfaderSide::B,
+                },
+            ),
             (Quantize::Now, K::CueMonitor { deck: 1, on: true }),
             (Quantize::NextBeat, K::Play { deck: 0 }),
             (Quantize::NextBar, K::Play { deck: 1 }),
             (Quantize::NextMultiple(0.5), K::Play { deck: 2 }),
             (n(0.1), K::KeyLock { deck: 2, on: true }),
             (n(0.2), K::Play { deck: 3 }),
-            (n(0.2), K::Pitch { deck: 3, semitones: 4.0 }),
+            (
+                n(0.2),
+                K::Pitch {
+                    deck: 3,
+                    semitones: 4.0,
+                },
+            ),
         ],
         vec![
-            (n(0.6), K::Rate { deck: 2, rate: 1.2, ramp_beats: 0.5 }),
-            (n(0.7), K::Rate { deck: 2, rate: 0.7, ramp_beats: 0.0 }),
-            (n(0.8), K::Pitch { deck: 2, semitones: -7.0 }),
+            (
+                n(0.6),
+                K::Rate {
+                    deck: 2,
+                    rate: 1.2,
+                    ramp_beats: 0.5,
+                },
+            ),
+            (
+                n(0.7),
+                K::Rate {
+                    deck: 2,
+                    rate: 0.7,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(0.8),
+                K::Pitch {
+                    deck: 2,
+                    semitones: -7.0,
+                },
+            ),
             (n(0.9), K::Sync { deck: 0, on: true }),
-            (n(1.0), K::Tempo { bpm: 133.0, ramp_beats: 1.0 }),
-            (n(1.1), K::SetHotCue { deck: 2, slot: 3, seconds: 0.5 }),
+            (
+                n(1.0),
+                K::Tempo {
+                    bpm: 133.0,
+                    ramp_beats: 1.0,
+                },
+            ),
+            (
+                n(1.1),
+                K::SetHotCue {
+                    deck: 2,
+                    slot: 3,
+                    seconds: 0.5,
+                },
+            ),
             (n(1.2), K::HotCue { deck: 2, slot: 3 }),
-            (n(1.3), K::Seek { deck: 1, seconds: 1.25 }),
-            (n(1.4), K::BeatLoop { deck: 2, beats: 0.25 }),
+            (
+                n(1.3),
+                K::Seek {
+                    deck: 1,
+                    seconds: 1.25,
+                },
+            ),
+            (
+                n(1.4),
+                K::BeatLoop {
+                    deck: 2,
+                    beats: 0.25,
+                },
+            ),
             (n(1.5), K::LoopIn { deck: 1 }),
             (n(1.7), K::LoopOut { deck: 1 }),
             (n(1.9), K::LoopExit { deck: 2 }),
         ],
         vec![
-            (n(2.0), K::Deck { deck: 0, param: DeckParam::TrimDb, value: 3.0, ramp_beats: 0.0 }),
-            (n(2.0), K::Deck { deck: 0, param: DeckParam::Volume, value: 0.8, ramp_beats: 0.5 }),
-            (n(2.0), K::Deck { deck: 0, param: DeckParam::EqLowDb, value: -10.0, ramp_beats: 0.0 }),
-            (n(2.0), K::Deck { deck: 0, param: DeckParam::EqMidDb, value: 4.0, ramp_beats: 0.0 }),
-            (n(2.0), K::Deck { deck: 0, param: DeckParam::EqHighDb, value: -3.0, ramp_beats: 0.0 }),
-            (n(2.1), K::Deck { deck: 1, param: DeckParam::Filter, value: 0.6, ramp_beats: 1.0 }),
-            (n(2.1), K::Deck { deck: 1, param: DeckParam::FilterResonance, value: 0.9, ramp_beats: 0.0 }),
-            (n(2.2), K::EqKill { deck: 3, band: EqBand::Mid, on: true }),
-            (n(2.2), K::FxSlot { deck: 0, slot: 0, fx: Some(FxKind::Echo { beats: 0.75 }) }),
-            (n(2.2), K::FxSlot { deck: 0, slot: 1, fx: Some(FxKind::Reverb) }),
-            (n(2.2), K::FxSlot { deck: 0, slot: 2, fx: Some(FxKind::Bitcrusher) }),
-            (n(2.3), K::Deck { deck: 0, param: DeckParam::FxAmount(0), value: 0.5, ramp_beats: 0.0 }),
-            (n(2.3), K::Deck { deck: 0, param: DeckParam::FxParam(1), value: 0.9, ramp_beats: 0.0 }),
-            (n(2.3), K::Deck { deck: 0, param: DeckParam::FxAmount(2), value: 0.4, ramp_beats: 0.0 }),
-            (n(2.4), K::Master { param: MasterParam::Crossfader, value: 0.3, ramp_beats: 1.0 }),
-            (n(2.4), K::Master { param: MasterParam::GainDb, value: 6.0, ramp_beats: 0.0 }),
-            (n(2.4), K::Master { param: MasterParam::CueMix, value: 0.5, ramp_beats: 0.0 }),
-            (n(2.4), K::Master { param: MasterParam::CueGainDb, value: -3.0, ramp_beats: 0.0 }),
-            (n(2.5), K::XfaderCurve { curve: XfaderCurve::Sharp }),
+            (
+                n(2.0),
+                K::Deck {
+                    deck: 0,
+                    param: DeckParam::TrimDb,
+                    value: 3.0,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.0),
+                K::Deck {
+                    deck: 0,
+                    param: DeckParam::Volume,
+                    value: 0.8,
+                    ramp_beats: 0.5,
+                },
+            ),
+            (
+                n(2.0),
+                K::Deck {
+                    deck: 0,
+                    param: DeckParam::EqLowDb,
+                    value: -10.0,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.0),
+                K::Deck {
+                    deck: 0,
+                    param: DeckParam::EqMidDb,
+                    value: 4.0,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.0),
+                K::Deck {
+                    deck: 0,
+                    param: DeckParam::EqHighDb,
+                    value: -3.0,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.1),
+                K::Deck {
+                    deck: 1,
+                    param: DeckParam::Filter,
+                    value: 0.6,
+                    ramp_beats: 1.0,
+                },
+            ),
+            (
+                n(2.1),
+                K::Deck {
+                    deck: 1,
+                    param: DeckParam::FilterResonance,
+                    value: 0.9,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.2),
+                K::EqKill {
+                    deck: 3,
+                    band: EqBand::Mid,
+                    on: true,
+                },
+            ),
+            (
+                n(2.2),
+                K::FxSlot {
+                    deck: 0,
+                    slot: 0,
+                    fx: Some(FxKind::Echo { beats: 0.75 }),
+                },
+            ),
+            (
+                n(2.2),
+                K::FxSlot {
+                    deck: 0,
+                    slot: 1,
+                    fx: Some(FxKind::Reverb),
+                },
+            ),
+            (
+                n(2.2),
+                K::FxSlot {
+                    deck: 0,
+                    slot: 2,
+                    fx: Some(FxKind::Bitcrusher),
+                },
+            ),
+            (
+                n(2.3),
+                K::Deck {
+                    deck: 0,
+                    param: DeckParam::FxAmount(0),
+                    value: 0.5,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.3),
+                K::Deck {
+                    deck: 0,
+                    param: DeckParam::FxParam(1),
+                    value: 0.9,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.3),
+                K::Deck {
+                    deck: 0,
+                    param: DeckParam::FxAmount(2),
+                    value: 0.4,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.4),
+                K::Master {
+                    param: MasterParam::Crossfader,
+                    value: 0.3,
+                    ramp_beats: 1.0,
+                },
+            ),
+            (
+                n(2.4),
+                K::Master {
+                    param: MasterParam::GainDb,
+                    value: 6.0,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.4),
+                K::Master {
+                    param: MasterParam::CueMix,
+                    value: 0.5,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.4),
+                K::Master {
+                    param: MasterParam::CueGainDb,
+                    value: -3.0,
+                    ramp_beats: 0.0,
+                },
+            ),
+            (
+                n(2.5),
+                K::XfaderCurve {
+                    curve: XfaderCurve::Sharp,
+                },
+            ),
         ],
         vec![
             (n(3.0), K::KeyLock { deck: 2, on: false }),
@@ -210,17 +451,38 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
             (n(3.2), K::Cue { deck: 3 }),
             (n(3.3), K::Cue { deck: 0 }),
             (n(3.4), K::Stop { deck: 1 }),
-            (n(3.5), K::FxSlot { deck: 0, slot: 1, fx: None }),
+            (
+                n(3.5),
+                K::FxSlot {
+                    deck: 0,
+                    slot: 1,
+                    fx: None,
+                },
+            ),
             (n(3.6), K::Sync { deck: 0, on: false }),
             // Replacing and ejecting tracks drops them on the audio thread: freed later.
-            (n(3.7), K::Load { deck: 2, track: tracks[4].clone() }),
+            (
+                n(3.7),
+                K::Load {
+                    deck: 2,
+                    track: tracks[4].clone(),
+                },
+            ),
             (n(3.8), K::Eject { deck: 3 }),
             (n(3.9), K::Play { deck: 9 }),
         ],
     ];
     // Far-future intents to fill the pending list, and a flood to overflow the event queue.
-    batches.push((0..80).map(|i| (n(100.0 + i as f64), K::Pause { deck: 0 })).collect());
-    batches.push((0..80).map(|_| (Quantize::Now, K::CueMonitor { deck: 0, on: false })).collect());
+    batches.push(
+        (0..80)
+            .map(|i| (n(100.0 + i as f64), K::Pause { deck: 0 }))
+            .collect(),
+    );
+    batches.push(
+        (0..80)
+            .map(|_| (Quantize::Now, K::CueMonitor { deck: 0, on: false }))
+            .collect(),
+    );
     drop(tracks);
 
     let mut out = vec![0.0f32; 256 * 4];
@@ -241,5 +503,9 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
         h.collect();
     }
     assert!(out.iter().all(|v| v.is_finite()));
-    assert_eq!(total, (0, 0), "{stretch:?}: allocations and frees on the audio thread");
+    assert_eq!(
+        total,
+        (0, 0),
+        "{stretch:?}: allocations and frees on the audio thread"
+    );
 }

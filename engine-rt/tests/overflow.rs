@@ -7,12 +7,22 @@ use engine_rt::{DropReason, EngineEvent, IntentKind as K, Quantize};
 #[test]
 fn full_intent_queue_drops_and_reports_without_blocking() {
     let (mut h, mut p) = engine_with(|c| c.intent_capacity = 8);
-    let sent = (0..100).filter(|_| h.act(Quantize::Now, K::Play { deck: 0 }).is_some()).count();
+    let sent = (0..100)
+        .filter(|_| h.act(Quantize::Now, K::Play { deck: 0 }).is_some())
+        .count();
     assert_eq!(sent, 8);
     assert_eq!(h.stats().dropped_intents(), 92);
     let dropped: Vec<_> = events(&mut h)
         .into_iter()
-        .filter(|e| matches!(e, EngineEvent::Dropped { reason: DropReason::QueueFull, .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                EngineEvent::Dropped {
+                    reason: DropReason::QueueFull,
+                    ..
+                }
+            )
+        })
         .collect();
     assert_eq!(dropped.len(), 92);
     render(&mut p, 512, 512);
@@ -29,7 +39,15 @@ fn full_pending_list_drops_far_future_intents() {
     render(&mut p, 256, 256);
     let pending_full = events(&mut h)
         .iter()
-        .filter(|e| matches!(e, EngineEvent::Dropped { reason: DropReason::PendingFull, .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                EngineEvent::Dropped {
+                    reason: DropReason::PendingFull,
+                    ..
+                }
+            )
+        })
         .count();
     assert_eq!(pending_full, 6);
     assert_eq!(h.stats().dropped_intents(), 6);
@@ -41,8 +59,14 @@ fn invalid_intents_are_reported_not_applied() {
     let bad = [
         K::Play { deck: 9 },
         K::HotCue { deck: 0, slot: 8 },
-        K::Tempo { bpm: 5.0, ramp_beats: 0.0 },
-        K::Seek { deck: 0, seconds: f64::NAN },
+        K::Tempo {
+            bpm: 5.0,
+            ramp_beats: 0.0,
+        },
+        K::Seek {
+            deck: 0,
+            seconds: f64::NAN,
+        },
     ];
     for k in bad {
         h.act(Quantize::Now, k);
@@ -50,7 +74,15 @@ fn invalid_intents_are_reported_not_applied() {
     render(&mut p, 64, 64);
     let invalid = events(&mut h)
         .iter()
-        .filter(|e| matches!(e, EngineEvent::Dropped { reason: DropReason::Invalid, .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                EngineEvent::Dropped {
+                    reason: DropReason::Invalid,
+                    ..
+                }
+            )
+        })
         .count();
     assert_eq!(invalid, 4);
 }
@@ -67,5 +99,8 @@ fn a_full_event_queue_counts_what_it_lost() {
     // The next event (the 20 ms state report) is preceded by the count of what was lost.
     render(&mut p, 1_000, 64);
     let next = events(&mut h);
-    assert!(matches!(next.first(), Some(EngineEvent::EventsLost { count: 6 })), "{next:?}");
+    assert!(
+        matches!(next.first(), Some(EngineEvent::EventsLost { count: 6 })),
+        "{next:?}"
+    );
 }

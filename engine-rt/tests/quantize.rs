@@ -36,10 +36,13 @@ fn next_beat_and_bar_land_exactly() {
 fn absolute_beat_lands_exactly_and_is_reported() {
     let (f, ev) = landing(Quantize::Beat(2.5), 0, 256);
     assert_eq!(f, 5 * FPB / 2);
-    let applied: Vec<_> = ev.iter().filter_map(|e| match e {
-        EngineEvent::Applied { id, frame, beat } => Some((*id, *frame, *beat)),
-        _ => None,
-    }).collect();
+    let applied: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Applied { id, frame, beat } => Some((*id, *frame, *beat)),
+            _ => None,
+        })
+        .collect();
     assert_eq!(applied.len(), 2, "load and play reported: {applied:?}");
     assert_eq!(applied[1].1, 5 * FPB as u64 / 2);
     assert!((applied[1].2 - 2.5).abs() < 1e-9);
@@ -51,7 +54,13 @@ fn tempo_change_moves_later_targets() {
     let t = h.share(impulse(48_000, 0));
     h.act(Quantize::Now, IntentKind::Load { deck: 0, track: t });
     // 120 -> 150 BPM at beat 1; beat 5 then lies 4 beats of 150 BPM (4 * 19200 frames) later.
-    h.act(Quantize::Beat(1.0), IntentKind::Tempo { bpm: 150.0, ramp_beats: 0.0 });
+    h.act(
+        Quantize::Beat(1.0),
+        IntentKind::Tempo {
+            bpm: 150.0,
+            ramp_beats: 0.0,
+        },
+    );
     h.act(Quantize::Beat(5.0), IntentKind::Play { deck: 0 });
     render(&mut p, 6 * FPB, 333);
     let play = events(&mut h).into_iter().find_map(|e| match e {
@@ -64,7 +73,13 @@ fn tempo_change_moves_later_targets() {
 #[test]
 fn ramped_tempo_lands_on_the_integrated_beat() {
     let (mut h, mut p) = engine();
-    h.act(Quantize::Beat(0.0), IntentKind::Tempo { bpm: 180.0, ramp_beats: 10.0 });
+    h.act(
+        Quantize::Beat(0.0),
+        IntentKind::Tempo {
+            bpm: 180.0,
+            ramp_beats: 10.0,
+        },
+    );
     h.act(Quantize::Beat(10.0), IntentKind::Pause { deck: 0 });
     render(&mut p, 12 * FPB, 512);
     let frame = events(&mut h).into_iter().find_map(|e| match e {

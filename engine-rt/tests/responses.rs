@@ -11,7 +11,9 @@ const N: usize = 32_768;
 /// Magnitude response in dB of deck 0 with `setup` applied, sampled at `hz`.
 fn response(setup: &[K], freqs: &[f64]) -> Vec<f64> {
     let (mut h, mut p) = engine();
-    let t = h.share(track("impulse", LEAD + N, None, |i| if i == LEAD { 0.5 } else { 0.0 }));
+    let t = h.share(track("impulse", LEAD + N, None, |i| {
+        if i == LEAD { 0.5 } else { 0.0 }
+    }));
     h.act(Quantize::Now, K::Load { deck: 0, track: t });
     for k in setup {
         h.act(Quantize::Now, k.clone());
@@ -36,10 +38,17 @@ fn response(setup: &[K], freqs: &[f64]) -> Vec<f64> {
 }
 
 fn deck(param: DeckParam, value: f32) -> K {
-    K::Deck { deck: 0, param, value, ramp_beats: 0.0 }
+    K::Deck {
+        deck: 0,
+        param,
+        value,
+        ramp_beats: 0.0,
+    }
 }
 
-const FREQS: [f64; 8] = [30.0, 60.0, 120.0, 500.0, 1_000.0, 5_000.0, 10_000.0, 16_000.0];
+const FREQS: [f64; 8] = [
+    30.0, 60.0, 120.0, 500.0, 1_000.0, 5_000.0, 10_000.0, 16_000.0,
+];
 
 #[test]
 fn flat_eq_and_centred_filter_are_transparent() {
@@ -50,18 +59,51 @@ fn flat_eq_and_centred_filter_are_transparent() {
 
 #[test]
 fn kills_remove_their_band_and_spare_the_rest() {
-    let low = response(&[K::EqKill { deck: 0, band: EqBand::Low, on: true }], &[40.0, 60.0, 5_000.0]);
+    let low = response(
+        &[K::EqKill {
+            deck: 0,
+            band: EqBand::Low,
+            on: true,
+        }],
+        &[40.0, 60.0, 5_000.0],
+    );
     assert!(low[0] < -40.0 && low[1] < -35.0, "low kill: {low:?}");
     assert!(low[2].abs() < 0.5, "highs untouched: {low:?}");
-    let high = response(&[K::EqKill { deck: 0, band: EqBand::High, on: true }], &[100.0, 12_000.0]);
-    assert!(high[1] < -40.0 && high[0].abs() < 0.5, "high kill: {high:?}");
-    let mid = response(&[K::EqKill { deck: 0, band: EqBand::Mid, on: true }], &[40.0, 800.0, 16_000.0]);
-    assert!(mid[1] < -25.0 && mid[0].abs() < 0.5 && mid[2].abs() < 0.5, "mid kill: {mid:?}");
+    let high = response(
+        &[K::EqKill {
+            deck: 0,
+            band: EqBand::High,
+            on: true,
+        }],
+        &[100.0, 12_000.0],
+    );
+    assert!(
+        high[1] < -40.0 && high[0].abs() < 0.5,
+        "high kill: {high:?}"
+    );
+    let mid = response(
+        &[K::EqKill {
+            deck: 0,
+            band: EqBand::Mid,
+            on: true,
+        }],
+        &[40.0, 800.0, 16_000.0],
+    );
+    assert!(
+        mid[1] < -25.0 && mid[0].abs() < 0.5 && mid[2].abs() < 0.5,
+        "mid kill: {mid:?}"
+    );
 }
 
 #[test]
 fn band_gains_boost_and_cut() {
-    let r = response(&[deck(DeckParam::EqHighDb, 6.0), deck(DeckParam::EqLowDb, -12.0)], &[40.0, 1_000.0, 12_000.0]);
+    let r = response(
+        &[
+            deck(DeckParam::EqHighDb, 6.0),
+            deck(DeckParam::EqLowDb, -12.0),
+        ],
+        &[40.0, 1_000.0, 12_000.0],
+    );
     assert!((r[0] + 12.0).abs() < 1.0, "low -12: {r:?}");
     assert!((r[2] - 6.0).abs() < 0.5, "high +6: {r:?}");
     assert!(r[1].abs() < 3.0, "mid near unity: {r:?}");
@@ -70,13 +112,31 @@ fn band_gains_boost_and_cut() {
 #[test]
 fn filter_knob_sweeps_low_pass_left_and_high_pass_right() {
     let lp_cut = DjFilter::cutoff_hz(-0.5) as f64;
-    let lp = response(&[deck(DeckParam::Filter, -0.5)], &[lp_cut / 4.0, lp_cut * 4.0, lp_cut * 8.0]);
-    assert!(lp[0].abs() < 1.0, "passband: {lp:?} (cutoff {lp_cut:.0} Hz)");
+    let lp = response(
+        &[deck(DeckParam::Filter, -0.5)],
+        &[lp_cut / 4.0, lp_cut * 4.0, lp_cut * 8.0],
+    );
+    assert!(
+        lp[0].abs() < 1.0,
+        "passband: {lp:?} (cutoff {lp_cut:.0} Hz)"
+    );
     assert!(lp[1] < -20.0 && lp[2] < -32.0, "12 dB/oct stopband: {lp:?}");
     let hp_cut = DjFilter::cutoff_hz(0.5) as f64;
-    let hp = response(&[deck(DeckParam::Filter, 0.5)], &[hp_cut / 8.0, hp_cut / 4.0, hp_cut * 4.0]);
-    assert!(hp[2].abs() < 1.0, "passband: {hp:?} (cutoff {hp_cut:.0} Hz)");
+    let hp = response(
+        &[deck(DeckParam::Filter, 0.5)],
+        &[hp_cut / 8.0, hp_cut / 4.0, hp_cut * 4.0],
+    );
+    assert!(
+        hp[2].abs() < 1.0,
+        "passband: {hp:?} (cutoff {hp_cut:.0} Hz)"
+    );
     assert!(hp[1] < -20.0 && hp[0] < -32.0, "stopband: {hp:?}");
-    let res = response(&[deck(DeckParam::Filter, -0.5), deck(DeckParam::FilterResonance, 1.0)], &[lp_cut]);
+    let res = response(
+        &[
+            deck(DeckParam::Filter, -0.5),
+            deck(DeckParam::FilterResonance, 1.0),
+        ],
+        &[lp_cut],
+    );
     assert!(res[0] > 6.0, "resonance peaks at the cutoff: {res:?}");
 }

@@ -12,10 +12,12 @@ pub fn track(name: &str, frames: usize, bpm: Option<f64>, f: impl Fn(usize) -> f
         name: name.into(),
         path: None,
         sample_rate: SR,
-        frames: (0..frames).map(|i| {
-            let v = f(i);
-            [v, v]
-        }).collect(),
+        frames: (0..frames)
+            .map(|i| {
+                let v = f(i);
+                [v, v]
+            })
+            .collect(),
         bpm,
         first_beat: 0.0,
     }
@@ -23,12 +25,16 @@ pub fn track(name: &str, frames: usize, bpm: Option<f64>, f: impl Fn(usize) -> f
 
 /// Silence with a single full-scale sample at `at`.
 pub fn impulse(frames: usize, at: usize) -> Track {
-    track("impulse", frames, Some(120.0), |i| if i == at { 1.0 } else { 0.0 })
+    track("impulse", frames, Some(120.0), |i| {
+        if i == at { 1.0 } else { 0.0 }
+    })
 }
 
 /// A sine at `hz` and `amp`.
 pub fn sine(frames: usize, hz: f64, amp: f32) -> Track {
-    track("sine", frames, Some(120.0), move |i| (amp as f64 * (std::f64::consts::TAU * hz * i as f64 / SR as f64).sin()) as f32)
+    track("sine", frames, Some(120.0), move |i| {
+        (amp as f64 * (std::f64::consts::TAU * hz * i as f64 / SR as f64).sin()) as f32
+    })
 }
 
 /// White noise from a fixed seed.
@@ -52,7 +58,10 @@ pub fn engine() -> (EngineHandle, EngineProcessor) {
 
 /// An engine with a tweaked configuration.
 pub fn engine_with(f: impl FnOnce(&mut EngineConfig)) -> (EngineHandle, EngineProcessor) {
-    let mut c = EngineConfig { analysis: false, ..EngineConfig::default() };
+    let mut c = EngineConfig {
+        analysis: false,
+        ..EngineConfig::default()
+    };
     f(&mut c);
     Engine::new(c).expect("valid config")
 }
@@ -92,7 +101,9 @@ pub fn spectrum(x: &[f32]) -> Vec<f32> {
 /// Frequency of the strongest bin of `x`, refined by parabolic interpolation.
 pub fn peak_hz(x: &[f32]) -> f64 {
     let s = spectrum(x);
-    let k = (1..s.len() - 1).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap();
+    let k = (1..s.len() - 1)
+        .max_by(|&a, &b| s[a].total_cmp(&s[b]))
+        .unwrap();
     let (a, b, c) = (s[k - 1] as f64, s[k] as f64, s[k + 1] as f64);
     let shift = 0.5 * (a - c) / (a - 2.0 * b + c);
     (k as f64 + shift) * SR as f64 / x.len() as f64
