@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages Phosphene needs to build and test, when missing.
+# Sourced by .ci/run and .ci/demo; safe to run again (it only installs what is absent).
+set -euo pipefail
+
+PHOS_PACKAGES=(
+  pkg-config clang libclang-dev g++   # Rubber Band's C++ and its bindgen bindings
+  libasound2-dev libjack-jackd2-dev   # cpal's ALSA and JACK hosts
+  jackd2                              # the JACK server the live-audio test starts
+  ffmpeg                              # encodes test files; the decode benchmark's yardstick
+  rubberband-cli                      # the key-lock benchmark's yardstick
+)
+
+phos_install_deps() {
+  local missing=()
+  for p in "${PHOS_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  if ! command -v cargo >/dev/null; then
+    echo "cargo is missing: install Rust 1.95 or newer with rustup (https://rustup.rs)" >&2
+    exit 1
+  fi
+}
