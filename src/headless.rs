@@ -11,7 +11,20 @@ use engine_rt::backend::offline::write_wav;
 use engine_rt::script::{LOOKAHEAD_BEATS, ScriptRunner, Session};
 use engine_rt::{Engine, EngineEvent};
 
-use crate::AudioChoice;
+use crate::{AudioChoice, InputChoice};
+
+/// Where `play` sends its audio.
+pub struct Output {
+    pub audio: AudioChoice,
+    pub device: Option<String>,
+    pub buffer: Option<u32>,
+}
+
+/// Live input to analyse while playing.
+pub struct Input {
+    pub host: InputChoice,
+    pub device: Option<String>,
+}
 
 /// Frames per block of an offline render.
 const RENDER_BLOCK: usize = 512;
@@ -47,13 +60,8 @@ enum Running {
 }
 
 /// `phosphene play SCRIPT`: plays live and prints the callback timing line at exit.
-pub fn play(
-    script: &Path,
-    audio: AudioChoice,
-    device: Option<String>,
-    buffer: Option<u32>,
-    seconds: Option<f64>,
-) -> Result<(), BoxError> {
+pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option<f64>) -> Result<(), BoxError> {
+    let Output { audio, device, buffer } = output;
     let session = Session::load(script)?;
     let prepared = match audio {
         AudioChoice::Null => None,
@@ -82,8 +90,12 @@ pub fn play(
     let rate = prepared.as_ref().map_or(NULL_RATE, |p| p.sample_rate());
     let tracks = session.decode_tracks(script_dir(script), rate)?;
     let mut config = session.engine_config(rate);
-    config.analysis = false;
+    config.analysis = input.is_some();
     let (mut handle, processor) = Engine::new(config)?;
+    let _capture = match &input {
+        Some(i) => Some(start_capture(&handle, i)?),
+        None => None,
+    };
     let mut runner = ScriptRunner::new(&session, tracks, &handle);
     // Everything due in the first beats is queued before the first callback.
     runner.pump(&mut handle, 0.0, LOOKAHEAD_BEATS);
@@ -106,11 +118,19 @@ pub fn play(
         }
     };
     let seconds = seconds.unwrap_or_else(|| session.length() * 60.0 / session.bpm + 0.5);
-    drive(
-        &mut handle,
-        &mut runner,
-        Duration::from_secs_f64(seconds.max(0.0)),
-    );
+    let heard = drive(&mut handle, &mut runner, Duration::from_secs_f64(seconds.max(0.0)));
+    if input.is_some() {
+        match heard {
+            Some(f) => eprintln!(
+                "input: rms={:.4} peak={:.4} pitch={}",
+                f.rms,
+                f.peak,
+                f.pitch
+                    .map_or_else(|| "none".to_string(), |p| format!("{} ({:.1} Hz)", p.name(), p.hz))
+            ),
+            None => eprintln!("input: no frames arrived"),
+        }
+    }
     match running {
         Running::Device(s) => drop(s),
         Running::Null(n) => drop(n.stop()),
@@ -119,10 +139,37 @@ pub fn play(
     Ok(())
 }
 
-/// Control loop: keeps the script ahead of the audio and frees released memory.
-fn drive(handle: &mut engine_rt::EngineHandle, runner: &mut ScriptRunner, length: Duration) {
+/// Opens the capture device and connects it to the analysis thread.
+fn start_capture(
+    handle: &engine_rt::EngineHandle,
+    input: &Input,
+) -> Result<engine_rt::backend::cpal::CpalStream, BoxError> {
+    let host = if input.host == InputChoice::Jack {
+        HostChoice::Jack
+    } else {
+        HostChoice::Default
+    };
+    let req = DeviceRequest {
+        host,
+        device: input.device.clone(),
+        buffer: None,
+    };
+    let tap = handle.input_tap(4096).ok_or("analysis is off")?;
+    let (stream, rate) = engine_rt::backend::cpal::start_input(&req, tap)?;
+    eprintln!("analysing live input at {rate} Hz");
+    Ok(stream)
+}
+
+/// Control loop: keeps the script ahead of the audio and frees released memory. Returns the
+/// last live-input analysis frame, if input is analysed.
+fn drive(
+    handle: &mut engine_rt::EngineHandle,
+    runner: &mut ScriptRunner,
+    length: Duration,
+) -> Option<engine_rt::AnalysisFrame> {
     let start = Instant::now();
     let mut beat = 0.0;
+    let mut heard = None;
     while start.elapsed() < length {
         while let Some(e) = handle.poll_event() {
             match e {
@@ -131,10 +178,16 @@ fn drive(handle: &mut engine_rt::EngineHandle, runner: &mut ScriptRunner, length
                 _ => {}
             }
         }
+        while let Some(f) = handle.poll_analysis() {
+            if f.source == engine_rt::Source::Input {
+                heard = Some(f);
+            }
+        }
         runner.pump(handle, beat, LOOKAHEAD_BEATS);
         handle.collect();
         std::thread::sleep(Duration::from_millis(5));
     }
+    heard
 }
 
 fn print_report(stats: &Arc<CallbackStats>, dropped: u64) {

@@ -9,11 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(
-    name = "phosphene",
-    version,
-    about = "Phosphene: a live audiovisual instrument"
-)]
+#[command(name = "phosphene", version, about = "Phosphene: a live audiovisual instrument")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,6 +24,15 @@ pub enum AudioChoice {
     Jack,
     /// No device: rendered in real time and discarded.
     Null,
+}
+
+/// Where live input for analysis comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputChoice {
+    /// The system's default capture device.
+    Default,
+    /// JACK capture ports.
+    Jack,
 }
 
 #[derive(Subcommand)]
@@ -59,6 +64,13 @@ enum Command {
         /// How long to play; default: the script's length plus half a second.
         #[arg(long)]
         seconds: Option<f64>,
+        /// Also analyse live input from this host's capture device (`default` or `jack`) and
+        /// print its level and pitch to stderr at exit.
+        #[arg(long, value_enum)]
+        input: Option<InputChoice>,
+        /// Capture device name (substring, case-insensitive).
+        #[arg(long)]
+        input_device: Option<String>,
     },
 }
 
@@ -72,7 +84,16 @@ fn main() -> ExitCode {
             device,
             buffer,
             seconds,
-        } => headless::play(&script, audio, device, buffer, seconds),
+            input,
+            input_device,
+        } => {
+            let output = headless::Output { audio, device, buffer };
+            let input = input.map(|host| headless::Input {
+                host,
+                device: input_device,
+            });
+            headless::play(&script, output, input, seconds)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

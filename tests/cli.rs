@@ -13,12 +13,7 @@ fn render_is_deterministic_and_audible() {
     let script = write_session(&dir);
     let (a, b) = (dir.join("a.wav"), dir.join("b.wav"));
     for out in [&a, &b] {
-        let o = phosphene(&[
-            "render",
-            script.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let o = phosphene(&["render", script.to_str().unwrap(), "--out", out.to_str().unwrap()]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let (x, y) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
@@ -32,10 +27,7 @@ fn render_is_deterministic_and_audible() {
         "{} frames, want {want}",
         samples.len() / 2
     );
-    assert!(
-        samples[..2 * 48_000].iter().all(|&v| v == 0.0),
-        "silent before beat 2"
-    );
+    assert!(samples[..2 * 48_000].iter().all(|&v| v == 0.0), "silent before beat 2");
     assert!(samples.iter().any(|v| v.abs() > 0.2));
 }
 

@@ -103,14 +103,7 @@ fn live_jack_output_matches_the_offline_render() {
     let jack = Jackd::start();
     let play = jack
         .cmd(env!("CARGO_BIN_EXE_phosphene"))
-        .args([
-            "play",
-            script.to_str().unwrap(),
-            "--audio",
-            "jack",
-            "--seconds",
-            "8",
-        ])
+        .args(["play", script.to_str().unwrap(), "--audio", "jack", "--seconds", "8"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -141,16 +134,9 @@ fn live_jack_output_matches_the_offline_render() {
         .expect("jack_rec");
     assert!(rec.success());
     let out = play.wait_with_output().expect("phosphene finished");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let line = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        line.contains("callbacks=") && line.contains("stream_errors="),
-        "{line}"
-    );
+    assert!(line.contains("callbacks=") && line.contains("stream_errors="), "{line}");
 
     let (live, channels) = read_wav(&rec_path);
     assert_eq!(channels, 2);

@@ -11,8 +11,8 @@ mod support;
 
 use std::time::Instant;
 
-use support::{arg, music};
 use engine_rt::{DeckParam, Engine, EngineConfig, FxKind, IntentKind as K, Quantize};
+use support::{arg, music};
 
 const RATE: u32 = 48_000;
 const BLOCK: usize = 256;
@@ -21,7 +21,11 @@ fn main() {
     let blocks: usize = arg("--blocks", 100_000);
     let decks: usize = arg("--decks", 4);
     let analysis = !support::flag("--no-analysis");
-    let config = EngineConfig { decks, analysis, ..EngineConfig::default() };
+    let config = EngineConfig {
+        decks,
+        analysis,
+        ..EngineConfig::default()
+    };
     let Ok((mut h, mut p)) = Engine::new(config) else {
         eprintln!("invalid configuration");
         std::process::exit(2);
@@ -30,13 +34,56 @@ fn main() {
     for d in 0..decks {
         // Loop an 8-beat phrase so arbitrarily long runs keep playing.
         let t = music(8.0, RATE, d as u32 + 1);
-        h.act(Quantize::Now, K::Load { deck: d, track: h.share(t) });
+        h.act(
+            Quantize::Now,
+            K::Load {
+                deck: d,
+                track: h.share(t),
+            },
+        );
         h.act(Quantize::Now, K::KeyLock { deck: d, on: true });
-        h.act(Quantize::Now, K::Rate { deck: d, rate: 1.0 + 0.02 * d as f64, ramp_beats: 0.0 });
-        h.act(Quantize::Now, K::FxSlot { deck: d, slot: 0, fx: Some(FxKind::Echo { beats: 0.75 }) });
-        h.act(Quantize::Now, K::FxSlot { deck: d, slot: 1, fx: Some(FxKind::Reverb) });
-        h.act(Quantize::Now, K::Deck { deck: d, param: DeckParam::FxAmount(0), value: 0.3, ramp_beats: 0.0 });
-        h.act(Quantize::Now, K::Deck { deck: d, param: DeckParam::FxAmount(1), value: 0.2, ramp_beats: 0.0 });
+        h.act(
+            Quantize::Now,
+            K::Rate {
+                deck: d,
+                rate: 1.0 + 0.02 * d as f64,
+                ramp_beats: 0.0,
+            },
+        );
+        h.act(
+            Quantize::Now,
+            K::FxSlot {
+                deck: d,
+                slot: 0,
+                fx: Some(FxKind::Echo { beats: 0.75 }),
+            },
+        );
+        h.act(
+            Quantize::Now,
+            K::FxSlot {
+                deck: d,
+                slot: 1,
+                fx: Some(FxKind::Reverb),
+            },
+        );
+        h.act(
+            Quantize::Now,
+            K::Deck {
+                deck: d,
+                param: DeckParam::FxAmount(0),
+                value: 0.3,
+                ramp_beats: 0.0,
+            },
+        );
+        h.act(
+            Quantize::Now,
+            K::Deck {
+                deck: d,
+                param: DeckParam::FxAmount(1),
+                value: 0.2,
+                ramp_beats: 0.0,
+            },
+        );
         h.act(Quantize::Now, K::Play { deck: d });
         h.act(Quantize::NextBar, K::BeatLoop { deck: d, beats: 8.0 });
     }

@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use support::{arg, music};
 use engine_rt::loader::{LoadOptions, decode_file};
+use support::{arg, music};
 
 fn best_of_three(mut f: impl FnMut() -> bool) -> Option<f64> {
     let mut best = f64::MAX;
@@ -41,7 +41,10 @@ fn main() {
         eprintln!("cannot write {}: {e}", wav.display());
         std::process::exit(1);
     }
-    for (name, codec) in [("track.mp3", ["-c:a", "libmp3lame", "-b:a", "320k"]), ("track.flac", ["-c:a", "flac", "-sample_fmt", "s16"])] {
+    for (name, codec) in [
+        ("track.mp3", ["-c:a", "libmp3lame", "-b:a", "320k"]),
+        ("track.flac", ["-c:a", "flac", "-sample_fmt", "s16"]),
+    ] {
         let file = dir.join(name);
         let ok = Command::new("ffmpeg")
             .args(["-loglevel", "error", "-y", "-i"])

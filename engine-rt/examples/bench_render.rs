@@ -12,8 +12,8 @@ mod support;
 use std::process::Command;
 use std::time::Instant;
 
-use support::{arg, flag, music};
 use engine_rt::{DeckParam, Engine, EngineConfig, FxKind, IntentKind as K, Quantize};
+use support::{arg, flag, music};
 
 const RATE: u32 = 48_000;
 const RATIO: f64 = 1.05;
@@ -22,7 +22,11 @@ fn main() {
     let decks: usize = arg("--decks", 4);
     let seconds: f64 = arg("--seconds", 60.0);
     let keylock = flag("--keylock");
-    let config = EngineConfig { decks, analysis: false, ..EngineConfig::default() };
+    let config = EngineConfig {
+        decks,
+        analysis: false,
+        ..EngineConfig::default()
+    };
     let (mut h, mut p) = match Engine::new(config) {
         Ok(e) => e,
         Err(e) => {
@@ -34,14 +38,50 @@ fn main() {
     let track_seconds = seconds * if keylock { RATIO } else { 1.0 } + 1.0;
     let tracks: Vec<_> = (0..decks).map(|d| music(track_seconds, RATE, d as u32 + 1)).collect();
     for (d, t) in tracks.iter().enumerate() {
-        h.act(Quantize::Now, K::Load { deck: d, track: h.share(t.clone()) });
+        h.act(
+            Quantize::Now,
+            K::Load {
+                deck: d,
+                track: h.share(t.clone()),
+            },
+        );
         if keylock {
             h.act(Quantize::Now, K::KeyLock { deck: d, on: true });
-            h.act(Quantize::Now, K::Rate { deck: d, rate: RATIO, ramp_beats: 0.0 });
+            h.act(
+                Quantize::Now,
+                K::Rate {
+                    deck: d,
+                    rate: RATIO,
+                    ramp_beats: 0.0,
+                },
+            );
         }
-        h.act(Quantize::Now, K::FxSlot { deck: d, slot: 0, fx: Some(FxKind::Echo { beats: 0.75 }) });
-        h.act(Quantize::Now, K::Deck { deck: d, param: DeckParam::FxAmount(0), value: 0.3, ramp_beats: 0.0 });
-        h.act(Quantize::Now, K::Deck { deck: d, param: DeckParam::Filter, value: -0.3, ramp_beats: 0.0 });
+        h.act(
+            Quantize::Now,
+            K::FxSlot {
+                deck: d,
+                slot: 0,
+                fx: Some(FxKind::Echo { beats: 0.75 }),
+            },
+        );
+        h.act(
+            Quantize::Now,
+            K::Deck {
+                deck: d,
+                param: DeckParam::FxAmount(0),
+                value: 0.3,
+                ramp_beats: 0.0,
+            },
+        );
+        h.act(
+            Quantize::Now,
+            K::Deck {
+                deck: d,
+                param: DeckParam::Filter,
+                value: -0.3,
+                ramp_beats: 0.0,
+            },
+        );
         h.act(Quantize::Now, K::Play { deck: d });
     }
     let frames = (seconds * RATE as f64) as usize;
@@ -91,5 +131,8 @@ fn compare_with_cli(tracks: &[engine_rt::Track], seconds: f64, engine_wall: f64)
     }
     let cli = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&dir);
-    println!("rubberband_cli_seconds={cli:.3} engine_over_cli={:.2}", engine_wall / cli);
+    println!(
+        "rubberband_cli_seconds={cli:.3} engine_over_cli={:.2}",
+        engine_wall / cli
+    );
 }

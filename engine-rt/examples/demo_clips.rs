@@ -119,11 +119,7 @@ fn write(path: &PathBuf, frames: &[[f32; 2]]) -> Result<(), hound::Error> {
 }
 
 fn main() {
-    let dir = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "examples/demo-clips".into()),
-    );
+    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "examples/demo-clips".into()));
     if let Err(e) = std::fs::create_dir_all(&dir) {
         eprintln!("cannot create '{}': {e}", dir.display());
         std::process::exit(1);

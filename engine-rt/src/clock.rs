@@ -49,8 +49,7 @@ impl InternalClock {
 
     /// Beats covered by the whole ramp.
     fn ramp_beats(&self) -> f64 {
-        0.5 * (self.beats_per_frame(self.bpm_from) + self.beats_per_frame(self.bpm_to))
-            * self.ramp_frames
+        0.5 * (self.beats_per_frame(self.bpm_from) + self.beats_per_frame(self.bpm_to)) * self.ramp_frames
     }
 }
 

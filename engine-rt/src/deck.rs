@@ -152,11 +152,7 @@ impl Deck {
 
     fn pitch_scale(&self) -> f64 {
         let shift = 2f64.powf(self.semitones / 12.0);
-        if self.keylock {
-            shift
-        } else {
-            shift * self.rate
-        }
+        if self.keylock { shift } else { shift * self.rate }
     }
 
     /// Loaded track, if any.
@@ -305,8 +301,7 @@ impl Deck {
             let lp = self.loop_range();
             let declick = self.declick;
             let reader = &mut self.reader;
-            self.stretcher
-                .prime(pad, || reader.read(&track, 1.0, lp, declick));
+            self.stretcher.prime(pad, || reader.read(&track, 1.0, lp, declick));
             self.track = Some(track);
         }
         self.reader.set(pos);
@@ -387,10 +382,7 @@ impl Deck {
         let beats = beats.clamp(BEAT_LOOP_RANGE.0, BEAT_LOOP_RANGE.1);
         let fpb = self.frames_per_beat(clock_fpb);
         let len = beats * fpb;
-        let origin = self
-            .track
-            .as_ref()
-            .map_or(0.0, |t| t.first_beat * self.sample_rate);
+        let origin = self.track.as_ref().map_or(0.0, |t| t.first_beat * self.sample_rate);
         let step = fpb * beats.min(1.0);
         let start = origin + ((self.heard - origin) / step + 1e-9).floor() * step;
         self.loop_in = Some(start);
@@ -427,11 +419,7 @@ impl Deck {
         if !on {
             return;
         }
-        let Some((bpm, origin)) = self
-            .track
-            .as_ref()
-            .and_then(|t| Some((t.bpm?, t.first_beat)))
-        else {
+        let Some((bpm, origin)) = self.track.as_ref().and_then(|t| Some((t.bpm?, t.first_beat))) else {
             return;
         };
         self.ramp_rate(clock_bpm / bpm, 0);

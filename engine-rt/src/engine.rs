@@ -33,30 +33,18 @@ impl Engine {
         let stats = Arc::new(EngineStats::default());
         let declick = config.declick_frames();
         let decks = (0..config.decks)
-            .map(|_| {
-                Deck::new(
-                    config.sample_rate,
-                    declick,
-                    config.smoothing_ms,
-                    config.stretch_engine,
-                )
-            })
+            .map(|_| Deck::new(config.sample_rate, declick, config.smoothing_ms, config.stretch_engine))
             .collect();
         let (tap, analysis) = if config.analysis {
             let width = 1 + config.decks;
             // Half a second of audio in flight before blocks are dropped.
-            let cap = (crate::analysis::tap::HEADER + config.max_block * width) * 4
-                + config.sample_rate as usize / 2 * width;
+            let cap =
+                (crate::analysis::tap::HEADER + config.max_block * width) * 4 + config.sample_rate as usize / 2 * width;
             let (tx, rx) = rtrb::RingBuffer::new(cap);
             let tap = TapWriter::new(tx, width, config.max_block, stats.clone());
             (
                 Some(tap),
-                Some(AnalysisThread::spawn(
-                    rx,
-                    width,
-                    config.sample_rate,
-                    config.quantum,
-                )),
+                Some(AnalysisThread::spawn(rx, width, config.sample_rate, config.quantum)),
             )
         } else {
             (None, None)
@@ -64,11 +52,7 @@ impl Engine {
         let processor = EngineProcessor::new(ProcessorParts {
             sample_rate: config.sample_rate,
             max_block: config.max_block,
-            clock: Box::new(InternalClock::new(
-                config.sample_rate,
-                config.bpm,
-                config.quantum,
-            )),
+            clock: Box::new(InternalClock::new(config.sample_rate, config.bpm, config.quantum)),
             decks,
             mixer: Mixer::new(config.sample_rate, config.smoothing_ms),
             limiter: Limiter::new(config.sample_rate, config.limiter_ceiling_db),
@@ -152,9 +136,7 @@ impl EngineHandle {
 
     /// Next event from the engine, if any.
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
-        self.local_events
-            .pop_front()
-            .or_else(|| self.events.pop().ok())
+        self.local_events.pop_front().or_else(|| self.events.pop().ok())
     }
 
     /// Next analysis frame, if analysis is on and one is ready.
@@ -172,8 +154,7 @@ impl EngineHandle {
     /// callback. `None` when analysis is off.
     pub fn input_tap(&self, max_block: usize) -> Option<TapWriter> {
         let analysis = self.analysis.as_ref()?;
-        let (tx, rx) =
-            rtrb::RingBuffer::new((crate::analysis::tap::HEADER + max_block) * 8 + 48_000);
+        let (tx, rx) = rtrb::RingBuffer::new((crate::analysis::tap::HEADER + max_block) * 8 + 48_000);
         analysis.add_stream(crate::analysis::TapStream {
             consumer: rx,
             sources: vec![crate::Source::Input],

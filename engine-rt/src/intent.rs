@@ -120,11 +120,7 @@ pub enum IntentKind<T = Shared<Track>> {
     /// Jump to a position in seconds of the track.
     Seek { deck: usize, seconds: f64 },
     /// Store a hot cue (0..8) at a position in seconds.
-    SetHotCue {
-        deck: usize,
-        slot: usize,
-        seconds: f64,
-    },
+    SetHotCue { deck: usize, slot: usize, seconds: f64 },
     /// Jump to a stored hot cue and keep playing (or start).
     HotCue { deck: usize, slot: usize },
     /// Mark the loop start at the playhead.
@@ -136,11 +132,7 @@ pub enum IntentKind<T = Shared<Track>> {
     /// Leave the loop and play on.
     LoopExit { deck: usize },
     /// Playback rate (1.0 = original tempo), ramped over beats of the clock.
-    Rate {
-        deck: usize,
-        rate: f64,
-        ramp_beats: f64,
-    },
+    Rate { deck: usize, rate: f64, ramp_beats: f64 },
     /// Follow the clock: rate = clock bpm / track bpm, updated with tempo changes.
     Sync { deck: usize, on: bool },
     /// Key lock: tempo changes keep the pitch (Rubber Band).
@@ -169,11 +161,7 @@ pub enum IntentKind<T = Shared<Track>> {
     /// Send a deck to the headphone cue bus.
     CueMonitor { deck: usize, on: bool },
     /// Put an effect in an FX slot (0..3), or empty it.
-    FxSlot {
-        deck: usize,
-        slot: u8,
-        fx: Option<FxKind>,
-    },
+    FxSlot { deck: usize, slot: u8, fx: Option<FxKind> },
     /// Change the tempo, immediately or ramped over beats.
     Tempo { bpm: f64, ramp_beats: f64 },
 }
@@ -189,39 +177,20 @@ impl<T> IntentKind<T> {
     pub fn map_track<U>(self, f: impl FnOnce(T) -> U) -> IntentKind<U> {
         use IntentKind as K;
         match self {
-            K::Load { deck, track } => K::Load {
-                deck,
-                track: f(track),
-            },
+            K::Load { deck, track } => K::Load { deck, track: f(track) },
             K::Eject { deck } => K::Eject { deck },
             K::Play { deck } => K::Play { deck },
             K::Pause { deck } => K::Pause { deck },
             K::Stop { deck } => K::Stop { deck },
             K::Cue { deck } => K::Cue { deck },
             K::Seek { deck, seconds } => K::Seek { deck, seconds },
-            K::SetHotCue {
-                deck,
-                slot,
-                seconds,
-            } => K::SetHotCue {
-                deck,
-                slot,
-                seconds,
-            },
+            K::SetHotCue { deck, slot, seconds } => K::SetHotCue { deck, slot, seconds },
             K::HotCue { deck, slot } => K::HotCue { deck, slot },
             K::LoopIn { deck } => K::LoopIn { deck },
             K::LoopOut { deck } => K::LoopOut { deck },
             K::BeatLoop { deck, beats } => K::BeatLoop { deck, beats },
             K::LoopExit { deck } => K::LoopExit { deck },
-            K::Rate {
-                deck,
-                rate,
-                ramp_beats,
-            } => K::Rate {
-                deck,
-                rate,
-                ramp_beats,
-            },
+            K::Rate { deck, rate, ramp_beats } => K::Rate { deck, rate, ramp_beats },
             K::Sync { deck, on } => K::Sync { deck, on },
             K::KeyLock { deck, on } => K::KeyLock { deck, on },
             K::Pitch { deck, semitones } => K::Pitch { deck, semitones },

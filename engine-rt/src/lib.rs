@@ -31,8 +31,6 @@ pub use clock::{BeatClock, InternalClock};
 pub use config::EngineConfig;
 pub use engine::{Engine, EngineHandle};
 pub use event::{DropReason, EngineEvent};
-pub use intent::{
-    DeckParam, EqBand, FxKind, Intent, IntentKind, MasterParam, Quantize, XfaderCurve, XfaderSide,
-};
+pub use intent::{DeckParam, EqBand, FxKind, Intent, IntentKind, MasterParam, Quantize, XfaderCurve, XfaderSide};
 pub use processor::EngineProcessor;
 pub use track::Track;

@@ -65,10 +65,7 @@ impl std::fmt::Display for LoadError {
                 "cannot load '{p}': truncated, audio ends after {decoded_seconds:.2} s of {expected_seconds:.2} s"
             ),
             LoadErrorKind::Empty => write!(f, "cannot load '{p}': the file contains no audio"),
-            LoadErrorKind::TooLong {
-                seconds,
-                max_seconds,
-            } => {
+            LoadErrorKind::TooLong { seconds, max_seconds } => {
                 write!(
                     f,
                     "cannot load '{p}': {seconds:.0} s is longer than the {max_seconds:.0} s limit"
@@ -106,11 +103,7 @@ impl LoadOptions {
 }
 
 /// Decodes and resamples a file on the calling thread. `progress` receives 0..1.
-pub fn decode_file(
-    path: &Path,
-    opts: &LoadOptions,
-    mut progress: impl FnMut(f32),
-) -> Result<Track, LoadError> {
+pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32)) -> Result<Track, LoadError> {
     let err = |kind| LoadError {
         path: path.to_path_buf(),
         kind,
@@ -125,12 +118,7 @@ pub fn decode_file(
         hint.with_extension(ext);
     }
     let mut format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
         .map_err(|e| err(classify(e)))?;
     let track = format
         .default_track(TrackType::Audio)
@@ -139,11 +127,7 @@ pub fn decode_file(
         .codec_params
         .as_ref()
         .and_then(|p| p.audio())
-        .ok_or_else(|| {
-            err(LoadErrorKind::Unsupported(
-                "no audio codec parameters".into(),
-            ))
-        })?
+        .ok_or_else(|| err(LoadErrorKind::Unsupported("no audio codec parameters".into())))?
         .clone();
     let track_id = track.id;
     let expected = track.num_frames;
@@ -209,9 +193,7 @@ pub fn decode_file(
         }));
     }
     if rate == 0 {
-        return Err(err(LoadErrorKind::Unsupported(
-            "unknown sample rate".into(),
-        )));
+        return Err(err(LoadErrorKind::Unsupported("unknown sample rate".into())));
     }
     // A file cut short decodes fine up to the cut; its header still announces the full length.
     let decoded = planar[0].len() as u64;
@@ -230,11 +212,7 @@ pub fn decode_file(
         resample(&planar, rate, opts.sample_rate).map_err(|e| err(LoadErrorKind::Unsupported(e)))?
     };
     progress(1.0);
-    let frames = planar[0]
-        .iter()
-        .zip(&planar[1])
-        .map(|(&l, &r)| [l, r])
-        .collect();
+    let frames = planar[0].iter().zip(&planar[1]).map(|(&l, &r)| [l, r]).collect();
     Ok(Track {
         name: path
             .file_stem()
@@ -258,14 +236,12 @@ fn classify(e: SymphoniaError) -> LoadErrorKind {
 
 /// Band-limited resampling of two planar channels with rubato's FFT resampler.
 fn resample(input: &[Vec<f32>; 2], from: u32, to: u32) -> Result<[Vec<f32>; 2], String> {
-    let mut r = Fft::<f32>::new(from as usize, to as usize, 1024, 2, FixedSync::Input)
-        .map_err(|e| e.to_string())?;
+    let mut r = Fft::<f32>::new(from as usize, to as usize, 1024, 2, FixedSync::Input).map_err(|e| e.to_string())?;
     let len = input[0].len();
     let out_len = r.process_all_needed_output_len(len);
     let mut out = vec![vec![0.0f32; out_len]; 2];
     let inp = SequentialSliceOfVecs::new(input, 2, len).map_err(|e| e.to_string())?;
-    let mut outp =
-        SequentialSliceOfVecs::new_mut(&mut out, 2, out_len).map_err(|e| e.to_string())?;
+    let mut outp = SequentialSliceOfVecs::new_mut(&mut out, 2, out_len).map_err(|e| e.to_string())?;
     let (_, produced) = r
         .process_all_into_buffer(&inp, &mut outp, len, None)
         .map_err(|e| e.to_string())?;

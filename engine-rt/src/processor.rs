@@ -119,11 +119,7 @@ impl EngineProcessor {
         let mut done = 0;
         while done < frames {
             let n = (frames - done).min(self.max_block);
-            self.render_block(
-                &mut out[done * channels..(done + n) * channels],
-                channels,
-                n,
-            );
+            self.render_block(&mut out[done * channels..(done + n) * channels], channels, n);
             done += n;
         }
         self.stats.frames.store(self.frame, Ordering::Relaxed);
@@ -142,14 +138,9 @@ impl EngineProcessor {
             if self.frame >= end {
                 break;
             }
-            let seg_end = self
-                .next_due()
-                .map_or(end, |f| f.clamp(self.frame + 1, end));
+            let seg_end = self.next_due().map_or(end, |f| f.clamp(self.frame + 1, end));
             let n = (seg_end - self.frame) as usize;
-            self.render_frames(
-                &mut out[written * channels..(written + n) * channels],
-                channels,
-            );
+            self.render_frames(&mut out[written * channels..(written + n) * channels], channels);
             written += n;
         }
         if let Some(tap) = self.tap.as_mut() {
@@ -181,9 +172,7 @@ impl EngineProcessor {
             let beat = quantize_target(intent.at, now, quantum);
             let seq = self.seq;
             self.seq += 1;
-            let at = self
-                .pending
-                .partition_point(|p| (p.beat, p.seq) <= (beat, seq));
+            let at = self.pending.partition_point(|p| (p.beat, p.seq) <= (beat, seq));
             self.pending.insert(at, Pending { beat, seq, intent });
         }
     }
@@ -217,9 +206,7 @@ impl EngineProcessor {
     }
 
     fn beats_to_frames(&self, beats: f64) -> u32 {
-        (beats.max(0.0) * self.frames_per_beat())
-            .round()
-            .min(u32::MAX as f64) as u32
+        (beats.max(0.0) * self.frames_per_beat()).round().min(u32::MAX as f64) as u32
     }
 
     /// Applies one intent now; false if it names something that does not exist.
@@ -302,9 +289,7 @@ impl EngineProcessor {
                 deck.beat_loop(beats, fpb)
             }
             IntentKind::LoopExit { .. } => deck.loop_exit(),
-            IntentKind::Rate {
-                rate, ramp_beats, ..
-            } => {
+            IntentKind::Rate { rate, ramp_beats, .. } => {
                 if !(rate.is_finite() && rate > 0.0) {
                     return false;
                 }
@@ -338,9 +323,7 @@ impl EngineProcessor {
                 }
                 deck.fx_mut().set_slot(slot as usize, fx)
             }
-            IntentKind::Tempo { .. }
-            | IntentKind::Master { .. }
-            | IntentKind::XfaderCurve { .. } => {
+            IntentKind::Tempo { .. } | IntentKind::Master { .. } | IntentKind::XfaderCurve { .. } => {
                 unreachable!("global intents are handled in apply")
             }
         }
@@ -479,8 +462,6 @@ fn deck_index<T>(kind: &IntentKind<T>) -> usize {
         | IntentKind::XfaderAssign { deck, .. }
         | IntentKind::CueMonitor { deck, .. }
         | IntentKind::FxSlot { deck, .. } => deck,
-        IntentKind::Tempo { .. } | IntentKind::Master { .. } | IntentKind::XfaderCurve { .. } => {
-            usize::MAX
-        }
+        IntentKind::Tempo { .. } | IntentKind::Master { .. } | IntentKind::XfaderCurve { .. } => usize::MAX,
     }
 }

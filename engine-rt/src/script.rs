@@ -119,8 +119,7 @@ impl Session {
     /// Parses a script from text; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScriptError> {
         // Implicit `Some` lets scripts write `deck: 0` instead of `deck: Some(0)`.
-        let options = ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
         let s: Session = options.from_str(text).map_err(|e| ScriptError::Parse {
             path: path.to_path_buf(),
             line: e.span.start.line,
@@ -162,10 +161,7 @@ impl Session {
         }
         for (i, e) in self.events.iter().enumerate() {
             if !e.beat.is_finite() || e.beat < 0.0 {
-                return bad(format!(
-                    "event {i} has beat {}, which is not a beat >= 0",
-                    e.beat
-                ));
+                return bad(format!("event {i} has beat {}, which is not a beat >= 0", e.beat));
             }
             if let IntentKind::Load { track, .. } = e.action
                 && track >= self.tracks.len()
@@ -191,9 +187,8 @@ impl Session {
 
     /// Render length in beats: as given, or one bar after the last event.
     pub fn length(&self) -> f64 {
-        self.length_beats.unwrap_or_else(|| {
-            self.events.iter().map(|e| e.beat).fold(0.0, f64::max) + self.quantum
-        })
+        self.length_beats
+            .unwrap_or_else(|| self.events.iter().map(|e| e.beat).fold(0.0, f64::max) + self.quantum)
     }
 
     /// An engine configuration for this script at `sample_rate`.
@@ -281,12 +276,7 @@ impl ScriptRunner {
 pub const LOOKAHEAD_BEATS: f64 = 2.0;
 
 /// Renders a script offline into interleaved stereo, in blocks of `block` frames.
-pub fn render(
-    session: &Session,
-    base: &Path,
-    sample_rate: u32,
-    block: usize,
-) -> Result<Vec<f32>, ScriptError> {
+pub fn render(session: &Session, base: &Path, sample_rate: u32, block: usize) -> Result<Vec<f32>, ScriptError> {
     let tracks = session.decode_tracks(base, sample_rate)?;
     let mut config = session.engine_config(sample_rate);
     config.analysis = false;

@@ -92,8 +92,7 @@ impl Stretcher {
 
     /// Time ratio for a playback rate and pitch factor.
     fn ratio_for(rate: f64, pitch: f64) -> f64 {
-        (pitch.clamp(PITCH_RANGE.0, PITCH_RANGE.1) / rate.clamp(MIN_RATE, MAX_RATE))
-            .clamp(RATIO_RANGE.0, RATIO_RANGE.1)
+        (pitch.clamp(PITCH_RANGE.0, PITCH_RANGE.1) / rate.clamp(MIN_RATE, MAX_RATE)).clamp(RATIO_RANGE.0, RATIO_RANGE.1)
     }
 
     fn apply(&mut self, ratio: f64) {
@@ -174,13 +173,9 @@ impl Stretcher {
                 return;
             }
             let w = self.fifo_write;
-            let ptrs = [
-                self.fifo[0][w..].as_mut_ptr(),
-                self.fifo[1][w..].as_mut_ptr(),
-            ];
+            let ptrs = [self.fifo[0][w..].as_mut_ptr(), self.fifo[1][w..].as_mut_ptr()];
             // SAFETY: each pointer has `room` >= n writable floats.
-            let got =
-                unsafe { rb::rubberband_retrieve(self.state, ptrs.as_ptr(), n as u32) } as usize;
+            let got = unsafe { rb::rubberband_retrieve(self.state, ptrs.as_ptr(), n as u32) } as usize;
             let skip = got.min(self.discard);
             self.discard -= skip;
             if skip > 0 {
@@ -208,12 +203,7 @@ impl Stretcher {
     /// Next output frame at playback `rate` and pitch factor `pitch`. When the FIFO runs low,
     /// the ratio is applied and chunks are pulled from `source` until enough output exists.
     #[inline]
-    pub fn next(
-        &mut self,
-        rate: f64,
-        pitch: f64,
-        mut source: impl FnMut() -> [f32; 2],
-    ) -> [f32; 2] {
+    pub fn next(&mut self, rate: f64, pitch: f64, mut source: impl FnMut() -> [f32; 2]) -> [f32; 2] {
         if self.fifo_write - self.fifo_read < 4 {
             self.apply(Self::ratio_for(rate, pitch));
             while self.fifo_write - self.fifo_read < 4 {

@@ -8,10 +8,7 @@ use std::time::{Duration, Instant};
 use engine_rt::{AnalysisFrame, DeckParam, EngineHandle, IntentKind as K, Quantize, Source};
 
 /// Collects frames until `enough` holds or 10 s pass.
-fn collect(
-    h: &mut EngineHandle,
-    mut enough: impl FnMut(&[AnalysisFrame]) -> bool,
-) -> Vec<AnalysisFrame> {
+fn collect(h: &mut EngineHandle, mut enough: impl FnMut(&[AnalysisFrame]) -> bool) -> Vec<AnalysisFrame> {
     let mut frames = Vec::new();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
@@ -31,20 +28,8 @@ fn master_and_decks_are_analysed_with_sample_times_and_beats() {
     let (mut h, mut p) = engine_with(|c| c.analysis = true);
     let bass = h.share(sine(2 * SR as usize, 80.0, 0.5));
     let hats = h.share(noise(2 * SR as usize, 0.3));
-    h.act(
-        Quantize::Now,
-        K::Load {
-            deck: 0,
-            track: bass,
-        },
-    );
-    h.act(
-        Quantize::Now,
-        K::Load {
-            deck: 1,
-            track: hats,
-        },
-    );
+    h.act(Quantize::Now, K::Load { deck: 0, track: bass });
+    h.act(Quantize::Now, K::Load { deck: 1, track: hats });
     h.act(
         Quantize::Now,
         K::Deck {
@@ -70,12 +55,7 @@ fn master_and_decks_are_analysed_with_sample_times_and_beats() {
         d0.bass,
         d0.high
     );
-    assert!(
-        d1.high > d1.bass + 0.2,
-        "high-passed noise: {} / {}",
-        d1.high,
-        d1.bass
-    );
+    assert!(d1.high > d1.bass + 0.2, "high-passed noise: {} / {}", d1.high, d1.bass);
     assert!(of(Source::Deck(2)).all(|f| f.rms == 0.0), "silent deck");
     let mut last = 0;
     for f in of(Source::Master) {
@@ -110,19 +90,10 @@ fn live_input_is_analysed_with_pitch() {
         }
         tap.flush();
     }
-    let frames = collect(&mut h, |f| {
-        f.iter().filter(|f| f.source == Source::Input).count() >= 50
-    });
-    let input: Vec<_> = frames
-        .iter()
-        .filter(|f| f.source == Source::Input)
-        .collect();
+    let frames = collect(&mut h, |f| f.iter().filter(|f| f.source == Source::Input).count() >= 50);
+    let input: Vec<_> = frames.iter().filter(|f| f.source == Source::Input).collect();
     assert!(input.len() >= 50);
-    let p = input
-        .last()
-        .unwrap()
-        .pitch
-        .expect("tonal input has a pitch");
+    let p = input.last().unwrap().pitch.expect("tonal input has a pitch");
     assert!((p.hz - 196.0).abs() < 1.0, "{}", p.hz);
     assert_eq!(p.name(), "G3");
 }

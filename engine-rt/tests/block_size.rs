@@ -96,13 +96,7 @@ fn session(block: usize) -> Vec<f32> {
                 ramp_beats: 1.0,
             },
         ),
-        (
-            at(2.0),
-            K::BeatLoop {
-                deck: 0,
-                beats: 0.5,
-            },
-        ),
+        (at(2.0), K::BeatLoop { deck: 0, beats: 0.5 }),
         (
             at(2.25),
             K::SetHotCue {
@@ -145,13 +139,7 @@ fn session(block: usize) -> Vec<f32> {
             },
         ),
         (at(4.0), K::LoopExit { deck: 0 }),
-        (
-            at(4.0),
-            K::Seek {
-                deck: 1,
-                seconds: 1.0,
-            },
-        ),
+        (at(4.0), K::Seek { deck: 1, seconds: 1.0 }),
         (at(4.5), K::Stop { deck: 0 }),
         (at(5.0), K::Pause { deck: 1 }),
     ];
@@ -164,18 +152,11 @@ fn session(block: usize) -> Vec<f32> {
 #[test]
 fn blocks_of_1_64_100_512_render_identical_samples() {
     let reference = session(512);
-    assert!(
-        reference.iter().any(|v| v.abs() > 0.05),
-        "the session is audible"
-    );
+    assert!(reference.iter().any(|v| v.abs() > 0.05), "the session is audible");
     for block in [1, 64, 100] {
         let out = session(block);
         assert_eq!(out.len(), reference.len());
-        if let Some(i) = out
-            .iter()
-            .zip(&reference)
-            .position(|(a, b)| a.to_bits() != b.to_bits())
-        {
+        if let Some(i) = out.iter().zip(&reference).position(|(a, b)| a.to_bits() != b.to_bits()) {
             panic!(
                 "block {block}: first difference at sample {i}: {} vs {}",
                 out[i], reference[i]

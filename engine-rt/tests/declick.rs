@@ -6,9 +6,7 @@ use engine_rt::{IntentKind as K, Quantize};
 
 /// Largest sample-to-sample step in the output.
 fn max_step(x: &[f32]) -> f32 {
-    x.windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(0.0, f32::max)
+    x.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max)
 }
 
 fn run(keylock: bool) -> (f32, f32) {
@@ -18,13 +16,7 @@ fn run(keylock: bool) -> (f32, f32) {
     let b = Quantize::Beat;
     let script = [
         (Quantize::Now, K::Load { deck: 0, track: t }),
-        (
-            Quantize::Now,
-            K::KeyLock {
-                deck: 0,
-                on: keylock,
-            },
-        ),
+        (Quantize::Now, K::KeyLock { deck: 0, on: keylock }),
         (b(0.1), K::Play { deck: 0 }),
         (b(1.013), K::Pause { deck: 0 }),
         (b(1.5), K::Play { deck: 0 }),
@@ -44,13 +36,7 @@ fn run(keylock: bool) -> (f32, f32) {
             },
         ),
         (b(3.61), K::HotCue { deck: 0, slot: 0 }),
-        (
-            b(4.0),
-            K::BeatLoop {
-                deck: 0,
-                beats: 0.37,
-            },
-        ),
+        (b(4.0), K::BeatLoop { deck: 0, beats: 0.37 }),
         (b(6.0), K::LoopExit { deck: 0 }),
         (b(6.5), K::LoopIn { deck: 0 }),
         (b(7.21), K::LoopOut { deck: 0 }),
@@ -63,10 +49,7 @@ fn run(keylock: bool) -> (f32, f32) {
         h.act(q, k);
     }
     let out = left(&render(&mut p, 12 * 24_000, 128));
-    (
-        max_step(&out),
-        out.iter().fold(0.0f32, |m, v| m.max(v.abs())),
-    )
+    (max_step(&out), out.iter().fold(0.0f32, |m, v| m.max(v.abs())))
 }
 
 #[test]

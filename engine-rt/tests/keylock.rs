@@ -34,13 +34,7 @@ fn play(engine: StretchEngine, rate: f64, keylock: bool, semitones: f64) -> (u64
     let (mut h, mut p) = engine_with(|c| c.stretch_engine = engine);
     let t = h.share(sine(4 * SR as usize, 440.0, 0.5));
     h.act(Quantize::Now, K::Load { deck: 0, track: t });
-    h.act(
-        Quantize::Now,
-        K::KeyLock {
-            deck: 0,
-            on: keylock,
-        },
-    );
+    h.act(Quantize::Now, K::KeyLock { deck: 0, on: keylock });
     h.act(Quantize::Now, K::Pitch { deck: 0, semitones });
     h.act(
         Quantize::Now,

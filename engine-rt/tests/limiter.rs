@@ -62,10 +62,5 @@ fn non_finite_audio_never_leaves_the_engine() {
     h.act(Quantize::Now, K::Play { deck: 0 });
     let out = render(&mut p, 48_000, 512);
     assert!(out.iter().all(|v| v.is_finite() && v.abs() <= 1.0));
-    assert!(
-        h.stats()
-            .scrubbed_samples
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > 0
-    );
+    assert!(h.stats().scrubbed_samples.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }

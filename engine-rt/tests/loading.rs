@@ -65,22 +65,14 @@ fn decodes_every_format_at_the_engine_rate() {
     }
     for f in files {
         let mut last = 0.0;
-        let t = decode_file(&f, &LoadOptions::new(48_000), |p| last = p)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let t = decode_file(&f, &LoadOptions::new(48_000), |p| last = p).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.sample_rate, 48_000);
         let secs = t.seconds();
         // Lossy codecs add encoder delay and padding; a few tens of ms at most.
         assert!((secs - 2.0).abs() < 0.06, "{}: {secs} s", f.display());
-        let mid: Vec<f32> = t.frames[24_000..24_000 + 16_384]
-            .iter()
-            .map(|f| f[0])
-            .collect();
+        let mid: Vec<f32> = t.frames[24_000..24_000 + 16_384].iter().map(|f| f[0]).collect();
         let hz = peak_hz(&mid);
-        assert!(
-            (hz - 1_000.0).abs() < 2.0,
-            "{}: {hz} Hz after resampling",
-            f.display()
-        );
+        assert!((hz - 1_000.0).abs() < 2.0, "{}: {hz} Hz after resampling", f.display());
         assert_eq!(last, 1.0, "progress completes");
     }
 }
@@ -118,10 +110,7 @@ fn bad_files_name_the_file_and_the_reason() {
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    hound::WavWriter::create(&silent, spec)
-        .unwrap()
-        .finalize()
-        .unwrap();
+    hound::WavWriter::create(&silent, spec).unwrap().finalize().unwrap();
 
     for (path, want) in [
         (&empty, "empty"),

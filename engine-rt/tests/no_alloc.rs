@@ -10,9 +10,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use engine_rt::{
-    DeckParam, EqBand, FxKind, IntentKind as K, MasterParam, Quantize, XfaderCurve, XfaderSide,
-};
+use engine_rt::{DeckParam, EqBand, FxKind, IntentKind as K, MasterParam, Quantize, XfaderCurve, XfaderSide};
 
 thread_local! {
     // Const-initialised without a destructor, so reading it never allocates.
@@ -119,17 +117,11 @@ pub unsafe extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
 
 /// Runs `f` with this thread watched; returns (allocations, frees) it made.
 fn watched(f: impl FnOnce()) -> (usize, usize) {
-    let (a, b) = (
-        ALLOCS.load(Ordering::Relaxed),
-        FREES.load(Ordering::Relaxed),
-    );
+    let (a, b) = (ALLOCS.load(Ordering::Relaxed), FREES.load(Ordering::Relaxed));
     WATCHING.with(|w| w.set(true));
     f();
     WATCHING.with(|w| w.set(false));
-    (
-        ALLOCS.load(Ordering::Relaxed) - a,
-        FREES.load(Ordering::Relaxed) - b,
-    )
+    (ALLOCS.load(Ordering::Relaxed) - a, FREES.load(Ordering::Relaxed) - b)
 }
 
 #[test]
@@ -265,20 +257,8 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
                 },
             ),
             (n(1.2), K::HotCue { deck: 2, slot: 3 }),
-            (
-                n(1.3),
-                K::Seek {
-                    deck: 1,
-                    seconds: 1.25,
-                },
-            ),
-            (
-                n(1.4),
-                K::BeatLoop {
-                    deck: 2,
-                    beats: 0.25,
-                },
-            ),
+            (n(1.3), K::Seek { deck: 1, seconds: 1.25 }),
+            (n(1.4), K::BeatLoop { deck: 2, beats: 0.25 }),
             (n(1.5), K::LoopIn { deck: 1 }),
             (n(1.7), K::LoopOut { deck: 1 }),
             (n(1.9), K::LoopExit { deck: 2 }),
@@ -473,11 +453,7 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
         ],
     ];
     // Far-future intents to fill the pending list, and a flood to overflow the event queue.
-    batches.push(
-        (0..80)
-            .map(|i| (n(100.0 + i as f64), K::Pause { deck: 0 }))
-            .collect(),
-    );
+    batches.push((0..80).map(|i| (n(100.0 + i as f64), K::Pause { deck: 0 })).collect());
     batches.push(
         (0..80)
             .map(|_| (Quantize::Now, K::CueMonitor { deck: 0, on: false }))
@@ -503,9 +479,5 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
         h.collect();
     }
     assert!(out.iter().all(|v| v.is_finite()));
-    assert_eq!(
-        total,
-        (0, 0),
-        "{stretch:?}: allocations and frees on the audio thread"
-    );
+    assert_eq!(total, (0, 0), "{stretch:?}: allocations and frees on the audio thread");
 }

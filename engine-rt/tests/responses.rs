@@ -11,9 +11,7 @@ const N: usize = 32_768;
 /// Magnitude response in dB of deck 0 with `setup` applied, sampled at `hz`.
 fn response(setup: &[K], freqs: &[f64]) -> Vec<f64> {
     let (mut h, mut p) = engine();
-    let t = h.share(track("impulse", LEAD + N, None, |i| {
-        if i == LEAD { 0.5 } else { 0.0 }
-    }));
+    let t = h.share(track("impulse", LEAD + N, None, |i| if i == LEAD { 0.5 } else { 0.0 }));
     h.act(Quantize::Now, K::Load { deck: 0, track: t });
     for k in setup {
         h.act(Quantize::Now, k.clone());
@@ -46,9 +44,7 @@ fn deck(param: DeckParam, value: f32) -> K {
     }
 }
 
-const FREQS: [f64; 8] = [
-    30.0, 60.0, 120.0, 500.0, 1_000.0, 5_000.0, 10_000.0, 16_000.0,
-];
+const FREQS: [f64; 8] = [30.0, 60.0, 120.0, 500.0, 1_000.0, 5_000.0, 10_000.0, 16_000.0];
 
 #[test]
 fn flat_eq_and_centred_filter_are_transparent() {
@@ -77,10 +73,7 @@ fn kills_remove_their_band_and_spare_the_rest() {
         }],
         &[100.0, 12_000.0],
     );
-    assert!(
-        high[1] < -40.0 && high[0].abs() < 0.5,
-        "high kill: {high:?}"
-    );
+    assert!(high[1] < -40.0 && high[0].abs() < 0.5, "high kill: {high:?}");
     let mid = response(
         &[K::EqKill {
             deck: 0,
@@ -98,10 +91,7 @@ fn kills_remove_their_band_and_spare_the_rest() {
 #[test]
 fn band_gains_boost_and_cut() {
     let r = response(
-        &[
-            deck(DeckParam::EqHighDb, 6.0),
-            deck(DeckParam::EqLowDb, -12.0),
-        ],
+        &[deck(DeckParam::EqHighDb, 6.0), deck(DeckParam::EqLowDb, -12.0)],
         &[40.0, 1_000.0, 12_000.0],
     );
     assert!((r[0] + 12.0).abs() < 1.0, "low -12: {r:?}");
@@ -116,26 +106,17 @@ fn filter_knob_sweeps_low_pass_left_and_high_pass_right() {
         &[deck(DeckParam::Filter, -0.5)],
         &[lp_cut / 4.0, lp_cut * 4.0, lp_cut * 8.0],
     );
-    assert!(
-        lp[0].abs() < 1.0,
-        "passband: {lp:?} (cutoff {lp_cut:.0} Hz)"
-    );
+    assert!(lp[0].abs() < 1.0, "passband: {lp:?} (cutoff {lp_cut:.0} Hz)");
     assert!(lp[1] < -20.0 && lp[2] < -32.0, "12 dB/oct stopband: {lp:?}");
     let hp_cut = DjFilter::cutoff_hz(0.5) as f64;
     let hp = response(
         &[deck(DeckParam::Filter, 0.5)],
         &[hp_cut / 8.0, hp_cut / 4.0, hp_cut * 4.0],
     );
-    assert!(
-        hp[2].abs() < 1.0,
-        "passband: {hp:?} (cutoff {hp_cut:.0} Hz)"
-    );
+    assert!(hp[2].abs() < 1.0, "passband: {hp:?} (cutoff {hp_cut:.0} Hz)");
     assert!(hp[1] < -20.0 && hp[0] < -32.0, "stopband: {hp:?}");
     let res = response(
-        &[
-            deck(DeckParam::Filter, -0.5),
-            deck(DeckParam::FilterResonance, 1.0),
-        ],
+        &[deck(DeckParam::Filter, -0.5), deck(DeckParam::FilterResonance, 1.0)],
         &[lp_cut],
     );
     assert!(res[0] > 6.0, "resonance peaks at the cutoff: {res:?}");

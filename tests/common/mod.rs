@@ -93,9 +93,7 @@ pub fn read_wav(path: &Path) -> (Vec<f32>, u16) {
         hound::SampleFormat::Float => r.samples::<f32>().map(|s| s.unwrap()).collect(),
         hound::SampleFormat::Int => {
             let scale = 2f64.powi(spec.bits_per_sample as i32 - 1);
-            r.samples::<i32>()
-                .map(|s| (s.unwrap() as f64 / scale) as f32)
-                .collect()
+            r.samples::<i32>().map(|s| (s.unwrap() as f64 / scale) as f32).collect()
         }
     };
     (samples, spec.channels)

@@ -15,12 +15,20 @@ pub fn music(seconds: f64, rate: u32, seed: u32) -> Track {
             s ^= s << 5;
             let t = i as f64 / rate as f64;
             let noise = (s as f64 / u32::MAX as f64 - 0.5) * 0.1 * (-(t * 2.0).fract() * 8.0).exp();
-            let tone = (std::f64::consts::TAU * base * t).sin() * 0.3 + (std::f64::consts::TAU * base * 1.5 * t).sin() * 0.15;
+            let tone =
+                (std::f64::consts::TAU * base * t).sin() * 0.3 + (std::f64::consts::TAU * base * 1.5 * t).sin() * 0.15;
             let v = (tone + noise) as f32;
             [v, v * 0.9]
         })
         .collect();
-    Track { name: format!("music{seed}"), path: None, sample_rate: rate, frames, bpm: Some(120.0), first_beat: 0.0 }
+    Track {
+        name: format!("music{seed}"),
+        path: None,
+        sample_rate: rate,
+        frames,
+        bpm: Some(120.0),
+        first_beat: 0.0,
+    }
 }
 
 /// Value of `--name VALUE` in the arguments, parsed.

@@ -45,12 +45,7 @@ impl OnsetDetector {
     /// Returns (onset, strength above threshold).
     fn push(&mut self, flux: f32) -> (bool, f32) {
         let mean = self.history.iter().sum::<f32>() / FLUX_HISTORY as f32;
-        let var = self
-            .history
-            .iter()
-            .map(|v| (v - mean) * (v - mean))
-            .sum::<f32>()
-            / FLUX_HISTORY as f32;
+        let var = self.history.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / FLUX_HISTORY as f32;
         let threshold = mean + 1.5 * var.sqrt() + 1e-4;
         self.history[self.at] = flux;
         self.at = (self.at + 1) % FLUX_HISTORY;
@@ -95,9 +90,7 @@ impl Analyzer {
         let sr = sample_rate as f32;
         let bin = |hz: f32| ((hz / sr * FFT_SIZE as f32).round() as usize).clamp(1, FFT_SIZE / 2);
         let top = TOP_HZ.min(sr * 0.45);
-        let band_edges = std::array::from_fn(|i| {
-            bin(LOG_LOW_HZ * (top / LOG_LOW_HZ).powf(i as f32 / BANDS as f32))
-        });
+        let band_edges = std::array::from_fn(|i| bin(LOG_LOW_HZ * (top / LOG_LOW_HZ).powf(i as f32 / BANDS as f32)));
         Self {
             source,
             sample_rate: sr,
@@ -114,25 +107,14 @@ impl Analyzer {
             band_edges,
             split: [bin(20.0), bin(BASS_MID_HZ), bin(MID_HIGH_HZ), bin(top)],
             onset: OnsetDetector::new(),
-            band_onsets: [
-                OnsetDetector::new(),
-                OnsetDetector::new(),
-                OnsetDetector::new(),
-            ],
+            band_onsets: [OnsetDetector::new(), OnsetDetector::new(), OnsetDetector::new()],
             yin: pitch.then(|| Yin::new(sample_rate)),
         }
     }
 
     /// Feeds one sample; returns a frame every [`HOP`] samples. `time` is the sample's frame,
     /// `beat`/`bpm` the clock at that frame.
-    pub fn push(
-        &mut self,
-        x: f32,
-        time: u64,
-        beat: f64,
-        bpm: f32,
-        quantum: f64,
-    ) -> Option<AnalysisFrame> {
+    pub fn push(&mut self, x: f32, time: u64, beat: f64, bpm: f32, quantum: f64) -> Option<AnalysisFrame> {
         self.ring[self.ring_at] = x;
         self.ring_at = (self.ring_at + 1) % FFT_SIZE;
         self.since_hop += 1;
@@ -156,17 +138,14 @@ impl Analyzer {
         for (i, w) in waveform.iter_mut().enumerate() {
             *w = self.fft_in[i * step];
         }
-        let pitch = self
-            .yin
-            .as_mut()
-            .and_then(|y| y.estimate(&self.fft_in, rms));
+        let pitch = self.yin.as_mut().and_then(|y| y.estimate(&self.fft_in, rms));
         for (v, w) in self.fft_in.iter_mut().zip(&self.window) {
             *v *= w;
         }
         // A failed transform (never for a fixed-size plan) leaves the previous spectrum.
-        let _ =
-            self.fft
-                .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch);
+        let _ = self
+            .fft
+            .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch);
         let norm = 2.0 / self.window_sum;
         let mut spectrum = [0.0; SPECTRUM_BINS];
         let mut flux = 0.0;
@@ -194,14 +173,8 @@ impl Analyzer {
         }
         let mut bands = [0.0; BANDS];
         for (i, b) in bands.iter_mut().enumerate() {
-            let (lo, hi) = (
-                self.band_edges[i],
-                self.band_edges[i + 1].max(self.band_edges[i] + 1),
-            );
-            let e: f32 = self.fft_out[lo..hi]
-                .iter()
-                .map(|c| (c.norm() * norm).powi(2))
-                .sum();
+            let (lo, hi) = (self.band_edges[i], self.band_edges[i + 1].max(self.band_edges[i] + 1));
+            let e: f32 = self.fft_out[lo..hi].iter().map(|c| (c.norm() * norm).powi(2)).sum();
             *b = level_01(e.sqrt());
         }
         let (onset, onset_strength) = self.onset.push(flux);
@@ -284,11 +257,7 @@ mod tests {
             },
             48_000 * 4,
         );
-        let onsets: Vec<u64> = f
-            .iter()
-            .filter(|fr| fr.onset)
-            .map(|fr| fr.sample_time)
-            .collect();
+        let onsets: Vec<u64> = f.iter().filter(|fr| fr.onset).map(|fr| fr.sample_time).collect();
         assert!(onsets.len() >= 6 && onsets.len() <= 9, "{onsets:?}");
         let mut b = Analyzer::new(Source::Master, 48_000, false);
         assert!(run(&mut b, |_| 0.0, 48_000).iter().all(|fr| !fr.onset));

@@ -61,15 +61,9 @@ impl Pitch {
 
     /// Nearest note name, e.g. `A4`.
     pub fn name(&self) -> String {
-        const NAMES: [&str; 12] = [
-            "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
-        ];
+        const NAMES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
         let n = self.midi.round() as i32;
-        format!(
-            "{}{}",
-            NAMES[n.rem_euclid(12) as usize],
-            n.div_euclid(12) - 1
-        )
+        format!("{}{}", NAMES[n.rem_euclid(12) as usize], n.div_euclid(12) - 1)
     }
 }
 
@@ -138,12 +132,7 @@ pub struct AnalysisThread {
 
 impl AnalysisThread {
     /// Starts the thread reading the engine's tap (`width` = master + decks).
-    pub fn spawn(
-        consumer: rtrb::Consumer<f32>,
-        width: usize,
-        sample_rate: u32,
-        quantum: f64,
-    ) -> Self {
+    pub fn spawn(consumer: rtrb::Consumer<f32>, width: usize, sample_rate: u32, quantum: f64) -> Self {
         let sources = std::iter::once(Source::Master)
             .chain((0..width - 1).map(|d| Source::Deck(d as u8)))
             .collect();
@@ -234,12 +223,7 @@ fn run(
 }
 
 /// Analyses every complete block waiting in one stream; true if any was found.
-fn drain(
-    s: &mut Stream,
-    out: &mut rtrb::Producer<AnalysisFrame>,
-    dropped: &AtomicU64,
-    sample_rate: u32,
-) -> bool {
+fn drain(s: &mut Stream, out: &mut rtrb::Producer<AnalysisFrame>, dropped: &AtomicU64, sample_rate: u32) -> bool {
     let width = s.tap.sources.len();
     let mut any = false;
     while s.tap.consumer.slots() >= HEADER {
@@ -261,13 +245,8 @@ fn drain(
             let time = stamp.frame + i as u64 + 1;
             let beat = stamp.beat + (i + 1) as f64 * bpf;
             for (ch, a) in s.analyzers.iter_mut().enumerate() {
-                if let Some(frame) = a.push(
-                    s.scratch[i * width + ch],
-                    time,
-                    beat,
-                    stamp.bpm,
-                    s.tap.quantum,
-                ) && out.push(frame).is_err()
+                if let Some(frame) = a.push(s.scratch[i * width + ch], time, beat, stamp.bpm, s.tap.quantum)
+                    && out.push(frame).is_err()
                 {
                     dropped.fetch_add(1, Ordering::Relaxed);
                 }

@@ -48,11 +48,7 @@ impl Yin {
                 })
                 .sum();
             running += d;
-            self.diff[tau] = if running > 0.0 {
-                d * tau as f32 / running
-            } else {
-                1.0
-            };
+            self.diff[tau] = if running > 0.0 { d * tau as f32 / running } else { 1.0 };
         }
         let mut tau = self.min_lag.max(2);
         while tau < self.max_lag {

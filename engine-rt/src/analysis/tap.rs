@@ -61,12 +61,7 @@ pub struct TapWriter {
 
 impl TapWriter {
     /// A writer for `width` mono channels and blocks of up to `max_block` frames.
-    pub fn new(
-        producer: rtrb::Producer<f32>,
-        width: usize,
-        max_block: usize,
-        stats: Arc<EngineStats>,
-    ) -> Self {
+    pub fn new(producer: rtrb::Producer<f32>, width: usize, max_block: usize, stats: Arc<EngineStats>) -> Self {
         Self {
             producer,
             block: vec![0.0; HEADER + width * max_block].into(),
@@ -119,11 +114,7 @@ impl TapWriter {
         self.stamp.frames = self.len;
         self.block[..HEADER].copy_from_slice(&self.stamp.encode());
         let total = HEADER + self.len * self.width;
-        if self
-            .producer
-            .push_entire_slice(&self.block[..total])
-            .is_err()
-        {
+        if self.producer.push_entire_slice(&self.block[..total]).is_err() {
             self.stats
                 .analysis_dropped
                 .fetch_add(self.len as u64, Ordering::Relaxed);

@@ -42,8 +42,9 @@ impl std::error::Error for DeviceError {}
 fn host(choice: HostChoice) -> Result<cpal::Host, DeviceError> {
     match choice {
         HostChoice::Default => Ok(cpal::default_host()),
-        HostChoice::Jack => cpal::host_from_id(cpal::HostId::Jack)
-            .map_err(|e| DeviceError(format!("JACK host unavailable: {e}"))),
+        HostChoice::Jack => {
+            cpal::host_from_id(cpal::HostId::Jack).map_err(|e| DeviceError(format!("JACK host unavailable: {e}")))
+        }
     }
 }
 
@@ -67,14 +68,52 @@ fn pick(
             let names: Vec<String> = all.iter().map(device_name).collect();
             all.into_iter()
                 .find(|d| device_name(d).to_lowercase().contains(&lower))
-                .ok_or_else(|| {
-                    DeviceError(format!(
-                        "no {what} device named '{name}' (have: {})",
-                        names.join(", ")
-                    ))
-                })
+                .ok_or_else(|| DeviceError(format!("no {what} device named '{name}' (have: {})", names.join(", "))))
         }
     }
+}
+
+/// Which way a stream goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Output,
+    Input,
+}
+
+/// Picks the requested device and its default configuration (f32 only), with the requested
+/// buffer size.
+fn configure(req: &DeviceRequest, dir: Direction) -> Result<(cpal::Device, cpal::StreamConfig, String), DeviceError> {
+    let host = host(req.host)?;
+    let what = if dir == Direction::Output { "output" } else { "input" };
+    let (devices, default) = match dir {
+        Direction::Output => (
+            host.output_devices().map(|d| d.collect::<Vec<_>>()),
+            host.default_output_device(),
+        ),
+        Direction::Input => (
+            host.input_devices().map(|d| d.collect::<Vec<_>>()),
+            host.default_input_device(),
+        ),
+    };
+    let devices = devices.map_err(|e| DeviceError(format!("cannot list {what} devices: {e}")))?;
+    let device = pick(devices.into_iter(), default, &req.device, what)?;
+    let name = device_name(&device);
+    let supported = match dir {
+        Direction::Output => device.default_output_config(),
+        Direction::Input => device.default_input_config(),
+    }
+    .map_err(|e| DeviceError(format!("{what} device '{name}' is not available: {e}")))?;
+    if supported.sample_format() != cpal::SampleFormat::F32 {
+        return Err(DeviceError(format!(
+            "{what} device '{name}' uses {:?} samples; only f32 is supported",
+            supported.sample_format()
+        )));
+    }
+    let mut config = supported.config();
+    if let Some(b) = req.buffer {
+        config.buffer_size = cpal::BufferSize::Fixed(b);
+    }
+    Ok((device, config, name))
 }
 
 /// An output device chosen and configured, not yet running.
@@ -88,30 +127,8 @@ pub struct PreparedOutput {
 impl PreparedOutput {
     /// Finds the device and its configuration (f32 samples at the device's default rate).
     pub fn open(req: &DeviceRequest) -> Result<Self, DeviceError> {
-        let host = host(req.host)?;
-        let devices = host
-            .output_devices()
-            .map_err(|e| DeviceError(format!("cannot list output devices: {e}")))?;
-        let device = pick(devices, host.default_output_device(), &req.device, "output")?;
-        let name = device_name(&device);
-        let supported = device
-            .default_output_config()
-            .map_err(|e| DeviceError(format!("output device '{name}' is not available: {e}")))?;
-        if supported.sample_format() != cpal::SampleFormat::F32 {
-            return Err(DeviceError(format!(
-                "output device '{name}' wants {:?} samples; only f32 is supported",
-                supported.sample_format()
-            )));
-        }
-        let mut config = supported.config();
-        if let Some(b) = req.buffer {
-            config.buffer_size = cpal::BufferSize::Fixed(b);
-        }
-        Ok(Self {
-            device,
-            config,
-            name,
-        })
+        let (device, config, name) = configure(req, Direction::Output)?;
+        Ok(Self { device, config, name })
     }
 
     /// Device sample rate.
@@ -125,11 +142,7 @@ impl PreparedOutput {
     }
 
     /// Starts the stream; the callback renders through `processor` and times itself.
-    pub fn start(
-        self,
-        mut processor: EngineProcessor,
-        stats: Arc<CallbackStats>,
-    ) -> Result<CpalStream, DeviceError> {
+    pub fn start(self, mut processor: EngineProcessor, stats: Arc<CallbackStats>) -> Result<CpalStream, DeviceError> {
         let channels = self.channels();
         let sr = self.sample_rate();
         let err_stats = stats.clone();
@@ -144,9 +157,7 @@ impl PreparedOutput {
                 move |_e| err_stats.stream_error(),
                 None,
             )
-            .map_err(|e| {
-                DeviceError(format!("cannot open output stream on '{}': {e}", self.name))
-            })?;
+            .map_err(|e| DeviceError(format!("cannot open output stream on '{}': {e}", self.name)))?;
         stream
             .play()
             .map_err(|e| DeviceError(format!("cannot start output on '{}': {e}", self.name)))?;
@@ -159,34 +170,12 @@ pub struct CpalStream {
     _stream: cpal::Stream,
 }
 
-/// Opens a capture device and feeds its mono mix into an analysis tap. Returns the running
-/// stream and its sample rate.
-pub fn start_input(
-    req: &DeviceRequest,
-    make_tap: impl FnOnce(u32) -> TapWriter,
-) -> Result<(CpalStream, u32), DeviceError> {
-    let host = host(req.host)?;
-    let devices = host
-        .input_devices()
-        .map_err(|e| DeviceError(format!("cannot list input devices: {e}")))?;
-    let device = pick(devices, host.default_input_device(), &req.device, "input")?;
-    let name = device_name(&device);
-    let supported = device
-        .default_input_config()
-        .map_err(|e| DeviceError(format!("input device '{name}' is not available: {e}")))?;
-    if supported.sample_format() != cpal::SampleFormat::F32 {
-        return Err(DeviceError(format!(
-            "input device '{name}' delivers {:?}; only f32 is supported",
-            supported.sample_format()
-        )));
-    }
-    let mut config = supported.config();
-    if let Some(b) = req.buffer {
-        config.buffer_size = cpal::BufferSize::Fixed(b);
-    }
+/// Opens a capture device and feeds its mono mix into an analysis tap (from
+/// [`crate::EngineHandle::input_tap`]). Returns the running stream and its sample rate.
+pub fn start_input(req: &DeviceRequest, mut tap: TapWriter) -> Result<(CpalStream, u32), DeviceError> {
+    let (device, config, name) = configure(req, Direction::Input)?;
     let sr = config.sample_rate;
     let channels = config.channels as usize;
-    let mut tap = make_tap(sr);
     let mut frame = 0u64;
     let stream = device
         .build_input_stream::<f32, _, _>(

@@ -32,9 +32,7 @@ impl Default for CallbackStats {
         Self {
             callbacks: AtomicU64::new(0),
             max_bits: AtomicU64::new(0),
-            histogram: (0..BINS_PER_PERIOD * PERIODS)
-                .map(|_| AtomicU64::new(0))
-                .collect(),
+            histogram: (0..BINS_PER_PERIOD * PERIODS).map(|_| AtomicU64::new(0)).collect(),
             stream_errors: AtomicU64::new(0),
         }
     }
@@ -49,11 +47,7 @@ impl CallbackStats {
     /// Records one callback that took `elapsed_s` for a buffer lasting `period_s`.
     #[inline]
     pub fn record(&self, elapsed_s: f64, period_s: f64) {
-        let f = if period_s > 0.0 {
-            elapsed_s / period_s
-        } else {
-            0.0
-        };
+        let f = if period_s > 0.0 { elapsed_s / period_s } else { 0.0 };
         self.callbacks.fetch_add(1, Ordering::Relaxed);
         self.max_bits.fetch_max(f.to_bits(), Ordering::Relaxed);
         let bin = ((f * BINS_PER_PERIOD as f64) as usize).min(self.histogram.len() - 1);
@@ -120,8 +114,7 @@ impl<'a> CallbackTimer<'a> {
 
 impl Drop for CallbackTimer<'_> {
     fn drop(&mut self) {
-        self.stats
-            .record(self.start.elapsed().as_secs_f64(), self.period_s);
+        self.stats.record(self.start.elapsed().as_secs_f64(), self.period_s);
     }
 }
 

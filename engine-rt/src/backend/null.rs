@@ -51,10 +51,7 @@ impl NullOutput {
                 }
                 processor
             })?;
-        Ok(Self {
-            stop,
-            join: Some(join),
-        })
+        Ok(Self { stop, join: Some(join) })
     }
 
     /// Stops the thread and returns the processor.

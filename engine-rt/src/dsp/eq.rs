@@ -27,10 +27,7 @@ impl Crossover {
     #[inline]
     fn split(&mut self, c: &SvfCoefs, x: f32) -> (f32, f32) {
         let o = self.first.tick(c, x);
-        (
-            self.low2.tick(c, o.low).low,
-            self.high2.tick(c, o.high).high,
-        )
+        (self.low2.tick(c, o.low).low, self.high2.tick(c, o.high).high)
     }
 }
 

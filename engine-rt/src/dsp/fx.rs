@@ -293,16 +293,13 @@ mod tests {
             let x = if n == 0 { 1.0 } else { 0.0 };
             out.push(rack.tick(x, x, fpb).0);
         }
-        let (peak_at, _) = out[1000..]
-            .iter()
-            .enumerate()
-            .fold((0, 0.0f32), |(bi, bv), (i, v)| {
-                if v.abs() > bv {
-                    (i + 1000, v.abs())
-                } else {
-                    (bi, bv)
-                }
-            });
+        let (peak_at, _) =
+            out[1000..].iter().enumerate().fold(
+                (0, 0.0f32),
+                |(bi, bv), (i, v)| {
+                    if v.abs() > bv { (i + 1000, v.abs()) } else { (bi, bv) }
+                },
+            );
         assert!((peak_at as i64 - 24_000).abs() <= 1, "echo at {peak_at}");
     }
 

@@ -71,11 +71,7 @@ impl Limiter {
             self.scrubbed += 1;
         }
         let peak = l.abs().max(r.abs());
-        let need = if peak > self.ceiling {
-            self.ceiling / peak
-        } else {
-            1.0
-        };
+        let need = if peak > self.ceiling { self.ceiling / peak } else { 1.0 };
 
         let n = self.delay.len();
         let out = self.delay[self.pos];

@@ -50,11 +50,7 @@ impl Smoothed {
         }
         let next = self.value + (self.target - self.value) * self.coef;
         // Snap once the glide no longer moves the value (float resolution), so it settles exactly.
-        self.value = if next == self.value {
-            self.target
-        } else {
-            next
-        };
+        self.value = if next == self.value { self.target } else { next };
         self.value
     }
 

@@ -25,9 +25,7 @@ pub fn track(name: &str, frames: usize, bpm: Option<f64>, f: impl Fn(usize) -> f
 
 /// Silence with a single full-scale sample at `at`.
 pub fn impulse(frames: usize, at: usize) -> Track {
-    track("impulse", frames, Some(120.0), |i| {
-        if i == at { 1.0 } else { 0.0 }
-    })
+    track("impulse", frames, Some(120.0), |i| if i == at { 1.0 } else { 0.0 })
 }
 
 /// A sine at `hz` and `amp`.
@@ -101,9 +99,7 @@ pub fn spectrum(x: &[f32]) -> Vec<f32> {
 /// Frequency of the strongest bin of `x`, refined by parabolic interpolation.
 pub fn peak_hz(x: &[f32]) -> f64 {
     let s = spectrum(x);
-    let k = (1..s.len() - 1)
-        .max_by(|&a, &b| s[a].total_cmp(&s[b]))
-        .unwrap();
+    let k = (1..s.len() - 1).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap();
     let (a, b, c) = (s[k - 1] as f64, s[k] as f64, s[k + 1] as f64);
     let shift = 0.5 * (a - c) / (a - 2.0 * b + c);
     (k as f64 + shift) * SR as f64 / x.len() as f64
