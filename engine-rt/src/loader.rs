@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 
 use basedrop::Shared;
 use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
-use rubato::{Fft, FixedSync, Resampler};
+use rubato::{Fft, FixedSync, Resampler, WindowFunction};
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
@@ -136,8 +136,9 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
         .map_err(|e| err(classify(e)))?;
 
     let mut rate = params.sample_rate.unwrap_or(0);
-    let mut planar: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
-    let mut interleaved: Vec<f32> = Vec::new();
+    let reserve = expected.map_or(0, |n| n.min((opts.max_seconds * 384_000.0) as u64) as usize);
+    let mut planar: [Vec<f32>; 2] = [Vec::with_capacity(reserve), Vec::with_capacity(reserve)];
+    let mut surround: Vec<f32> = Vec::new();
     let mut decode_errors = 0usize;
     let mut last_error = String::new();
     loop {
@@ -168,11 +169,28 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
         let spec = buf.spec();
         rate = spec.rate();
         let ch = spec.channels().count().max(1);
-        interleaved.resize(buf.frames() * ch, 0.0);
-        buf.copy_to_slice_interleaved(&mut interleaved);
-        for frame in interleaved.chunks_exact(ch) {
-            planar[0].push(frame[0]);
-            planar[1].push(if ch > 1 { frame[1] } else { frame[0] });
+        let n = buf.frames();
+        let at = planar[0].len();
+        for p in planar.iter_mut() {
+            p.resize(at + n, 0.0);
+        }
+        let [l, r] = &mut planar;
+        match ch {
+            // Mono and stereo copy straight into the ends of the channel vectors.
+            1 => {
+                buf.copy_to_slice_planar(&mut [&mut l[at..]]);
+                r[at..].copy_from_slice(&l[at..]);
+            }
+            2 => buf.copy_to_slice_planar(&mut [&mut l[at..], &mut r[at..]]),
+            // More channels: keep the front pair.
+            _ => {
+                surround.resize(n * ch, 0.0);
+                buf.copy_to_slice_interleaved(&mut surround);
+                for (i, f) in surround.chunks_exact(ch).enumerate() {
+                    l[at + i] = f[0];
+                    r[at + i] = f[1];
+                }
+            }
         }
         let seconds = planar[0].len() as f64 / rate.max(1) as f64;
         if seconds > opts.max_seconds {
@@ -236,7 +254,9 @@ fn classify(e: SymphoniaError) -> LoadErrorKind {
 
 /// Band-limited resampling of two planar channels with rubato's FFT resampler.
 fn resample(input: &[Vec<f32>; 2], from: u32, to: u32) -> Result<[Vec<f32>; 2], String> {
-    let mut r = Fft::<f32>::new(from as usize, to as usize, 1024, 2, FixedSync::Input).map_err(|e| e.to_string())?;
+    // Offline, latency does not matter: one large FFT per chunk is the fastest setting.
+    let mut r = Fft::<f32>::new_custom(from as usize, to as usize, 8192, 1, 2, WindowFunction::BlackmanHarris2, FixedSync::Input)
+        .map_err(|e| e.to_string())?;
     let len = input[0].len();
     let out_len = r.process_all_needed_output_len(len);
     let mut out = vec![vec![0.0f32; out_len]; 2];

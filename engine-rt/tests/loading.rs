@@ -51,7 +51,8 @@ fn decodes_every_format_at_the_engine_rate() {
     let dir = tmp();
     let wav = dir.join("sine.wav");
     write_sine_wav(&wav);
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 5] = [
+        ("surround.wav", &["-ac", "6"]),
         ("sine.flac", &["-c:a", "flac"]),
         ("sine.mp3", &["-c:a", "libmp3lame", "-b:a", "192k"]),
         ("sine.ogg", &["-c:a", "libvorbis", "-q:a", "5"]),

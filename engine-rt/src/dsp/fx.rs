@@ -47,11 +47,14 @@ impl Echo {
             self.delay.set(target, 0);
         }
         let d = self.delay.next();
-        let pos = self.write as f32 + len as f32 - d;
-        let i = pos as usize;
+        let mut pos = self.write as f32 - d;
+        if pos < 0.0 {
+            pos += len as f32;
+        }
+        let i = (pos as usize).min(len - 1);
         let frac = pos - i as f32;
-        let a = self.buf[i % len];
-        let b = self.buf[(i + 1) % len];
+        let a = self.buf[i];
+        let b = self.buf[if i + 1 == len { 0 } else { i + 1 }];
         let fb = feedback.clamp(0.0, 1.0) * 0.95;
         let mut out = [0.0; 2];
         for c in 0..2 {
@@ -60,7 +63,10 @@ impl Echo {
             out[c] = y;
         }
         self.buf[self.write] = [x[0] + self.damp[0] * fb, x[1] + self.damp[1] * fb];
-        self.write = (self.write + 1) % len;
+        self.write += 1;
+        if self.write == len {
+            self.write = 0;
+        }
         out
     }
 }
@@ -85,7 +91,10 @@ impl Comb {
         let y = self.buf[self.i];
         self.store = y * (1.0 - damp) + self.store * damp;
         self.buf[self.i] = x + self.store * feedback;
-        self.i = (self.i + 1) % self.buf.len();
+        self.i += 1;
+        if self.i == self.buf.len() {
+            self.i = 0;
+        }
         y
     }
 }
@@ -101,7 +110,10 @@ impl Allpass {
     fn tick(&mut self, x: f32) -> f32 {
         let b = self.buf[self.i];
         self.buf[self.i] = x + b * 0.5;
-        self.i = (self.i + 1) % self.buf.len();
+        self.i += 1;
+        if self.i == self.buf.len() {
+            self.i = 0;
+        }
         b - x
     }
 }

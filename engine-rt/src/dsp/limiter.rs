@@ -25,6 +25,9 @@ pub struct Limiter {
     /// Running sum of the smoothing window over the hold output.
     window: Box<[f32]>,
     window_sum: f64,
+    /// Frames since a sample last needed gain reduction (the look-ahead scan is skipped while
+    /// the whole window needs none).
+    since_limited: usize,
     /// Lowest gain applied since the last [`Limiter::take_max_reduction`].
     min_gain: f32,
     /// Non-finite samples replaced since construction.
@@ -44,6 +47,7 @@ impl Limiter {
             release: 1.0 - (-1000.0 / (RELEASE_MS * sample_rate as f32)).exp(),
             window: vec![1.0; la].into(),
             window_sum: la as f64,
+            since_limited: usize::MAX,
             min_gain: 1.0,
             scrubbed: 0,
         }
@@ -80,10 +84,8 @@ impl Limiter {
         self.need[self.pos] = need;
 
         // Hold: the lowest need within the look-ahead, then release slowly upwards.
-        let mut hold = need;
-        for &g in self.need.iter() {
-            hold = hold.min(g);
-        }
+        self.since_limited = if need < 1.0 { 0 } else { self.since_limited.saturating_add(1) };
+        let hold = if self.since_limited >= n { 1.0 } else { self.need.iter().fold(need, |m, &g| m.min(g)) };
         if hold < self.env {
             self.env = hold;
         } else {
