@@ -255,8 +255,16 @@ fn classify(e: SymphoniaError) -> LoadErrorKind {
 /// Band-limited resampling of two planar channels with rubato's FFT resampler.
 fn resample(input: &[Vec<f32>; 2], from: u32, to: u32) -> Result<[Vec<f32>; 2], String> {
     // Offline, latency does not matter: one large FFT per chunk is the fastest setting.
-    let mut r = Fft::<f32>::new_custom(from as usize, to as usize, 8192, 1, 2, WindowFunction::BlackmanHarris2, FixedSync::Input)
-        .map_err(|e| e.to_string())?;
+    let mut r = Fft::<f32>::new_custom(
+        from as usize,
+        to as usize,
+        8192,
+        1,
+        2,
+        WindowFunction::BlackmanHarris2,
+        FixedSync::Input,
+    )
+    .map_err(|e| e.to_string())?;
     let len = input[0].len();
     let out_len = r.process_all_needed_output_len(len);
     let mut out = vec![vec![0.0f32; out_len]; 2];

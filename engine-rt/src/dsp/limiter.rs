@@ -84,8 +84,16 @@ impl Limiter {
         self.need[self.pos] = need;
 
         // Hold: the lowest need within the look-ahead, then release slowly upwards.
-        self.since_limited = if need < 1.0 { 0 } else { self.since_limited.saturating_add(1) };
-        let hold = if self.since_limited >= n { 1.0 } else { self.need.iter().fold(need, |m, &g| m.min(g)) };
+        self.since_limited = if need < 1.0 {
+            0
+        } else {
+            self.since_limited.saturating_add(1)
+        };
+        let hold = if self.since_limited >= n {
+            1.0
+        } else {
+            self.need.iter().fold(need, |m, &g| m.min(g))
+        };
         if hold < self.env {
             self.env = hold;
         } else {
