@@ -534,12 +534,12 @@ impl Deck {
             }
             self.track = Some(track);
         }
-        let trim = self.trim.next();
+        let trim = self.trim.tick();
         let (l, r) = self.eq.tick(s[0] * trim, s[1] * trim);
         let (l, r) = self.filter.tick(l, r);
         let (l, r) = self.fx.tick(l, r, clock_fpb);
         self.peak = self.peak.max(l.abs()).max(r.abs());
-        let v = self.volume.next();
+        let v = self.volume.tick();
         ([l, r], [l * v, r * v], notice)
     }
 }

@@ -80,7 +80,7 @@ impl Mixer {
     /// Advances one frame.
     #[inline]
     pub fn tick(&mut self) -> MixGains {
-        let x = self.crossfader.next();
+        let x = self.crossfader.tick();
         if x != self.gains_at || self.crossfader.is_moving() {
             self.gains = crossfader_gains(x, self.curve);
             self.gains_at = x;
@@ -88,9 +88,9 @@ impl Mixer {
         MixGains {
             a: self.gains.0,
             b: self.gains.1,
-            master: self.master_gain.next(),
-            cue_mix: self.cue_mix.next(),
-            cue: self.cue_gain.next(),
+            master: self.master_gain.tick(),
+            cue_mix: self.cue_mix.tick(),
+            cue: self.cue_gain.tick(),
         }
     }
 

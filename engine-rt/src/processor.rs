@@ -400,7 +400,7 @@ impl EngineProcessor {
                 o[4.min(channels)..].fill(0.0);
             }
             self.frame += 1;
-            if self.frame % self.report_every == 0 {
+            if self.frame.is_multiple_of(self.report_every) {
                 self.report();
             }
         }

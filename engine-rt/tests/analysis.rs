@@ -47,8 +47,8 @@ fn master_and_decks_are_analysed_with_sample_times_and_beats() {
     });
     let of = |s: Source| frames.iter().filter(move |f| f.source == s);
     assert!(of(Source::Master).count() >= 80, "about 94 frames a second");
-    let d0 = of(Source::Deck(0)).last().expect("deck 0 frames");
-    let d1 = of(Source::Deck(1)).last().expect("deck 1 frames");
+    let d0 = of(Source::Deck(0)).next_back().expect("deck 0 frames");
+    let d1 = of(Source::Deck(1)).next_back().expect("deck 1 frames");
     assert!(
         d0.bass > 0.8 && d0.bass > d0.high + 0.3,
         "bass deck: {} / {}",
@@ -70,7 +70,7 @@ fn master_and_decks_are_analysed_with_sample_times_and_beats() {
         );
         assert!((f.beat_phase as f64 - f.beat.rem_euclid(1.0)).abs() < 1e-4);
     }
-    let m = of(Source::Master).last().unwrap();
+    let m = of(Source::Master).next_back().unwrap();
     assert!(m.spectrum.iter().any(|&v| v > 0.01) && m.waveform.iter().any(|&v| v.abs() > 0.01));
 }
 

@@ -88,9 +88,9 @@ impl Eq3 {
     /// Processes one stereo frame.
     #[inline]
     pub fn tick(&mut self, l: f32, r: f32) -> (f32, f32) {
-        let gl = self.gains[0].next();
-        let gm = self.gains[1].next();
-        let gh = self.gains[2].next();
+        let gl = self.gains[0].tick();
+        let gm = self.gains[1].tick();
+        let gh = self.gains[2].tick();
         let mut out = [l, r];
         for (ch, x) in self.ch.iter_mut().zip(out.iter_mut()) {
             let (low, rest) = ch.low_mid.split(&self.c_low, *x);

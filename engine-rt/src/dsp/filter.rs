@@ -59,8 +59,8 @@ impl DjFilter {
     /// Processes one stereo frame.
     #[inline]
     pub fn tick(&mut self, l: f32, r: f32) -> (f32, f32) {
-        let knob = self.knob.next();
-        let res = self.resonance.next();
+        let knob = self.knob.tick();
+        let res = self.resonance.tick();
         let wet = ((knob.abs() - DEAD_ZONE) / FADE_IN).clamp(0.0, 1.0);
         if wet == 0.0 {
             // Bypassed: clear the state so re-engaging starts clean instead of ringing old audio.

@@ -46,7 +46,7 @@ impl Echo {
         if (self.delay.final_target() - target).abs() > 0.5 {
             self.delay.set(target, 0);
         }
-        let d = self.delay.next();
+        let d = self.delay.tick();
         let mut pos = self.write as f32 - d;
         if pos < 0.0 {
             pos += len as f32;
@@ -158,15 +158,15 @@ impl Reverb {
         let feedback = 0.7 + 0.28 * size.clamp(0.0, 1.0);
         let input = (x[0] + x[1]) * 0.015;
         let mut out = [0.0; 2];
-        for c in 0..2 {
+        for ((o, combs), allpasses) in out.iter_mut().zip(self.combs.iter_mut()).zip(self.allpasses.iter_mut()) {
             let mut acc = 0.0;
-            for comb in self.combs[c].iter_mut() {
+            for comb in combs.iter_mut() {
                 acc += comb.tick(input, feedback, 0.2);
             }
-            for ap in self.allpasses[c].iter_mut() {
+            for ap in allpasses.iter_mut() {
                 acc = ap.tick(acc);
             }
-            out[c] = acc;
+            *o = acc;
         }
         out
     }
@@ -265,8 +265,8 @@ impl FxRack {
     pub fn tick(&mut self, l: f32, r: f32, frames_per_beat: f32) -> (f32, f32) {
         let mut x = [l, r];
         for s in 0..FX_SLOTS {
-            let amount = self.amount[s].next();
-            let param = self.param[s].next();
+            let amount = self.amount[s].tick();
+            let param = self.param[s].tick();
             let Some(kind) = self.slots[s] else { continue };
             let wet = match kind {
                 // Echo and reverb are sends: the dry signal stays, the wet adds on top.

@@ -43,7 +43,7 @@ impl Smoothed {
 
     /// Advances one frame and returns the new value.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn tick(&mut self) -> f32 {
         if self.ramp_left > 0 {
             self.ramp_left -= 1;
             self.target += self.ramp_step;
@@ -80,10 +80,10 @@ mod tests {
     fn glides_and_settles_exactly() {
         let mut p = Smoothed::new(0.0, 5.0, 48_000);
         p.set(1.0, 0);
-        let after_5ms = (0..240).map(|_| p.next()).last().unwrap();
+        let after_5ms = (0..240).map(|_| p.tick()).last().unwrap();
         assert!((after_5ms - 0.632).abs() < 0.01, "{after_5ms}");
         for _ in 0..48_000 {
-            p.next();
+            p.tick();
         }
         assert_eq!(p.value(), 1.0);
         assert!(!p.is_moving());
@@ -93,7 +93,7 @@ mod tests {
     fn ramp_reaches_target_on_time() {
         let mut p = Smoothed::new(0.0, 0.01, 48_000);
         p.set(1.0, 100);
-        let v: Vec<f32> = (0..100).map(|_| p.next()).collect();
+        let v: Vec<f32> = (0..100).map(|_| p.tick()).collect();
         assert!((v[49] - 0.5).abs() < 0.02);
         assert!((v[99] - 1.0).abs() < 3e-3);
         assert!((p.final_target() - 1.0).abs() < 1e-6);
