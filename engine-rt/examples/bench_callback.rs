@@ -11,7 +11,7 @@ mod support;
 
 use std::time::Instant;
 
-use engine_rt::{DeckParam, Engine, EngineConfig, FxKind, IntentKind as K, Quantize};
+use engine_rt::{DeckParam, EngineConfig, FxKind, IntentKind as K, Quantize};
 use support::{arg, music};
 
 const RATE: u32 = 48_000;
@@ -26,10 +26,7 @@ fn main() {
         analysis,
         ..EngineConfig::default()
     };
-    let Ok((mut h, mut p)) = Engine::new(config) else {
-        eprintln!("invalid configuration");
-        std::process::exit(2);
-    };
+    let (mut h, mut p) = support::engine(config);
     let seconds = blocks as f64 * BLOCK as f64 / RATE as f64;
     for d in 0..decks {
         // Loop an 8-beat phrase so arbitrarily long runs keep playing.

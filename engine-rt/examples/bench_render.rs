@@ -12,7 +12,7 @@ mod support;
 use std::process::Command;
 use std::time::Instant;
 
-use engine_rt::{DeckParam, Engine, EngineConfig, FxKind, IntentKind as K, Quantize};
+use engine_rt::{DeckParam, EngineConfig, FxKind, IntentKind as K, Quantize};
 use support::{arg, flag, music};
 
 const RATE: u32 = 48_000;
@@ -27,13 +27,7 @@ fn main() {
         analysis: false,
         ..EngineConfig::default()
     };
-    let (mut h, mut p) = match Engine::new(config) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
-    };
+    let (mut h, mut p) = support::engine(config);
     // Source long enough for the whole render at the chosen rate.
     let track_seconds = seconds * if keylock { RATIO } else { 1.0 } + 1.0;
     let tracks: Vec<_> = (0..decks).map(|d| music(track_seconds, RATE, d as u32 + 1)).collect();

@@ -63,10 +63,7 @@ fn tempo_change_moves_later_targets() {
     );
     h.act(Quantize::Beat(5.0), IntentKind::Play { deck: 0 });
     render(&mut p, 6 * FPB, 333);
-    let play = events(&mut h).into_iter().find_map(|e| match e {
-        EngineEvent::Applied { id: 3, frame, .. } => Some(frame),
-        _ => None,
-    });
+    let play = applied(&mut h, 3).map(|(frame, _)| frame);
     assert_eq!(play, Some((FPB + 4 * 19_200) as u64));
 }
 
@@ -82,10 +79,7 @@ fn ramped_tempo_lands_on_the_integrated_beat() {
     );
     h.act(Quantize::Beat(10.0), IntentKind::Pause { deck: 0 });
     render(&mut p, 12 * FPB, 512);
-    let frame = events(&mut h).into_iter().find_map(|e| match e {
-        EngineEvent::Applied { id: 2, frame, beat } => Some((frame, beat)),
-        _ => None,
-    });
+    let frame = applied(&mut h, 2);
     // Average tempo 150 BPM over 10 beats: 4 s = 192000 frames.
     let (f, b) = frame.expect("applied");
     assert!((f as i64 - 192_000).abs() <= 1, "{f}");

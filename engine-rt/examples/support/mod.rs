@@ -1,7 +1,15 @@
 //! Shared pieces of the bench examples (included with `#[path]`; each uses a subset).
 #![allow(dead_code)]
 
-use engine_rt::Track;
+use engine_rt::{Engine, EngineConfig, EngineHandle, EngineProcessor, Track};
+
+/// Builds an engine or exits with the configuration error.
+pub fn engine(config: EngineConfig) -> (EngineHandle, EngineProcessor) {
+    Engine::new(config).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2)
+    })
+}
 
 /// A deterministic test signal with tonal and noisy content, `seconds` long at `rate`.
 pub fn music(seconds: f64, rate: u32, seed: u32) -> Track {

@@ -81,6 +81,14 @@ pub fn events(h: &mut EngineHandle) -> Vec<EngineEvent> {
     std::iter::from_fn(|| h.poll_event()).collect()
 }
 
+/// Frame and beat at which intent `id` was applied, from the pending events.
+pub fn applied(h: &mut EngineHandle, id: u64) -> Option<(u64, f64)> {
+    events(h).into_iter().find_map(|e| match e {
+        EngineEvent::Applied { id: i, frame, beat } if i == id => Some((frame, beat)),
+        _ => None,
+    })
+}
+
 /// Magnitude spectrum (bins 0..n/2) of `x` with a Hann window.
 pub fn spectrum(x: &[f32]) -> Vec<f32> {
     use realfft::RealFftPlanner;
