@@ -61,13 +61,6 @@ enum AfterFade {
     ReturnToCue,
 }
 
-/// Something the deck wants the processor to report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeckNotice {
-    None,
-    Ended,
-}
-
 /// A deck as the audio thread holds it. Everything is preallocated in [`Deck::new`].
 pub struct Deck {
     sample_rate: f64,
@@ -106,12 +99,17 @@ pub struct Deck {
     /// Sent to the headphone cue bus.
     pub cue_monitor: bool,
     peak: f32,
+    /// Output of the last render, before and after the fader.
+    pre: Box<[[f32; 2]]>,
+    post: Box<[[f32; 2]]>,
 }
 
 impl Deck {
     /// A stopped, empty deck.
-    pub fn new(sample_rate: u32, declick: usize, smoothing_ms: f32, engine: StretchEngine) -> Self {
+    pub fn new(sample_rate: u32, max_block: usize, declick: usize, smoothing_ms: f32, engine: StretchEngine) -> Self {
         Self {
+            pre: vec![[0.0; 2]; max_block].into(),
+            post: vec![[0.0; 2]; max_block].into(),
             sample_rate: sample_rate as f64,
             declick: declick as u32,
             track: None,
@@ -493,53 +491,93 @@ impl Deck {
         &mut self.fx
     }
 
-    /// Renders one frame: returns (pre-fader, post-fader) stereo. `clock_bpm` drives sync and
-    /// `clock_fpb` (clock frames per beat) drives tempo-synced FX.
-    #[inline]
-    pub fn tick(&mut self, clock_bpm: f64, clock_fpb: f32) -> ([f32; 2], [f32; 2], DeckNotice) {
-        let mut notice = DeckNotice::None;
-        if self.rate_left > 0 {
-            self.rate_left -= 1;
-            self.rate += self.rate_step;
-        }
-        if self.sync
-            && let Some(bpm) = self.track.as_ref().and_then(|t| t.bpm)
-        {
-            self.rate = (clock_bpm / bpm).clamp(MIN_RATE, MAX_RATE);
-        }
-        let mut s = [0.0f32; 2];
-        if self.playing
-            && let Some(track) = self.track.take()
-        {
-            s = self.voice_next(&track);
-            if self.tail_at < self.tail.len() {
-                let k = 1.0 - self.tail_at as f32 / self.tail.len() as f32;
-                let t = self.tail[self.tail_at];
-                s = [s[0] * (1.0 - k) + t[0] * k, s[1] * (1.0 - k) + t[1] * k];
-                self.tail_at += 1;
+    /// Renders `n` frames (at most the `max_block` given to [`Deck::new`]) stage by stage into
+    /// the deck's buffers, read back with [`Deck::pre_fader`] and [`Deck::post_fader`].
+    /// `bpm[i]` is the clock tempo at frame `i` (sync), `fpb[i]` its frames per beat (synced FX).
+    /// Returns the frame at which the track ended, if it did. Every stage keeps its per-sample
+    /// order, so the result is the same however the host splits blocks.
+    pub fn render(&mut self, n: usize, bpm: &[f64], fpb: &[f32]) -> Option<usize> {
+        let ended = self.render_voice(n, bpm);
+        let pre = &mut self.pre[..n];
+        if self.trim.is_moving() {
+            for f in pre.iter_mut() {
+                let g = self.trim.tick();
+                *f = [f[0] * g, f[1] * g];
             }
-            self.env = (self.env + self.env_step).clamp(0.0, 1.0);
-            s = [s[0] * self.env, s[1] * self.env];
-            if self.env == 0.0 && self.env_step < 0.0 {
-                self.playing = false;
-                if self.after_fade.take() == Some(AfterFade::ReturnToCue) {
-                    self.reader.set(self.cue);
-                    self.heard = self.cue;
+        } else {
+            let g = self.trim.value();
+            for f in pre.iter_mut() {
+                *f = [f[0] * g, f[1] * g];
+            }
+        }
+        self.eq.process(pre);
+        self.filter.process(pre);
+        self.fx.process(pre, fpb);
+        let mut peak = self.peak;
+        let moving = self.volume.is_moving();
+        let settled = self.volume.value();
+        for (f, o) in pre.iter().zip(self.post.iter_mut()) {
+            peak = peak.max(f[0].abs()).max(f[1].abs());
+            let v = if moving { self.volume.tick() } else { settled };
+            *o = [f[0] * v, f[1] * v];
+        }
+        self.peak = peak;
+        ended
+    }
+
+    /// The voice with its envelope into the pre-fader buffer (silence while stopped).
+    fn render_voice(&mut self, n: usize, bpm: &[f64]) -> Option<usize> {
+        let mut ended = None;
+        let track = self.track.take();
+        for i in 0..n {
+            if self.rate_left > 0 {
+                self.rate_left -= 1;
+                self.rate += self.rate_step;
+            }
+            if self.sync
+                && let Some(track_bpm) = track.as_ref().and_then(|t| t.bpm)
+            {
+                self.rate = (bpm[i] / track_bpm).clamp(MIN_RATE, MAX_RATE);
+            }
+            let mut s = [0.0f32; 2];
+            if self.playing
+                && let Some(track) = track.as_deref()
+            {
+                s = self.voice_next(track);
+                if self.tail_at < self.tail.len() {
+                    let k = 1.0 - self.tail_at as f32 / self.tail.len() as f32;
+                    let t = self.tail[self.tail_at];
+                    s = [s[0] * (1.0 - k) + t[0] * k, s[1] * (1.0 - k) + t[1] * k];
+                    self.tail_at += 1;
+                }
+                self.env = (self.env + self.env_step).clamp(0.0, 1.0);
+                s = [s[0] * self.env, s[1] * self.env];
+                if self.env == 0.0 && self.env_step < 0.0 {
+                    self.playing = false;
+                    if self.after_fade.take() == Some(AfterFade::ReturnToCue) {
+                        self.reader.set(self.cue);
+                        self.heard = self.cue;
+                    }
+                }
+                if self.heard >= track.len() as f64 && self.loop_range().is_none() {
+                    self.playing = false;
+                    self.env = 0.0;
+                    ended = Some(i);
                 }
             }
-            if self.heard >= track.len() as f64 && self.loop_range().is_none() {
-                self.playing = false;
-                self.env = 0.0;
-                notice = DeckNotice::Ended;
-            }
-            self.track = Some(track);
+            self.pre[i] = s;
         }
-        let trim = self.trim.tick();
-        let (l, r) = self.eq.tick(s[0] * trim, s[1] * trim);
-        let (l, r) = self.filter.tick(l, r);
-        let (l, r) = self.fx.tick(l, r, clock_fpb);
-        self.peak = self.peak.max(l.abs()).max(r.abs());
-        let v = self.volume.tick();
-        ([l, r], [l * v, r * v], notice)
+        self.track = track;
+        ended
+    }
+
+    /// Pre-fader output of the last [`Deck::render`] (feeds the cue bus).
+    pub fn pre_fader(&self) -> &[[f32; 2]] {
+        &self.pre
+    }
+
+    /// Post-fader output of the last [`Deck::render`] (feeds the crossfader).
+    pub fn post_fader(&self) -> &[[f32; 2]] {
+        &self.post
     }
 }

@@ -35,7 +35,15 @@ impl Engine {
         let stats = Arc::new(EngineStats::default());
         let declick = config.declick_frames();
         let decks = (0..config.decks)
-            .map(|_| Deck::new(config.sample_rate, declick, config.smoothing_ms, config.stretch_engine))
+            .map(|_| {
+                Deck::new(
+                    config.sample_rate,
+                    config.max_block,
+                    declick,
+                    config.smoothing_ms,
+                    config.stretch_engine,
+                )
+            })
             .collect();
         let (tap, analysis) = if config.analysis {
             let width = 1 + config.decks;

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::analysis::tap::TapWriter;
 use crate::clock::{BeatClock, quantize_target};
-use crate::deck::{Deck, DeckNotice, HOT_CUES};
+use crate::deck::{Deck, HOT_CUES};
 use crate::dsp::fx::FX_SLOTS;
 use crate::dsp::limiter::Limiter;
 use crate::event::{DropReason, EngineEvent};
@@ -41,6 +41,9 @@ pub struct EngineProcessor {
     stats: Arc<EngineStats>,
     report_every: u64,
     master_peak: f32,
+    /// Clock tempo and frames per beat for each frame of the current segment.
+    bpm: Box<[f64]>,
+    fpb: Box<[f32]>,
 }
 
 /// Everything the processor is built from (assembled by [`crate::Engine::new`]).
@@ -77,6 +80,8 @@ impl EngineProcessor {
             stats: p.stats,
             report_every: (REPORT_MS * p.sample_rate as f64 / 1000.0) as u64,
             master_peak: 0.0,
+            bpm: vec![0.0; p.max_block].into(),
+            fpb: vec![0.0; p.max_block].into(),
         }
     }
 
@@ -138,7 +143,11 @@ impl EngineProcessor {
             if self.frame >= end {
                 break;
             }
-            let seg_end = self.next_due().map_or(end, |f| f.clamp(self.frame + 1, end));
+            let next_report = (self.frame / self.report_every + 1) * self.report_every;
+            let seg_end = self
+                .next_due()
+                .map_or(end, |f| f.clamp(self.frame + 1, end))
+                .min(next_report);
             let n = (seg_end - self.frame) as usize;
             self.render_frames(&mut out[written * channels..(written + n) * channels], channels);
             written += n;
@@ -350,32 +359,36 @@ impl EngineProcessor {
         }
     }
 
+    /// Renders one segment (no intent falls inside it): each deck renders the whole segment
+    /// stage by stage, then the mix, limiter and outputs run frame by frame.
     fn render_frames(&mut self, out: &mut [f32], channels: usize) {
-        let frames = out.len() / channels;
-        for i in 0..frames {
-            let f = self.frame as f64;
-            let bpm = self.clock.bpm_at(f);
-            let fpb = (60.0 * self.sample_rate / bpm) as f32;
+        let n = out.len() / channels;
+        for i in 0..n {
+            let bpm = self.clock.bpm_at((self.frame + i as u64) as f64);
+            self.bpm[i] = bpm;
+            self.fpb[i] = (60.0 * self.sample_rate / bpm) as f32;
+        }
+        for d in 0..self.decks.len() {
+            if let Some(i) = self.decks[d].render(n, &self.bpm[..n], &self.fpb[..n]) {
+                let frame = self.frame + i as u64;
+                self.emit(EngineEvent::ClipEnded { deck: d, frame });
+            }
+        }
+        for i in 0..n {
             let g = self.mixer.tick();
             let (mut ml, mut mr, mut cl, mut cr) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
-            for d in 0..self.decks.len() {
-                let deck = &mut self.decks[d];
-                let (pre, post, notice) = deck.tick(bpm, fpb);
+            for (d, deck) in self.decks.iter().enumerate() {
+                let post = deck.post_fader()[i];
                 let x = g.side(deck.xfader);
                 ml += post[0] * x;
                 mr += post[1] * x;
                 if deck.cue_monitor {
+                    let pre = deck.pre_fader()[i];
                     cl += pre[0];
                     cr += pre[1];
                 }
                 if let Some(tap) = self.tap.as_mut() {
                     tap.channel(1 + d, (post[0] + post[1]) * 0.5);
-                }
-                if notice == DeckNotice::Ended {
-                    self.emit(EngineEvent::ClipEnded {
-                        deck: d,
-                        frame: self.frame,
-                    });
                 }
             }
             let (ol, or) = self.limiter.tick(ml * g.master, mr * g.master);
@@ -399,10 +412,11 @@ impl EngineProcessor {
                 }
                 o[4.min(channels)..].fill(0.0);
             }
-            self.frame += 1;
-            if self.frame.is_multiple_of(self.report_every) {
-                self.report();
-            }
+        }
+        self.frame += n as u64;
+        // Segments end on report boundaries (see render_block), so state reports stay exact.
+        if self.frame.is_multiple_of(self.report_every) {
+            self.report();
         }
     }
 

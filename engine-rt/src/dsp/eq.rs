@@ -2,7 +2,7 @@
 //! bands that sum back flat, so a kill removes its band completely and 0 dB is transparent.
 
 use super::smooth::Smoothed;
-use super::svf::{Svf, SvfCoefs};
+use super::svf::{Stereo, Svf, SvfCoefs};
 
 /// Crossover between low and mid in Hz (as on common DJ mixers).
 pub const LOW_MID_HZ: f32 = 250.0;
@@ -15,7 +15,7 @@ pub const MAX_DB: f32 = 6.0;
 
 const BUTTERWORTH_Q: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
-/// Linkwitz-Riley 4 crossover state for one channel.
+/// Linkwitz-Riley 4 crossover state (stereo).
 #[derive(Debug, Clone, Copy, Default)]
 struct Crossover {
     first: Svf,
@@ -24,19 +24,34 @@ struct Crossover {
 }
 
 impl Crossover {
-    #[inline]
-    fn split(&mut self, c: &SvfCoefs, x: f32) -> (f32, f32) {
+    #[inline(always)]
+    fn split(&mut self, c: &SvfCoefs, x: Stereo) -> (Stereo, Stereo) {
         let o = self.first.tick(c, x);
         (self.low2.tick(c, o.low).low, self.high2.tick(c, o.high).high)
     }
 }
 
+/// All filter state of the isolator; `Copy` so a buffer can run on a local copy held in
+/// registers instead of going through memory every sample.
 #[derive(Debug, Clone, Copy, Default)]
-struct Channel {
+struct State {
     low_mid: Crossover,
     mid_high: Crossover,
     /// Matches the low band's phase to the mid/high split so the bands sum flat.
     low_align: Svf,
+}
+
+impl State {
+    #[inline(always)]
+    fn tick(&mut self, c_low: &SvfCoefs, c_high: &SvfCoefs, x: Stereo, g: [f32; 3]) -> Stereo {
+        let (low, rest) = self.low_mid.split(c_low, x);
+        let (mid, high) = self.mid_high.split(c_high, rest);
+        let low = self.low_align.allpass(c_high, low);
+        [
+            low[0] * g[0] + mid[0] * g[1] + high[0] * g[2],
+            low[1] * g[0] + mid[1] * g[1] + high[1] * g[2],
+        ]
+    }
 }
 
 /// Stereo three-band isolator with smoothed gains and kills.
@@ -44,7 +59,7 @@ struct Channel {
 pub struct Eq3 {
     c_low: SvfCoefs,
     c_high: SvfCoefs,
-    ch: [Channel; 2],
+    state: State,
     gains: [Smoothed; 3],
     db: [f32; 3],
     kill: [bool; 3],
@@ -57,7 +72,7 @@ impl Eq3 {
         Self {
             c_low: SvfCoefs::new(LOW_MID_HZ, BUTTERWORTH_Q, sr),
             c_high: SvfCoefs::new(MID_HIGH_HZ, BUTTERWORTH_Q, sr),
-            ch: [Channel::default(); 2],
+            state: State::default(),
             gains: std::array::from_fn(|_| Smoothed::new(1.0, smoothing_ms, sample_rate)),
             db: [0.0; 3],
             kill: [false; 3],
@@ -85,19 +100,21 @@ impl Eq3 {
         self.gains[band].set(g, ramp_frames);
     }
 
-    /// Processes one stereo frame.
-    #[inline]
-    pub fn tick(&mut self, l: f32, r: f32) -> (f32, f32) {
-        let gl = self.gains[0].tick();
-        let gm = self.gains[1].tick();
-        let gh = self.gains[2].tick();
-        let mut out = [l, r];
-        for (ch, x) in self.ch.iter_mut().zip(out.iter_mut()) {
-            let (low, rest) = ch.low_mid.split(&self.c_low, *x);
-            let (mid, high) = ch.mid_high.split(&self.c_high, rest);
-            let low = ch.low_align.allpass(&self.c_high, low);
-            *x = low * gl + mid * gm + high * gh;
+    /// Processes a buffer of stereo frames in place.
+    pub fn process(&mut self, buf: &mut [Stereo]) {
+        let (c_low, c_high) = (self.c_low, self.c_high);
+        let mut st = self.state;
+        if self.gains.iter().any(Smoothed::is_moving) {
+            for f in buf.iter_mut() {
+                let g = [self.gains[0].tick(), self.gains[1].tick(), self.gains[2].tick()];
+                *f = st.tick(&c_low, &c_high, *f, g);
+            }
+        } else {
+            let g = [self.gains[0].value(), self.gains[1].value(), self.gains[2].value()];
+            for f in buf.iter_mut() {
+                *f = st.tick(&c_low, &c_high, *f, g);
+            }
         }
-        (out[0], out[1])
+        self.state = st;
     }
 }

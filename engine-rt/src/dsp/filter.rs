@@ -1,7 +1,7 @@
 //! One-knob DJ filter: low-pass left of centre, high-pass right, flat (bypassed) at centre.
 
 use super::smooth::Smoothed;
-use super::svf::{Svf, SvfCoefs};
+use super::svf::{Stereo, Svf, SvfCoefs};
 
 /// Knob range around the centre that is fully dry.
 const DEAD_ZONE: f32 = 0.02;
@@ -17,7 +17,7 @@ pub struct DjFilter {
     coefs: SvfCoefs,
     coef_knob: f32,
     coef_res: f32,
-    state: [Svf; 2],
+    state: Svf,
 }
 
 impl DjFilter {
@@ -31,7 +31,7 @@ impl DjFilter {
             coefs: SvfCoefs::new(1_000.0, 0.7, sr),
             coef_knob: f32::NAN,
             coef_res: f32::NAN,
-            state: [Svf::default(); 2],
+            state: Svf::default(),
         }
     }
 
@@ -56,29 +56,58 @@ impl DjFilter {
         }
     }
 
-    /// Processes one stereo frame.
-    #[inline]
-    pub fn tick(&mut self, l: f32, r: f32) -> (f32, f32) {
-        let knob = self.knob.tick();
-        let res = self.resonance.tick();
-        let wet = ((knob.abs() - DEAD_ZONE) / FADE_IN).clamp(0.0, 1.0);
-        if wet == 0.0 {
-            // Bypassed: clear the state so re-engaging starts clean instead of ringing old audio.
-            self.state = [Svf::default(); 2];
-            return (l, r);
+    /// Processes a buffer of stereo frames in place; a centred, settled knob costs nothing.
+    pub fn process(&mut self, buf: &mut [Stereo]) {
+        if self.knob.is_moving() || self.resonance.is_moving() {
+            for f in buf.iter_mut() {
+                *f = self.tick(*f);
+            }
+            return;
         }
+        // Settled: one wet amount and one set of coefficients for the whole buffer.
+        let knob = self.knob.value();
+        let wet = Self::wet(knob);
+        if wet == 0.0 {
+            self.state = Svf::default();
+            return;
+        }
+        self.update_coefs(knob, self.resonance.value());
+        let (c, mut st) = (self.coefs, self.state);
+        for f in buf.iter_mut() {
+            let o = st.tick(&c, *f);
+            let y = if knob < 0.0 { o.low } else { o.high };
+            *f = [f[0] + (y[0] - f[0]) * wet, f[1] + (y[1] - f[1]) * wet];
+        }
+        self.state = st;
+    }
+
+    fn wet(knob: f32) -> f32 {
+        ((knob.abs() - DEAD_ZONE) / FADE_IN).clamp(0.0, 1.0)
+    }
+
+    fn update_coefs(&mut self, knob: f32, res: f32) {
         if knob != self.coef_knob || res != self.coef_res {
             let q = 0.707 + res * res * 5.0;
             self.coefs = SvfCoefs::new(Self::cutoff_hz(knob), q, self.sample_rate);
             self.coef_knob = knob;
             self.coef_res = res;
         }
-        let mut out = [l, r];
-        for (s, x) in self.state.iter_mut().zip(out.iter_mut()) {
-            let o = s.tick(&self.coefs, *x);
-            let f = if knob < 0.0 { o.low } else { o.high };
-            *x = *x + (f - *x) * wet;
+    }
+
+    /// Processes one stereo frame while the knob moves.
+    #[inline]
+    fn tick(&mut self, x: Stereo) -> Stereo {
+        let knob = self.knob.tick();
+        let res = self.resonance.tick();
+        let wet = Self::wet(knob);
+        if wet == 0.0 {
+            // Bypassed: clear the state so re-engaging starts clean instead of ringing old audio.
+            self.state = Svf::default();
+            return x;
         }
-        (out[0], out[1])
+        self.update_coefs(knob, res);
+        let o = self.state.tick(&self.coefs, x);
+        let y = if knob < 0.0 { o.low } else { o.high };
+        [x[0] + (y[0] - x[0]) * wet, x[1] + (y[1] - x[1]) * wet]
     }
 }

@@ -39,35 +39,42 @@ impl Echo {
         self.damp = [0.0; 2];
     }
 
-    #[inline]
-    fn tick(&mut self, x: [f32; 2], feedback: f32, frames_per_beat: f32) -> [f32; 2] {
+    /// Adds the echo of `buf` to it, scaled by `amount`; `param` is the feedback. Index and
+    /// damping live in locals so stores into the delay line cannot force them through memory.
+    fn process(&mut self, buf: &mut [[f32; 2]], fpb: &[f32], amount: &mut Smoothed, param: &mut Smoothed) {
         let len = self.buf.len();
-        let target = (self.beats * frames_per_beat).clamp(1.0, (len - 2) as f32);
-        if (self.delay.final_target() - target).abs() > 0.5 {
-            self.delay.set(target, 0);
+        let (mut write, mut damp) = (self.write, self.damp);
+        for (f, &frames_per_beat) in buf.iter_mut().zip(fpb) {
+            let (a, feedback) = (amount.tick(), param.tick());
+            let target = (self.beats * frames_per_beat).clamp(1.0, (len - 2) as f32);
+            if (self.delay.final_target() - target).abs() > 0.5 {
+                self.delay.set(target, 0);
+            }
+            let d = self.delay.tick();
+            let mut pos = write as f32 - d;
+            if pos < 0.0 {
+                pos += len as f32;
+            }
+            let i = (pos as usize).min(len - 1);
+            let frac = pos - i as f32;
+            let x0 = self.buf[i];
+            let x1 = self.buf[if i + 1 == len { 0 } else { i + 1 }];
+            let fb = feedback.clamp(0.0, 1.0) * 0.95;
+            let x = *f;
+            let mut y = [0.0; 2];
+            for c in 0..2 {
+                y[c] = x0[c] + (x1[c] - x0[c]) * frac;
+                damp[c] += (y[c] - damp[c]) * 0.35;
+            }
+            self.buf[write] = [x[0] + damp[0] * fb, x[1] + damp[1] * fb];
+            write += 1;
+            if write == len {
+                write = 0;
+            }
+            *f = [x[0] + y[0] * a, x[1] + y[1] * a];
         }
-        let d = self.delay.tick();
-        let mut pos = self.write as f32 - d;
-        if pos < 0.0 {
-            pos += len as f32;
-        }
-        let i = (pos as usize).min(len - 1);
-        let frac = pos - i as f32;
-        let a = self.buf[i];
-        let b = self.buf[if i + 1 == len { 0 } else { i + 1 }];
-        let fb = feedback.clamp(0.0, 1.0) * 0.95;
-        let mut out = [0.0; 2];
-        for c in 0..2 {
-            let y = a[c] + (b[c] - a[c]) * frac;
-            self.damp[c] += (y - self.damp[c]) * 0.35;
-            out[c] = y;
-        }
-        self.buf[self.write] = [x[0] + self.damp[0] * fb, x[1] + self.damp[1] * fb];
-        self.write += 1;
-        if self.write == len {
-            self.write = 0;
-        }
-        out
+        self.write = write;
+        self.damp = damp;
     }
 }
 
@@ -260,32 +267,47 @@ impl FxRack {
         self.param[slot].set(v.clamp(0.0, 1.0), ramp_frames);
     }
 
-    /// Runs one stereo frame through the occupied slots in order.
-    #[inline]
-    pub fn tick(&mut self, l: f32, r: f32, frames_per_beat: f32) -> (f32, f32) {
-        let mut x = [l, r];
+    /// Runs a buffer of stereo frames through the rack in place; `fpb[i]` is the clock's frames
+    /// per beat at frame `i`. Empty slots with settled controls cost nothing.
+    pub fn process(&mut self, buf: &mut [[f32; 2]], fpb: &[f32]) {
+        // Slot by slot over the whole buffer: each slot depends only on its own state and on the
+        // previous slot's output for the same frame, so this equals running frame by frame.
         for s in 0..FX_SLOTS {
-            let amount = self.amount[s].tick();
-            let param = self.param[s].tick();
-            let Some(kind) = self.slots[s] else { continue };
-            let wet = match kind {
+            let (amount, param) = (&mut self.amount[s], &mut self.param[s]);
+            match self.slots[s] {
+                None => {
+                    if amount.is_moving() || param.is_moving() {
+                        for _ in 0..buf.len() {
+                            amount.tick();
+                            param.tick();
+                        }
+                    }
+                }
                 // Echo and reverb are sends: the dry signal stays, the wet adds on top.
-                SlotFx::Echo => {
-                    let w = self.echo.tick(x, param, frames_per_beat);
-                    [x[0] + w[0] * amount, x[1] + w[1] * amount]
+                Some(SlotFx::Echo) => self.echo.process(buf, fpb, amount, param),
+                Some(SlotFx::Reverb) => {
+                    for f in buf.iter_mut() {
+                        let (a, p) = (amount.tick(), param.tick());
+                        let w = self.reverb.tick(*f, p);
+                        *f = [f[0] + w[0] * a, f[1] + w[1] * a];
+                    }
                 }
-                SlotFx::Reverb => {
-                    let w = self.reverb.tick(x, param);
-                    [x[0] + w[0] * amount, x[1] + w[1] * amount]
+                Some(SlotFx::Bitcrusher) => {
+                    for f in buf.iter_mut() {
+                        let (a, p) = (amount.tick(), param.tick());
+                        let w = self.crusher.tick(*f, p);
+                        *f = [f[0] + (w[0] - f[0]) * a, f[1] + (w[1] - f[1]) * a];
+                    }
                 }
-                SlotFx::Bitcrusher => {
-                    let w = self.crusher.tick(x, param);
-                    [x[0] + (w[0] - x[0]) * amount, x[1] + (w[1] - x[1]) * amount]
-                }
-            };
-            x = wet;
+            }
         }
-        (x[0], x[1])
+    }
+
+    /// Runs one stereo frame through the rack.
+    pub fn tick(&mut self, l: f32, r: f32, frames_per_beat: f32) -> (f32, f32) {
+        let mut f = [[l, r]];
+        self.process(&mut f, &[frames_per_beat]);
+        (f[0][0], f[0][1])
     }
 }
 

@@ -25,46 +25,51 @@ impl SvfCoefs {
     }
 }
 
-/// The simultaneous outputs of one SVF step.
+/// A stereo pair of samples; both channels run through the same coefficients side by side,
+/// which the compiler turns into one SIMD lane pair.
+pub type Stereo = [f32; 2];
+
+/// The simultaneous outputs of one SVF step, per channel.
 #[derive(Debug, Clone, Copy)]
 pub struct SvfOut {
-    pub low: f32,
-    pub band: f32,
-    pub high: f32,
+    pub low: Stereo,
+    pub band: Stereo,
+    pub high: Stereo,
 }
 
-/// State of one SVF section for one channel.
+/// State of one stereo SVF section.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Svf {
-    ic1: f32,
-    ic2: f32,
+    ic1: Stereo,
+    ic2: Stereo,
 }
 
 impl Svf {
-    /// Filters one sample.
-    #[inline]
-    pub fn tick(&mut self, c: &SvfCoefs, x: f32) -> SvfOut {
-        let v3 = x - self.ic2;
-        let v1 = c.a1 * self.ic1 + c.a2 * v3;
-        let v2 = self.ic2 + c.a2 * self.ic1 + c.a3 * v3;
-        self.ic1 = 2.0 * v1 - self.ic1;
-        self.ic2 = 2.0 * v2 - self.ic2;
-        SvfOut {
-            low: v2,
-            band: v1,
-            high: x - c.k * v1 - v2,
+    /// Filters one stereo frame.
+    #[inline(always)]
+    pub fn tick(&mut self, c: &SvfCoefs, x: Stereo) -> SvfOut {
+        let mut o = SvfOut {
+            low: [0.0; 2],
+            band: [0.0; 2],
+            high: [0.0; 2],
+        };
+        for k in 0..2 {
+            let v3 = x[k] - self.ic2[k];
+            let v1 = c.a1 * self.ic1[k] + c.a2 * v3;
+            let v2 = self.ic2[k] + c.a2 * self.ic1[k] + c.a3 * v3;
+            self.ic1[k] = 2.0 * v1 - self.ic1[k];
+            self.ic2[k] = 2.0 * v2 - self.ic2[k];
+            o.low[k] = v2;
+            o.band[k] = v1;
+            o.high[k] = x[k] - c.k * v1 - v2;
         }
+        o
     }
 
     /// Second-order all-pass with this section's cutoff and Q.
-    #[inline]
-    pub fn allpass(&mut self, c: &SvfCoefs, x: f32) -> f32 {
+    #[inline(always)]
+    pub fn allpass(&mut self, c: &SvfCoefs, x: Stereo) -> Stereo {
         let o = self.tick(c, x);
-        x - 2.0 * c.k * o.band
-    }
-
-    /// Clears the state (silence in, silence out).
-    pub fn reset(&mut self) {
-        *self = Self::default();
+        [x[0] - 2.0 * c.k * o.band[0], x[1] - 2.0 * c.k * o.band[1]]
     }
 }
