@@ -526,6 +526,8 @@ impl Deck {
     }
 
     /// The voice with its envelope into the pre-fader buffer (silence while stopped).
+    // `i` indexes both the tempo input and the output buffer.
+    #[allow(clippy::needless_range_loop)]
     fn render_voice(&mut self, n: usize, bpm: &[f64]) -> Option<usize> {
         let mut ended = None;
         let track = self.track.take();
