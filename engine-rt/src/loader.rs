@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 
 use basedrop::Shared;
 use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
-use rubato::{Fft, FixedSync, Resampler, WindowFunction};
+use rubato::{Fft, FixedSync, Indexing, Resampler, WindowFunction};
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
@@ -141,105 +141,138 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
     let mut surround: Vec<f32> = Vec::new();
     let mut decode_errors = 0usize;
     let mut last_error = String::new();
-    loop {
-        let packet = match format.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            // A cut-off file ends in an I/O error; the length check below reports it.
-            Err(e) => {
-                last_error = e.to_string();
-                break;
-            }
-        };
-        if packet.track_id != track_id {
-            continue;
-        }
-        let buf = match decoder.decode(&packet) {
-            Ok(b) => b,
-            Err(SymphoniaError::DecodeError(e)) => {
-                decode_errors += 1;
-                last_error = e.to_string();
-                if decode_errors > 100 {
+    // Frames decoded so far; `planar` only holds those not yet handed to the resampler.
+    let mut decoded = 0usize;
+    std::thread::scope(|scope| {
+        // Resampling runs on a second thread while decoding goes on.
+        let mut resampler: Option<(
+            mpsc::SyncSender<[Vec<f32>; 2]>,
+            std::thread::ScopedJoinHandle<'_, Result<[Vec<f32>; 2], String>>,
+        )> = None;
+        loop {
+            let packet = match format.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                // A cut-off file ends in an I/O error; the length check below reports it.
+                Err(e) => {
+                    last_error = e.to_string();
                     break;
                 }
+            };
+            if packet.track_id != track_id {
                 continue;
             }
-            Err(e) => return Err(err(classify(e))),
-        };
-        let spec = buf.spec();
-        rate = spec.rate();
-        let ch = spec.channels().count().max(1);
-        let n = buf.frames();
-        let at = planar[0].len();
-        for p in planar.iter_mut() {
-            p.resize(at + n, 0.0);
-        }
-        let [l, r] = &mut planar;
-        match ch {
-            // Mono and stereo copy straight into the ends of the channel vectors.
-            1 => {
-                buf.copy_to_slice_planar(&mut [&mut l[at..]]);
-                r[at..].copy_from_slice(&l[at..]);
+            let buf = match decoder.decode(&packet) {
+                Ok(b) => b,
+                Err(SymphoniaError::DecodeError(e)) => {
+                    decode_errors += 1;
+                    last_error = e.to_string();
+                    if decode_errors > 100 {
+                        break;
+                    }
+                    continue;
+                }
+                Err(e) => return Err(err(classify(e))),
+            };
+            let spec = buf.spec();
+            rate = spec.rate();
+            let ch = spec.channels().count().max(1);
+            if resampler.is_none() && rate != opts.sample_rate && decoded == 0 {
+                let (tx, rx) = mpsc::sync_channel(4);
+                let (from, to) = (rate, opts.sample_rate);
+                resampler = Some((tx, scope.spawn(move || resample_stream(rx, from, to))));
             }
-            2 => buf.copy_to_slice_planar(&mut [&mut l[at..], &mut r[at..]]),
-            // More channels: keep the front pair.
-            _ => {
-                surround.resize(n * ch, 0.0);
-                buf.copy_to_slice_interleaved(&mut surround);
-                for (i, f) in surround.chunks_exact(ch).enumerate() {
-                    l[at + i] = f[0];
-                    r[at + i] = f[1];
+            let n = buf.frames();
+            let at = planar[0].len();
+            for p in planar.iter_mut() {
+                p.resize(at + n, 0.0);
+            }
+            let [l, r] = &mut planar;
+            match ch {
+                // Mono and stereo copy straight into the ends of the channel vectors.
+                1 => {
+                    buf.copy_to_slice_planar(&mut [&mut l[at..]]);
+                    r[at..].copy_from_slice(&l[at..]);
+                }
+                2 => buf.copy_to_slice_planar(&mut [&mut l[at..], &mut r[at..]]),
+                // More channels: keep the front pair.
+                _ => {
+                    surround.resize(n * ch, 0.0);
+                    buf.copy_to_slice_interleaved(&mut surround);
+                    for (i, f) in surround.chunks_exact(ch).enumerate() {
+                        l[at + i] = f[0];
+                        r[at + i] = f[1];
+                    }
                 }
             }
+            decoded += n;
+            if let Some((tx, _)) = &resampler
+                && planar[0].len() >= STREAM_BLOCK
+            {
+                // A send fails only if the resampler stopped on an error; join reports it below.
+                let _ = tx.send([std::mem::take(&mut planar[0]), std::mem::take(&mut planar[1])]);
+            }
+            let seconds = decoded as f64 / rate.max(1) as f64;
+            if seconds > opts.max_seconds {
+                return Err(err(LoadErrorKind::TooLong {
+                    seconds,
+                    max_seconds: opts.max_seconds,
+                }));
+            }
+            if let Some(total) = expected.filter(|&t| t > 0) {
+                progress((decoded as f32 / total as f32).min(1.0) * 0.95);
+            }
         }
-        let seconds = planar[0].len() as f64 / rate.max(1) as f64;
-        if seconds > opts.max_seconds {
-            return Err(err(LoadErrorKind::TooLong {
-                seconds,
-                max_seconds: opts.max_seconds,
+        if decoded == 0 {
+            return Err(err(if last_error.is_empty() {
+                LoadErrorKind::Empty
+            } else {
+                LoadErrorKind::Corrupt(last_error)
             }));
         }
-        if let Some(total) = expected.filter(|&t| t > 0) {
-            progress((planar[0].len() as f32 / total as f32).min(1.0) * 0.8);
+        if rate == 0 {
+            return Err(err(LoadErrorKind::Unsupported("unknown sample rate".into())));
         }
-    }
-    if planar[0].is_empty() {
-        return Err(err(if last_error.is_empty() {
-            LoadErrorKind::Empty
-        } else {
-            LoadErrorKind::Corrupt(last_error)
-        }));
-    }
-    if rate == 0 {
-        return Err(err(LoadErrorKind::Unsupported("unknown sample rate".into())));
-    }
-    // A file cut short decodes fine up to the cut; its header still announces the full length.
-    let decoded = planar[0].len() as u64;
-    if let Some(total) = expected.filter(|&t| t > 0)
-        && decoded + decoded / 100 + 4_096 < total
-    {
-        return Err(err(LoadErrorKind::Truncated {
-            decoded_seconds: decoded as f64 / rate as f64,
-            expected_seconds: total as f64 / rate as f64,
-        }));
-    }
-    progress(0.8);
-    let planar = if rate == opts.sample_rate {
-        planar
-    } else {
-        resample(&planar, rate, opts.sample_rate).map_err(|e| err(LoadErrorKind::Unsupported(e)))?
-    };
-    progress(1.0);
-    let frames = planar[0].iter().zip(&planar[1]).map(|(&l, &r)| [l, r]).collect();
-    Ok(Track {
-        name: path
-            .file_stem()
-            .map_or_else(|| "track".into(), |s| s.to_string_lossy().into_owned()),
-        path: Some(path.to_path_buf()),
-        sample_rate: opts.sample_rate,
-        frames,
-        bpm: opts.bpm,
-        first_beat: opts.first_beat,
+        // A file cut short decodes fine up to the cut; its header still announces the full length.
+        let decoded = decoded as u64;
+        if let Some(total) = expected.filter(|&t| t > 0)
+            && decoded + decoded / 100 + 4_096 < total
+        {
+            return Err(err(LoadErrorKind::Truncated {
+                decoded_seconds: decoded as f64 / rate as f64,
+                expected_seconds: total as f64 / rate as f64,
+            }));
+        }
+        let planar = match resampler {
+            Some((tx, worker)) => {
+                let _ = tx.send(planar);
+                drop(tx);
+                let joined = worker
+                    .join()
+                    .unwrap_or_else(|_| Err("resampler thread panicked".into()));
+                joined.map_err(|e| err(LoadErrorKind::Unsupported(e)))?
+            }
+            None if rate == opts.sample_rate => planar,
+            // The rate changed mid-stream: resample what we have on this thread.
+            None => {
+                let (tx, rx) = mpsc::sync_channel(1);
+                let _ = tx.send(planar);
+                drop(tx);
+                resample_stream(rx, rate, opts.sample_rate).map_err(|e| err(LoadErrorKind::Unsupported(e)))?
+            }
+        };
+        progress(1.0);
+        let frames = planar[0].iter().zip(&planar[1]).map(|(&l, &r)| [l, r]).collect();
+        Ok(Track {
+            name: path
+                .file_stem()
+                .map_or_else(|| "track".into(), |s| s.to_string_lossy().into_owned()),
+            path: Some(path.to_path_buf()),
+            sample_rate: opts.sample_rate,
+            frames,
+            bpm: opts.bpm,
+            first_beat: opts.first_beat,
+        })
     })
 }
 
@@ -252,8 +285,13 @@ fn classify(e: SymphoniaError) -> LoadErrorKind {
     }
 }
 
-/// Band-limited resampling of two planar channels with rubato's FFT resampler.
-fn resample(input: &[Vec<f32>; 2], from: u32, to: u32) -> Result<[Vec<f32>; 2], String> {
+/// Frames the decoder hands to the resampler at a time.
+const STREAM_BLOCK: usize = 1 << 16;
+
+/// Band-limited resampling of two planar channels with rubato's FFT resampler, fed in blocks
+/// through `input` (so it can run while decoding continues). Returns exactly
+/// `ceil(len * to / from)` frames, aligned with the input (the resampler's delay removed).
+fn resample_stream(input: mpsc::Receiver<[Vec<f32>; 2]>, from: u32, to: u32) -> Result<[Vec<f32>; 2], String> {
     // Offline, latency does not matter: one large FFT per chunk is the fastest setting.
     let mut r = Fft::<f32>::new_custom(
         from as usize,
@@ -265,18 +303,67 @@ fn resample(input: &[Vec<f32>; 2], from: u32, to: u32) -> Result<[Vec<f32>; 2], 
         FixedSync::Input,
     )
     .map_err(|e| e.to_string())?;
-    let len = input[0].len();
-    let out_len = r.process_all_needed_output_len(len);
-    let mut out = vec![vec![0.0f32; out_len]; 2];
-    let inp = SequentialSliceOfVecs::new(input, 2, len).map_err(|e| e.to_string())?;
-    let mut outp = SequentialSliceOfVecs::new_mut(&mut out, 2, out_len).map_err(|e| e.to_string())?;
-    let (_, produced) = r
-        .process_all_into_buffer(&inp, &mut outp, len, None)
-        .map_err(|e| e.to_string())?;
-    let [mut l, mut rr]: [Vec<f32>; 2] = out.try_into().map_err(|_| "channel count".to_string())?;
-    l.truncate(produced);
-    rr.truncate(produced);
-    Ok([l, rr])
+    let mut pending: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
+    let mut out: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
+    let mut total_in = 0usize;
+    // Runs one chunk of `pending` from `offset` on (or `partial` frames of it, padded with
+    // silence) and advances `offset` past what it consumed.
+    let step = |r: &mut Fft<f32>,
+                pending: &[Vec<f32>; 2],
+                offset: &mut usize,
+                out: &mut [Vec<f32>; 2],
+                partial: Option<usize>| {
+        let at = out[0].len();
+        let max = r.output_frames_max();
+        for o in out.iter_mut() {
+            o.resize(at + max, 0.0);
+        }
+        let len = pending[0].len();
+        let inp = SequentialSliceOfVecs::new(&pending[..], 2, len).map_err(|e| e.to_string())?;
+        let mut outp = SequentialSliceOfVecs::new_mut(&mut out[..], 2, at + max).map_err(|e| e.to_string())?;
+        let idx = Indexing {
+            input_offset: *offset,
+            output_offset: at,
+            partial_len: partial,
+            active_channels_mask: None,
+        };
+        let (used, made) = r
+            .process_into_buffer(&inp, &mut outp, Some(&idx))
+            .map_err(|e| e.to_string())?;
+        for o in out.iter_mut() {
+            o.truncate(at + made);
+        }
+        *offset = (*offset + used).min(len);
+        Ok::<(), String>(())
+    };
+    let mut offset = 0;
+    for block in input {
+        total_in += block[0].len();
+        for (p, b) in pending.iter_mut().zip(block) {
+            p.extend_from_slice(&b);
+        }
+        while pending[0].len() - offset >= r.input_frames_next() {
+            step(&mut r, &pending, &mut offset, &mut out, None)?;
+        }
+        for p in pending.iter_mut() {
+            p.drain(..offset);
+        }
+        offset = 0;
+    }
+    let want = (total_in as u64 * to as u64).div_ceil(from as u64) as usize;
+    let delay = r.output_delay();
+    let left = pending[0].len();
+    if left > 0 {
+        step(&mut r, &pending, &mut offset, &mut out, Some(left))?;
+    }
+    while out[0].len() < delay + want {
+        step(&mut r, &pending, &mut offset, &mut out, Some(0))?;
+    }
+    for o in out.iter_mut() {
+        o.drain(..delay);
+        o.truncate(want);
+    }
+    Ok(out)
 }
 
 /// Identifies one request to the loader thread.

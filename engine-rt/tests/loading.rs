@@ -182,3 +182,28 @@ fn the_engine_keeps_playing_while_a_bad_file_fails_to_load() {
     assert!(error.to_string().contains("bad.ogg"), "{error}");
     assert!(out == reference, "audio unaffected by the failed load");
 }
+
+#[test]
+fn resampling_keeps_time_aligned() {
+    let dir = tmp();
+    let path = dir.join("click.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    // Long enough to cross several of the loader's streaming blocks.
+    for i in 0..44_100 * 5 {
+        w.write_sample(if i == 44_100 * 3 { 20_000i16 } else { 0 }).unwrap();
+    }
+    w.finalize().unwrap();
+    let t = decode_file(&path, &LoadOptions::new(48_000), |_| {}).unwrap();
+    assert_eq!(t.len(), 48_000 * 5);
+    let peak = (0..t.len())
+        .max_by(|&a, &b| t.frames[a][0].abs().total_cmp(&t.frames[b][0].abs()))
+        .unwrap();
+    assert!((peak as i64 - 48_000 * 3).abs() <= 1, "click at {peak}");
+    assert_eq!(t.frames[peak][0], t.frames[peak][1], "mono is duplicated");
+}
