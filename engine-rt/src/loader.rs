@@ -145,10 +145,7 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
     let mut decoded = 0usize;
     std::thread::scope(|scope| {
         // Resampling runs on a second thread while decoding goes on.
-        let mut resampler: Option<(
-            mpsc::SyncSender<[Vec<f32>; 2]>,
-            std::thread::ScopedJoinHandle<'_, Result<[Vec<f32>; 2], String>>,
-        )> = None;
+        let mut resampler: Option<ResamplerWorker<'_>> = None;
         loop {
             let packet = match format.next_packet() {
                 Ok(Some(p)) => p,
@@ -284,6 +281,15 @@ fn classify(e: SymphoniaError) -> LoadErrorKind {
         other => LoadErrorKind::Corrupt(other.to_string()),
     }
 }
+
+/// Stereo planar audio.
+type Planar = [Vec<f32>; 2];
+
+/// The decoder's link to the resampler thread: blocks in, the resampled track out.
+type ResamplerWorker<'s> = (
+    mpsc::SyncSender<Planar>,
+    std::thread::ScopedJoinHandle<'s, Result<Planar, String>>,
+);
 
 /// Frames the decoder hands to the resampler at a time.
 const STREAM_BLOCK: usize = 1 << 16;
