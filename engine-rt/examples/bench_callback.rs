@@ -109,7 +109,9 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     let q = |p: f64| times[((p * times.len() as f64) as usize).min(times.len() - 1)];
-    println!("audio_seconds={seconds:.1} blocks={blocks} decks={decks} keylock=all fx=echo+reverb analysis={analysis} paced={paced}");
+    println!(
+        "audio_seconds={seconds:.1} blocks={blocks} decks={decks} keylock=all fx=echo+reverb analysis={analysis} paced={paced}"
+    );
     println!(
         "p50_fraction={:.4} p99_fraction={:.4} p999_fraction={:.4} max_fraction={:.4}",
         q(0.5),

@@ -8,7 +8,7 @@ use crate::dsp::filter::DjFilter;
 use crate::dsp::fx::{FX_SLOTS, FxRack};
 use crate::dsp::smooth::Smoothed;
 use crate::intent::{DeckParam, EqBand, XfaderSide};
-use crate::stretch::{MAX_RATE, MIN_RATE, StretchEngine, Stretcher};
+use crate::stretch::{MAX_RATE, MIN_RATE, StretchSlot};
 use crate::track::Track;
 
 /// Hot cue slots per deck.
@@ -78,7 +78,7 @@ pub struct Deck {
     sync: bool,
     keylock: bool,
     semitones: f64,
-    stretcher: Stretcher,
+    stretcher: StretchSlot,
     /// Output of a key-locked voice captured before a jump, faded out under the new position.
     tail: Box<[[f32; 2]]>,
     tail_at: usize,
@@ -106,7 +106,7 @@ pub struct Deck {
 
 impl Deck {
     /// A stopped, empty deck.
-    pub fn new(sample_rate: u32, max_block: usize, declick: usize, smoothing_ms: f32, engine: StretchEngine) -> Self {
+    pub fn new(sample_rate: u32, max_block: usize, declick: usize, smoothing_ms: f32, stretcher: StretchSlot) -> Self {
         Self {
             pre: vec![[0.0; 2]; max_block].into(),
             post: vec![[0.0; 2]; max_block].into(),
@@ -124,7 +124,7 @@ impl Deck {
             sync: false,
             keylock: false,
             semitones: 0.0,
-            stretcher: Stretcher::new(sample_rate, engine),
+            stretcher,
             tail: vec![[0.0; 2]; declick].into(),
             tail_at: declick,
             heard: 0.0,
@@ -293,7 +293,7 @@ impl Deck {
             self.reader.set(pos);
             return;
         }
-        let pad = self.stretcher.reset(self.rate, self.pitch_scale());
+        let pad = self.stretcher.restart(self.rate, self.pitch_scale());
         self.reader.set(pos - pad as f64);
         if let Some(track) = self.track.take() {
             let lp = self.loop_range();

@@ -17,6 +17,7 @@ use crate::intent::{Intent, IntentKind, Quantize};
 use crate::mixer::Mixer;
 use crate::processor::{EngineProcessor, ProcessorParts};
 use crate::stats::EngineStats;
+use crate::stretch::Janitor;
 use crate::track::Track;
 
 /// Entry point: builds the two halves of an engine.
@@ -34,16 +35,10 @@ impl Engine {
         let (event_tx, event_rx) = rtrb::RingBuffer::new(config.event_capacity);
         let stats = Arc::new(EngineStats::default());
         let declick = config.declick_frames();
-        let decks = (0..config.decks)
-            .map(|_| {
-                Deck::new(
-                    config.sample_rate,
-                    config.max_block,
-                    declick,
-                    config.smoothing_ms,
-                    config.stretch_engine,
-                )
-            })
+        let (slots, janitor) = Janitor::start(config.decks, config.sample_rate, config.stretch_engine);
+        let decks = slots
+            .into_iter()
+            .map(|slot| Deck::new(config.sample_rate, config.max_block, declick, config.smoothing_ms, slot))
             .collect();
         let (tap, analysis) = if config.analysis {
             let width = 1 + config.decks;
@@ -80,6 +75,7 @@ impl Engine {
             collector: Collector::new(),
             stats,
             analysis,
+            _janitor: janitor,
             next_id: 1,
         };
         Ok((handle, processor))
@@ -96,6 +92,8 @@ pub struct EngineHandle {
     collector: Collector,
     stats: Arc<EngineStats>,
     analysis: Option<AnalysisThread>,
+    /// Keeps key-lock stretchers cleared off the audio thread; stops with the handle.
+    _janitor: Janitor,
     next_id: u64,
 }
 

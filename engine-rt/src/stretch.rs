@@ -48,6 +48,8 @@ pub struct Stretcher {
     /// Output frames still to throw away after a reset (Rubber Band's start delay).
     discard: usize,
     ratio: f64,
+    /// Rubber Band's history is already cleared (by [`Stretcher::clear`]).
+    cleared: bool,
 }
 
 // SAFETY: the Rubber Band state is owned exclusively by this value and only used through
@@ -77,6 +79,7 @@ impl Stretcher {
             frac: 0.0,
             discard: 0,
             ratio: 1.0,
+            cleared: false,
         };
         // SAFETY: valid state; sizes are plain integers.
         unsafe { rb::rubberband_set_max_process_size(s.state, CHUNK as u32) };
@@ -86,7 +89,7 @@ impl Stretcher {
                 s.pull_chunk(|| [0.0; 2]);
             }
         }
-        s.reset(1.0, 1.0);
+        s.clear();
         s
     }
 
@@ -104,11 +107,22 @@ impl Stretcher {
         }
     }
 
-    /// Clears all history and applies `rate` and `pitch`; returns how many source frames must
-    /// be fed through [`Stretcher::prime`] before the position where output should start.
-    pub fn reset(&mut self, rate: f64, pitch: f64) -> usize {
+    /// Clears Rubber Band's history. R3's reset allocates, so the audio thread leaves this to
+    /// the janitor thread when a spare is at hand (see [`StretchSlot`]).
+    pub fn clear(&mut self) {
         // SAFETY: valid state.
         unsafe { rb::rubberband_reset(self.state) };
+        self.cleared = true;
+    }
+
+    /// Starts afresh at `rate` and `pitch` (clearing first unless already cleared); returns how
+    /// many source frames must be fed through [`Stretcher::prime`] before the position where
+    /// output should start.
+    pub fn restart(&mut self, rate: f64, pitch: f64) -> usize {
+        if !self.cleared {
+            self.clear();
+        }
+        self.cleared = false;
         self.apply(Self::ratio_for(rate, pitch));
         // SAFETY: valid state.
         let (pad, delay) = unsafe {
@@ -232,9 +246,152 @@ impl Stretcher {
     }
 }
 
+/// A deck's stretcher plus a spare that the janitor thread keeps cleared, so a restart on the
+/// audio thread is a pointer swap instead of Rubber Band's reset.
+pub struct StretchSlot {
+    active: Box<Stretcher>,
+    /// Cleared spares from the janitor.
+    fresh: rtrb::Consumer<Box<Stretcher>>,
+    /// Used stretchers back to the janitor.
+    used: rtrb::Producer<Box<Stretcher>>,
+}
+
+impl StretchSlot {
+    /// Restarts at `rate` and `pitch` on a spare when one is ready, else clears the active one in
+    /// place (with R2 that neither allocates nor changes the output; with R3 it allocates and
+    /// keeps some history, so only a restart faster than the janitor, possible in offline
+    /// renders, can do that). Returns the pre-roll length.
+    pub fn restart(&mut self, rate: f64, pitch: f64) -> usize {
+        if !self.used.is_full()
+            && let Ok(spare) = self.fresh.pop()
+        {
+            let old = std::mem::replace(&mut self.active, spare);
+            // Cannot fail: checked for room above, and only this side pushes.
+            let _ = self.used.push(old);
+        }
+        self.active.restart(rate, pitch)
+    }
+}
+
+impl std::ops::Deref for StretchSlot {
+    type Target = Stretcher;
+    fn deref(&self) -> &Stretcher {
+        &self.active
+    }
+}
+
+impl std::ops::DerefMut for StretchSlot {
+    fn deref_mut(&mut self) -> &mut Stretcher {
+        &mut self.active
+    }
+}
+
+/// The thread that turns used stretchers back into spares: R2 ones are cleared (a cleared R2
+/// instance is exactly like a new one), R3 ones are replaced by new instances (R3's reset leaves
+/// history behind, which would make output depend on which instance a restart got).
+pub struct Janitor {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    join: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Janitor {
+    /// Builds one slot per deck (an active stretcher and one spare) and starts the janitor.
+    pub fn start(decks: usize, sample_rate: u32, engine: StretchEngine) -> (Vec<StretchSlot>, Self) {
+        use std::sync::atomic::Ordering;
+        let mut slots = Vec::with_capacity(decks);
+        let mut links = Vec::with_capacity(decks);
+        for _ in 0..decks {
+            let (mut fresh_tx, fresh) = rtrb::RingBuffer::new(2);
+            let (used, used_rx) = rtrb::RingBuffer::new(2);
+            // Room for both instances, so pushes never fail.
+            let _ = fresh_tx.push(Box::new(Stretcher::new(sample_rate, engine)));
+            slots.push(StretchSlot {
+                active: Box::new(Stretcher::new(sample_rate, engine)),
+                fresh,
+                used,
+            });
+            links.push((used_rx, fresh_tx));
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let join = std::thread::Builder::new()
+            .name("phosphene-stretch-janitor".into())
+            .spawn(move || {
+                while !stop2.load(Ordering::Relaxed) {
+                    let mut open = false;
+                    for (used, fresh) in links.iter_mut() {
+                        open |= !used.is_abandoned();
+                        while let Ok(mut s) = used.pop() {
+                            match engine {
+                                StretchEngine::Faster => s.clear(),
+                                StretchEngine::Finer => *s = Stretcher::new(sample_rate, engine),
+                            }
+                            let _ = fresh.push(s);
+                        }
+                    }
+                    if !open {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            })
+            .ok();
+        (slots, Self { stop, join })
+    }
+}
+
+impl Drop for Janitor {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}
+
 impl Drop for Stretcher {
     fn drop(&mut self) {
         // SAFETY: the state was created by rubberband_new and is deleted exactly once.
         unsafe { rb::rubberband_delete(self.state) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(s: &mut Stretcher, rate: f64, pitch: f64, frames: usize) -> Vec<f32> {
+        let mut n = 0u32;
+        let mut src = move || {
+            n += 1;
+            let v = ((n as f32) * 0.031).sin() * 0.5 + ((n as f32) * 0.0071).sin() * 0.3;
+            [v, -v]
+        };
+        let pad = s.restart(rate, pitch);
+        s.prime(pad, &mut src);
+        (0..frames).flat_map(|_| s.next(rate, pitch, &mut src)).collect()
+    }
+
+    /// Two new instances given the same input agree exactly (restarts stay deterministic).
+    #[test]
+    fn new_stretchers_are_identical() {
+        for engine in [StretchEngine::Faster, StretchEngine::Finer] {
+            let (mut a, mut b) = (Stretcher::new(48_000, engine), Stretcher::new(48_000, engine));
+            assert!(
+                run(&mut a, 1.1, 0.9, 5_000) == run(&mut b, 1.1, 0.9, 5_000),
+                "{engine:?}"
+            );
+        }
+    }
+
+    /// R2's reset is complete: a cleared, used instance equals a new one, so recycling spares
+    /// keeps output deterministic. (R3's is not; its spares are built new, see `Janitor`.)
+    #[test]
+    fn a_cleared_r2_stretcher_equals_a_new_one() {
+        let mut used = Stretcher::new(48_000, StretchEngine::Faster);
+        run(&mut used, 0.7, 1.3, 5_000);
+        used.clear();
+        let mut new = Stretcher::new(48_000, StretchEngine::Faster);
+        assert!(run(&mut used, 1.1, 0.9, 5_000) == run(&mut new, 1.1, 0.9, 5_000));
     }
 }
