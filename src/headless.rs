@@ -4,10 +4,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engine_rt::backend::CallbackStats;
 use engine_rt::backend::cpal::{DeviceRequest, HostChoice, PreparedOutput};
 use engine_rt::backend::null::NullOutput;
 use engine_rt::backend::offline::write_wav;
+use engine_rt::backend::{CallbackStats, Feed};
 use engine_rt::script::{LOOKAHEAD_BEATS, ScriptRunner, Session};
 use engine_rt::{Engine, EngineEvent};
 
@@ -18,6 +18,8 @@ pub struct Output {
     pub audio: AudioChoice,
     pub device: Option<String>,
     pub buffer: Option<u32>,
+    /// Frames rendered ahead of the device by a worker thread (0: render in the callback).
+    pub ahead: usize,
 }
 
 /// Live input to analyse while playing.
@@ -54,6 +56,8 @@ pub fn render(script: &Path, out: &Path, rate: u32) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The running output, held only so that dropping it stops the audio.
+#[allow(dead_code)]
 enum Running {
     Device(engine_rt::backend::cpal::CpalStream),
     Null(NullOutput),
@@ -61,7 +65,12 @@ enum Running {
 
 /// `phosphene play SCRIPT`: plays live and prints the callback timing line at exit.
 pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option<f64>) -> Result<(), BoxError> {
-    let Output { audio, device, buffer } = output;
+    let Output {
+        audio,
+        device,
+        buffer,
+        ahead,
+    } = output;
     let session = Session::load(script)?;
     let prepared = match audio {
         AudioChoice::Null => None,
@@ -101,6 +110,16 @@ pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option
     runner.pump(&mut handle, 0.0, LOOKAHEAD_BEATS);
 
     let stats = CallbackStats::new();
+    let channels = prepared.as_ref().map_or(2, |p| p.channels());
+    let block = buffer.unwrap_or(NULL_BUFFER) as usize;
+    let worker_stats = CallbackStats::new();
+    let (feed, worker) = if ahead > 0 {
+        let (out, worker) = engine_rt::backend::ahead::start(processor, channels, block, ahead, worker_stats.clone())?;
+        eprintln!("rendering {ahead} frames ahead of the device");
+        (Feed::Ahead(out), Some(worker))
+    } else {
+        (Feed::Direct(Box::new(processor)), None)
+    };
     let running = match prepared {
         Some(p) => {
             eprintln!(
@@ -109,12 +128,11 @@ pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option
                 p.sample_rate(),
                 p.channels()
             );
-            Running::Device(p.start(processor, stats.clone())?)
+            Running::Device(p.start(feed, stats.clone())?)
         }
         None => {
-            let buf = buffer.unwrap_or(NULL_BUFFER) as usize;
-            eprintln!("playing on the null output at {rate} Hz, buffer {buf}");
-            Running::Null(NullOutput::start(processor, 2, buf, stats.clone())?)
+            eprintln!("playing on the null output at {rate} Hz, buffer {block}");
+            Running::Null(NullOutput::start(feed, rate, 2, block, stats.clone())?)
         }
     };
     let seconds = seconds.unwrap_or_else(|| session.length() * 60.0 / session.bpm + 0.5);
@@ -131,9 +149,15 @@ pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option
             None => eprintln!("input: no frames arrived"),
         }
     }
-    match running {
-        Running::Device(s) => drop(s),
-        Running::Null(n) => drop(n.stop()),
+    drop(running);
+    if let Some(w) = worker {
+        eprintln!(
+            "render_ahead: blocks={} worker_max_fraction={:.4} worker_p999_fraction={:.4} underruns={}",
+            worker_stats.callbacks(),
+            worker_stats.max_fraction(),
+            worker_stats.quantile_fraction(0.999),
+            w.underruns()
+        );
     }
     print_report(&stats, handle.stats().dropped_intents());
     Ok(())

@@ -61,6 +61,10 @@ enum Command {
         /// Buffer size in frames.
         #[arg(long)]
         buffer: Option<u32>,
+        /// Render this many frames ahead of the device on a worker thread, so the audio callback
+        /// only copies (adds that much latency; 0 renders inside the callback).
+        #[arg(long, default_value_t = 0)]
+        ahead: usize,
         /// How long to play; default: the script's length plus half a second.
         #[arg(long)]
         seconds: Option<f64>,
@@ -84,10 +88,16 @@ fn main() -> ExitCode {
             device,
             buffer,
             seconds,
+            ahead,
             input,
             input_device,
         } => {
-            let output = headless::Output { audio, device, buffer };
+            let output = headless::Output {
+                audio,
+                device,
+                buffer,
+                ahead,
+            };
             let input = input.map(|host| headless::Input {
                 host,
                 device: input_device,

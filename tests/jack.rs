@@ -14,8 +14,8 @@ struct Jackd {
 }
 
 impl Jackd {
-    fn start() -> Self {
-        let name = format!("phos-test-{}", std::process::id());
+    fn start(tag: &str) -> Self {
+        let name = format!("phos-test-{}-{tag}", std::process::id());
         let child = Command::new("jackd")
             .env("JACK_DEFAULT_SERVER", &name)
             .args(["--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"])
@@ -89,7 +89,17 @@ fn compare(rec: &[f32], reference: &[f32], tol: f32) -> (usize, usize, usize) {
 
 #[test]
 fn live_jack_output_matches_the_offline_render() {
-    let dir = temp_dir("jack");
+    check_live_run("0");
+}
+
+#[test]
+fn render_ahead_output_matches_the_offline_render() {
+    check_live_run("1024");
+}
+
+/// Plays the session on JACK with `ahead` frames of render-ahead and compares the recording.
+fn check_live_run(ahead: &str) {
+    let dir = temp_dir(&format!("jack-{ahead}"));
     let script = write_session(&dir);
     let reference_path = dir.join("offline.wav");
     let o = phosphene(&[
@@ -100,10 +110,19 @@ fn live_jack_output_matches_the_offline_render() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
-    let jack = Jackd::start();
+    let jack = Jackd::start(ahead);
     let play = jack
         .cmd(env!("CARGO_BIN_EXE_phosphene"))
-        .args(["play", script.to_str().unwrap(), "--audio", "jack", "--seconds", "8"])
+        .args([
+            "play",
+            script.to_str().unwrap(),
+            "--audio",
+            "jack",
+            "--seconds",
+            "8",
+            "--ahead",
+            ahead,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -143,7 +162,7 @@ fn live_jack_output_matches_the_offline_render() {
     let (reference, _) = read_wav(&reference_path);
     // jack_rec stores 32-bit integers: 2^-31 resolution.
     let (compared, matched, realigned) = compare(&live, &reference, 1e-6);
-    eprintln!("compared {compared} samples, {matched} equal, {realigned} realignments; {line}");
+    eprintln!("ahead {ahead}: compared {compared} samples, {matched} equal, {realigned} realignments; {line}");
     assert!(
         compared > reference.len() * 8 / 10,
         "the recording covers the set: {compared}"

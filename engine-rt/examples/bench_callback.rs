@@ -4,14 +4,17 @@
 //! `cargo run --release -p engine-rt --example bench_callback -- --blocks 100000`
 //!
 //! Blocks run back to back, or with `--paced` one per period as a real callback runs (start it
-//! with real-time priority, e.g. `chrt -f 80`, as audio servers run their callbacks). Each
-//! `process` call is timed on its own. Prints percentiles as fractions of the 5.33 ms period;
+//! with real-time priority, e.g. `chrt -f 80`, as audio servers run their callbacks). With
+//! `--ahead FRAMES` a worker thread renders that far ahead and the callback only copies; the
+//! worker's own block times and any underruns are printed too. Each callback is timed on its own. Prints percentiles as fractions of the 5.33 ms period;
 //! the last line is machine-readable.
 
 #[path = "support/mod.rs"]
 mod support;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use engine_rt::backend::{CallbackStats, Feed, ahead};
 
 use engine_rt::{DeckParam, EngineConfig, FxKind, IntentKind as K, Quantize};
 use support::{arg, music};
@@ -24,12 +27,13 @@ fn main() {
     let decks: usize = arg("--decks", 4);
     let analysis = !support::flag("--no-analysis");
     let paced = support::flag("--paced");
+    let ahead: usize = arg("--ahead", 0);
     let config = EngineConfig {
         decks,
         analysis,
         ..EngineConfig::default()
     };
-    let (mut h, mut p) = support::engine(config);
+    let (mut h, p) = support::engine(config);
     let seconds = blocks as f64 * BLOCK as f64 / RATE as f64;
     for d in 0..decks {
         // Loop an 8-beat phrase so arbitrarily long runs keep playing.
@@ -88,18 +92,29 @@ fn main() {
         h.act(Quantize::NextBar, K::BeatLoop { deck: d, beats: 8.0 });
     }
     let period = BLOCK as f64 / RATE as f64;
+    // With --ahead the callback copies from a ring a worker thread renders into.
+    let worker_stats = CallbackStats::new();
+    let (mut feed, worker) = if ahead > 0 {
+        let Ok((out, worker)) = ahead::start(p, 2, BLOCK, ahead, worker_stats.clone()) else {
+            eprintln!("cannot start the render-ahead worker");
+            std::process::exit(1);
+        };
+        (Feed::Ahead(out), Some(worker))
+    } else {
+        (Feed::Direct(Box::new(p)), None)
+    };
     let mut out = vec![0.0f32; BLOCK * 2];
     let mut times = Vec::with_capacity(blocks);
     let mut deadline = Instant::now();
     for i in 0..blocks {
         if paced {
-            deadline += std::time::Duration::from_secs_f64(period);
+            deadline += Duration::from_secs_f64(period);
             if let Some(wait) = deadline.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
             }
         }
         let t = Instant::now();
-        p.process(&mut out, 2);
+        feed.fill(&mut out, 2);
         times.push(t.elapsed().as_secs_f64() / period);
         if i % 64 == 0 {
             while h.poll_event().is_some() {}
@@ -110,8 +125,17 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let q = |p: f64| times[((p * times.len() as f64) as usize).min(times.len() - 1)];
     println!(
-        "audio_seconds={seconds:.1} blocks={blocks} decks={decks} keylock=all fx=echo+reverb analysis={analysis} paced={paced}"
+        "audio_seconds={seconds:.1} blocks={blocks} decks={decks} keylock=all fx=echo+reverb analysis={analysis} paced={paced} ahead={ahead}"
     );
+    if let Some(w) = worker {
+        println!(
+            "worker: blocks={} p999_fraction={:.4} max_fraction={:.4} underruns={}",
+            worker_stats.callbacks(),
+            worker_stats.quantile_fraction(0.999),
+            worker_stats.max_fraction(),
+            w.underruns()
+        );
+    }
     println!(
         "p50_fraction={:.4} p99_fraction={:.4} p999_fraction={:.4} max_fraction={:.4}",
         q(0.5),

@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 
-use super::{CallbackStats, CallbackTimer};
-use crate::EngineProcessor;
+use super::{CallbackStats, CallbackTimer, Feed};
 use crate::analysis::tap::TapWriter;
 
 /// Which cpal host to use.
@@ -141,8 +140,8 @@ impl PreparedOutput {
         self.config.channels as usize
     }
 
-    /// Starts the stream; the callback renders through `processor` and times itself.
-    pub fn start(self, mut processor: EngineProcessor, stats: Arc<CallbackStats>) -> Result<CpalStream, DeviceError> {
+    /// Starts the stream; the callback renders from `feed` and times itself.
+    pub fn start(self, mut feed: Feed, stats: Arc<CallbackStats>) -> Result<CpalStream, DeviceError> {
         let channels = self.channels();
         let sr = self.sample_rate();
         let err_stats = stats.clone();
@@ -152,7 +151,7 @@ impl PreparedOutput {
                 self.config,
                 move |out: &mut [f32], _info| {
                     let _t = CallbackTimer::start(&stats, out.len() / channels, sr);
-                    processor.process(out, channels);
+                    feed.fill(out, channels);
                 },
                 move |_e| err_stats.stream_error(),
                 None,

@@ -3,7 +3,9 @@
 //! - [`offline`]: as fast as possible into memory or a WAV file (tests, exports).
 //! - [`null`]: paced in real time with no device, for machines without audio hardware.
 //! - [`cpal`]: a real device through cpal (ALSA, JACK, ...).
+//! - [`ahead`]: optional render-ahead between the processor and a device callback.
 
+pub mod ahead;
 pub mod cpal;
 pub mod null;
 pub mod offline;
@@ -11,6 +13,26 @@ pub mod offline;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+/// What a device callback renders from: the processor itself, or a render-ahead ring that a
+/// worker thread keeps filled (see [`ahead`]).
+pub enum Feed {
+    /// The processor runs inside the callback: lowest latency.
+    Direct(Box<crate::EngineProcessor>),
+    /// The callback only copies what the render-ahead worker prepared.
+    Ahead(ahead::AheadOutput),
+}
+
+impl Feed {
+    /// Fills an interleaved buffer of `channels` channels.
+    #[inline]
+    pub fn fill(&mut self, out: &mut [f32], channels: usize) {
+        match self {
+            Feed::Direct(p) => p.process(out, channels),
+            Feed::Ahead(a) => a.fill(out),
+        }
+    }
+}
 
 /// Histogram resolution: bins per whole buffer period.
 const BINS_PER_PERIOD: usize = 1000;

@@ -6,20 +6,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{CallbackStats, CallbackTimer};
-use crate::EngineProcessor;
+use super::{CallbackStats, CallbackTimer, Feed};
 
 /// A running null output. Dropping it stops the thread.
 pub struct NullOutput {
     stop: Arc<AtomicBool>,
-    join: Option<JoinHandle<EngineProcessor>>,
+    join: Option<JoinHandle<()>>,
 }
 
 impl NullOutput {
     /// Starts rendering `buffer`-frame blocks of `channels` channels on a thread of its own,
     /// one block per buffer period.
     pub fn start(
-        mut processor: EngineProcessor,
+        mut feed: Feed,
+        sample_rate: u32,
         channels: usize,
         buffer: usize,
         stats: Arc<CallbackStats>,
@@ -30,14 +30,14 @@ impl NullOutput {
         let join = std::thread::Builder::new()
             .name("phosphene-null-audio".into())
             .spawn(move || {
-                let sr = processor.sample_rate();
+                let sr = sample_rate;
                 let mut out = vec![0.0f32; buffer * channels];
                 let period = Duration::from_secs_f64(buffer as f64 / sr as f64);
                 let mut deadline = Instant::now();
                 while !stop2.load(Ordering::Relaxed) {
                     {
                         let _t = CallbackTimer::start(&stats, buffer, sr);
-                        processor.process(&mut out, channels);
+                        feed.fill(&mut out, channels);
                     }
                     deadline += period;
                     let now = Instant::now();
@@ -49,15 +49,8 @@ impl NullOutput {
                         deadline = now;
                     }
                 }
-                processor
             })?;
         Ok(Self { stop, join: Some(join) })
-    }
-
-    /// Stops the thread and returns the processor.
-    pub fn stop(mut self) -> Option<EngineProcessor> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.join.take().and_then(|j| j.join().ok())
     }
 }
 
