@@ -116,6 +116,9 @@ pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option
     let (feed, worker) = if ahead > 0 {
         let (out, worker) = engine_rt::backend::ahead::start(processor, channels, block, ahead, worker_stats.clone())?;
         eprintln!("rendering {ahead} frames ahead of the device");
+        if let Err(e) = worker.priority() {
+            eprintln!("warning: render-ahead worker at normal priority ({e}); dropouts are more likely");
+        }
         (Feed::Ahead(out), Some(worker))
     } else {
         (Feed::Direct(Box::new(processor)), None)

@@ -3,8 +3,8 @@
 //!
 //! `cargo run --release -p engine-rt --example bench_callback -- --blocks 100000`
 //!
-//! Blocks run back to back, or with `--paced` one per period as a real callback runs (start it
-//! with real-time priority, e.g. `chrt -f 80`, as audio servers run their callbacks). With
+//! Blocks run back to back, or with `--paced` one per period as a real callback runs (add `--rt`
+//! to give this callback thread real-time priority, as audio servers do). With
 //! `--ahead FRAMES` a worker thread renders that far ahead and the callback only copies; the
 //! worker's own block times and any underruns are printed too. Each callback is timed on its own. Prints percentiles as fractions of the 5.33 ms period;
 //! the last line is machine-readable.
@@ -99,10 +99,20 @@ fn main() {
             eprintln!("cannot start the render-ahead worker");
             std::process::exit(1);
         };
+        if let Err(e) = worker.priority() {
+            eprintln!("warning: {e}");
+        }
         (Feed::Ahead(out), Some(worker))
     } else {
         (Feed::Direct(Box::new(p)), None)
     };
+    // This thread plays the device callback: with --rt it gets the priority audio servers give
+    // theirs (the engine's own analysis and janitor threads stay at normal priority).
+    if support::flag("--rt")
+        && let Err(e) = engine_rt::backend::promote_to_realtime(80)
+    {
+        eprintln!("warning: {e}");
+    }
     let mut out = vec![0.0f32; BLOCK * 2];
     let mut times = Vec::with_capacity(blocks);
     let mut deadline = Instant::now();

@@ -40,9 +40,15 @@ pub struct AheadWorker {
     stop: Arc<AtomicBool>,
     join: Option<JoinHandle<EngineProcessor>>,
     underruns: Arc<AtomicU64>,
+    priority: Result<(), String>,
 }
 
 impl AheadWorker {
+    /// Whether the worker got real-time priority, and why not if it did not.
+    pub fn priority(&self) -> &Result<(), String> {
+        &self.priority
+    }
+
     /// Times the callback could not be filled completely.
     pub fn underruns(&self) -> u64 {
         self.underruns.load(Ordering::Relaxed)
@@ -85,9 +91,12 @@ pub fn start(
         processor.process(&mut buf, channels);
         let _ = tx.push_entire_slice(&buf);
     }
+    let (priority_tx, priority_rx) = std::sync::mpsc::channel();
     let join = std::thread::Builder::new()
         .name("phosphene-render-ahead".into())
         .spawn(move || {
+            // Like the device callback, this thread must not wait behind ordinary work.
+            let _ = priority_tx.send(super::promote_to_realtime(super::WORKER_PRIORITY));
             let sr = processor.sample_rate();
             // Poll at a quarter of a block: often enough to refill in time, rarely enough to idle.
             let nap = Duration::from_secs_f64(block as f64 / sr as f64 / 4.0);
@@ -105,6 +114,9 @@ pub fn start(
             }
             processor
         })?;
+    let priority = priority_rx
+        .recv()
+        .unwrap_or_else(|_| Err("render-ahead worker did not start".into()));
     let out = AheadOutput {
         ring,
         underruns: underruns.clone(),
@@ -115,6 +127,7 @@ pub fn start(
             stop,
             join: Some(join),
             underruns,
+            priority,
         },
     ))
 }

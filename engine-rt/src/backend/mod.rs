@@ -14,6 +14,38 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+/// Real-time priority of the render-ahead worker: below a typical audio server's callback (JACK
+/// runs its clients at 70..90 by default), above everything else.
+pub const WORKER_PRIORITY: i32 = 60;
+
+/// Gives the calling thread SCHED_FIFO real-time priority `priority` (1..99). Fails where the
+/// process lacks the right (no `rtprio` limit or CAP_SYS_NICE); the thread then keeps running at
+/// normal priority.
+pub fn promote_to_realtime(priority: i32) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        let param = libc::sched_param {
+            sched_priority: priority,
+        };
+        // SAFETY: plain FFI call on the current thread with a valid, initialised parameter.
+        let rc = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "real-time priority {priority} refused: {}",
+                std::io::Error::from_raw_os_error(rc)
+            ))
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        Err(format!(
+            "real-time priority {priority} is not supported on this platform"
+        ))
+    }
+}
+
 /// What a device callback renders from: the processor itself, or a render-ahead ring that a
 /// worker thread keeps filled (see [`ahead`]).
 pub enum Feed {
