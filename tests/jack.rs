@@ -42,7 +42,19 @@ impl Jackd {
 }
 
 impl Drop for Jackd {
+    /// SIGTERM, so jackd removes itself from JACK's shared-memory registry (it has room for
+    /// only a few servers; killed ones stay registered); SIGKILL only if it will not go.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
