@@ -75,7 +75,7 @@ impl Engine {
             collector: Collector::new(),
             stats,
             analysis,
-            _janitor: janitor,
+            janitor,
             next_id: 1,
         };
         Ok((handle, processor))
@@ -93,7 +93,7 @@ pub struct EngineHandle {
     stats: Arc<EngineStats>,
     analysis: Option<AnalysisThread>,
     /// Keeps key-lock stretchers cleared off the audio thread; stops with the handle.
-    _janitor: Janitor,
+    janitor: Janitor,
     next_id: u64,
 }
 
@@ -150,6 +150,13 @@ impl EngineHandle {
     /// Next analysis frame, if analysis is on and one is ready.
     pub fn poll_analysis(&mut self) -> Option<AnalysisFrame> {
         self.analysis.as_mut().and_then(|a| a.poll())
+    }
+
+    /// Key-lock stretchers handed back by decks and not yet ready again (see
+    /// [`crate::stretch::StretchSlot`]); a restart on a deck whose spare is still pending resets
+    /// Rubber Band in place.
+    pub fn stretchers_pending(&self) -> usize {
+        self.janitor.pending()
     }
 
     /// Free places in the intent queue.

@@ -254,6 +254,8 @@ pub struct StretchSlot {
     fresh: rtrb::Consumer<Box<Stretcher>>,
     /// Used stretchers back to the janitor.
     used: rtrb::Producer<Box<Stretcher>>,
+    /// Spares handed back and not yet ready again (shared with the janitor).
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl StretchSlot {
@@ -268,6 +270,7 @@ impl StretchSlot {
             let old = std::mem::replace(&mut self.active, spare);
             // Cannot fail: checked for room above, and only this side pushes.
             let _ = self.used.push(old);
+            self.pending.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         self.active.restart(rate, pitch)
     }
@@ -291,6 +294,7 @@ impl std::ops::DerefMut for StretchSlot {
 /// history behind, which would make output depend on which instance a restart got).
 pub struct Janitor {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     join: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -298,6 +302,7 @@ impl Janitor {
     /// Builds one slot per deck (an active stretcher and one spare) and starts the janitor.
     pub fn start(decks: usize, sample_rate: u32, engine: StretchEngine) -> (Vec<StretchSlot>, Self) {
         use std::sync::atomic::Ordering;
+        let pending = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut slots = Vec::with_capacity(decks);
         let mut links = Vec::with_capacity(decks);
         for _ in 0..decks {
@@ -309,11 +314,12 @@ impl Janitor {
                 active: Box::new(Stretcher::new(sample_rate, engine)),
                 fresh,
                 used,
+                pending: pending.clone(),
             });
             links.push((used_rx, fresh_tx));
         }
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stop2 = stop.clone();
+        let (stop2, pending2) = (stop.clone(), pending.clone());
         let join = std::thread::Builder::new()
             .name("phosphene-stretch-janitor".into())
             .spawn(move || {
@@ -327,6 +333,7 @@ impl Janitor {
                                 StretchEngine::Finer => *s = Stretcher::new(sample_rate, engine),
                             }
                             let _ = fresh.push(s);
+                            pending2.fetch_sub(1, Ordering::Relaxed);
                         }
                     }
                     if !open {
@@ -336,7 +343,13 @@ impl Janitor {
                 }
             })
             .ok();
-        (slots, Self { stop, join })
+        (slots, Self { stop, pending, join })
+    }
+
+    /// Stretchers handed back by decks and not yet ready as spares again (0 when every deck can
+    /// restart without touching Rubber Band).
+    pub fn pending(&self) -> usize {
+        self.pending.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

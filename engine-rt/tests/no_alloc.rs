@@ -482,8 +482,11 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
         while h.poll_event().is_some() {}
         h.collect();
         // Live, restarts of one deck are milliseconds apart; the offline loop is far faster, so
-        // give the janitor the time it would have had to clear the spares.
-        std::thread::sleep(std::time::Duration::from_millis(30));
+        // give the janitor the time it would have had to prepare the spares.
+        let start = std::time::Instant::now();
+        while h.stretchers_pending() > 0 && start.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
     }
     assert!(out.iter().all(|v| v.is_finite()));
     assert_eq!(total, (0, 0), "{stretch:?}: allocations and frees on the audio thread");

@@ -167,7 +167,12 @@ mod tests {
         let (_h2, p) = render();
         let (mut out, worker) = start(p, 2, 256, 1_024, CallbackStats::new()).unwrap();
         let mut got = Vec::new();
+        let start = std::time::Instant::now();
         while got.len() < want.len() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the worker stopped rendering"
+            );
             std::thread::sleep(Duration::from_millis(2));
             let mut cb = vec![0.0f32; 256 * 2];
             if out.ring.slots() >= cb.len() {
