@@ -1,26 +1,17 @@
 //! Headless commands: offline render and live play of session scripts.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engine_rt::backend::cpal::{DeviceRequest, HostChoice, PreparedOutput};
-use engine_rt::backend::null::NullOutput;
+use engine_rt::backend::cpal::{DeviceRequest, HostChoice};
 use engine_rt::backend::offline::write_wav;
 use engine_rt::backend::{CallbackStats, Feed};
+use engine_rt::replay::Recording;
 use engine_rt::script::{LOOKAHEAD_BEATS, ScriptRunner, Session};
 use engine_rt::{Engine, EngineEvent};
 
-use crate::{AudioChoice, InputChoice};
-
-/// Where `play` sends its audio.
-pub struct Output {
-    pub audio: AudioChoice,
-    pub device: Option<String>,
-    pub buffer: Option<u32>,
-    /// Frames rendered ahead of the device by a worker thread (0: render in the callback).
-    pub ahead: usize,
-}
+use crate::InputChoice;
+use crate::output::{ChosenOutput, OutputRequest, report_line};
 
 /// Live input to analyse while playing.
 pub struct Input {
@@ -30,9 +21,6 @@ pub struct Input {
 
 /// Frames per block of an offline render.
 const RENDER_BLOCK: usize = 512;
-/// Sample rate and buffer of the null output.
-const NULL_RATE: u32 = 48_000;
-const NULL_BUFFER: u32 = 256;
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -43,10 +31,35 @@ fn script_dir(script: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// `phosphene render SCRIPT --out WAV`.
+/// True when the RON text is a recorded performance rather than a session script.
+fn is_recording(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("//"))
+        .is_some_and(|l| l.starts_with("Recording"))
+}
+
+/// `phosphene render SCRIPT_OR_RECORDING --out WAV`. A session script renders at `rate`; a
+/// recording renders at the rate it was played at, every intent at its recorded frame.
 pub fn render(script: &Path, out: &Path, rate: u32) -> Result<(), BoxError> {
-    let session = Session::load(script)?;
-    let samples = engine_rt::script::render(&session, script_dir(script), rate, RENDER_BLOCK)?;
+    let text = std::fs::read_to_string(script).map_err(|e| format!("cannot read '{}': {e}", script.display()))?;
+    let (samples, rate) = if is_recording(&text) {
+        let recording = Recording::parse(&text, script)?;
+        if recording.dropped_frames > 0 {
+            eprintln!(
+                "note: the live WAV lost {} frames to dropouts; the re-render is complete",
+                recording.dropped_frames
+            );
+        }
+        let samples = recording.render(script_dir(script), RENDER_BLOCK)?;
+        (samples, recording.sample_rate)
+    } else {
+        let session = Session::parse(&text, script)?;
+        (
+            engine_rt::script::render(&session, script_dir(script), rate, RENDER_BLOCK)?,
+            rate,
+        )
+    };
     write_wav(out, &samples, rate).map_err(|e| format!("cannot write '{}': {e}", out.display()))?;
     eprintln!(
         "rendered {:.2} s to {}",
@@ -56,47 +69,17 @@ pub fn render(script: &Path, out: &Path, rate: u32) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The running output, held only so that dropping it stops the audio.
-#[allow(dead_code)]
-enum Running {
-    Device(engine_rt::backend::cpal::CpalStream),
-    Null(NullOutput),
-}
-
 /// `phosphene play SCRIPT`: plays live and prints the callback timing line at exit.
-pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option<f64>) -> Result<(), BoxError> {
-    let Output {
-        audio,
-        device,
-        buffer,
-        ahead,
-    } = output;
+pub fn play(
+    script: &Path,
+    output: OutputRequest,
+    ahead: usize,
+    input: Option<Input>,
+    seconds: Option<f64>,
+) -> Result<(), BoxError> {
     let session = Session::load(script)?;
-    let prepared = match audio {
-        AudioChoice::Null => None,
-        AudioChoice::Default | AudioChoice::Jack => {
-            let host = if audio == AudioChoice::Jack {
-                HostChoice::Jack
-            } else {
-                HostChoice::Default
-            };
-            match PreparedOutput::open(&DeviceRequest {
-                host,
-                device: device.clone(),
-                buffer,
-            }) {
-                Ok(p) => Some(p),
-                Err(e) if audio == AudioChoice::Default => {
-                    eprintln!(
-                        "warning: no audio device could be opened ({e}); playing to the paced null output instead"
-                    );
-                    None
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
-    let rate = prepared.as_ref().map_or(NULL_RATE, |p| p.sample_rate());
+    let chosen = ChosenOutput::open(&output)?;
+    let rate = chosen.sample_rate();
     let tracks = session.decode_tracks(script_dir(script), rate)?;
     let mut config = session.engine_config(rate);
     config.analysis = input.is_some();
@@ -110,8 +93,8 @@ pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option
     runner.pump(&mut handle, 0.0, LOOKAHEAD_BEATS);
 
     let stats = CallbackStats::new();
-    let channels = prepared.as_ref().map_or(2, |p| p.channels());
-    let block = buffer.unwrap_or(NULL_BUFFER) as usize;
+    let channels = chosen.channels();
+    let block = chosen.block();
     let worker_stats = CallbackStats::new();
     let (feed, worker) = if ahead > 0 {
         let (out, worker) = engine_rt::backend::ahead::start(processor, channels, block, ahead, worker_stats.clone())?;
@@ -123,21 +106,8 @@ pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option
     } else {
         (Feed::Direct(Box::new(processor)), None)
     };
-    let running = match prepared {
-        Some(p) => {
-            eprintln!(
-                "playing on '{}' at {} Hz, {} channels",
-                p.name,
-                p.sample_rate(),
-                p.channels()
-            );
-            Running::Device(p.start(feed, stats.clone())?)
-        }
-        None => {
-            eprintln!("playing on the null output at {rate} Hz, buffer {block}");
-            Running::Null(NullOutput::start(feed, rate, 2, block, stats.clone())?)
-        }
-    };
+    let (running, what) = chosen.start(feed, stats.clone())?;
+    eprintln!("playing on {what}");
     let seconds = seconds.unwrap_or_else(|| session.length() * 60.0 / session.bpm + 0.5);
     let heard = drive(&mut handle, &mut runner, Duration::from_secs_f64(seconds.max(0.0)));
     if input.is_some() {
@@ -162,7 +132,7 @@ pub fn play(script: &Path, output: Output, input: Option<Input>, seconds: Option
             w.underruns()
         );
     }
-    print_report(&stats, handle.stats().dropped_intents());
+    println!("{}", report_line(&stats, handle.stats().dropped_intents()));
     Ok(())
 }
 
@@ -215,15 +185,4 @@ fn drive(
         std::thread::sleep(Duration::from_millis(5));
     }
     heard
-}
-
-fn print_report(stats: &Arc<CallbackStats>, dropped: u64) {
-    println!(
-        "callbacks={} max_callback_fraction={:.4} p999_callback_fraction={:.4} dropped_intents={} stream_errors={}",
-        stats.callbacks(),
-        stats.max_fraction(),
-        stats.quantile_fraction(0.999),
-        dropped,
-        stats.stream_errors()
-    );
 }

@@ -1,18 +1,59 @@
-//! `phosphene`: the live audiovisual instrument. This binary currently offers the headless
-//! engine commands; the performance window arrives with the app.
+//! `phosphene`: the live audiovisual instrument. Without a subcommand it opens a set (the
+//! bundled demo set by default) in the control window; `render` and `play` are the headless
+//! engine commands.
 
+mod app;
 mod headless;
+mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "phosphene", version, about = "Phosphene: a live audiovisual instrument")]
+#[command(
+    name = "phosphene",
+    version,
+    about = "Phosphene: a live audiovisual instrument",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Options of the performance app (`phosphene [SET]`).
+#[derive(Args)]
+struct RunArgs {
+    /// Set file (RON) to open; the bundled demo set when omitted.
+    set: Option<PathBuf>,
+    /// Audio output.
+    #[arg(long, value_enum, default_value_t = AudioChoice::Default)]
+    audio: AudioChoice,
+    /// Output device name (substring, case-insensitive).
+    #[arg(long)]
+    device: Option<String>,
+    /// Buffer size in frames.
+    #[arg(long)]
+    buffer: Option<u32>,
+    /// Run without a window (installations, tests); also chosen when there is no display.
+    #[arg(long)]
+    headless: bool,
+    /// Quit after this many seconds.
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Fire scripted actions at beats (RON list of `(beat: .., action: ..)`).
+    #[arg(long)]
+    actions: Option<PathBuf>,
+    /// Folder for recordings (default: ~/.local/share/phosphene/recordings).
+    #[arg(long)]
+    record_dir: Option<PathBuf>,
+    /// Do not record the performance.
+    #[arg(long)]
+    no_record: bool,
 }
 
 /// Where live audio goes.
@@ -37,9 +78,10 @@ pub enum InputChoice {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Render a session script offline to a WAV file (deterministic: same script, same bytes).
+    /// Render a session script or a recorded performance offline to a WAV file (deterministic:
+    /// same input, same bytes).
     Render {
-        /// Session script (RON).
+        /// Session script or recording (`*.rec.ron`).
         script: PathBuf,
         /// Output WAV file (32-bit float stereo).
         #[arg(long)]
@@ -81,8 +123,24 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Render { script, out, rate } => headless::render(&script, &out, rate),
-        Command::Play {
+        None => {
+            let r = cli.run;
+            app::run(app::AppOptions {
+                set: r.set,
+                output: output::OutputRequest {
+                    audio: r.audio,
+                    device: r.device,
+                    buffer: r.buffer,
+                },
+                headless: r.headless,
+                seconds: r.seconds,
+                actions: r.actions,
+                record_dir: r.record_dir,
+                no_record: r.no_record,
+            })
+        }
+        Some(Command::Render { script, out, rate }) => headless::render(&script, &out, rate),
+        Some(Command::Play {
             script,
             audio,
             device,
@@ -91,18 +149,13 @@ fn main() -> ExitCode {
             ahead,
             input,
             input_device,
-        } => {
-            let output = headless::Output {
-                audio,
-                device,
-                buffer,
-                ahead,
-            };
+        }) => {
+            let output = output::OutputRequest { audio, device, buffer };
             let input = input.map(|host| headless::Input {
                 host,
                 device: input_device,
             });
-            headless::play(&script, output, input, seconds)
+            headless::play(&script, output, ahead, input, seconds)
         }
     };
     match result {

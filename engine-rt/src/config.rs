@@ -36,6 +36,9 @@ pub struct EngineConfig {
     pub smoothing_ms: f32,
     /// Whether the analysis tap is fed (off for pure render benchmarks).
     pub analysis: bool,
+    /// Seconds of master output the live-recording ring holds (0: no recording). The ring is
+    /// drained by [`crate::EngineHandle::take_recording`]'s consumer.
+    pub record_seconds: f32,
 }
 
 impl Default for EngineConfig {
@@ -55,6 +58,7 @@ impl Default for EngineConfig {
             declick_ms: 5.0,
             smoothing_ms: 5.0,
             analysis: true,
+            record_seconds: 0.0,
         }
     }
 }

@@ -388,6 +388,22 @@ impl Deck {
         self.loop_active = true;
     }
 
+    /// Stores a loop between two track positions in seconds; false unless `end > start >= 0`.
+    pub fn set_loop(&mut self, start: f64, end: f64, active: bool) -> bool {
+        if !(start >= 0.0 && end > start && end.is_finite()) {
+            return false;
+        }
+        self.loop_in = Some(start * self.sample_rate);
+        self.loop_out = Some(end * self.sample_rate);
+        self.loop_active = active;
+        true
+    }
+
+    /// The stored loop as (start, end) track frames, if both ends are set.
+    pub fn loop_region(&self) -> Option<(f64, f64)> {
+        self.loop_in.zip(self.loop_out)
+    }
+
     /// Leaves the loop.
     pub fn loop_exit(&mut self) {
         self.loop_active = false;

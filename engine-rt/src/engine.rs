@@ -54,6 +54,13 @@ impl Engine {
         } else {
             (None, None)
         };
+        let (record, recording) = if config.record_seconds > 0.0 {
+            let cap = (config.record_seconds as f64 * config.sample_rate as f64) as usize * 2;
+            let (tx, rx) = rtrb::RingBuffer::new(cap.max(config.max_block * 2));
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
         let processor = EngineProcessor::new(ProcessorParts {
             sample_rate: config.sample_rate,
             max_block: config.max_block,
@@ -65,6 +72,7 @@ impl Engine {
             events: event_tx,
             pending_capacity: config.pending_capacity,
             tap,
+            record,
             stats: stats.clone(),
         });
         let handle = EngineHandle {
@@ -76,6 +84,7 @@ impl Engine {
             stats,
             analysis,
             janitor,
+            recording,
             next_id: 1,
         };
         Ok((handle, processor))
@@ -94,6 +103,7 @@ pub struct EngineHandle {
     analysis: Option<AnalysisThread>,
     /// Keeps key-lock stretchers cleared off the audio thread; stops with the handle.
     janitor: Janitor,
+    recording: Option<rtrb::Consumer<f32>>,
     next_id: u64,
 }
 
@@ -177,6 +187,12 @@ impl EngineHandle {
             quantum: self.config.quantum,
         });
         Some(TapWriter::new(tx, 1, max_block, self.stats.clone()))
+    }
+
+    /// The master output as the audio thread rendered it (interleaved stereo, from frame 0), for
+    /// writing the live recording on another thread. `Some` once, when `record_seconds > 0`.
+    pub fn take_recording(&mut self) -> Option<rtrb::Consumer<f32>> {
+        self.recording.take()
     }
 
     /// Frees memory the audio thread released (call regularly, e.g. once per UI frame).

@@ -31,6 +31,8 @@ pub enum EngineEvent {
         /// Playback rate (1.0 = original tempo).
         rate: f64,
         loop_active: bool,
+        /// Stored loop as (start, end) in track frames, engaged or not.
+        loop_region: Option<(f64, f64)>,
         /// Pre-fader peak level of the last report period (linear).
         peak: f32,
     },

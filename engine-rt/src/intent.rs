@@ -131,6 +131,14 @@ pub enum IntentKind<T = Shared<Track>> {
     BeatLoop { deck: usize, beats: f64 },
     /// Leave the loop and play on.
     LoopExit { deck: usize },
+    /// Store a loop between two positions in seconds of the track (e.g. from a set file),
+    /// engaged when `active`.
+    SetLoop {
+        deck: usize,
+        start: f64,
+        end: f64,
+        active: bool,
+    },
     /// Playback rate (1.0 = original tempo), ramped over beats of the clock.
     Rate { deck: usize, rate: f64, ramp_beats: f64 },
     /// Follow the clock: rate = clock bpm / track bpm, updated with tempo changes.
@@ -190,6 +198,17 @@ impl<T> IntentKind<T> {
             K::LoopOut { deck } => K::LoopOut { deck },
             K::BeatLoop { deck, beats } => K::BeatLoop { deck, beats },
             K::LoopExit { deck } => K::LoopExit { deck },
+            K::SetLoop {
+                deck,
+                start,
+                end,
+                active,
+            } => K::SetLoop {
+                deck,
+                start,
+                end,
+                active,
+            },
             K::Rate { deck, rate, ramp_beats } => K::Rate { deck, rate, ramp_beats },
             K::Sync { deck, on } => K::Sync { deck, on },
             K::KeyLock { deck, on } => K::KeyLock { deck, on },
@@ -239,6 +258,7 @@ impl<T> IntentKind<T> {
             Self::LoopOut { .. } => "LoopOut",
             Self::BeatLoop { .. } => "BeatLoop",
             Self::LoopExit { .. } => "LoopExit",
+            Self::SetLoop { .. } => "SetLoop",
             Self::Rate { .. } => "Rate",
             Self::Sync { .. } => "Sync",
             Self::KeyLock { .. } => "KeyLock",
@@ -255,17 +275,28 @@ impl<T> IntentKind<T> {
     }
 }
 
-/// A request to the engine: what, when, and an id to match the report.
-#[derive(Debug, Clone)]
-pub struct Intent {
+/// A request to the engine: what, when, and an id to match the report. `T` names tracks as in
+/// [`IntentKind`].
+#[derive(Clone)]
+pub struct Intent<T = Shared<Track>> {
     pub id: IntentId,
     pub at: Quantize,
-    pub kind: IntentKind,
+    pub kind: IntentKind<T>,
 }
 
-impl Intent {
+impl<T> Intent<T> {
     /// Builds an intent.
-    pub fn new(id: IntentId, at: Quantize, kind: IntentKind) -> Self {
+    pub fn new(id: IntentId, at: Quantize, kind: IntentKind<T>) -> Self {
         Self { id, at, kind }
+    }
+}
+
+impl<T> std::fmt::Debug for Intent<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intent")
+            .field("id", &self.id)
+            .field("at", &self.at)
+            .field("kind", &self.kind)
+            .finish()
     }
 }

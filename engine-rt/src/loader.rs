@@ -14,6 +14,7 @@ use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
+use crate::analysis::overview::Overview;
 use crate::track::Track;
 
 /// Default longest track accepted, in seconds (30 minutes: 690 MB at 48 kHz).
@@ -379,8 +380,12 @@ pub type JobId = u64;
 pub enum LoadEvent {
     /// Decoding progress 0..1.
     Progress { job: JobId, fraction: f32 },
-    /// The track is ready to send to a deck.
-    Done { job: JobId, track: Shared<Track> },
+    /// The track is ready to send to a deck, with its waveform overview.
+    Done {
+        job: JobId,
+        track: Shared<Track>,
+        overview: Overview,
+    },
     /// The file could not be loaded; the engine is unaffected.
     Failed { job: JobId, error: LoadError },
 }
@@ -414,10 +419,14 @@ impl Loader {
                         let _ = tx.send(LoadEvent::Progress { job, fraction });
                     });
                     let ev = match result {
-                        Ok(track) => LoadEvent::Done {
-                            job,
-                            track: Shared::new(&collector, track),
-                        },
+                        Ok(track) => {
+                            let overview = Overview::of(&track);
+                            LoadEvent::Done {
+                                job,
+                                track: Shared::new(&collector, track),
+                                overview,
+                            }
+                        }
                         Err(error) => LoadEvent::Failed { job, error },
                     };
                     if ev_tx.send(ev).is_err() {

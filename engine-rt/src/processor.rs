@@ -38,6 +38,8 @@ pub struct EngineProcessor {
     pending: Vec<Pending>,
     seq: u64,
     tap: Option<TapWriter>,
+    /// Master output for the live recording (stereo interleaved), if recording.
+    record: Option<rtrb::Producer<f32>>,
     stats: Arc<EngineStats>,
     report_every: u64,
     master_peak: f32,
@@ -58,6 +60,7 @@ pub(crate) struct ProcessorParts {
     pub events: rtrb::Producer<EngineEvent>,
     pub pending_capacity: usize,
     pub tap: Option<TapWriter>,
+    pub record: Option<rtrb::Producer<f32>>,
     pub stats: Arc<EngineStats>,
 }
 
@@ -77,6 +80,7 @@ impl EngineProcessor {
             pending: Vec::with_capacity(p.pending_capacity),
             seq: 0,
             tap: p.tap,
+            record: p.record,
             stats: p.stats,
             report_every: (REPORT_MS * p.sample_rate as f64 / 1000.0) as u64,
             master_peak: 0.0,
@@ -298,6 +302,7 @@ impl EngineProcessor {
                 deck.beat_loop(beats, fpb)
             }
             IntentKind::LoopExit { .. } => deck.loop_exit(),
+            IntentKind::SetLoop { start, end, active, .. } => return deck.set_loop(start, end, active),
             IntentKind::Rate { rate, ramp_beats, .. } => {
                 if !(rate.is_finite() && rate > 0.0) {
                     return false;
@@ -413,10 +418,30 @@ impl EngineProcessor {
                 o[4.min(channels)..].fill(0.0);
             }
         }
+        self.record_segment(out, channels);
         self.frame += n as u64;
         // Segments end on report boundaries (see render_block), so state reports stay exact.
         if self.frame.is_multiple_of(self.report_every) {
             self.report();
+        }
+    }
+
+    /// Copies the segment's master pair to the recording ring; when the writer has fallen behind,
+    /// the segment is left out and counted rather than waited for.
+    fn record_segment(&mut self, out: &[f32], channels: usize) {
+        let Some(rec) = self.record.as_mut() else {
+            return;
+        };
+        let n = out.len() / channels;
+        match rec.write_chunk_uninit(2 * n) {
+            Ok(chunk) => {
+                let right = 1.min(channels - 1);
+                let samples = out.chunks_exact(channels).flat_map(|f| [f[0], f[right]]);
+                chunk.fill_from_iter(samples);
+            }
+            Err(_) => {
+                self.stats.record_dropped_frames.fetch_add(n as u64, Ordering::Relaxed);
+            }
         }
     }
 
@@ -432,6 +457,7 @@ impl EngineProcessor {
                 position: deck.position(),
                 rate: deck.rate(),
                 loop_active: deck.loop_active(),
+                loop_region: deck.loop_region(),
                 peak: deck.take_peak(),
             };
             self.emit(e);
@@ -467,6 +493,7 @@ fn deck_index<T>(kind: &IntentKind<T>) -> usize {
         | IntentKind::LoopOut { deck }
         | IntentKind::BeatLoop { deck, .. }
         | IntentKind::LoopExit { deck }
+        | IntentKind::SetLoop { deck, .. }
         | IntentKind::Rate { deck, .. }
         | IntentKind::Sync { deck, .. }
         | IntentKind::KeyLock { deck, .. }

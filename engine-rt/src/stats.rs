@@ -15,6 +15,8 @@ pub struct EngineStats {
     pub analysis_dropped: AtomicU64,
     /// Non-finite samples replaced by silence before the limiter.
     pub scrubbed_samples: AtomicU64,
+    /// Output frames missing from the live recording because its writer fell behind.
+    pub record_dropped_frames: AtomicU64,
 }
 
 impl EngineStats {

@@ -266,6 +266,15 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
             (n(1.5), K::LoopIn { deck: 1 }),
             (n(1.7), K::LoopOut { deck: 1 }),
             (n(1.9), K::LoopExit { deck: 2 }),
+            (
+                n(1.95),
+                K::SetLoop {
+                    deck: 1,
+                    start: 0.25,
+                    end: 0.75,
+                    active: true,
+                },
+            ),
         ],
         vec![
             (

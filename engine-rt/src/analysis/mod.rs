@@ -2,6 +2,7 @@
 //! and publishes fixed-size [`AnalysisFrame`]s for the master, every deck and live input.
 
 pub mod features;
+pub mod overview;
 pub mod pitch;
 pub mod tap;
 

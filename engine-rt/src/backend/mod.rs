@@ -73,6 +73,7 @@ const PERIODS: usize = 4;
 
 /// How long callbacks take compared to the time they have (their buffer's duration). Updated
 /// from the audio thread with relaxed atomics only.
+#[derive(Debug)]
 pub struct CallbackStats {
     callbacks: AtomicU64,
     /// Largest fraction seen, as f64 bits.

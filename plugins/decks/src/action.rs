@@ -1,0 +1,568 @@
+//! Actions: what any control surface (UI, keyboard, MIDI, OSC, gamepad, gestures) asks for.
+//! They all arrive as [`Action`] messages, update the world's controls at once, and become
+//! engine intents, quantized where they launch something.
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use engine_rt::{DeckParam, EqBand, FxKind, IntentKind, MasterParam, Quantize, XfaderCurve, XfaderSide};
+use phosphene_engine_bridge::{Intents, LoadRequest, LoadedTrack};
+use serde::{Deserialize, Serialize};
+
+use crate::components::{
+    BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, HOT_CUES, HotCue, PAD_COLOURS,
+};
+use crate::transport::{LaunchQuantize, MixerState, Transport};
+
+/// One request from a control surface.
+#[derive(Message, Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Action {
+    /// Something for one deck (0-based engine index).
+    Deck { deck: usize, action: DeckAction },
+    /// Something for the mixer.
+    Mixer(MixerAction),
+    /// Something for the clock.
+    Transport(TransportAction),
+}
+
+impl Action {
+    /// Shorthand for a deck action.
+    pub fn deck(deck: usize, action: DeckAction) -> Self {
+        Self::Deck { deck, action }
+    }
+}
+
+/// Actions on one deck.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DeckAction {
+    /// Play if paused, pause if playing (play is quantized).
+    PlayPause,
+    /// Start playback on the launch quantization.
+    Play,
+    /// Pause at once.
+    Pause,
+    /// Stop and return to the cue point.
+    Stop,
+    /// CDJ cue button.
+    Cue,
+    /// Hot-cue pad: jump (quantized) if set, else store the playhead (snapped to the grid).
+    HotCue(usize),
+    /// Store a hot cue at a position in seconds, with a name.
+    SetHotCue {
+        slot: usize,
+        seconds: f64,
+        name: String,
+    },
+    /// Delete a hot cue.
+    ClearHotCue(usize),
+    /// Loop this many beats from the playhead (quantized); pressing the active size again exits.
+    BeatLoop(f64),
+    LoopIn,
+    LoopOut,
+    LoopExit,
+    /// Follow the master tempo.
+    Sync(bool),
+    KeyLock(bool),
+    /// Tempo fader: playback rate (1.0 = original tempo).
+    Rate(f64),
+    /// Pitch in semitones.
+    Pitch(f64),
+    /// Temporary rate bend while held (e.g. +0.04); 0 releases it. Ignored while synced.
+    Nudge(f64),
+    /// Jump to a position in seconds.
+    Seek(f64),
+    TrimDb(f32),
+    Volume(f32),
+    /// Band gain in dB.
+    Eq(EqBand, f32),
+    Kill(EqBand, bool),
+    Filter(f32),
+    Resonance(f32),
+    /// Put an effect in a slot (or empty it).
+    Fx {
+        slot: usize,
+        fx: Option<FxKind>,
+    },
+    FxAmount {
+        slot: usize,
+        amount: f32,
+    },
+    FxParam {
+        slot: usize,
+        value: f32,
+    },
+    Xfader(XfaderSide),
+    CueMonitor(bool),
+    /// Decode a file and load it onto the deck.
+    Load {
+        path: PathBuf,
+        #[serde(default)]
+        bpm: Option<f64>,
+        #[serde(default)]
+        first_beat: f64,
+    },
+    Eject,
+}
+
+/// Actions on the mixer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MixerAction {
+    Crossfader(f32),
+    Curve(XfaderCurve),
+    MasterGainDb(f32),
+    CueMix(f32),
+    CueGainDb(f32),
+}
+
+/// Actions on the clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TransportAction {
+    /// Set the master tempo.
+    Tempo(f64),
+    /// Tap tempo: taps at the beat set the tempo.
+    Tap,
+    /// Where launches land.
+    Launch(LaunchQuantize),
+}
+
+type Kind = IntentKind<LoadedTrack>;
+
+fn param(deck: usize, param: DeckParam, value: f32) -> Kind {
+    IntentKind::Deck {
+        deck,
+        param,
+        value,
+        ramp_beats: 0.0,
+    }
+}
+
+fn master(param: MasterParam, value: f32) -> Kind {
+    IntentKind::Master {
+        param,
+        value,
+        ramp_beats: 0.0,
+    }
+}
+
+const BANDS: [EqBand; 3] = [EqBand::Low, EqBand::Mid, EqBand::High];
+
+fn band_index(band: EqBand) -> usize {
+    match band {
+        EqBand::Low => 0,
+        EqBand::Mid => 1,
+        EqBand::High => 2,
+    }
+}
+
+fn eq_param(band: EqBand) -> DeckParam {
+    match band {
+        EqBand::Low => DeckParam::EqLowDb,
+        EqBand::Mid => DeckParam::EqMidDb,
+        EqBand::High => DeckParam::EqHighDb,
+    }
+}
+
+fn rate_intent(deck: usize, c: &DeckControls) -> Kind {
+    if c.sync {
+        IntentKind::Sync { deck, on: true }
+    } else {
+        IntentKind::Rate {
+            deck,
+            rate: c.rate,
+            ramp_beats: 0.0,
+        }
+    }
+}
+
+/// Intents that put a deck's engine state where its controls say (e.g. after loading a set).
+pub fn control_intents(deck: usize, c: &DeckControls) -> Vec<Kind> {
+    let mut v = vec![
+        param(deck, DeckParam::TrimDb, c.trim_db),
+        param(deck, DeckParam::Volume, c.volume),
+        param(deck, DeckParam::Filter, c.filter),
+        param(deck, DeckParam::FilterResonance, c.resonance),
+        rate_intent(deck, c),
+        IntentKind::KeyLock { deck, on: c.keylock },
+        IntentKind::Pitch {
+            deck,
+            semitones: c.pitch,
+        },
+        IntentKind::XfaderAssign { deck, side: c.xfader },
+        IntentKind::CueMonitor {
+            deck,
+            on: c.cue_monitor,
+        },
+    ];
+    for band in BANDS {
+        let i = band_index(band);
+        v.push(param(deck, eq_param(band), c.eq_db[i]));
+        v.push(IntentKind::EqKill {
+            deck,
+            band,
+            on: c.kills[i],
+        });
+    }
+    for (slot, s) in c.fx.iter().enumerate() {
+        let slot = slot as u8;
+        v.push(IntentKind::FxSlot { deck, slot, fx: s.fx });
+        v.push(param(deck, DeckParam::FxAmount(slot), s.amount));
+        v.push(param(deck, DeckParam::FxParam(slot), s.param));
+    }
+    v
+}
+
+/// Intents that put the mixer where its controls say.
+pub fn mixer_intents(m: &MixerState) -> Vec<Kind> {
+    vec![
+        IntentKind::XfaderCurve { curve: m.curve },
+        master(MasterParam::Crossfader, m.crossfader),
+        master(MasterParam::GainDb, m.master_gain_db),
+        master(MasterParam::CueMix, m.cue_mix),
+        master(MasterParam::CueGainDb, m.cue_gain_db),
+    ]
+}
+
+/// The deck entity's parts an action may read or change.
+type DeckParts<'a> = (
+    Entity,
+    &'a Deck,
+    &'a mut DeckControls,
+    &'a DeckPlayback,
+    &'a mut DeckTrack,
+    &'a mut DeckLoop,
+    Option<&'a BeatGrid>,
+);
+
+/// Turns this frame's actions into control changes and intents.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply_actions(
+    mut actions: MessageReader<Action>,
+    mut decks: Query<DeckParts>,
+    cues: Query<(Entity, &HotCue, &ChildOf)>,
+    mut intents: ResMut<Intents>,
+    mut transport: ResMut<Transport>,
+    mut mixer: ResMut<MixerState>,
+    mut loads: MessageWriter<LoadRequest>,
+    mut commands: Commands,
+    time: Res<Time<Real>>,
+) {
+    for action in actions.read() {
+        match action {
+            Action::Deck { deck, action } => {
+                let Some((entity, _, mut controls, playback, mut track, mut lp, grid)) =
+                    decks.iter_mut().find(|d| d.1.index == *deck)
+                else {
+                    warn!("action for deck {} ignored: there is no such deck", deck + 1);
+                    continue;
+                };
+                let ctx = DeckContext {
+                    deck: *deck,
+                    entity,
+                    launch: transport.launch_quantize(),
+                    snap: transport.launch != LaunchQuantize::None,
+                    playback,
+                    grid,
+                };
+                let parts = DeckMut {
+                    controls: &mut controls,
+                    track: &mut track,
+                    lp: &mut lp,
+                };
+                deck_action(&ctx, action, parts, &cues, &mut intents, &mut loads, &mut commands);
+            }
+            Action::Mixer(m) => {
+                let kind = match *m {
+                    MixerAction::Crossfader(v) => {
+                        mixer.crossfader = v.clamp(-1.0, 1.0);
+                        master(MasterParam::Crossfader, mixer.crossfader)
+                    }
+                    MixerAction::Curve(c) => {
+                        mixer.curve = c;
+                        IntentKind::XfaderCurve { curve: c }
+                    }
+                    MixerAction::MasterGainDb(v) => {
+                        mixer.master_gain_db = v.clamp(-60.0, 12.0);
+                        master(MasterParam::GainDb, mixer.master_gain_db)
+                    }
+                    MixerAction::CueMix(v) => {
+                        mixer.cue_mix = v.clamp(0.0, 1.0);
+                        master(MasterParam::CueMix, mixer.cue_mix)
+                    }
+                    MixerAction::CueGainDb(v) => {
+                        mixer.cue_gain_db = v.clamp(-60.0, 12.0);
+                        master(MasterParam::CueGainDb, mixer.cue_gain_db)
+                    }
+                };
+                intents.push(Quantize::Now, kind);
+            }
+            Action::Transport(t) => match *t {
+                TransportAction::Tempo(bpm) => {
+                    transport.bpm = bpm.clamp(20.0, 999.0);
+                    let bpm = transport.bpm;
+                    intents.push(Quantize::Now, IntentKind::Tempo { bpm, ramp_beats: 0.0 });
+                }
+                TransportAction::Tap => {
+                    if let Some(bpm) = transport.tap(time.elapsed_secs_f64()) {
+                        transport.bpm = bpm;
+                        intents.push(Quantize::Now, IntentKind::Tempo { bpm, ramp_beats: 0.0 });
+                    }
+                }
+                TransportAction::Launch(l) => transport.launch = l,
+            },
+        }
+    }
+}
+
+/// What a deck action needs to know about its deck and the clock.
+struct DeckContext<'a> {
+    deck: usize,
+    entity: Entity,
+    launch: Quantize,
+    /// Snap stored cues to the grid (quantization is on).
+    snap: bool,
+    playback: &'a DeckPlayback,
+    grid: Option<&'a BeatGrid>,
+}
+
+/// The deck components an action changes.
+struct DeckMut<'a> {
+    controls: &'a mut DeckControls,
+    track: &'a mut DeckTrack,
+    lp: &'a mut DeckLoop,
+}
+
+/// A deck's hot-cue entity for a pad, if stored.
+fn find_cue(cues: &Query<(Entity, &HotCue, &ChildOf)>, deck: Entity, slot: usize) -> Option<Entity> {
+    cues.iter()
+        .find(|(_, c, p)| p.parent() == deck && c.slot == slot)
+        .map(|(e, _, _)| e)
+}
+
+fn deck_action(
+    ctx: &DeckContext,
+    action: &DeckAction,
+    parts: DeckMut,
+    cues: &Query<(Entity, &HotCue, &ChildOf)>,
+    intents: &mut Intents,
+    loads: &mut MessageWriter<LoadRequest>,
+    commands: &mut Commands,
+) {
+    let DeckMut { controls, track, lp } = parts;
+    let deck = ctx.deck;
+    let cue = |slot: usize| find_cue(cues, ctx.entity, slot);
+    let now = |intents: &mut Intents, kind: Kind| {
+        intents.push(Quantize::Now, kind);
+    };
+    match action {
+        DeckAction::PlayPause if ctx.playback.playing => now(intents, IntentKind::Pause { deck }),
+        DeckAction::PlayPause | DeckAction::Play => {
+            intents.push(ctx.launch, IntentKind::Play { deck });
+        }
+        DeckAction::Pause => now(intents, IntentKind::Pause { deck }),
+        DeckAction::Stop => now(intents, IntentKind::Stop { deck }),
+        DeckAction::Cue => now(intents, IntentKind::Cue { deck }),
+        DeckAction::HotCue(slot) => {
+            if *slot >= HOT_CUES {
+                return;
+            }
+            if cue(*slot).is_some() {
+                intents.push(ctx.launch, IntentKind::HotCue { deck, slot: *slot });
+            } else if track.info.is_some() {
+                let pos = ctx.playback.position;
+                let seconds = match ctx.grid {
+                    Some(g) if ctx.snap => g.snap(pos).max(0.0),
+                    _ => pos,
+                };
+                store_cue(ctx, *slot, seconds, String::new(), intents, commands);
+            }
+        }
+        DeckAction::SetHotCue { slot, seconds, name } => {
+            if *slot >= HOT_CUES || !seconds.is_finite() {
+                return;
+            }
+            if let Some(e) = cue(*slot) {
+                commands.entity(e).despawn();
+            }
+            store_cue(ctx, *slot, seconds.max(0.0), name.clone(), intents, commands);
+        }
+        DeckAction::ClearHotCue(slot) => {
+            // The engine keeps the position, but without an entity the pad stores anew.
+            if let Some(e) = cue(*slot) {
+                commands.entity(e).despawn();
+            }
+        }
+        DeckAction::BeatLoop(beats) => {
+            if lp.active && ctx.grid.is_some_and(|g| loop_beats(lp, g) == Some(*beats)) {
+                now(intents, IntentKind::LoopExit { deck });
+            } else {
+                intents.push(ctx.launch, IntentKind::BeatLoop { deck, beats: *beats });
+            }
+        }
+        DeckAction::LoopIn => now(intents, IntentKind::LoopIn { deck }),
+        DeckAction::LoopOut => now(intents, IntentKind::LoopOut { deck }),
+        DeckAction::LoopExit => now(intents, IntentKind::LoopExit { deck }),
+        DeckAction::Sync(on) => {
+            controls.sync = *on;
+            if *on {
+                now(intents, IntentKind::Sync { deck, on: true });
+            } else {
+                // Keep playing at the synced rate until the fader moves.
+                controls.rate = ctx.playback.rate.max(0.01);
+                now(intents, IntentKind::Sync { deck, on: false });
+            }
+        }
+        DeckAction::KeyLock(on) => {
+            controls.keylock = *on;
+            now(intents, IntentKind::KeyLock { deck, on: *on });
+        }
+        DeckAction::Rate(rate) => {
+            controls.rate = rate.clamp(0.25, 4.0);
+            controls.sync = false;
+            now(intents, rate_intent(deck, controls));
+        }
+        DeckAction::Pitch(semitones) => {
+            controls.pitch = semitones.clamp(-12.0, 12.0);
+            let semitones = controls.pitch;
+            now(intents, IntentKind::Pitch { deck, semitones });
+        }
+        DeckAction::Nudge(amount) => {
+            if !controls.sync {
+                let rate = controls.rate * (1.0 + amount.clamp(-0.5, 0.5));
+                now(
+                    intents,
+                    IntentKind::Rate {
+                        deck,
+                        rate,
+                        ramp_beats: 0.0,
+                    },
+                );
+            }
+        }
+        DeckAction::Seek(seconds) => now(
+            intents,
+            IntentKind::Seek {
+                deck,
+                seconds: *seconds,
+            },
+        ),
+        DeckAction::TrimDb(v) => {
+            controls.trim_db = v.clamp(-24.0, 12.0);
+            now(intents, param(deck, DeckParam::TrimDb, controls.trim_db));
+        }
+        DeckAction::Volume(v) => {
+            controls.volume = v.clamp(0.0, 1.0);
+            now(intents, param(deck, DeckParam::Volume, controls.volume));
+        }
+        DeckAction::Eq(band, db) => {
+            let i = band_index(*band);
+            controls.eq_db[i] = db.clamp(-26.0, 6.0);
+            now(intents, param(deck, eq_param(*band), controls.eq_db[i]));
+        }
+        DeckAction::Kill(band, on) => {
+            controls.kills[band_index(*band)] = *on;
+            now(
+                intents,
+                IntentKind::EqKill {
+                    deck,
+                    band: *band,
+                    on: *on,
+                },
+            );
+        }
+        DeckAction::Filter(v) => {
+            controls.filter = v.clamp(-1.0, 1.0);
+            now(intents, param(deck, DeckParam::Filter, controls.filter));
+        }
+        DeckAction::Resonance(v) => {
+            controls.resonance = v.clamp(0.0, 1.0);
+            now(intents, param(deck, DeckParam::FilterResonance, controls.resonance));
+        }
+        DeckAction::Fx { slot, fx } if *slot < FX_SLOTS => {
+            controls.fx[*slot].fx = *fx;
+            now(
+                intents,
+                IntentKind::FxSlot {
+                    deck,
+                    slot: *slot as u8,
+                    fx: *fx,
+                },
+            );
+        }
+        DeckAction::FxAmount { slot, amount } if *slot < FX_SLOTS => {
+            controls.fx[*slot].amount = amount.clamp(0.0, 1.0);
+            let v = controls.fx[*slot].amount;
+            now(intents, param(deck, DeckParam::FxAmount(*slot as u8), v));
+        }
+        DeckAction::FxParam { slot, value } if *slot < FX_SLOTS => {
+            controls.fx[*slot].param = value.clamp(0.0, 1.0);
+            let v = controls.fx[*slot].param;
+            now(intents, param(deck, DeckParam::FxParam(*slot as u8), v));
+        }
+        DeckAction::Fx { .. } | DeckAction::FxAmount { .. } | DeckAction::FxParam { .. } => {
+            warn!("FX slot out of range on deck {}", deck + 1);
+        }
+        DeckAction::Xfader(side) => {
+            controls.xfader = *side;
+            now(intents, IntentKind::XfaderAssign { deck, side: *side });
+        }
+        DeckAction::CueMonitor(on) => {
+            controls.cue_monitor = *on;
+            now(intents, IntentKind::CueMonitor { deck, on: *on });
+        }
+        DeckAction::Load { path, bpm, first_beat } => {
+            // Cues and loops belong to the track being replaced.
+            for (e, _, parent) in cues.iter() {
+                if parent.parent() == ctx.entity {
+                    commands.entity(e).despawn();
+                }
+            }
+            *lp = DeckLoop::default();
+            track.loading = Some((path.clone(), 0.0));
+            track.error = None;
+            loads.write(LoadRequest {
+                deck,
+                path: path.clone(),
+                bpm: *bpm,
+                first_beat: *first_beat,
+                at: Quantize::Now,
+            });
+        }
+        DeckAction::Eject => now(intents, IntentKind::Eject { deck }),
+    }
+}
+
+/// Spawns a hot-cue entity under the deck and stores it in the engine.
+fn store_cue(
+    ctx: &DeckContext,
+    slot: usize,
+    seconds: f64,
+    name: String,
+    intents: &mut Intents,
+    commands: &mut Commands,
+) {
+    commands.spawn((
+        HotCue {
+            slot,
+            seconds,
+            name,
+            colour: PAD_COLOURS[slot],
+        },
+        ChildOf(ctx.entity),
+    ));
+    intents.push(
+        Quantize::Now,
+        IntentKind::SetHotCue {
+            deck: ctx.deck,
+            slot,
+            seconds,
+        },
+    );
+}
+
+/// Length of the deck's loop in beats of its grid, rounded to the beat-loop sizes.
+pub fn loop_beats(lp: &DeckLoop, grid: &BeatGrid) -> Option<f64> {
+    let (a, b) = lp.region?;
+    let beats = (b - a) / grid.beat_seconds();
+    let snapped = (beats * 8.0).round() / 8.0;
+    ((beats - snapped).abs() < 1e-3).then_some(snapped)
+}

@@ -1,0 +1,172 @@
+//! What a deck entity is made of.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use engine_rt::{FxKind, XfaderSide};
+use phosphene_engine_bridge::TrackInfo;
+use serde::{Deserialize, Serialize};
+
+/// Hot-cue pads per deck.
+pub const HOT_CUES: usize = 8;
+/// FX slots per deck.
+pub const FX_SLOTS: usize = 3;
+
+/// A deck; `index` is the engine's deck number (0-based).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+#[require(DeckPlayback, DeckTrack, DeckControls, DeckLoop)]
+pub struct Deck {
+    pub index: usize,
+}
+
+/// What the engine last reported about the deck's playback.
+#[derive(Component, Debug, Clone, Default, PartialEq)]
+pub struct DeckPlayback {
+    pub playing: bool,
+    /// Audible playhead in seconds of the track.
+    pub position: f64,
+    /// Playback rate (1.0 = original tempo).
+    pub rate: f64,
+    /// Pre-fader peak of the last report period (linear).
+    pub peak: f32,
+    /// The track played to its end and stopped.
+    pub ended: bool,
+}
+
+/// The track on the deck, and any load in progress or failed.
+#[derive(Component, Debug, Clone, Default)]
+pub struct DeckTrack {
+    /// The track the engine has on the deck.
+    pub info: Option<Arc<TrackInfo>>,
+    /// A file being decoded for this deck, and how far along (0..1).
+    pub loading: Option<(PathBuf, f32)>,
+    /// Why the last load failed.
+    pub error: Option<String>,
+}
+
+/// The deck's beat grid: the tempo the track was made at and where its first beat lies.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BeatGrid {
+    pub bpm: f64,
+    /// Seconds into the track.
+    pub first_beat: f64,
+}
+
+impl BeatGrid {
+    /// Seconds per beat.
+    pub fn beat_seconds(&self) -> f64 {
+        60.0 / self.bpm
+    }
+
+    /// The grid line nearest to `seconds`.
+    pub fn snap(&self, seconds: f64) -> f64 {
+        let b = self.beat_seconds();
+        self.first_beat + ((seconds - self.first_beat) / b).round() * b
+    }
+}
+
+/// One FX slot as the performer set it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FxSlotState {
+    pub fx: Option<FxKind>,
+    /// Wet/dry 0..1.
+    pub amount: f32,
+    /// The effect's main parameter 0..1.
+    pub param: f32,
+}
+
+impl Default for FxSlotState {
+    fn default() -> Self {
+        Self {
+            fx: None,
+            amount: 0.0,
+            param: 0.5,
+        }
+    }
+}
+
+/// Every control of a deck as the performer left it: the UI shows it, the set file stores it,
+/// and loading a set replays it into the engine.
+#[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeckControls {
+    /// Input trim in dB (-24..+12).
+    pub trim_db: f32,
+    /// Channel fader 0..1.
+    pub volume: f32,
+    /// Low, mid, high gains in dB (-26..+6).
+    pub eq_db: [f32; 3],
+    /// Low, mid, high kills.
+    pub kills: [bool; 3],
+    /// One-knob filter -1 (low-pass) .. 0 (flat) .. 1 (high-pass).
+    pub filter: f32,
+    /// Filter resonance 0..1.
+    pub resonance: f32,
+    pub fx: [FxSlotState; FX_SLOTS],
+    /// Playback rate the tempo fader asks for (1.0 = original tempo).
+    pub rate: f64,
+    /// Follow the master tempo.
+    pub sync: bool,
+    /// Keep the pitch when the tempo changes.
+    pub keylock: bool,
+    /// Pitch shift in semitones.
+    pub pitch: f64,
+    /// Crossfader side.
+    pub xfader: XfaderSide,
+    /// Sent to the headphone cue bus.
+    pub cue_monitor: bool,
+}
+
+impl Default for DeckControls {
+    fn default() -> Self {
+        Self {
+            trim_db: 0.0,
+            volume: 1.0,
+            eq_db: [0.0; 3],
+            kills: [false; 3],
+            filter: 0.0,
+            resonance: 0.3,
+            fx: [FxSlotState::default(); FX_SLOTS],
+            rate: 1.0,
+            sync: false,
+            keylock: false,
+            pitch: 0.0,
+            xfader: XfaderSide::Thru,
+            cue_monitor: false,
+        }
+    }
+}
+
+/// The deck's loop: the stored region (track seconds) and whether it is engaged.
+#[derive(Component, Debug, Clone, Copy, Default, PartialEq)]
+pub struct DeckLoop {
+    pub region: Option<(f64, f64)>,
+    pub active: bool,
+}
+
+/// A hot cue: a child entity of its deck.
+#[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HotCue {
+    /// Pad 0..8.
+    pub slot: usize,
+    /// Position in seconds of the track.
+    pub seconds: f64,
+    #[serde(default)]
+    pub name: String,
+    /// Pad colour (sRGB).
+    #[serde(default)]
+    pub colour: [u8; 3],
+}
+
+/// Default pad colours, one per slot.
+pub const PAD_COLOURS: [[u8; 3]; HOT_CUES] = [
+    [230, 60, 60],
+    [240, 150, 40],
+    [235, 215, 50],
+    [80, 200, 90],
+    [50, 200, 200],
+    [60, 120, 235],
+    [150, 80, 230],
+    [230, 80, 180],
+];

@@ -1,0 +1,332 @@
+//! Bridges Bevy and engine-rt. The engine handle lives in the [`EngineLink`] resource; in
+//! [`EngineSet::Drain`] (`PreUpdate`) its events, analysis frames and finished loads become
+//! messages and resources, and in [`EngineSet::Flush`] (`Last`) the frame's [`Intents`] go to the
+//! audio thread as one group, after which the basedrop collector frees what the audio thread let go.
+//!
+//! Other plugins never touch the handle: they push intents with [`Intents::push`], request
+//! tracks with [`LoadRequest`], and read [`Applied`], [`EngineReport`], [`EngineStatus`] and
+//! [`Analysis`].
+
+mod analysis;
+mod track;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bevy::platform::cell::SyncCell;
+use bevy::prelude::*;
+use engine_rt::backend::CallbackStats;
+use engine_rt::intent::IntentId;
+use engine_rt::loader::{JobId, LoadEvent, LoadOptions, Loader};
+use engine_rt::stats::EngineStats;
+use engine_rt::{EngineEvent, EngineHandle, Intent, IntentKind, Quantize};
+
+pub use analysis::{Analysis, HISTORY_SECONDS};
+pub use track::{LoadedTrack, TrackInfo, relative_to};
+
+/// Stages of the bridge, for ordering: read engine state after [`EngineSet::Drain`], push
+/// intents before [`EngineSet::Flush`].
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EngineSet {
+    /// `PreUpdate`: engine events, analysis and loader results come in.
+    Drain,
+    /// `Last`: queued intents go out, released memory is collected.
+    Flush,
+}
+
+/// Adds the bridge's messages, resources and systems. The app inserts [`EngineLink`] (with a
+/// running engine) before the first update; without it the systems do nothing.
+pub struct EngineBridgePlugin;
+
+impl Plugin for EngineBridgePlugin {
+    fn build(&self, app: &mut App) {
+        app.add_message::<LoadRequest>()
+            .add_message::<LoadProgress>()
+            .add_message::<LoadFailed>()
+            .add_message::<Applied>()
+            .add_message::<EngineReport>()
+            .init_resource::<Intents>()
+            .init_resource::<EngineStatus>()
+            .init_resource::<Analysis>()
+            .configure_sets(PreUpdate, EngineSet::Drain)
+            .configure_sets(Last, EngineSet::Flush)
+            .add_systems(
+                PreUpdate,
+                (start_loads, drain_engine, drain_loads)
+                    .chain()
+                    .in_set(EngineSet::Drain)
+                    .run_if(resource_exists::<EngineLink>),
+            )
+            .add_systems(
+                Last,
+                flush_intents
+                    .in_set(EngineSet::Flush)
+                    .run_if(resource_exists::<EngineLink>),
+            );
+    }
+}
+
+/// The control side of the running engine, plus the loader thread that feeds it.
+#[derive(Resource)]
+pub struct EngineLink {
+    handle: SyncCell<EngineHandle>,
+    loader: SyncCell<Loader>,
+    sample_rate: u32,
+    stats: Arc<EngineStats>,
+    /// Loads in flight: what was asked, by job.
+    jobs: HashMap<JobId, LoadRequest>,
+    /// Intents sent and not yet reported, with what they did (tracks as their info).
+    sent: HashMap<IntentId, IntentKind<Arc<TrackInfo>>>,
+}
+
+impl EngineLink {
+    /// Wraps a freshly built engine handle and starts a loader thread for it.
+    pub fn new(handle: EngineHandle) -> Self {
+        let loader = Loader::spawn(handle.collector_handle());
+        Self {
+            sample_rate: handle.config().sample_rate,
+            stats: handle.stats().clone(),
+            handle: SyncCell::new(handle),
+            loader: SyncCell::new(loader),
+            jobs: HashMap::new(),
+            sent: HashMap::new(),
+        }
+    }
+
+    /// The engine's sample rate.
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    /// Direct access to the handle, for the app's set-up (e.g. taking the recording stream).
+    pub fn handle_mut(&mut self) -> &mut EngineHandle {
+        self.handle.get()
+    }
+}
+
+/// Intents queued this frame; [`EngineSet::Flush`] sends them in order.
+#[derive(Resource, Default)]
+pub struct Intents {
+    queue: Vec<Intent<LoadedTrack>>,
+    next_id: IntentId,
+}
+
+impl Intents {
+    /// Queues an intent and returns the id its [`Applied`] report will carry.
+    pub fn push(&mut self, at: Quantize, kind: IntentKind<LoadedTrack>) -> IntentId {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.queue.push(Intent { id, at, kind });
+        id
+    }
+
+    /// Intents waiting for this frame's flush.
+    pub fn queued(&self) -> &[Intent<LoadedTrack>] {
+        &self.queue
+    }
+}
+
+/// Asks for a file to be decoded and loaded onto a deck (at `at`, once decoded).
+#[derive(Message, Debug, Clone)]
+pub struct LoadRequest {
+    pub deck: usize,
+    pub path: PathBuf,
+    /// Tempo of the track's beat grid, if known.
+    pub bpm: Option<f64>,
+    /// First beat of the grid in seconds.
+    pub first_beat: f64,
+    /// When the decoded track goes onto the deck.
+    pub at: Quantize,
+}
+
+/// Decoding progress of a requested track, 0..1.
+#[derive(Message, Debug, Clone)]
+pub struct LoadProgress {
+    pub deck: usize,
+    pub path: PathBuf,
+    pub fraction: f32,
+}
+
+/// A requested track could not be loaded; `error` names the file and the reason.
+#[derive(Message, Debug, Clone)]
+pub struct LoadFailed {
+    pub deck: usize,
+    pub path: PathBuf,
+    pub error: String,
+}
+
+/// An intent took effect on the audio thread, at this output frame and beat.
+#[derive(Message, Debug, Clone)]
+pub struct Applied {
+    pub id: IntentId,
+    pub frame: u64,
+    pub beat: f64,
+    /// What it did; loaded tracks appear as their info.
+    pub kind: IntentKind<Arc<TrackInfo>>,
+}
+
+/// Every other engine event (deck and master state, drops, clip ends), as it arrived.
+#[derive(Message, Debug, Clone, Copy)]
+pub struct EngineReport(pub EngineEvent);
+
+/// The engine's state as last reported, for displays and health checks.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct EngineStatus {
+    /// Engine sample rate (0 before an engine is linked).
+    pub sample_rate: u32,
+    /// Output frame of the last master report.
+    pub frame: u64,
+    /// Beat and tempo at that frame.
+    pub beat: f64,
+    pub bpm: f64,
+    /// Master peak after the limiter over the last report period (linear).
+    pub master_peak: f32,
+    /// Limiter gain reduction over the last report period, dB (0 = idle).
+    pub limiter_reduction_db: f32,
+    /// Intents dropped so far (queue full, too many pending, invalid).
+    pub dropped_intents: u64,
+    /// Engine events lost because the control side fell behind.
+    pub events_lost: u64,
+    /// Live-recording frames lost because the writer fell behind.
+    pub record_dropped_frames: u64,
+    /// Timing of the audio callback, when a device or paced output runs the engine.
+    pub callback: Option<Arc<CallbackStats>>,
+    /// Where the audio goes, in words (e.g. "JACK Output, 48000 Hz").
+    pub output: String,
+    /// A problem the performer should see (e.g. no audio device, playing to the null output).
+    pub notice: Option<String>,
+}
+
+fn start_loads(mut link: ResMut<EngineLink>, mut requests: MessageReader<LoadRequest>) {
+    let link = &mut *link;
+    for r in requests.read() {
+        let opts = LoadOptions {
+            bpm: r.bpm,
+            first_beat: r.first_beat,
+            ..LoadOptions::new(link.sample_rate)
+        };
+        let job = link.loader.get().load(r.path.clone(), opts);
+        link.jobs.insert(job, r.clone());
+    }
+}
+
+fn drain_engine(
+    mut link: ResMut<EngineLink>,
+    mut status: ResMut<EngineStatus>,
+    mut analysis: ResMut<Analysis>,
+    mut applied: MessageWriter<Applied>,
+    mut reports: MessageWriter<EngineReport>,
+) {
+    let link = &mut *link;
+    let handle = link.handle.get();
+    while let Some(event) = handle.poll_event() {
+        match event {
+            EngineEvent::Applied { id, frame, beat } => {
+                if let Some(kind) = link.sent.remove(&id) {
+                    applied.write(Applied { id, frame, beat, kind });
+                }
+            }
+            EngineEvent::Dropped { id, reason } => {
+                if let Some(kind) = link.sent.remove(&id) {
+                    warn!("engine dropped intent {id} ({}): {reason:?}", kind.name());
+                }
+                reports.write(EngineReport(event));
+            }
+            EngineEvent::MasterState {
+                frame,
+                beat,
+                bpm,
+                peak,
+                limiter_reduction_db,
+            } => {
+                status.frame = frame;
+                status.beat = beat;
+                status.bpm = bpm;
+                status.master_peak = peak;
+                status.limiter_reduction_db = limiter_reduction_db;
+                reports.write(EngineReport(event));
+            }
+            _ => {
+                reports.write(EngineReport(event));
+            }
+        }
+    }
+    while let Some(frame) = handle.poll_analysis() {
+        analysis.push(frame, link.sample_rate);
+    }
+    status.sample_rate = link.sample_rate;
+    status.dropped_intents = link.stats.dropped_intents();
+    status.events_lost = link.stats.events_lost.load(std::sync::atomic::Ordering::Relaxed);
+    status.record_dropped_frames = link
+        .stats
+        .record_dropped_frames
+        .load(std::sync::atomic::Ordering::Relaxed);
+    analysis.set_now(link.stats.frames());
+}
+
+fn drain_loads(
+    mut link: ResMut<EngineLink>,
+    mut intents: ResMut<Intents>,
+    mut progress: MessageWriter<LoadProgress>,
+    mut failed: MessageWriter<LoadFailed>,
+) {
+    let link = &mut *link;
+    while let Some(event) = link.loader.get().poll() {
+        match event {
+            LoadEvent::Progress { job, fraction } => {
+                if let Some(r) = link.jobs.get(&job) {
+                    progress.write(LoadProgress {
+                        deck: r.deck,
+                        path: r.path.clone(),
+                        fraction,
+                    });
+                }
+            }
+            LoadEvent::Done { job, track, overview } => {
+                let Some(r) = link.jobs.remove(&job) else { continue };
+                let info = Arc::new(TrackInfo::new(&track, overview));
+                info!("loaded '{}' onto deck {}", r.path.display(), r.deck + 1);
+                progress.write(LoadProgress {
+                    deck: r.deck,
+                    path: r.path.clone(),
+                    fraction: 1.0,
+                });
+                intents.push(
+                    r.at,
+                    IntentKind::Load {
+                        deck: r.deck,
+                        track: LoadedTrack { shared: track, info },
+                    },
+                );
+            }
+            LoadEvent::Failed { job, error } => {
+                let Some(r) = link.jobs.remove(&job) else { continue };
+                let error = error.to_string();
+                error!("{error}");
+                failed.write(LoadFailed {
+                    deck: r.deck,
+                    path: r.path,
+                    error,
+                });
+            }
+        }
+    }
+}
+
+fn flush_intents(mut link: ResMut<EngineLink>, mut intents: ResMut<Intents>) {
+    let link = &mut *link;
+    for intent in intents.queue.drain(..) {
+        let Intent { id, at, kind } = intent;
+        link.sent.insert(id, kind.clone().map_track(|t| t.info));
+        let sent = link
+            .handle
+            .get()
+            .send(Intent::new(id, at, kind.map_track(|t| t.shared)));
+        if !sent {
+            link.sent.remove(&id);
+            warn!("intent queue full: intent {id} dropped");
+        }
+    }
+    link.handle.get().collect();
+}

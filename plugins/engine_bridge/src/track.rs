@@ -1,0 +1,60 @@
+//! Tracks as the ECS sees them: metadata and overview for displays, samples for the engine.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use basedrop::Shared;
+use engine_rt::Track;
+use engine_rt::analysis::overview::Overview;
+
+/// What the world knows about a decoded track; the samples stay with the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackInfo {
+    /// Display name (file stem).
+    pub name: String,
+    /// The file it came from.
+    pub path: Option<PathBuf>,
+    /// Tempo of the beat grid, if known.
+    pub bpm: Option<f64>,
+    /// First beat of the grid in seconds.
+    pub first_beat: f64,
+    /// Duration in seconds.
+    pub seconds: f64,
+    /// Waveform overview for the deck displays.
+    pub overview: Overview,
+}
+
+impl TrackInfo {
+    /// Info for a decoded track.
+    pub fn new(track: &Track, overview: Overview) -> Self {
+        Self {
+            name: track.name.clone(),
+            path: track.path.clone(),
+            bpm: track.bpm,
+            first_beat: track.first_beat,
+            seconds: track.seconds(),
+            overview,
+        }
+    }
+
+    /// Seconds per beat of the grid, if known.
+    pub fn seconds_per_beat(&self) -> Option<f64> {
+        self.bpm.filter(|b| *b > 0.0).map(|b| 60.0 / b)
+    }
+}
+
+/// A decoded track on its way to a deck: the samples for the audio thread and the info for the
+/// world, carried together in one [`engine_rt::IntentKind::Load`].
+#[derive(Clone)]
+pub struct LoadedTrack {
+    pub shared: Shared<Track>,
+    pub info: Arc<TrackInfo>,
+}
+
+/// `path` relative to `base` when it lies inside it, else absolute: how sets and recordings
+/// name their files so a folder can move as a whole.
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (p, b) = (abs(path), abs(base));
+    p.strip_prefix(&b).map_or_else(|_| p.clone(), Path::to_path_buf)
+}

@@ -1,0 +1,331 @@
+//! The set file format: RON via serde. Values are checked while parsing, so a bad value is
+//! reported at its line and column like a syntax error.
+
+use std::path::{Path, PathBuf};
+
+use phosphene_decks::{DeckControls, HOT_CUES, HotCue, LaunchQuantize, MixerState};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Format version written by this build.
+pub const SET_VERSION: u32 = 1;
+
+fn version() -> u32 {
+    SET_VERSION
+}
+
+fn quantum() -> f64 {
+    4.0
+}
+
+fn in_range<'de, D: Deserializer<'de>>(d: D, what: &str, lo: f64, hi: f64) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(D::Error::custom(format!("{what} must be {lo}..={hi}, not {v}")))
+    }
+}
+
+fn bpm<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    in_range(d, "bpm", 20.0, 999.0)
+}
+
+fn opt_bpm<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        Some(v) if !(v.is_finite() && (20.0..=999.0).contains(&v)) => {
+            Err(D::Error::custom(format!("bpm must be 20..=999, not {v}")))
+        }
+        v => Ok(v),
+    }
+}
+
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    in_range(d, "a position in seconds", 0.0, 24.0 * 3600.0)
+}
+
+fn quantum_checked<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    in_range(d, "quantum (beats per bar)", 1.0, 16.0)
+}
+
+/// A whole set: what a performer opens to play.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetFile {
+    /// Format version (1).
+    #[serde(default = "version")]
+    pub version: u32,
+    /// Master tempo.
+    #[serde(deserialize_with = "bpm")]
+    pub bpm: f64,
+    /// Beats per bar.
+    #[serde(default = "quantum", deserialize_with = "quantum_checked")]
+    pub quantum: f64,
+    /// Where launches land.
+    #[serde(default)]
+    pub launch: LaunchQuantize,
+    /// Decks in order; missing decks start empty.
+    #[serde(default)]
+    pub decks: Vec<DeckEntry>,
+    #[serde(default)]
+    pub mixer: MixerState,
+    /// Visual scenes (reserved for the visuals; kept as written).
+    #[serde(default)]
+    pub scenes: Vec<ron::Value>,
+    /// Controller mappings (reserved for MIDI/OSC/gamepad/gestures; kept as written).
+    #[serde(default)]
+    pub mappings: Vec<ron::Value>,
+}
+
+impl Default for SetFile {
+    fn default() -> Self {
+        Self {
+            version: SET_VERSION,
+            bpm: 120.0,
+            quantum: 4.0,
+            launch: LaunchQuantize::default(),
+            decks: Vec::new(),
+            mixer: MixerState::default(),
+            scenes: Vec::new(),
+            mappings: Vec::new(),
+        }
+    }
+}
+
+/// One deck of a set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeckEntry {
+    #[serde(default)]
+    pub track: Option<TrackEntry>,
+    #[serde(default, deserialize_with = "hot_cues")]
+    pub hot_cues: Vec<HotCue>,
+    #[serde(default, rename = "loop")]
+    pub loop_region: Option<LoopEntry>,
+    #[serde(default)]
+    pub controls: DeckControls,
+}
+
+fn hot_cues<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<HotCue>, D::Error> {
+    let cues = Vec::<HotCue>::deserialize(d)?;
+    for (i, c) in cues.iter().enumerate() {
+        if c.slot >= HOT_CUES {
+            return Err(D::Error::custom(format!(
+                "hot cue {i} uses slot {}, but slots are 0..={}",
+                c.slot,
+                HOT_CUES - 1
+            )));
+        }
+        if !(c.seconds.is_finite() && c.seconds >= 0.0) {
+            return Err(D::Error::custom(format!(
+                "hot cue {i} is at {} s, which is not a position",
+                c.seconds
+            )));
+        }
+        if cues[..i].iter().any(|o| o.slot == c.slot) {
+            return Err(D::Error::custom(format!("slot {} holds two hot cues", c.slot)));
+        }
+    }
+    Ok(cues)
+}
+
+/// A track on a deck: its file (relative to the set) and beat grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackEntry {
+    pub file: PathBuf,
+    /// Tempo of the beat grid.
+    #[serde(default, deserialize_with = "opt_bpm")]
+    pub bpm: Option<f64>,
+    /// First beat of the grid in seconds.
+    #[serde(default, deserialize_with = "seconds")]
+    pub first_beat: f64,
+}
+
+/// A stored loop in seconds of the track.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoopEntry {
+    pub start: f64,
+    pub end: f64,
+    #[serde(default)]
+    pub active: bool,
+}
+
+impl<'de> Deserialize<'de> for LoopEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename = "LoopEntry")]
+        struct Raw {
+            #[serde(deserialize_with = "seconds")]
+            start: f64,
+            #[serde(deserialize_with = "seconds")]
+            end: f64,
+            #[serde(default)]
+            active: bool,
+        }
+        let r = Raw::deserialize(d)?;
+        if r.end <= r.start {
+            return Err(D::Error::custom(format!(
+                "loop ends at {} s, not after its start at {} s",
+                r.end, r.start
+            )));
+        }
+        Ok(Self {
+            start: r.start,
+            end: r.end,
+            active: r.active,
+        })
+    }
+}
+
+/// Why a set could not be read or written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetError {
+    /// The file could not be read or written.
+    Io { path: PathBuf, error: String },
+    /// Syntax or value error at a line and column.
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Well-formed, but the set asks for something this app cannot give.
+    Invalid { path: PathBuf, message: String },
+}
+
+impl std::fmt::Display for SetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io { path, error } => write!(f, "set '{}': {error}", path.display()),
+            Self::Parse {
+                path,
+                line,
+                column,
+                message,
+            } => write!(f, "{}:{line}:{column}: {message}", path.display()),
+            Self::Invalid { path, message } => write!(f, "set '{}': {message}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for SetError {}
+
+impl SetFile {
+    /// Parses a set; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, SetError> {
+        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let set: Self = options.from_str(text).map_err(|e| SetError::Parse {
+            path: path.to_path_buf(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: e.code.to_string(),
+        })?;
+        if set.version > SET_VERSION {
+            return Err(SetError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "written by a newer Phosphene (format {}, this build reads up to {SET_VERSION})",
+                    set.version
+                ),
+            });
+        }
+        Ok(set)
+    }
+
+    /// Reads and parses a set file.
+    pub fn load(path: &Path) -> Result<Self, SetError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SetError::Io {
+            path: path.to_path_buf(),
+            error: e.to_string(),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// The set as RON text.
+    pub fn to_text(&self) -> String {
+        let pretty = ron::ser::PrettyConfig::new().depth_limit(6).struct_names(true);
+        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        // Serialising plain data with no maps keyed by non-strings cannot fail.
+        options
+            .to_string_pretty(self, pretty)
+            .unwrap_or_else(|e| format!("// cannot serialise set: {e}\n"))
+    }
+
+    /// Writes the set atomically: a temporary file beside it is renamed over the target, so a
+    /// crash mid-write never leaves a half-written set.
+    pub fn save(&self, path: &Path) -> Result<(), SetError> {
+        let io = |e: std::io::Error| SetError::Io {
+            path: path.to_path_buf(),
+            error: e.to_string(),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, self.to_text()).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<SetFile, SetError> {
+        SetFile::parse(text, Path::new("t.set.ron"))
+    }
+
+    #[test]
+    fn minimal_set_takes_defaults() {
+        let s = parse("SetFile(bpm: 128.0)").unwrap();
+        assert_eq!(s.quantum, 4.0);
+        assert!(s.decks.is_empty());
+        assert_eq!(s.launch, LaunchQuantize::Bar);
+    }
+
+    #[test]
+    fn bad_values_are_reported_where_they_are() {
+        let e = parse("SetFile(\n  bpm: 128.0,\n  decks: [(hot_cues: [(slot: 9, seconds: 1.0)])],\n)").unwrap_err();
+        match e {
+            SetError::Parse { line, message, .. } => {
+                assert_eq!(line, 3, "{message}");
+                assert!(message.contains("slot 9"), "{message}");
+            }
+            e => panic!("{e:?}"),
+        }
+        let e = parse("SetFile(bpm: -3.0)").unwrap_err().to_string();
+        assert!(e.starts_with("t.set.ron:1:") && e.contains("bpm must be"), "{e}");
+        let e = parse("SetFile(bpm: 120.0, decks: [(loop: (start: 4.0, end: 2.0))])")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("loop ends at 2 s"), "{e}");
+        let e = parse("SetFile(bpm: 120.0, version: 99)").unwrap_err().to_string();
+        assert!(e.contains("newer Phosphene"), "{e}");
+    }
+
+    #[test]
+    fn text_round_trips() {
+        let mut s = SetFile::default();
+        s.decks.push(DeckEntry {
+            track: Some(TrackEntry {
+                file: "a.flac".into(),
+                bpm: Some(124.0),
+                first_beat: 0.05,
+            }),
+            hot_cues: vec![HotCue {
+                slot: 2,
+                seconds: 7.5,
+                name: "drop".into(),
+                colour: [1, 2, 3],
+            }],
+            loop_region: Some(LoopEntry {
+                start: 1.0,
+                end: 3.0,
+                active: true,
+            }),
+            controls: DeckControls::default(),
+        });
+        let back = parse(&s.to_text()).unwrap();
+        assert_eq!(back, s);
+    }
+}

@@ -1,0 +1,334 @@
+//! Set files: load, save and autosave a Phosphene set (RON).
+//!
+//! Send [`SetCommand`]s; results come back as [`SetEvent`]s and in [`CurrentSet`]. A set that
+//! fails to parse is reported with file, line and column and changes nothing: the world keeps
+//! the set it had and the file on disk is never written over by an autosave (autosaves go to a
+//! file of their own, `NAME.autosave.ron`, beside the set).
+
+mod file;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use engine_rt::{IntentKind, Quantize};
+use phosphene_decks::{
+    BeatGrid, Deck, DeckControls, DeckLoop, DeckSet, DeckTrack, HotCue, MixerState, Transport, control_intents,
+    mixer_intents,
+};
+use phosphene_engine_bridge::{Intents, LoadRequest, relative_to};
+
+pub use file::{DeckEntry, LoopEntry, SET_VERSION, SetError, SetFile, TrackEntry};
+
+/// How often the set is autosaved when it changed.
+pub const AUTOSAVE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Stages of the set plugin.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetSet {
+    /// `Update`, before [`DeckSet::Actions`]: commands run, so a loaded set's intents go out in
+    /// the same frame.
+    Commands,
+}
+
+/// What to do with the set.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum SetCommand {
+    /// Open a set file and put it on the decks.
+    Load(PathBuf),
+    /// Put an already parsed set on the decks; `path` is where it lives (tracks are relative
+    /// to its folder) or `None` for an unsaved set.
+    Apply { set: Box<SetFile>, path: Option<PathBuf> },
+    /// Save to the current path (or the autosave file when the set has none).
+    Save,
+    /// Save to a new path, which becomes the current one.
+    SaveAs(PathBuf),
+    /// Write the autosave file now if anything changed.
+    Autosave,
+}
+
+/// What happened to the set.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum SetEvent {
+    Loaded(PathBuf),
+    Saved(PathBuf),
+    Autosaved(PathBuf),
+    /// A load or save failed; the message names the file and, for parse errors, line and column.
+    Failed(String),
+}
+
+/// The set being played.
+#[derive(Resource, Debug, Default)]
+pub struct CurrentSet {
+    /// Where the set lives, if it was loaded or saved.
+    pub path: Option<PathBuf>,
+    /// Scenes and mappings from the file, kept for writing back.
+    scenes: Vec<ron::Value>,
+    mappings: Vec<ron::Value>,
+    /// The set as last saved or autosaved, to skip writes when nothing changed.
+    last_written: Option<SetFile>,
+    /// Where autosaves go when the set has no path.
+    pub fallback_autosave: Option<PathBuf>,
+    /// The last error, for displays.
+    pub error: Option<String>,
+}
+
+impl CurrentSet {
+    /// The autosave file for the current set.
+    pub fn autosave_path(&self) -> Option<PathBuf> {
+        match &self.path {
+            Some(p) => {
+                let stem = p.file_stem().map_or_else(|| "set".into(), |s| s.to_string_lossy());
+                let stem = stem.trim_end_matches(".set");
+                Some(p.with_file_name(format!("{stem}.autosave.ron")))
+            }
+            None => self.fallback_autosave.clone(),
+        }
+    }
+
+    /// The folder track paths are relative to.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+}
+
+/// Adds set commands, autosave and [`CurrentSet`].
+pub struct SetPlugin;
+
+impl Plugin for SetPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_message::<SetCommand>()
+            .add_message::<SetEvent>()
+            .init_resource::<CurrentSet>()
+            .configure_sets(Update, SetSet::Commands.before(DeckSet::Actions))
+            .add_systems(Update, (autosave_timer, run_commands).chain().in_set(SetSet::Commands));
+    }
+}
+
+fn autosave_timer(time: Res<Time<Real>>, mut next: Local<Option<Duration>>, mut commands: MessageWriter<SetCommand>) {
+    let now = time.elapsed();
+    match *next {
+        Some(t) if now >= t => {
+            commands.write(SetCommand::Autosave);
+            *next = Some(now + AUTOSAVE_INTERVAL);
+        }
+        Some(_) => {}
+        None => *next = Some(now + AUTOSAVE_INTERVAL),
+    }
+}
+
+/// The parts of the world a set is captured from and applied to.
+#[derive(SystemParam)]
+struct SetWorld<'w, 's> {
+    decks: Query<
+        'w,
+        's,
+        (
+            Entity,
+            &'static Deck,
+            &'static mut DeckControls,
+            &'static mut DeckLoop,
+            &'static mut DeckTrack,
+            Option<&'static BeatGrid>,
+        ),
+    >,
+    cues: Query<'w, 's, (Entity, &'static HotCue, &'static ChildOf)>,
+    transport: ResMut<'w, Transport>,
+    mixer: ResMut<'w, MixerState>,
+    intents: ResMut<'w, Intents>,
+    loads: MessageWriter<'w, LoadRequest>,
+    commands: Commands<'w, 's>,
+}
+
+fn run_commands(
+    mut commands_in: MessageReader<SetCommand>,
+    mut events: MessageWriter<SetEvent>,
+    mut current: ResMut<CurrentSet>,
+    mut world: SetWorld,
+) {
+    for command in commands_in.read() {
+        let result = match command {
+            SetCommand::Load(_) | SetCommand::Apply { .. } => {
+                let parsed = match command {
+                    SetCommand::Load(path) => SetFile::load(path).map(|set| (set, Some(path.clone()))),
+                    SetCommand::Apply { set, path } => Ok(((**set).clone(), path.clone())),
+                    _ => unreachable!("matched above"),
+                };
+                parsed.map(|(set, path)| {
+                    apply(&set, path.as_ref(), &mut current, &mut world);
+                    Some(SetEvent::Loaded(path.unwrap_or_default()))
+                })
+            }
+            SetCommand::Save | SetCommand::SaveAs(_) => {
+                let target = match command {
+                    SetCommand::SaveAs(p) => Some(p.clone()),
+                    _ => current.path.clone(),
+                };
+                let Some(path) = target else {
+                    let e = "this set has no file yet: choose where to save it".to_string();
+                    error!("{e}");
+                    events.write(SetEvent::Failed(e));
+                    continue;
+                };
+                let base = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+                let set = capture(&current, &base, &world);
+                set.save(&path).map(|()| {
+                    current.path = Some(path.clone());
+                    current.last_written = Some(set);
+                    Some(SetEvent::Saved(path))
+                })
+            }
+            SetCommand::Autosave => match current.autosave_path() {
+                None => Ok(None),
+                Some(path) => {
+                    let set = capture(&current, &current.base_dir(), &world);
+                    if current.last_written.as_ref() == Some(&set) {
+                        Ok(None)
+                    } else {
+                        set.save(&path).map(|()| {
+                            current.last_written = Some(set);
+                            Some(SetEvent::Autosaved(path))
+                        })
+                    }
+                }
+            },
+        };
+        match result {
+            Ok(None) => {}
+            Ok(Some(e)) => {
+                info!("{e:?}");
+                current.error = None;
+                events.write(e);
+            }
+            Err(e) => {
+                let message = e.to_string();
+                error!("{message}");
+                current.error = Some(message.clone());
+                events.write(SetEvent::Failed(message));
+            }
+        }
+    }
+}
+
+/// Puts a set on the decks: controls and mixer at once, tracks as they finish decoding, cues
+/// and loops when their track is on the deck.
+fn apply(set: &SetFile, path: Option<&PathBuf>, current: &mut CurrentSet, w: &mut SetWorld) {
+    current.path = path.cloned();
+    current.scenes = set.scenes.clone();
+    current.mappings = set.mappings.clone();
+    current.last_written = Some(set.clone());
+    let base = current.base_dir();
+    w.transport.bpm = set.bpm;
+    w.transport.launch = set.launch;
+    w.intents.push(
+        Quantize::Now,
+        IntentKind::Tempo {
+            bpm: set.bpm,
+            ramp_beats: 0.0,
+        },
+    );
+    *w.mixer = set.mixer.clone();
+    for kind in mixer_intents(&set.mixer) {
+        w.intents.push(Quantize::Now, kind);
+    }
+    let deck_count = w.decks.iter().count();
+    if set.decks.len() > deck_count {
+        warn!(
+            "the set has {} decks, the engine {deck_count}: the extra decks are not loaded",
+            set.decks.len()
+        );
+    }
+    for (entity, deck, mut controls, mut lp, mut track, _) in w.decks.iter_mut() {
+        let entry = set.decks.get(deck.index).cloned().unwrap_or_default();
+        for (e, _, parent) in w.cues.iter() {
+            if parent.parent() == entity {
+                w.commands.entity(e).despawn();
+            }
+        }
+        for cue in &entry.hot_cues {
+            w.commands.spawn((cue.clone(), ChildOf(entity)));
+        }
+        *controls = entry.controls.clone();
+        for kind in control_intents(deck.index, &controls) {
+            w.intents.push(Quantize::Now, kind);
+        }
+        *lp = DeckLoop {
+            region: entry.loop_region.map(|l| (l.start, l.end)),
+            active: entry.loop_region.is_some_and(|l| l.active),
+        };
+        match entry.track {
+            Some(t) => {
+                let file = base.join(&t.file);
+                track.loading = Some((file.clone(), 0.0));
+                track.error = None;
+                w.loads.write(LoadRequest {
+                    deck: deck.index,
+                    path: file,
+                    bpm: t.bpm,
+                    first_beat: t.first_beat,
+                    at: Quantize::Now,
+                });
+            }
+            None if track.info.is_some() => {
+                w.intents.push(Quantize::Now, IntentKind::Eject { deck: deck.index });
+            }
+            None => {}
+        }
+    }
+}
+
+/// The world's set as a file, track paths relative to `base` where possible.
+fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
+    let (transport, mixer) = (&*w.transport, &*w.mixer);
+    let mut entries: Vec<_> = w
+        .decks
+        .iter()
+        .map(|(entity, deck, controls, lp, track, grid)| {
+            let file = track
+                .info
+                .as_ref()
+                .and_then(|i| i.path.clone())
+                .or_else(|| track.loading.as_ref().map(|(p, _)| p.clone()));
+            let entry = DeckEntry {
+                track: file.map(|f| TrackEntry {
+                    file: relative_to(&f, base),
+                    bpm: grid.map(|g| g.bpm).or(track.info.as_ref().and_then(|i| i.bpm)),
+                    first_beat: grid.map_or(0.0, |g| g.first_beat),
+                }),
+                hot_cues: {
+                    let mut c: Vec<HotCue> = w
+                        .cues
+                        .iter()
+                        .filter(|(_, _, p)| p.parent() == entity)
+                        .map(|(_, c, _)| c.clone())
+                        .collect();
+                    c.sort_by_key(|c| c.slot);
+                    c
+                },
+                loop_region: lp.region.map(|(start, end)| LoopEntry {
+                    start,
+                    end,
+                    active: lp.active,
+                }),
+                controls: controls.clone(),
+            };
+            (deck.index, entry)
+        })
+        .collect();
+    entries.sort_by_key(|(i, _)| *i);
+    SetFile {
+        version: SET_VERSION,
+        bpm: transport.bpm,
+        quantum: transport.quantum,
+        launch: transport.launch,
+        decks: entries.into_iter().map(|(_, e)| e).collect(),
+        mixer: mixer.clone(),
+        scenes: current.scenes.clone(),
+        mappings: current.mappings.clone(),
+    }
+}

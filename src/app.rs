@@ -1,0 +1,205 @@
+//! The performance app: opens the audio output, builds the engine, and runs the Bevy world with
+//! the control window (or headless, for installations and tests).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bevy::app::ScheduleRunnerPlugin;
+use bevy::prelude::*;
+use bevy::window::WindowResolution;
+use engine_rt::backend::{CallbackStats, Feed};
+use engine_rt::{Engine, EngineConfig};
+use phosphene_decks::{ActionScript, DecksPlugin};
+use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
+use phosphene_recorder::{Recorder, RecorderPlugin};
+use phosphene_set::{SetCommand, SetFile, SetPlugin};
+
+use crate::output::{ChosenOutput, OutputRequest, report_line};
+
+/// Decks the app runs.
+pub const DECKS: usize = 4;
+/// Seconds of master audio the recording ring holds while the writer catches up.
+const RECORD_RING_SECONDS: f32 = 10.0;
+/// UI/update rate when headless.
+const HEADLESS_HZ: f64 = 60.0;
+
+/// How the app was asked to run.
+pub struct AppOptions {
+    /// The set to open (the bundled demo set when `None`).
+    pub set: Option<PathBuf>,
+    pub output: OutputRequest,
+    /// Run without a window.
+    pub headless: bool,
+    /// Quit after this long.
+    pub seconds: Option<f64>,
+    /// Scripted actions to fire at beats.
+    pub actions: Option<PathBuf>,
+    /// Where recordings go; `None` for the default folder.
+    pub record_dir: Option<PathBuf>,
+    /// Do not record the performance.
+    pub no_record: bool,
+}
+
+type BoxError = Box<dyn std::error::Error>;
+
+/// The bundled demo set: `assets/demo/demo.set.ron` under `PHOSPHENE_ASSETS`, the working
+/// directory, or the source tree the binary was built from.
+pub fn demo_set() -> PathBuf {
+    let rel = Path::new("demo").join("demo.set.ron");
+    let candidates = [
+        std::env::var_os("PHOSPHENE_ASSETS").map(PathBuf::from),
+        Some(PathBuf::from("assets")),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|d| d.join(&rel))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| Path::new("assets").join(rel))
+}
+
+/// Where recordings go by default: `$XDG_DATA_HOME/phosphene/recordings` (or under
+/// `~/.local/share`).
+fn default_record_dir() -> PathBuf {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local").join("share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    data.join("phosphene").join("recordings")
+}
+
+/// A name for this performance's files, from the wall clock (UTC).
+fn performance_stem() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + (m <= 2) as i64;
+    format!(
+        "performance-{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// `phosphene [SET]`: plays a set with the control window, or headless.
+pub fn run(opts: AppOptions) -> Result<(), BoxError> {
+    let set_path = opts.set.clone().unwrap_or_else(demo_set);
+    // A set that cannot be read leaves the decks empty and says why; the app still starts.
+    let (set, set_error) = match SetFile::load(&set_path) {
+        Ok(s) => (Some(s), None),
+        Err(e) => {
+            eprintln!("phosphene: {e}");
+            (None, Some(e.to_string()))
+        }
+    };
+    let actions = opts.actions.as_deref().map(ActionScript::load).transpose()?;
+    let headless = opts.headless || !has_display();
+    if headless && !opts.headless {
+        eprintln!("phosphene: no display found (DISPLAY / WAYLAND_DISPLAY unset); running headless");
+    }
+
+    let chosen = ChosenOutput::open(&opts.output)?;
+    let defaults = SetFile::default();
+    let s = set.as_ref().unwrap_or(&defaults);
+    let config = EngineConfig {
+        sample_rate: chosen.sample_rate(),
+        channels: chosen.channels(),
+        decks: DECKS,
+        bpm: s.bpm,
+        quantum: s.quantum,
+        record_seconds: if opts.no_record { 0.0 } else { RECORD_RING_SECONDS },
+        ..EngineConfig::default()
+    };
+    let (handle, processor) = Engine::new(config)?;
+    let stats = CallbackStats::new();
+    let notice = chosen.notice.clone().or(set_error);
+    let engine_stats = handle.stats().clone();
+    let mut link = EngineLink::new(handle);
+    let recorder = if opts.no_record {
+        None
+    } else {
+        let dir = opts.record_dir.clone().unwrap_or_else(default_record_dir);
+        Some(Recorder::start(&mut link, &dir, &performance_stem())?)
+    };
+    let (running, what) = chosen.start(Feed::Direct(Box::new(processor)), stats.clone())?;
+    eprintln!("phosphene: playing on {what}");
+
+    let mut app = App::new();
+    if headless {
+        app.add_plugins((
+            MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(Duration::from_secs_f64(
+                1.0 / HEADLESS_HZ,
+            ))),
+            bevy::log::LogPlugin::default(),
+        ));
+    } else {
+        app.add_plugins(DefaultPlugins.set(WindowPlugin {
+            primary_window: Some(Window {
+                title: "Phosphene".into(),
+                resolution: WindowResolution::new(1600, 900),
+                ..default()
+            }),
+            ..default()
+        }))
+        .add_plugins(phosphene_ui::UiPlugin);
+    }
+    app.add_plugins((
+        EngineBridgePlugin,
+        DecksPlugin { decks: DECKS },
+        SetPlugin,
+        RecorderPlugin,
+    ))
+    .insert_resource(EngineStatus {
+        callback: Some(stats.clone()),
+        output: what,
+        notice,
+        ..default()
+    })
+    .insert_resource(link);
+    if let Some(r) = recorder {
+        app.insert_resource(r);
+    }
+    if let Some(a) = actions {
+        app.insert_resource(a);
+    }
+    if let Some(set) = set {
+        app.world_mut().write_message(SetCommand::Apply {
+            set: Box::new(set),
+            path: Some(set_path),
+        });
+    }
+    if let Some(seconds) = opts.seconds {
+        app.add_systems(Update, quit_after(seconds));
+    }
+    // The runner drops the world when it returns, finishing the recording before the audio stops.
+    app.run();
+    drop(app);
+    drop(running);
+    println!("{}", report_line(&stats, engine_stats.dropped_intents()));
+    Ok(())
+}
+
+fn has_display() -> bool {
+    std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+}
+
+/// A system that ends the app after `seconds` of wall time.
+fn quit_after(seconds: f64) -> impl FnMut(Res<Time<Real>>, MessageWriter<AppExit>) {
+    move |time, mut exit| {
+        if time.elapsed_secs_f64() >= seconds {
+            exit.write(AppExit::Success);
+        }
+    }
+}

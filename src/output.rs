@@ -1,0 +1,121 @@
+//! Opening the audio output: the same choices and fallback for `phosphene play` and the app.
+
+use std::sync::Arc;
+
+use engine_rt::backend::cpal::{CpalStream, DeviceRequest, HostChoice, PreparedOutput};
+use engine_rt::backend::null::NullOutput;
+use engine_rt::backend::{CallbackStats, Feed};
+
+use crate::AudioChoice;
+
+/// Sample rate and buffer of the null output.
+pub const NULL_RATE: u32 = 48_000;
+pub const NULL_BUFFER: u32 = 256;
+
+/// Where audio should go.
+#[derive(Debug, Clone)]
+pub struct OutputRequest {
+    pub audio: AudioChoice,
+    pub device: Option<String>,
+    pub buffer: Option<u32>,
+}
+
+/// An output chosen but not started: a device, or the paced null output.
+pub struct ChosenOutput {
+    device: Option<PreparedOutput>,
+    buffer: u32,
+    /// Why the null output is used instead of a device, for the performer to see.
+    pub notice: Option<String>,
+}
+
+impl ChosenOutput {
+    /// Opens the requested output. With `default`, a missing device falls back to the null
+    /// output with a notice; an explicitly requested device that fails is an error.
+    pub fn open(req: &OutputRequest) -> Result<Self, String> {
+        let host = match req.audio {
+            AudioChoice::Null => {
+                return Ok(Self {
+                    device: None,
+                    buffer: req.buffer.unwrap_or(NULL_BUFFER),
+                    notice: None,
+                });
+            }
+            AudioChoice::Jack => HostChoice::Jack,
+            AudioChoice::Default => HostChoice::Default,
+        };
+        let dreq = DeviceRequest {
+            host,
+            device: req.device.clone(),
+            buffer: req.buffer,
+        };
+        match PreparedOutput::open(&dreq) {
+            Ok(p) => Ok(Self {
+                device: Some(p),
+                buffer: req.buffer.unwrap_or(NULL_BUFFER),
+                notice: None,
+            }),
+            Err(e) if req.audio == AudioChoice::Default => {
+                let notice = format!("no audio device could be opened ({e}); playing to the paced null output instead");
+                eprintln!("warning: {notice}");
+                Ok(Self {
+                    device: None,
+                    buffer: req.buffer.unwrap_or(NULL_BUFFER),
+                    notice: Some(notice),
+                })
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Sample rate the engine must run at.
+    pub fn sample_rate(&self) -> u32 {
+        self.device.as_ref().map_or(NULL_RATE, |p| p.sample_rate())
+    }
+
+    /// Output channels (2, or 4 and more with a headphone cue pair).
+    pub fn channels(&self) -> usize {
+        self.device.as_ref().map_or(2, |p| p.channels())
+    }
+
+    /// Frames per block the null output (and render-ahead) use.
+    pub fn block(&self) -> usize {
+        self.buffer as usize
+    }
+
+    /// Starts the stream; returns it with a description for displays.
+    pub fn start(self, feed: Feed, stats: Arc<CallbackStats>) -> Result<(RunningOutput, String), String> {
+        let rate = self.sample_rate();
+        match self.device {
+            Some(p) => {
+                let what = format!("'{}' at {} Hz, {} channels", p.name, p.sample_rate(), p.channels());
+                let stream = p.start(feed, stats).map_err(|e| e.to_string())?;
+                Ok((RunningOutput::Device(stream), what))
+            }
+            None => {
+                let what = format!("null output at {rate} Hz, buffer {}", self.buffer);
+                let null = NullOutput::start(feed, rate, 2, self.buffer as usize, stats)
+                    .map_err(|e| format!("cannot start the null output: {e}"))?;
+                Ok((RunningOutput::Null(null), what))
+            }
+        }
+    }
+}
+
+/// A running output; dropping it stops the audio.
+#[allow(dead_code)] // Held only for its Drop.
+pub enum RunningOutput {
+    Device(CpalStream),
+    Null(NullOutput),
+}
+
+/// The callback-timing line `play` and the headless app print at exit.
+pub fn report_line(stats: &CallbackStats, dropped: u64) -> String {
+    format!(
+        "callbacks={} max_callback_fraction={:.4} p999_callback_fraction={:.4} dropped_intents={} stream_errors={}",
+        stats.callbacks(),
+        stats.max_fraction(),
+        stats.quantile_fraction(0.999),
+        dropped,
+        stats.stream_errors()
+    )
+}
