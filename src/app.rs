@@ -38,6 +38,8 @@ pub struct AppOptions {
     pub record_dir: Option<PathBuf>,
     /// Do not record the performance.
     pub no_record: bool,
+    /// Save a PNG of the control window once the set's tracks are on the decks, then quit.
+    pub screenshot: Option<PathBuf>,
 }
 
 type BoxError = Box<dyn std::error::Error>;
@@ -183,6 +185,12 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     if let Some(seconds) = opts.seconds {
         app.add_systems(Update, quit_after(seconds));
     }
+    if let Some(path) = opts.screenshot.clone() {
+        if headless {
+            return Err("--screenshot needs a window (a display, e.g. under xvfb-run)".into());
+        }
+        app.add_systems(Update, screenshot_when_loaded(path));
+    }
     // The runner drops the world when it returns, finishing the recording before the audio stops.
     app.run();
     drop(app);
@@ -201,5 +209,33 @@ fn quit_after(seconds: f64) -> impl FnMut(Res<Time<Real>>, MessageWriter<AppExit
         if time.elapsed_secs_f64() >= seconds {
             exit.write(AppExit::Success);
         }
+    }
+}
+
+/// Frames drawn after the tracks are on the decks before the screenshot, so every panel has
+/// settled.
+const SCREENSHOT_SETTLE_FRAMES: u32 = 30;
+
+/// A system that, once no deck is loading, waits a few frames, saves a screenshot of the
+/// control window to `path` and quits.
+fn screenshot_when_loaded(
+    path: PathBuf,
+) -> impl FnMut(Commands, Query<&phosphene_decks::DeckTrack>, Local<u32>, Local<bool>) {
+    use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+    move |mut commands, decks, mut settled, mut taken| {
+        if *taken || decks.iter().any(|d| d.loading.is_some()) {
+            return;
+        }
+        *settled += 1;
+        if *settled < SCREENSHOT_SETTLE_FRAMES {
+            return;
+        }
+        *taken = true;
+        commands
+            .spawn(Screenshot::primary_window())
+            .observe(save_to_disk(path.clone()))
+            .observe(|_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+                exit.write(AppExit::Success);
+            });
     }
 }

@@ -54,6 +54,9 @@ struct RunArgs {
     /// Do not record the performance.
     #[arg(long)]
     no_record: bool,
+    /// Save a PNG of the control window once the set is loaded, then quit (for tests and docs).
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
 }
 
 /// Where live audio goes.
@@ -137,6 +140,7 @@ fn main() -> ExitCode {
                 actions: r.actions,
                 record_dir: r.record_dir,
                 no_record: r.no_record,
+                screenshot: r.screenshot,
             })
         }
         Some(Command::Render { script, out, rate }) => headless::render(&script, &out, rate),

@@ -1,10 +1,371 @@
-//! The performer control surface (bevy_egui).
+//! The performer control surface (bevy_egui): four decks around the mixer, the transport and
+//! health display on top, the library below. Every control writes [`Action`]s or
+//! [`SetCommand`]s, the same messages MIDI, OSC and the keyboard use; nothing here talks to the
+//! engine directly.
+
+mod deck;
+mod keys;
+mod library;
+mod mixer;
+mod waveform;
+mod widgets;
+
+use std::path::PathBuf;
 
 use bevy::prelude::*;
+use bevy::window::{FileDragAndDrop, PrimaryWindow};
+use bevy_egui::egui::{self, Color32, RichText};
+use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass};
+use phosphene_decks::{
+    Action, BeatGrid, Deck, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckSet, DeckTrack, HotCue,
+    LaunchQuantize, MixerState, Transport, TransportAction,
+};
+use phosphene_engine_bridge::{Analysis, EngineStatus};
+use phosphene_set::{CurrentSet, SetCommand};
 
-/// The control window's panels.
+pub use keys::{SHORTCUTS, Shortcut};
+pub use library::{AUDIO_EXTENSIONS, Library};
+
+/// State of the control window itself.
+#[derive(Resource, Debug)]
+pub struct UiState {
+    /// The deck keyboard shortcuts act on (0-based).
+    pub focus: usize,
+    /// Help panel open.
+    pub help: bool,
+    /// Smoothed frame time in seconds.
+    pub frame_time: f64,
+    /// Path typed into the set field.
+    pub set_path: String,
+    /// Screen rectangles of the deck panels, for dropping files on a deck.
+    deck_rects: Vec<(usize, egui::Rect)>,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            focus: 0,
+            help: false,
+            frame_time: 1.0 / 60.0,
+            set_path: String::new(),
+            deck_rects: Vec::new(),
+        }
+    }
+}
+
+/// Adds the control window's panels, keyboard shortcuts and file dropping.
 pub struct UiPlugin;
 
+/// Stages of the UI.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UiSet {
+    /// `Update`, before [`DeckSet::Actions`]: keyboard and dropped files become actions.
+    Input,
+}
+
 impl Plugin for UiPlugin {
-    fn build(&self, _app: &mut App) {}
+    fn build(&self, app: &mut App) {
+        app.add_plugins(EguiPlugin::default())
+            .init_resource::<UiState>()
+            .init_resource::<Library>()
+            .configure_sets(Update, UiSet::Input.before(DeckSet::Actions))
+            .add_systems(Startup, setup)
+            .add_systems(Update, (keys::handle_keys, dropped_files).in_set(UiSet::Input))
+            .add_systems(EguiPrimaryContextPass, draw);
+    }
+}
+
+fn setup(mut commands: Commands, mut library: ResMut<Library>, current: Res<CurrentSet>) {
+    commands.spawn(Camera2d);
+    // The set's folder when it has tracks there, else the bundled assets.
+    library.open(&current.base_dir());
+    if library.files.is_empty() {
+        library.open(&PathBuf::from("assets").join("demo"));
+    }
+}
+
+/// Files dropped on the window load onto the deck under the pointer (else the focused deck).
+fn dropped_files(
+    mut drops: MessageReader<FileDragAndDrop>,
+    ui: Res<UiState>,
+    window: Query<&Window, With<PrimaryWindow>>,
+    mut actions: MessageWriter<Action>,
+) {
+    let pointer = window.single().ok().and_then(|w| w.cursor_position());
+    for drop in drops.read() {
+        let FileDragAndDrop::DroppedFile { path_buf, .. } = drop else {
+            continue;
+        };
+        if !library::is_audio(path_buf) {
+            warn!("'{}' is not an audio file Phosphene reads", path_buf.display());
+            continue;
+        }
+        let deck = pointer
+            .and_then(|p| ui.deck_rects.iter().find(|(_, r)| r.contains(egui::pos2(p.x, p.y))))
+            .map_or(ui.focus, |(d, _)| *d);
+        actions.write(Action::deck(
+            deck,
+            DeckAction::Load {
+                path: path_buf.clone(),
+                bpm: None,
+                first_beat: 0.0,
+            },
+        ));
+    }
+}
+
+type DeckData<'a> = (
+    Entity,
+    &'a Deck,
+    &'a DeckPlayback,
+    &'a DeckTrack,
+    &'a DeckControls,
+    &'a DeckLoop,
+    Option<&'a BeatGrid>,
+);
+
+/// The world state the panels show.
+#[derive(bevy::ecs::system::SystemParam)]
+struct Shown<'w, 's> {
+    decks: Query<'w, 's, DeckData<'static>>,
+    cues: Query<'w, 's, (&'static HotCue, &'static ChildOf)>,
+    transport: Res<'w, Transport>,
+    mixer: Res<'w, MixerState>,
+    status: Res<'w, EngineStatus>,
+    analysis: Res<'w, Analysis>,
+    current: Res<'w, CurrentSet>,
+    time: Res<'w, Time<Real>>,
+}
+
+fn draw(
+    mut contexts: EguiContexts,
+    mut state: ResMut<UiState>,
+    mut library: ResMut<Library>,
+    shown: Shown,
+    mut actions: MessageWriter<Action>,
+    mut set_commands: MessageWriter<SetCommand>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let dt = shown.time.delta_secs_f64();
+    state.frame_time += (dt - state.frame_time) * 0.05;
+    if state.set_path.is_empty()
+        && let Some(p) = &shown.current.path
+    {
+        state.set_path = p.display().to_string();
+    }
+    let mut out: Vec<Action> = Vec::new();
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "phosphene".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    egui::Panel::top("transport").show(&mut root, |ui| {
+        top_bar(ui, &shown, &mut state, &mut out, &mut set_commands);
+    });
+    egui::Panel::bottom("library")
+        .default_size(150.0)
+        .resizable(true)
+        .show(&mut root, |ui| {
+            out.extend(library::library_panel(ui, &mut library, shown.decks.iter().count()));
+        });
+    let mut decks: Vec<_> = shown.decks.iter().collect();
+    decks.sort_by_key(|d| d.1.index);
+    egui::Panel::right("mixer").exact_size(250.0).show(&mut root, |ui| {
+        let channels: Vec<_> = decks
+            .iter()
+            .map(|d| mixer::Channel {
+                index: d.1.index,
+                volume: d.4.volume,
+                peak: d.2.peak,
+            })
+            .collect();
+        out.extend(mixer::mixer_panel(ui, &channels, &shown.mixer, &shown.status));
+    });
+    let mut rects = Vec::new();
+    egui::CentralPanel::default().show(&mut root, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.columns(2, |cols| {
+                for (k, (entity, deck, playback, track, controls, lp, grid)) in decks.iter().enumerate() {
+                    let col = &mut cols[k % 2];
+                    let cues = shown
+                        .cues
+                        .iter()
+                        .filter(|(_, p)| p.parent() == *entity)
+                        .map(|(c, _)| c.clone())
+                        .collect();
+                    let view = deck::DeckView {
+                        index: deck.index,
+                        focused: state.focus == deck.index,
+                        playback,
+                        track,
+                        controls,
+                        lp,
+                        grid: *grid,
+                        cues,
+                    };
+                    let before = col.cursor().min;
+                    out.extend(deck::deck_panel(col, &view));
+                    let rect = egui::Rect::from_min_max(before, egui::pos2(col.max_rect().right(), col.cursor().min.y));
+                    if col.rect_contains_pointer(rect) && col.input(|i| i.pointer.primary_clicked()) {
+                        state.focus = deck.index;
+                    }
+                    rects.push((deck.index, rect));
+                    col.add_space(6.0);
+                }
+            });
+        });
+    });
+    state.deck_rects = rects;
+    if state.help {
+        help_window(&ctx, &mut state.help);
+    }
+    for a in out {
+        actions.write(a);
+    }
+    Ok(())
+}
+
+fn top_bar(
+    ui: &mut egui::Ui,
+    shown: &Shown,
+    state: &mut UiState,
+    out: &mut Vec<Action>,
+    set_commands: &mut MessageWriter<SetCommand>,
+) {
+    let t = &*shown.transport;
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new("PHOSPHENE")
+                .strong()
+                .size(18.0)
+                .color(Color32::from_rgb(255, 170, 60)),
+        );
+        ui.separator();
+        let mut bpm = t.bpm;
+        let r = ui.add(
+            egui::DragValue::new(&mut bpm)
+                .range(20.0..=999.0)
+                .speed(0.05)
+                .fixed_decimals(2)
+                .suffix(" BPM"),
+        );
+        if r.changed() {
+            out.push(Action::Transport(TransportAction::Tempo(bpm)));
+        }
+        if ui.button("tap").clicked() {
+            out.push(Action::Transport(TransportAction::Tap));
+        }
+        // Beat lamps: one per beat of the bar, the current one lit.
+        let beat_in_bar = (t.bar_phase() * t.quantum).floor() as usize;
+        for b in 0..t.quantum as usize {
+            let on = b == beat_in_bar;
+            let colour = match (on, b == 0) {
+                (true, true) => Color32::from_rgb(255, 80, 80),
+                (true, false) => Color32::from_rgb(255, 170, 60),
+                _ => Color32::from_gray(50),
+            };
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 3.0, colour);
+        }
+        ui.label(RichText::new(format!("bar {}", (t.beat / t.quantum).floor() as i64 + 1)).monospace());
+        ui.separator();
+        ui.label("launch");
+        egui::ComboBox::from_id_salt("launch")
+            .selected_text(t.launch.label())
+            .show_ui(ui, |ui| {
+                for l in LaunchQuantize::ALL {
+                    if ui.selectable_label(t.launch == l, l.label()).clicked() {
+                        out.push(Action::Transport(TransportAction::Launch(l)));
+                    }
+                }
+            });
+        ui.separator();
+        ui.add(
+            egui::TextEdit::singleline(&mut state.set_path)
+                .desired_width(240.0)
+                .hint_text("set file"),
+        );
+        if ui.button("open").clicked() {
+            set_commands.write(SetCommand::Load(PathBuf::from(state.set_path.trim())));
+        }
+        if ui.button("save").clicked() {
+            set_commands.write(SetCommand::SaveAs(PathBuf::from(state.set_path.trim())));
+        }
+        ui.separator();
+        if ui.button("help (F12)").clicked() {
+            state.help = !state.help;
+        }
+    });
+    ui.horizontal(|ui| health(ui, shown, state));
+    let notices = [shown.status.notice.as_ref(), shown.current.error.as_ref()];
+    for n in notices.into_iter().flatten() {
+        ui.label(RichText::new(format!("⚠ {n}")).color(Color32::from_rgb(255, 120, 80)));
+    }
+}
+
+/// The health HUD: is the audio safe, is anything being lost.
+fn health(ui: &mut egui::Ui, shown: &Shown, state: &UiState) {
+    let s = &*shown.status;
+    let warn = Color32::from_rgb(255, 120, 80);
+    let ok = Color32::from_gray(170);
+    let item = |ui: &mut egui::Ui, text: String, bad: bool| {
+        ui.label(
+            RichText::new(text)
+                .monospace()
+                .small()
+                .color(if bad { warn } else { ok }),
+        );
+    };
+    item(ui, format!("audio: {}", s.output), false);
+    if let Some(cb) = &s.callback {
+        let p999 = cb.quantile_fraction(0.999);
+        let max = cb.max_fraction();
+        item(
+            ui,
+            format!("callback p99.9 {:.0} % max {:.0} %", p999 * 100.0, max * 100.0),
+            max > 1.0,
+        );
+        item(
+            ui,
+            format!("xruns/stream errors {}", cb.stream_errors()),
+            cb.stream_errors() > 0,
+        );
+    }
+    item(
+        ui,
+        format!("dropped intents {}", s.dropped_intents),
+        s.dropped_intents > 0,
+    );
+    item(ui, format!("events lost {}", s.events_lost), s.events_lost > 0);
+    let latency = shown.analysis.latency_seconds();
+    item(
+        ui,
+        latency.map_or_else(|| "analysis —".into(), |l| format!("analysis {:.0} ms", l * 1000.0)),
+        latency.is_some_and(|l| l > 0.1),
+    );
+    item(
+        ui,
+        format!("frame {:.1} ms", state.frame_time * 1000.0),
+        state.frame_time > 0.034,
+    );
+    if s.record_dropped_frames > 0 {
+        item(ui, format!("recording lost {} frames", s.record_dropped_frames), true);
+    }
+}
+
+fn help_window(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Keyboard shortcuts").open(open).show(ctx, |ui| {
+        ui.label("Deck keys act on the focused deck (orange frame; F1-F4 or click a deck).");
+        egui::Grid::new("keys").striped(true).show(ui, |ui| {
+            for (key, _, text) in SHORTCUTS {
+                ui.label(RichText::new(keys::key_name(*key)).monospace().strong());
+                ui.label(*text);
+                ui.end_row();
+            }
+        });
+        ui.label("Hot-cue pads: click to jump (or store the playhead), right-click to clear.");
+        ui.label("Waveform overview: click to seek. Files dropped on a deck load there.");
+    });
 }

@@ -1,0 +1,252 @@
+//! One deck's panel: track, waveforms, transport, pads, tempo, gain, EQ, filter and FX.
+
+use bevy_egui::egui::{self, Color32, RichText};
+use engine_rt::{EqBand, FxKind, XfaderSide};
+use phosphene_decks::{
+    Action, BeatGrid, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, HOT_CUES, HotCue,
+    loop_beats,
+};
+
+use crate::waveform::{self, Marks};
+use crate::widgets::{knob, toggle};
+
+/// Beat-loop sizes offered as buttons.
+const LOOP_SIZES: [(f64, &str); 7] = [
+    (0.25, "1/4"),
+    (0.5, "1/2"),
+    (1.0, "1"),
+    (2.0, "2"),
+    (4.0, "4"),
+    (8.0, "8"),
+    (16.0, "16"),
+];
+/// The tempo fader's range: ±8 %, the classic turntable range.
+const TEMPO_RANGE: f64 = 0.08;
+
+/// Everything a deck panel shows.
+pub struct DeckView<'a> {
+    pub index: usize,
+    pub focused: bool,
+    pub playback: &'a DeckPlayback,
+    pub track: &'a DeckTrack,
+    pub controls: &'a DeckControls,
+    pub lp: &'a DeckLoop,
+    pub grid: Option<&'a BeatGrid>,
+    pub cues: Vec<HotCue>,
+}
+
+fn time(seconds: f64) -> String {
+    let s = seconds.max(0.0);
+    format!("{}:{:04.1}", (s / 60.0) as u64, s % 60.0)
+}
+
+/// Draws the panel and returns the actions its controls asked for.
+pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
+    let mut out = Vec::new();
+    let mut act = |a: DeckAction| out.push(Action::deck(v.index, a));
+    let c = v.controls;
+    let stroke = if v.focused {
+        egui::Stroke::new(1.5, Color32::from_rgb(255, 170, 60))
+    } else {
+        egui::Stroke::new(1.0, Color32::from_gray(60))
+    };
+    egui::Frame::group(ui.style()).stroke(stroke).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        // Header: number, name, tempo, times.
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("{}", v.index + 1)).size(20.0).strong());
+            let name = v.track.info.as_ref().map_or("(empty)", |i| i.name.as_str());
+            ui.label(RichText::new(name).size(15.0).strong());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if let Some(info) = &v.track.info {
+                    ui.label(RichText::new(format!("-{}", time(info.seconds - v.playback.position))).monospace());
+                    ui.label(RichText::new(time(v.playback.position)).monospace());
+                    if let Some(bpm) = info.bpm {
+                        let live = bpm * v.playback.rate.max(0.0);
+                        ui.label(RichText::new(format!("{live:.2} BPM")).monospace().strong());
+                    }
+                }
+            });
+        });
+        if let Some((path, f)) = &v.track.loading {
+            let name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            ui.add(egui::ProgressBar::new(*f).text(format!("loading {name}")));
+        }
+        if let Some(e) = &v.track.error {
+            ui.label(RichText::new(e).color(Color32::from_rgb(255, 90, 90)));
+        }
+        // Waveforms.
+        let marks = Marks {
+            position: v.playback.position,
+            cues: &v.cues,
+            loop_region: v.lp.region,
+            loop_active: v.lp.active,
+            grid: v.grid,
+        };
+        match &v.track.info {
+            Some(info) => {
+                if let Some(seek) = waveform::overview(ui, &info.overview, info.seconds, &marks) {
+                    act(DeckAction::Seek(seek));
+                }
+                waveform::zoomed(ui, &info.overview, &marks);
+            }
+            None => {
+                ui.add_space(110.0);
+            }
+        }
+        // Transport.
+        ui.horizontal(|ui| {
+            let play = if v.playback.playing { "⏸ pause" } else { "▶ play" };
+            if ui
+                .add(egui::Button::new(RichText::new(play).strong()).min_size([70.0, 26.0].into()))
+                .clicked()
+            {
+                act(DeckAction::PlayPause);
+            }
+            if ui.add(egui::Button::new("cue").min_size([44.0, 26.0].into())).clicked() {
+                act(DeckAction::Cue);
+            }
+            if toggle(ui, "sync", c.sync) {
+                act(DeckAction::Sync(!c.sync));
+            }
+            if toggle(ui, "key lock", c.keylock) {
+                act(DeckAction::KeyLock(!c.keylock));
+            }
+            ui.separator();
+            let current = v.grid.and_then(|g| loop_beats(v.lp, g)).filter(|_| v.lp.active);
+            for (beats, label) in LOOP_SIZES {
+                if toggle(ui, label, current == Some(beats)) {
+                    act(DeckAction::BeatLoop(beats));
+                }
+            }
+            if v.lp.active && ui.button("exit").clicked() {
+                act(DeckAction::LoopExit);
+            }
+        });
+        // Hot-cue pads: click to jump (or store), right-click to clear.
+        ui.horizontal(|ui| {
+            for slot in 0..HOT_CUES {
+                let cue = v.cues.iter().find(|c| c.slot == slot);
+                let (fill, label) = match cue {
+                    Some(c) => (
+                        Color32::from_rgb(c.colour[0], c.colour[1], c.colour[2]),
+                        if c.name.is_empty() {
+                            format!("{}", slot + 1)
+                        } else {
+                            c.name.clone()
+                        },
+                    ),
+                    None => (Color32::from_gray(40), format!("{}", slot + 1)),
+                };
+                let text = RichText::new(label).color(if cue.is_some() { Color32::BLACK } else { Color32::GRAY });
+                let r = ui.add(egui::Button::new(text).fill(fill).min_size([52.0, 24.0].into()));
+                if r.clicked() {
+                    act(DeckAction::HotCue(slot));
+                }
+                if r.secondary_clicked() {
+                    act(DeckAction::ClearHotCue(slot));
+                }
+            }
+        });
+        ui.separator();
+        // Tempo, pitch, gain, EQ, filter.
+        ui.horizontal(|ui| {
+            let mut rate = c.rate;
+            let tempo = egui::Slider::new(&mut rate, (1.0 - TEMPO_RANGE)..=(1.0 + TEMPO_RANGE))
+                .custom_formatter(|r, _| format!("{:+.2} %", (r - 1.0) * 100.0))
+                .text("tempo");
+            if ui.add_enabled(!c.sync, tempo).changed() {
+                act(DeckAction::Rate(rate));
+            }
+            let mut pitch = c.pitch;
+            if ui
+                .add(egui::Slider::new(&mut pitch, -12.0..=12.0).step_by(0.5).text("pitch"))
+                .changed()
+            {
+                act(DeckAction::Pitch(pitch));
+            }
+        });
+        ui.horizontal(|ui| {
+            if let Some(x) = knob(ui, "gain", c.trim_db, -24.0..=12.0, "dB") {
+                act(DeckAction::TrimDb(x));
+            }
+            for (i, (band, name)) in [(EqBand::High, "high"), (EqBand::Mid, "mid"), (EqBand::Low, "low")]
+                .into_iter()
+                .enumerate()
+            {
+                let b = 2 - i;
+                ui.vertical(|ui| {
+                    if let Some(x) = knob(ui, name, c.eq_db[b], -26.0..=6.0, "dB") {
+                        act(DeckAction::Eq(band, x));
+                    }
+                    if toggle(ui, "kill", c.kills[b]) {
+                        act(DeckAction::Kill(band, !c.kills[b]));
+                    }
+                });
+            }
+            ui.vertical(|ui| {
+                if let Some(x) = knob(ui, "filter", c.filter, -1.0..=1.0, "") {
+                    act(DeckAction::Filter(x));
+                }
+                if let Some(x) = knob(ui, "reso", c.resonance, 0.0..=1.0, "") {
+                    act(DeckAction::Resonance(x));
+                }
+            });
+        });
+        // FX slots.
+        for slot in 0..FX_SLOTS {
+            let s = &c.fx[slot];
+            ui.horizontal(|ui| {
+                let name = |fx: Option<FxKind>| match fx {
+                    None => "—".to_string(),
+                    Some(FxKind::Echo { beats }) => format!("echo {beats}"),
+                    Some(FxKind::Reverb) => "reverb".into(),
+                    Some(FxKind::Bitcrusher) => "crusher".into(),
+                };
+                egui::ComboBox::from_id_salt(("fx", v.index, slot))
+                    .width(86.0)
+                    .selected_text(name(s.fx))
+                    .show_ui(ui, |ui| {
+                        let options = [
+                            None,
+                            Some(FxKind::Echo { beats: 0.75 }),
+                            Some(FxKind::Echo { beats: 0.5 }),
+                            Some(FxKind::Reverb),
+                            Some(FxKind::Bitcrusher),
+                        ];
+                        for fx in options {
+                            if ui.selectable_label(s.fx == fx, name(fx)).clicked() {
+                                act(DeckAction::Fx { slot, fx });
+                            }
+                        }
+                    });
+                let mut amount = s.amount;
+                if ui.add(egui::Slider::new(&mut amount, 0.0..=1.0).text("wet")).changed() {
+                    act(DeckAction::FxAmount { slot, amount });
+                }
+                let mut value = s.param;
+                if ui.add(egui::Slider::new(&mut value, 0.0..=1.0).text("param")).changed() {
+                    act(DeckAction::FxParam { slot, value });
+                }
+            });
+        }
+        ui.horizontal(|ui| {
+            ui.label("crossfader");
+            for (side, label) in [(XfaderSide::A, "A"), (XfaderSide::Thru, "thru"), (XfaderSide::B, "B")] {
+                if toggle(ui, label, c.xfader == side) {
+                    act(DeckAction::Xfader(side));
+                }
+            }
+            ui.separator();
+            if toggle(ui, "🎧 cue", c.cue_monitor) {
+                act(DeckAction::CueMonitor(!c.cue_monitor));
+            }
+            if v.track.info.is_some() && ui.button("eject").clicked() {
+                act(DeckAction::Eject);
+            }
+        });
+    });
+    out
+}
