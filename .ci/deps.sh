@@ -9,6 +9,9 @@ PHOS_PACKAGES=(
   jackd2                              # the JACK server the live-audio test starts
   ffmpeg                              # encodes test files; the decode benchmark's yardstick
   rubberband-cli                      # the key-lock benchmark's yardstick
+  xvfb xauth                          # a display for the control-window screenshot test
+  mesa-vulkan-drivers libvulkan1      # lavapipe: Vulkan in software, for Bevy's renderer
+  libxkbcommon-x11-0                  # keyboard handling of the X11 window
 )
 
 phos_install_deps() {

@@ -2,7 +2,7 @@
 //! the control window (or headless, for installations and tests).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::prelude::*;
@@ -40,6 +40,8 @@ pub struct AppOptions {
     pub no_record: bool,
     /// Save a PNG of the control window once the set's tracks are on the decks, then quit.
     pub screenshot: Option<PathBuf>,
+    /// When the process started, for the start-up report.
+    pub started: Instant,
 }
 
 type BoxError = Box<dyn std::error::Error>;
@@ -185,6 +187,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     if let Some(seconds) = opts.seconds {
         app.add_systems(Update, quit_after(seconds));
     }
+    app.add_systems(Update, report_first_sound(opts.started));
     if let Some(path) = opts.screenshot.clone() {
         if headless {
             return Err("--screenshot needs a window (a display, e.g. under xvfb-run)".into());
@@ -201,6 +204,20 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
 
 fn has_display() -> bool {
     std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+}
+
+/// Master peak above which the output counts as audible (-60 dBFS).
+const AUDIBLE: f32 = 1e-3;
+
+/// A system that prints, once, how long after the process started the master first carried
+/// sound (to within one engine report, 20 ms, and one frame).
+fn report_first_sound(started: Instant) -> impl FnMut(Res<EngineStatus>, Local<bool>) {
+    move |status, mut done| {
+        if !*done && status.master_peak > AUDIBLE {
+            *done = true;
+            eprintln!("first_audible_seconds={:.3}", started.elapsed().as_secs_f64());
+        }
+    }
 }
 
 /// A system that ends the app after `seconds` of wall time.

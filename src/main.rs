@@ -124,6 +124,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     let result = match cli.command {
         None => {
@@ -141,6 +142,7 @@ fn main() -> ExitCode {
                 record_dir: r.record_dir,
                 no_record: r.no_record,
                 screenshot: r.screenshot,
+                started,
             })
         }
         Some(Command::Render { script, out, rate }) => headless::render(&script, &out, rate),

@@ -149,3 +149,20 @@ fn play_without_a_device_falls_back_to_null_with_a_warning() {
     );
     assert_eq!(report(&o.stdout).len(), 5);
 }
+
+#[test]
+fn headless_app_survives_a_broken_set_and_a_missing_device() {
+    let dir = temp_dir("app-headless");
+    let set = dir.join("broken.set.ron");
+    std::fs::write(&set, "SetFile(\n  bpm: 124.0,\n  decks: [(track: (file: 12))],\n)\n").unwrap();
+    let o = phosphene(&[set.to_str().unwrap(), "--headless", "--seconds", "1.5", "--no-record"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    // The set error names file, line and column; the app runs on with empty decks.
+    assert!(err.contains(&format!("{}:3:", set.display())), "{err}");
+    // This machine has no sound card: the default output falls back to the null output.
+    assert!(err.contains("null output"), "{err}");
+    let fields = report(&o.stdout);
+    assert_eq!(fields.len(), 5, "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(fields[0].1 > 100.0, "callbacks ran: {fields:?}");
+}

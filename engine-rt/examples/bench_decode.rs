@@ -3,7 +3,8 @@
 //! `cargo run --release -p engine-rt --example bench_decode -- --seconds 300`
 //!
 //! Synthesises a 44.1 kHz track, encodes it to MP3 and FLAC with ffmpeg, then times the engine's
-//! loader and `ffmpeg -f f32le -ar 48000` on each, side by side, best of three runs.
+//! loader and `ffmpeg -f f32le -ar 48000` on each, side by side, best of three runs; then the
+//! whole load a deck does in the app (decode, resample, waveform analysis).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -12,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use engine_rt::loader::{LoadOptions, decode_file};
+use engine_rt::loader::{LoadOptions, decode_file, load_and_analyse};
 use support::{arg, music};
 
 fn best_of_three(mut f: impl FnMut() -> bool) -> Option<f64> {
@@ -59,9 +60,11 @@ fn main() {
         }
         let engine = best_of_three(|| decode_file(&file, &LoadOptions::new(48_000), |_| {}).is_ok());
         let ffmpeg = best_of_three(|| ffmpeg_decode(&file));
-        match (engine, ffmpeg) {
-            (Some(e), Some(f)) => println!(
-                "file={name} audio_seconds={seconds} engine_seconds={e:.3} ffmpeg_seconds={f:.3} engine_over_ffmpeg={:.2}",
+        // What loading onto a deck costs in the app: decode, resample and analyse.
+        let load = best_of_three(|| load_and_analyse(&file, &LoadOptions::new(48_000), |_| {}).is_ok());
+        match (engine, ffmpeg, load) {
+            (Some(e), Some(f), Some(l)) => println!(
+                "file={name} audio_seconds={seconds} engine_seconds={e:.3} ffmpeg_seconds={f:.3} engine_over_ffmpeg={:.2} load_and_analyse_seconds={l:.3}",
                 e / f
             ),
             _ => println!("file={name} failed to decode"),

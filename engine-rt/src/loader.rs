@@ -15,6 +15,7 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
 use crate::analysis::overview::Overview;
+use crate::analysis::tempo;
 use crate::track::Track;
 
 /// Default longest track accepted, in seconds (30 minutes: 690 MB at 48 kHz).
@@ -373,6 +374,25 @@ fn resample_stream(input: mpsc::Receiver<[Vec<f32>; 2]>, from: u32, to: u32) -> 
     Ok(out)
 }
 
+/// What the loader thread does for each request: decode and resample, compute the waveform
+/// overview the displays draw, and estimate the beat grid when the request gave no tempo.
+pub fn load_and_analyse(
+    path: &Path,
+    opts: &LoadOptions,
+    mut progress: impl FnMut(f32),
+) -> Result<(Track, Overview), LoadError> {
+    let mut track = decode_file(path, opts, &mut progress)?;
+    let overview = Overview::of(&track);
+    if track.bpm.is_none()
+        && let Some(t) = tempo::estimate(&overview)
+    {
+        track.bpm = Some(t.bpm);
+        track.first_beat = t.first_beat;
+    }
+    progress(1.0);
+    Ok((track, overview))
+}
+
 /// Identifies one request to the loader thread.
 pub type JobId = u64;
 
@@ -415,18 +435,15 @@ impl Loader {
                 for r in req_rx {
                     let tx = ev_tx.clone();
                     let job = r.job;
-                    let result = decode_file(&r.path, &r.opts, |fraction| {
+                    let result = load_and_analyse(&r.path, &r.opts, |fraction| {
                         let _ = tx.send(LoadEvent::Progress { job, fraction });
                     });
                     let ev = match result {
-                        Ok(track) => {
-                            let overview = Overview::of(&track);
-                            LoadEvent::Done {
-                                job,
-                                track: Shared::new(&collector, track),
-                                overview,
-                            }
-                        }
+                        Ok((track, overview)) => LoadEvent::Done {
+                            job,
+                            track: Shared::new(&collector, track),
+                            overview,
+                        },
                         Err(error) => LoadEvent::Failed { job, error },
                     };
                     if ev_tx.send(ev).is_err() {

@@ -207,3 +207,32 @@ fn resampling_keeps_time_aligned() {
     assert!((peak as i64 - 48_000 * 3).abs() <= 1, "click at {peak}");
     assert_eq!(t.frames[peak][0], t.frames[peak][1], "mono is duplicated");
 }
+
+#[test]
+fn tracks_without_a_tempo_get_an_estimated_grid() {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/demo");
+    // Afterimage's kicks fall mostly between beats (a broken beat): its tempo is found, its
+    // phase lands half a beat off, a known limit of the estimator (docs/APP.md).
+    for (file, bpm, four_on_the_floor) in [
+        ("nightglass.ogg", 124.0, true),
+        ("photon-drift.ogg", 124.0, true),
+        ("lumen-acid.ogg", 128.0, true),
+        ("afterimage.ogg", 118.0, false),
+    ] {
+        let opts = engine_rt::loader::LoadOptions::new(48_000);
+        let (track, _) = engine_rt::loader::load_and_analyse(&demo.join(file), &opts, |_| {}).expect("demo track");
+        let est = track.bpm.expect("a tempo");
+        assert!((est - bpm).abs() < 0.02, "{file}: {est} BPM, made at {bpm}");
+        // The tracks start on a beat: the grid's first beat is at 0 or one period later.
+        let period = 60.0 / bpm;
+        let off = track
+            .first_beat
+            .rem_euclid(period)
+            .min(period - track.first_beat.rem_euclid(period));
+        assert!(
+            off < 0.012 || !four_on_the_floor,
+            "{file}: first beat {} s",
+            track.first_beat
+        );
+    }
+}

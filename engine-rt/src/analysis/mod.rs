@@ -5,6 +5,7 @@ pub mod features;
 pub mod overview;
 pub mod pitch;
 pub mod tap;
+pub mod tempo;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

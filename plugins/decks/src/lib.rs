@@ -32,6 +32,8 @@ pub use transport::{LaunchQuantize, MixerState, Transport};
 pub enum DeckSet {
     /// `PreUpdate`, after [`EngineSet::Drain`]: engine state into components.
     Mirror,
+    /// `Update`, before [`DeckSet::Actions`]: scripted actions whose beat has come are written.
+    Script,
     /// `Update`: actions into controls and intents. Control surfaces write [`Action`]s before it.
     Actions,
 }
@@ -55,10 +57,11 @@ impl Plugin for DecksPlugin {
                     .in_set(DeckSet::Mirror),
             )
             .add_systems(Update, action::apply_actions.in_set(DeckSet::Actions))
+            .configure_sets(Update, DeckSet::Script.before(DeckSet::Actions))
             .add_systems(
                 Update,
                 script::run_script
-                    .before(DeckSet::Actions)
+                    .in_set(DeckSet::Script)
                     .run_if(resource_exists::<script::ActionScript>),
             );
         for index in 0..self.decks {

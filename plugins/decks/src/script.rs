@@ -1,5 +1,5 @@
 //! Scripted actions: a RON list of actions at beats, fired through the same [`Action`] path as
-//! a performer's hands. Used for unattended runs (installations, tests, demos).
+//! a performer's hands, each at or after its beat once the decks have finished loading. Used for unattended runs (installations, tests, demos).
 //!
 //! ```ron
 //! [
@@ -14,6 +14,7 @@ use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
+use crate::components::DeckTrack;
 use crate::transport::Transport;
 
 /// One scripted action.
@@ -63,12 +64,17 @@ impl ActionScript {
     }
 }
 
-/// Fires the actions whose beat the clock has reached.
+/// Fires the actions whose beat the clock has reached, once no deck is still loading (so a
+/// script never plays a deck before the set's track is on it).
 pub(crate) fn run_script(
     mut script: ResMut<ActionScript>,
     transport: Res<Transport>,
+    decks: Query<&DeckTrack>,
     mut actions: MessageWriter<Action>,
 ) {
+    if decks.iter().any(|d| d.loading.is_some()) {
+        return;
+    }
     while let Some(a) = script.actions.get(script.next).filter(|a| a.beat <= transport.beat) {
         actions.write(a.action.clone());
         script.next += 1;

@@ -27,8 +27,9 @@ pub const AUTOSAVE_INTERVAL: Duration = Duration::from_secs(30);
 /// Stages of the set plugin.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SetSet {
-    /// `Update`, before [`DeckSet::Actions`]: commands run, so a loaded set's intents go out in
-    /// the same frame.
+    /// `Update`, before [`DeckSet::Script`] (and so before [`DeckSet::Actions`]): commands run
+    /// first, so scripted actions see a loading set and a loaded set's intents go out in the
+    /// same frame.
     Commands,
 }
 
@@ -105,8 +106,9 @@ impl Plugin for SetPlugin {
         app.add_message::<SetCommand>()
             .add_message::<SetEvent>()
             .init_resource::<CurrentSet>()
-            .configure_sets(Update, SetSet::Commands.before(DeckSet::Actions))
-            .add_systems(Update, (autosave_timer, run_commands).chain().in_set(SetSet::Commands));
+            .configure_sets(Update, SetSet::Commands.before(DeckSet::Script))
+            .add_systems(Update, (autosave_timer, run_commands).chain().in_set(SetSet::Commands))
+            .add_systems(Last, autosave_on_exit);
     }
 }
 
@@ -183,20 +185,7 @@ fn run_commands(
                     Some(SetEvent::Saved(path))
                 })
             }
-            SetCommand::Autosave => match current.autosave_path() {
-                None => Ok(None),
-                Some(path) => {
-                    let set = capture(&current, &current.base_dir(), &world);
-                    if current.last_written.as_ref() == Some(&set) {
-                        Ok(None)
-                    } else {
-                        set.save(&path).map(|()| {
-                            current.last_written = Some(set);
-                            Some(SetEvent::Autosaved(path))
-                        })
-                    }
-                }
-            },
+            SetCommand::Autosave => autosave(&mut current, &world),
         };
         match result {
             Ok(None) => {}
@@ -212,6 +201,32 @@ fn run_commands(
                 events.write(SetEvent::Failed(message));
             }
         }
+    }
+}
+
+/// Writes the autosave file if the set changed since it was last written.
+fn autosave(current: &mut CurrentSet, world: &SetWorld) -> Result<Option<SetEvent>, SetError> {
+    let Some(path) = current.autosave_path() else {
+        return Ok(None);
+    };
+    let set = capture(current, &current.base_dir(), world);
+    if current.last_written.as_ref() == Some(&set) {
+        return Ok(None);
+    }
+    set.save(&path)?;
+    current.last_written = Some(set);
+    Ok(Some(SetEvent::Autosaved(path)))
+}
+
+/// Autosaves when the app exits, so the last minutes of a performance are never lost.
+fn autosave_on_exit(mut exit: MessageReader<AppExit>, mut current: ResMut<CurrentSet>, world: SetWorld) {
+    if exit.read().next().is_none() {
+        return;
+    }
+    match autosave(&mut current, &world) {
+        Ok(Some(e)) => info!("{e:?}"),
+        Ok(None) => {}
+        Err(e) => error!("{e}"),
     }
 }
 
