@@ -48,27 +48,21 @@ impl WavWriterThread {
             .spawn(move || {
                 let fail = |e: hound::Error| format!("cannot write '{name}': {e}");
                 let mut last_flush = Instant::now();
-                // A right channel waiting for the next chunk.
-                let mut odd: Option<f32> = None;
+                let mut samples = 0u64;
                 loop {
                     let stopping = s.stop.load(Ordering::Acquire);
                     let limit = s.limit.load(Ordering::Acquire).saturating_mul(2);
-                    let available = ring.slots();
-                    let written = s.frames.load(Ordering::Relaxed) * 2 + odd.is_some() as u64;
-                    let take = (available as u64).min(limit.saturating_sub(written)) as usize;
+                    let take = (ring.slots() as u64).min(limit.saturating_sub(samples)) as usize;
                     if let Ok(chunk) = ring.read_chunk(take) {
                         let (a, b) = chunk.as_slices();
                         for &x in a.iter().chain(b) {
                             wav.write_sample(x).map_err(fail)?;
-                            odd = if odd.is_some() { None } else { Some(x) };
-                            if odd.is_none() {
-                                s.frames.fetch_add(1, Ordering::Relaxed);
-                            }
                         }
                         chunk.commit_all();
                     }
-                    let done = written + take as u64 >= limit;
-                    if (stopping && (take == 0 || done)) || done {
+                    samples += take as u64;
+                    s.frames.store(samples / 2, Ordering::Relaxed);
+                    if samples >= limit || (stopping && take == 0) {
                         break;
                     }
                     if last_flush.elapsed() >= FLUSH_EVERY {

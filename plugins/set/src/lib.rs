@@ -124,21 +124,20 @@ fn autosave_timer(time: Res<Time<Real>>, mut next: Local<Option<Duration>>, mut 
     }
 }
 
+/// A deck as sets see it.
+type DeckParts = (
+    Entity,
+    &'static Deck,
+    &'static mut DeckControls,
+    &'static mut DeckLoop,
+    &'static mut DeckTrack,
+    Option<&'static BeatGrid>,
+);
+
 /// The parts of the world a set is captured from and applied to.
 #[derive(SystemParam)]
 struct SetWorld<'w, 's> {
-    decks: Query<
-        'w,
-        's,
-        (
-            Entity,
-            &'static Deck,
-            &'static mut DeckControls,
-            &'static mut DeckLoop,
-            &'static mut DeckTrack,
-            Option<&'static BeatGrid>,
-        ),
-    >,
+    decks: Query<'w, 's, DeckParts>,
     cues: Query<'w, 's, (Entity, &'static HotCue, &'static ChildOf)>,
     transport: ResMut<'w, Transport>,
     mixer: ResMut<'w, MixerState>,
