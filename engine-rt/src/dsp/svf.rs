@@ -23,39 +23,56 @@ impl SvfCoefs {
         let a3 = g * a2;
         Self { k, a1, a2, a3 }
     }
+
+    /// Damping (1 / Q): the band-pass weight an all-pass built from this section uses.
+    #[inline(always)]
+    pub fn k(&self) -> f32 {
+        self.k
+    }
 }
 
 /// A stereo pair of samples; both channels run through the same coefficients side by side,
 /// which the compiler turns into one SIMD lane pair.
 pub type Stereo = [f32; 2];
 
-/// The simultaneous outputs of one SVF step, per channel.
+/// The simultaneous outputs of one SVF step, per lane.
 #[derive(Debug, Clone, Copy)]
-pub struct SvfOut {
-    pub low: Stereo,
-    pub band: Stereo,
-    pub high: Stereo,
+pub struct SvfOut<const N: usize = 2> {
+    pub low: [f32; N],
+    pub band: [f32; N],
+    pub high: [f32; N],
 }
 
-/// State of one stereo SVF section.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Svf {
-    ic1: Stereo,
-    ic2: Stereo,
+/// State of `N` SVF lanes sharing one set of coefficients: a stereo section (2 lanes), or two
+/// independent stereo sections with equal coefficients run side by side (4 lanes, one SSE
+/// register). Every lane computes exactly what a lane of its own would.
+#[derive(Debug, Clone, Copy)]
+pub struct Svf<const N: usize = 2> {
+    ic1: [f32; N],
+    ic2: [f32; N],
 }
 
-impl Svf {
-    /// Filters one stereo frame.
+impl<const N: usize> Default for Svf<N> {
+    fn default() -> Self {
+        Self {
+            ic1: [0.0; N],
+            ic2: [0.0; N],
+        }
+    }
+}
+
+impl<const N: usize> Svf<N> {
+    /// Filters one frame of `N` lanes.
     #[inline(always)]
     // The lane index addresses five arrays at once; that is what lets it vectorise.
     #[allow(clippy::needless_range_loop)]
-    pub fn tick(&mut self, c: &SvfCoefs, x: Stereo) -> SvfOut {
+    pub fn tick(&mut self, c: &SvfCoefs, x: [f32; N]) -> SvfOut<N> {
         let mut o = SvfOut {
-            low: [0.0; 2],
-            band: [0.0; 2],
-            high: [0.0; 2],
+            low: [0.0; N],
+            band: [0.0; N],
+            high: [0.0; N],
         };
-        for k in 0..2 {
+        for k in 0..N {
             let v3 = x[k] - self.ic2[k];
             let v1 = c.a1 * self.ic1[k] + c.a2 * v3;
             let v2 = self.ic2[k] + c.a2 * self.ic1[k] + c.a3 * v3;
@@ -66,12 +83,5 @@ impl Svf {
             o.high[k] = x[k] - c.k * v1 - v2;
         }
         o
-    }
-
-    /// Second-order all-pass with this section's cutoff and Q.
-    #[inline(always)]
-    pub fn allpass(&mut self, c: &SvfCoefs, x: Stereo) -> Stereo {
-        let o = self.tick(c, x);
-        [x[0] - 2.0 * c.k * o.band[0], x[1] - 2.0 * c.k * o.band[1]]
     }
 }
