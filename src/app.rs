@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
-use engine_rt::backend::{CallbackStats, Feed};
+use engine_rt::backend::CallbackStats;
 use engine_rt::{Engine, EngineConfig};
 use phosphene_decks::{ActionScript, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
@@ -28,6 +28,8 @@ pub struct AppOptions {
     /// The set to open (the bundled demo set when `None`).
     pub set: Option<PathBuf>,
     pub output: OutputRequest,
+    /// Frames the engine renders ahead of the device on a real-time worker (0: in the callback).
+    pub ahead: usize,
     /// Run without a window.
     pub headless: bool,
     /// Quit after this long.
@@ -137,7 +139,8 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         let dir = opts.record_dir.clone().unwrap_or_else(default_record_dir);
         Some(Recorder::start(&mut link, &dir, &performance_stem())?)
     };
-    let (running, what) = chosen.start(Feed::Direct(Box::new(processor)), stats.clone())?;
+    let (feed, ahead) = crate::output::feed(processor, opts.ahead, chosen.channels(), chosen.block())?;
+    let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("phosphene: playing on {what}");
 
     let mut app = App::new();
@@ -198,6 +201,9 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     app.run();
     drop(app);
     drop(running);
+    if let Some(a) = ahead {
+        eprintln!("{}", a.report());
+    }
     println!("{}", report_line(&stats, engine_stats.dropped_intents()));
     Ok(())
 }

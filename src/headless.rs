@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use engine_rt::backend::CallbackStats;
 use engine_rt::backend::cpal::{DeviceRequest, HostChoice};
 use engine_rt::backend::offline::write_wav;
-use engine_rt::backend::{CallbackStats, Feed};
 use engine_rt::replay::Recording;
 use engine_rt::script::{LOOKAHEAD_BEATS, ScriptRunner, Session};
 use engine_rt::{Engine, EngineEvent};
@@ -95,17 +95,7 @@ pub fn play(
     let stats = CallbackStats::new();
     let channels = chosen.channels();
     let block = chosen.block();
-    let worker_stats = CallbackStats::new();
-    let (feed, worker) = if ahead > 0 {
-        let (out, worker) = engine_rt::backend::ahead::start(processor, channels, block, ahead, worker_stats.clone())?;
-        eprintln!("rendering {ahead} frames ahead of the device");
-        if let Err(e) = worker.priority() {
-            eprintln!("warning: render-ahead worker at normal priority ({e}); dropouts are more likely");
-        }
-        (Feed::Ahead(out), Some(worker))
-    } else {
-        (Feed::Direct(Box::new(processor)), None)
-    };
+    let (feed, ahead) = crate::output::feed(processor, ahead, channels, block)?;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("playing on {what}");
     let seconds = seconds.unwrap_or_else(|| session.length() * 60.0 / session.bpm + 0.5);
@@ -123,14 +113,8 @@ pub fn play(
         }
     }
     drop(running);
-    if let Some(w) = worker {
-        eprintln!(
-            "render_ahead: blocks={} worker_max_fraction={:.4} worker_p999_fraction={:.4} underruns={}",
-            worker_stats.callbacks(),
-            worker_stats.max_fraction(),
-            worker_stats.quantile_fraction(0.999),
-            w.underruns()
-        );
+    if let Some(a) = ahead {
+        eprintln!("{}", a.report());
     }
     println!("{}", report_line(&stats, handle.stats().dropped_intents()));
     Ok(())

@@ -39,6 +39,10 @@ struct RunArgs {
     /// Buffer size in frames.
     #[arg(long)]
     buffer: Option<u32>,
+    /// Render this many frames ahead of the device on a real-time worker, so the audio callback
+    /// only copies (adds that much latency; 0 renders inside the callback).
+    #[arg(long, default_value_t = 0)]
+    ahead: usize,
     /// Run without a window (installations, tests); also chosen when there is no display.
     #[arg(long)]
     headless: bool,
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
                     device: r.device,
                     buffer: r.buffer,
                 },
+                ahead: r.ahead,
                 headless: r.headless,
                 seconds: r.seconds,
                 actions: r.actions,

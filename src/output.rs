@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use engine_rt::EngineProcessor;
+use engine_rt::backend::ahead::AheadWorker;
 use engine_rt::backend::cpal::{CpalStream, DeviceRequest, HostChoice, PreparedOutput};
 use engine_rt::backend::null::NullOutput;
 use engine_rt::backend::{CallbackStats, Feed};
@@ -99,6 +101,46 @@ impl ChosenOutput {
             }
         }
     }
+}
+
+/// The render-ahead worker of a feed, with its block timing.
+pub struct Ahead {
+    worker: AheadWorker,
+    stats: Arc<CallbackStats>,
+}
+
+impl Ahead {
+    /// The line reporting the worker's block times and underruns (printed to stderr at exit).
+    pub fn report(&self) -> String {
+        format!(
+            "render_ahead: blocks={} worker_max_fraction={:.4} worker_p999_fraction={:.4} underruns={}",
+            self.stats.callbacks(),
+            self.stats.max_fraction(),
+            self.stats.quantile_fraction(0.999),
+            self.worker.underruns()
+        )
+    }
+}
+
+/// What the output callback runs: the processor itself (`ahead == 0`), or the copying end of a
+/// render-ahead worker that runs the processor `ahead` frames ahead at real-time priority.
+pub fn feed(
+    processor: EngineProcessor,
+    ahead: usize,
+    channels: usize,
+    block: usize,
+) -> Result<(Feed, Option<Ahead>), String> {
+    if ahead == 0 {
+        return Ok((Feed::Direct(Box::new(processor)), None));
+    }
+    let stats = CallbackStats::new();
+    let (out, worker) = engine_rt::backend::ahead::start(processor, channels, block, ahead, stats.clone())
+        .map_err(|e| format!("cannot start the render-ahead worker: {e}"))?;
+    eprintln!("rendering {ahead} frames ahead of the device");
+    if let Err(e) = worker.priority() {
+        eprintln!("warning: render-ahead worker at normal priority ({e}); dropouts are more likely");
+    }
+    Ok((Feed::Ahead(out), Some(Ahead { worker, stats })))
 }
 
 /// A running output; dropping it stops the audio.

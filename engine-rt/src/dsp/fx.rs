@@ -44,13 +44,21 @@ impl Echo {
     fn process(&mut self, buf: &mut [[f32; 2]], fpb: &[f32], amount: &mut Smoothed, param: &mut Smoothed) {
         let len = self.buf.len();
         let (mut write, mut damp) = (self.write, self.damp);
+        // While amount, feedback and delay sit still (most of the time), a tick would return
+        // their value unchanged: read them once instead of ticking three smoothers per frame.
+        let mut settled = !amount.is_moving() && !param.is_moving() && !self.delay.is_moving();
+        let (still_amount, still_feedback) = (amount.value(), param.value());
         for (f, &frames_per_beat) in buf.iter_mut().zip(fpb) {
-            let (a, feedback) = (amount.tick(), param.tick());
             let target = (self.beats * frames_per_beat).clamp(1.0, (len - 2) as f32);
             if (self.delay.final_target() - target).abs() > 0.5 {
                 self.delay.set(target, 0);
+                settled = false;
             }
-            let d = self.delay.tick();
+            let (a, feedback, d) = if settled {
+                (still_amount, still_feedback, self.delay.value())
+            } else {
+                (amount.tick(), param.tick(), self.delay.tick())
+            };
             let mut pos = write as f32 - d;
             if pos < 0.0 {
                 pos += len as f32;

@@ -161,6 +161,10 @@ fn run_commands(
                     _ => unreachable!("matched above"),
                 };
                 parsed.map(|(set, path)| {
+                    // The set being replaced keeps its last changes in its autosave file.
+                    if let Err(e) = autosave(&mut current, &world) {
+                        error!("{e}");
+                    }
                     apply(&set, path.as_ref(), &mut current, &mut world);
                     Some(SetEvent::Loaded(path.unwrap_or_default()))
                 })
