@@ -25,11 +25,9 @@ struct Cli {
     run: RunArgs,
 }
 
-/// Options of the performance app (`phosphene [SET]`).
+/// Where live audio goes: shared by the app and `play`.
 #[derive(Args)]
-struct RunArgs {
-    /// Set file (RON) to open; the bundled demo set when omitted.
-    set: Option<PathBuf>,
+struct OutputArgs {
     /// Audio output.
     #[arg(long, value_enum, default_value_t = AudioChoice::Default)]
     audio: AudioChoice,
@@ -43,6 +41,25 @@ struct RunArgs {
     /// only copies (adds that much latency; 0 renders inside the callback).
     #[arg(long, default_value_t = 0)]
     ahead: usize,
+}
+
+impl OutputArgs {
+    fn request(&self) -> output::OutputRequest {
+        output::OutputRequest {
+            audio: self.audio,
+            device: self.device.clone(),
+            buffer: self.buffer,
+        }
+    }
+}
+
+/// Options of the performance app (`phosphene [SET]`).
+#[derive(Args)]
+struct RunArgs {
+    /// Set file (RON) to open; the bundled demo set when omitted.
+    set: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Run without a window (installations, tests); also chosen when there is no display.
     #[arg(long)]
     headless: bool,
@@ -101,19 +118,8 @@ enum Command {
     Play {
         /// Session script (RON).
         script: PathBuf,
-        /// Audio output.
-        #[arg(long, value_enum, default_value_t = AudioChoice::Default)]
-        audio: AudioChoice,
-        /// Output device name (substring, case-insensitive).
-        #[arg(long)]
-        device: Option<String>,
-        /// Buffer size in frames.
-        #[arg(long)]
-        buffer: Option<u32>,
-        /// Render this many frames ahead of the device on a worker thread, so the audio callback
-        /// only copies (adds that much latency; 0 renders inside the callback).
-        #[arg(long, default_value_t = 0)]
-        ahead: usize,
+        #[command(flatten)]
+        output: OutputArgs,
         /// How long to play; default: the script's length plus half a second.
         #[arg(long)]
         seconds: Option<f64>,
@@ -135,12 +141,8 @@ fn main() -> ExitCode {
             let r = cli.run;
             app::run(app::AppOptions {
                 set: r.set,
-                output: output::OutputRequest {
-                    audio: r.audio,
-                    device: r.device,
-                    buffer: r.buffer,
-                },
-                ahead: r.ahead,
+                output: r.output.request(),
+                ahead: r.output.ahead,
                 headless: r.headless,
                 seconds: r.seconds,
                 actions: r.actions,
@@ -153,20 +155,16 @@ fn main() -> ExitCode {
         Some(Command::Render { script, out, rate }) => headless::render(&script, &out, rate),
         Some(Command::Play {
             script,
-            audio,
-            device,
-            buffer,
+            output,
             seconds,
-            ahead,
             input,
             input_device,
         }) => {
-            let output = output::OutputRequest { audio, device, buffer };
             let input = input.map(|host| headless::Input {
                 host,
                 device: input_device,
             });
-            headless::play(&script, output, ahead, input, seconds)
+            headless::play(&script, output.request(), output.ahead, input, seconds)
         }
     };
     match result {

@@ -22,6 +22,7 @@ pub mod loader;
 pub mod mixer;
 mod processor;
 pub mod replay;
+pub mod ron_file;
 pub mod script;
 pub mod stats;
 pub mod stretch;

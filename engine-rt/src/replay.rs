@@ -110,13 +110,7 @@ impl Recording {
 
     /// Parses a recording; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScriptError> {
-        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        let r: Self = options.from_str(text).map_err(|e| ScriptError::Parse {
-            path: path.to_path_buf(),
-            line: e.span.start.line,
-            column: e.span.start.col,
-            message: e.code.to_string(),
-        })?;
+        let r: Self = crate::ron_file::parse(text, path)?;
         let bad = |message: String| ScriptError::Invalid {
             path: path.to_path_buf(),
             message,
@@ -144,11 +138,7 @@ impl Recording {
 
     /// Writes the recording as RON text.
     pub fn to_text(&self) -> String {
-        let pretty = ron::ser::PrettyConfig::new().depth_limit(2).struct_names(true);
-        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        options
-            .to_string_pretty(self, pretty)
-            .unwrap_or_else(|e| format!("// cannot serialise recording: {e}\n"))
+        crate::ron_file::to_text(self, 2)
     }
 
     /// Re-renders the performance offline (tracks relative to `base`) into interleaved stereo:

@@ -81,12 +81,7 @@ pub enum ScriptError {
     /// The file could not be read.
     Io { path: PathBuf, error: String },
     /// RON syntax or schema error at a line and column.
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Parse(crate::ron_file::RonError),
     /// The script is well-formed but says something impossible.
     Invalid { path: PathBuf, message: String },
     /// A track failed to load.
@@ -99,14 +94,7 @@ impl std::fmt::Display for ScriptError {
             Self::Io { path, error } => {
                 write!(f, "cannot read script '{}': {error}", path.display())
             }
-            Self::Parse {
-                path,
-                line,
-                column,
-                message,
-            } => {
-                write!(f, "{}:{line}:{column}: {message}", path.display())
-            }
+            Self::Parse(e) => e.fmt(f),
             Self::Invalid { path, message } => write!(f, "{}: {message}", path.display()),
             Self::Track(e) => e.fmt(f),
         }
@@ -115,17 +103,16 @@ impl std::fmt::Display for ScriptError {
 
 impl std::error::Error for ScriptError {}
 
+impl From<crate::ron_file::RonError> for ScriptError {
+    fn from(e: crate::ron_file::RonError) -> Self {
+        Self::Parse(e)
+    }
+}
+
 impl Session {
     /// Parses a script from text; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ScriptError> {
-        // Implicit `Some` lets scripts write `deck: 0` instead of `deck: Some(0)`.
-        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        let s: Session = options.from_str(text).map_err(|e| ScriptError::Parse {
-            path: path.to_path_buf(),
-            line: e.span.start.line,
-            column: e.span.start.col,
-            message: e.code.to_string(),
-        })?;
+        let s: Session = crate::ron_file::parse(text, path)?;
         s.validate(path)?;
         Ok(s)
     }

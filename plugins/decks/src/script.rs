@@ -42,16 +42,7 @@ impl ActionScript {
     /// Reads a script file; errors name the file, line and column.
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        let actions: Vec<TimedAction> = options.from_str(&text).map_err(|e| {
-            format!(
-                "{}:{}:{}: {}",
-                path.display(),
-                e.span.start.line,
-                e.span.start.col,
-                e.code
-            )
-        })?;
+        let actions: Vec<TimedAction> = engine_rt::ron_file::parse(&text, path).map_err(|e| e.to_string())?;
         if let Some(a) = actions.iter().find(|a| !a.beat.is_finite()) {
             return Err(format!("{}: beat {} is not a number", path.display(), a.beat));
         }

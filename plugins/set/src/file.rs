@@ -181,12 +181,7 @@ pub enum SetError {
     /// The file could not be read or written.
     Io { path: PathBuf, error: String },
     /// Syntax or value error at a line and column.
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Parse(engine_rt::ron_file::RonError),
     /// Well-formed, but the set asks for something this app cannot give.
     Invalid { path: PathBuf, message: String },
 }
@@ -195,12 +190,7 @@ impl std::fmt::Display for SetError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Io { path, error } => write!(f, "set '{}': {error}", path.display()),
-            Self::Parse {
-                path,
-                line,
-                column,
-                message,
-            } => write!(f, "{}:{line}:{column}: {message}", path.display()),
+            Self::Parse(e) => e.fmt(f),
             Self::Invalid { path, message } => write!(f, "set '{}': {message}", path.display()),
         }
     }
@@ -211,13 +201,7 @@ impl std::error::Error for SetError {}
 impl SetFile {
     /// Parses a set; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, SetError> {
-        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        let set: Self = options.from_str(text).map_err(|e| SetError::Parse {
-            path: path.to_path_buf(),
-            line: e.span.start.line,
-            column: e.span.start.col,
-            message: e.code.to_string(),
-        })?;
+        let set: Self = engine_rt::ron_file::parse(text, path).map_err(SetError::Parse)?;
         if set.version > SET_VERSION {
             return Err(SetError::Invalid {
                 path: path.to_path_buf(),
@@ -241,12 +225,7 @@ impl SetFile {
 
     /// The set as RON text.
     pub fn to_text(&self) -> String {
-        let pretty = ron::ser::PrettyConfig::new().depth_limit(6).struct_names(true);
-        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        // Serialising plain data with no maps keyed by non-strings cannot fail.
-        options
-            .to_string_pretty(self, pretty)
-            .unwrap_or_else(|e| format!("// cannot serialise set: {e}\n"))
+        engine_rt::ron_file::to_text(self, 6)
     }
 
     /// Writes the set atomically: a temporary file beside it is renamed over the target, so a
@@ -287,9 +266,9 @@ mod tests {
     fn bad_values_are_reported_where_they_are() {
         let e = parse("SetFile(\n  bpm: 128.0,\n  decks: [(hot_cues: [(slot: 9, seconds: 1.0)])],\n)").unwrap_err();
         match e {
-            SetError::Parse { line, message, .. } => {
-                assert_eq!(line, 3, "{message}");
-                assert!(message.contains("slot 9"), "{message}");
+            SetError::Parse(e) => {
+                assert_eq!(e.line, 3, "{e}");
+                assert!(e.message.contains("slot 9"), "{e}");
             }
             e => panic!("{e:?}"),
         }

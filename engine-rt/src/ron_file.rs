@@ -1,0 +1,54 @@
+//! Reading and writing Phosphene's RON files (session scripts, recordings, sets) the same way:
+//! `deck: 0` may stand for `deck: Some(0)`, and every error names the file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A RON syntax or value error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RonError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for RonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for RonError {}
+
+fn options() -> ron::Options {
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+}
+
+/// Parses RON text; `path` names the file in errors.
+pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, RonError> {
+    options().from_str(text).map_err(|e| RonError {
+        path: path.to_path_buf(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    })
+}
+
+/// Pretty RON with struct names, nested structures inline below `depth`.
+pub fn to_text<T: Serialize>(value: &T, depth: usize) -> String {
+    let pretty = ron::ser::PrettyConfig::new().depth_limit(depth).struct_names(true);
+    // Plain data without maps keyed by non-strings cannot fail to serialise; say so if it does.
+    options()
+        .to_string_pretty(value, pretty)
+        .unwrap_or_else(|e| format!("// cannot serialise: {e}\n"))
+}
