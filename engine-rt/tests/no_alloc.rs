@@ -150,9 +150,12 @@ fn process_never_allocates_for_any_intent() {
 }
 
 fn run_session(stretch: engine_rt::stretch::StretchEngine) {
-    // Analysis on and four output channels, so the tap and the cue bus are exercised too.
+    // Analysis on, four output channels and a half-second recording ring that nobody drains,
+    // so the tap, the cue bus, and both the recording's write and its overflow paths are
+    // exercised too.
     let (mut h, mut p) = engine_with(|c| {
         c.analysis = true;
+        c.record_seconds = 0.5;
         c.channels = 4;
         c.stretch_engine = stretch;
         c.pending_capacity = 64;
