@@ -122,7 +122,9 @@ fn play_on_the_null_output_reports_callback_timing() {
     );
     // 1.5 s of 256-frame buffers at 48 kHz.
     assert!((r[0].1 - 281.0).abs() < 30.0, "{} callbacks", r[0].1);
-    assert!(r[1].1 > 0.0 && r[1].1 < 1.0 && r[2].1 <= r[1].1);
+    // Fractions of the period, measured: how large they are is for the benchmarks (a busy
+    // host can push any run past 1.0); here they must be real measurements.
+    assert!(r[1].1 > 0.0 && r[1].1.is_finite() && r[2].1 > 0.0 && r[2].1 <= r[1].1);
     assert_eq!(r[3].1, 0.0);
 }
 
