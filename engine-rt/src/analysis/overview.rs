@@ -59,14 +59,6 @@ impl Overview {
         self.bins.len() as f64 / BINS_PER_SECOND
     }
 
-    /// The column at `seconds` into the track, if inside it.
-    pub fn at(&self, seconds: f64) -> Option<[u8; 4]> {
-        if seconds < 0.0 {
-            return None;
-        }
-        self.bins.get((seconds * BINS_PER_SECOND) as usize).copied()
-    }
-
     /// Largest value of each field over `[from, to)` seconds: what one screen column shows when
     /// it spans several overview columns.
     pub fn max_over(&self, from: f64, to: f64) -> [u8; 4] {
@@ -122,7 +114,5 @@ mod tests {
         assert_eq!(o.max_over(0.0, 0.03)[0], 9);
         assert_eq!(o.max_over(0.025, 0.026)[0], 3);
         assert_eq!(o.max_over(5.0, 6.0), [0; 4]);
-        assert_eq!(o.at(0.015), Some([9, 0, 0, 0]));
-        assert_eq!(o.at(-1.0), None);
     }
 }

@@ -48,11 +48,6 @@ impl ActionScript {
         }
         Ok(Self::new(actions))
     }
-
-    /// True once every action has fired.
-    pub fn finished(&self) -> bool {
-        self.next >= self.actions.len()
-    }
 }
 
 /// Fires the actions whose beat the clock has reached, once no deck is still loading (so a

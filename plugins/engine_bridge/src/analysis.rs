@@ -1,5 +1,5 @@
-//! Analysis frames kept for the world: a short history per source, so visuals can pick the frame
-//! that matches the audio being heard rather than the newest one.
+//! Analysis frames kept for the world: the last second per source, from which the visuals will
+//! pick the frame matching the audio being heard rather than the newest one.
 
 use std::collections::VecDeque;
 
@@ -49,14 +49,6 @@ impl Analysis {
     /// The newest frame of a source.
     pub fn latest(&self, source: Source) -> Option<&AnalysisFrame> {
         self.history(source).and_then(|h| h.back())
-    }
-
-    /// The newest frame of a source describing audio at or before output frame `frame`; the
-    /// oldest kept frame when all are later.
-    pub fn at_frame(&self, source: Source, frame: u64) -> Option<&AnalysisFrame> {
-        let h = self.history(source)?;
-        let i = h.partition_point(|f| f.sample_time <= frame);
-        h.get(i.saturating_sub(1))
     }
 
     /// How far the newest master frame trails the engine's render position, in seconds.

@@ -94,11 +94,6 @@ impl EngineLink {
         }
     }
 
-    /// The engine's sample rate.
-    pub fn sample_rate(&self) -> u32 {
-        self.sample_rate
-    }
-
     /// Direct access to the handle, for the app's set-up (e.g. taking the recording stream).
     pub fn handle_mut(&mut self) -> &mut EngineHandle {
         self.handle.get()
@@ -119,11 +114,6 @@ impl Intents {
         let id = self.next_id;
         self.queue.push(Intent { id, at, kind });
         id
-    }
-
-    /// Intents waiting for this frame's flush.
-    pub fn queued(&self) -> &[Intent<LoadedTrack>] {
-        &self.queue
     }
 }
 

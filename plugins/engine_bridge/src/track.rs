@@ -36,11 +36,6 @@ impl TrackInfo {
             overview,
         }
     }
-
-    /// Seconds per beat of the grid, if known.
-    pub fn seconds_per_beat(&self) -> Option<f64> {
-        self.bpm.filter(|b| *b > 0.0).map(|b| 60.0 / b)
-    }
 }
 
 /// A decoded track on its way to a deck: the samples for the audio thread and the info for the

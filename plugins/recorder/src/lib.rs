@@ -83,21 +83,6 @@ impl Recorder {
         })
     }
 
-    /// The intent log file.
-    pub fn log_path(&self) -> &Path {
-        &self.log_path
-    }
-
-    /// The master WAV file.
-    pub fn wav_path(&self) -> &Path {
-        &self.wav_path
-    }
-
-    /// The recording so far.
-    pub fn recording(&self) -> &Recording {
-        &self.recording
-    }
-
     /// Adds one applied intent.
     pub fn log(&mut self, applied: &Applied) {
         let base = self.log_path.parent().unwrap_or(Path::new("."));

@@ -41,7 +41,7 @@ pub enum SetCommand {
     /// Put an already parsed set on the decks; `path` is where it lives (tracks are relative
     /// to its folder) or `None` for an unsaved set.
     Apply { set: Box<SetFile>, path: Option<PathBuf> },
-    /// Save to the current path (or the autosave file when the set has none).
+    /// Save to the current path (an error when the set has none yet).
     Save,
     /// Save to a new path, which becomes the current one.
     SaveAs(PathBuf),
@@ -69,23 +69,17 @@ pub struct CurrentSet {
     mappings: Vec<ron::Value>,
     /// The set as last saved or autosaved, to skip writes when nothing changed.
     last_written: Option<SetFile>,
-    /// Where autosaves go when the set has no path.
-    pub fallback_autosave: Option<PathBuf>,
     /// The last error, for displays.
     pub error: Option<String>,
 }
 
 impl CurrentSet {
-    /// The autosave file for the current set.
+    /// The autosave file for the current set (none until the set has a path).
     pub fn autosave_path(&self) -> Option<PathBuf> {
-        match &self.path {
-            Some(p) => {
-                let stem = p.file_stem().map_or_else(|| "set".into(), |s| s.to_string_lossy());
-                let stem = stem.trim_end_matches(".set");
-                Some(p.with_file_name(format!("{stem}.autosave.ron")))
-            }
-            None => self.fallback_autosave.clone(),
-        }
+        let p = self.path.as_ref()?;
+        let stem = p.file_stem().map_or_else(|| "set".into(), |s| s.to_string_lossy());
+        let stem = stem.trim_end_matches(".set");
+        Some(p.with_file_name(format!("{stem}.autosave.ron")))
     }
 
     /// The folder track paths are relative to.
