@@ -6,13 +6,14 @@ use std::time::{Duration, Instant};
 
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::prelude::*;
-use bevy::window::WindowResolution;
+use bevy::window::{ExitCondition, WindowResolution};
 use engine_rt::backend::CallbackStats;
 use engine_rt::{Engine, EngineConfig};
 use phosphene_decks::{ActionScript, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
 use phosphene_recorder::{Recorder, RecorderPlugin};
 use phosphene_set::{SetCommand, SetFile, SetPlugin};
+use phosphene_visuals::{Projector, VisualsPlugin};
 
 use crate::output::{ChosenOutput, OutputRequest, report_line};
 
@@ -20,6 +21,10 @@ use crate::output::{ChosenOutput, OutputRequest, report_line};
 pub const DECKS: usize = 4;
 /// Seconds of master audio the recording ring holds while the writer catches up.
 const RECORD_RING_SECONDS: f32 = 10.0;
+/// Render-ahead used with the visuals unless asked otherwise: enough that the analysis of the
+/// audio reaching the speaker when a video frame is shown exists when the frame is planned
+/// (two frames in flight at 60 Hz plus one analysis hop; see docs/SHADERS.md).
+pub const VISUALS_AHEAD: usize = 2048;
 /// UI/update rate when headless.
 const HEADLESS_HZ: f64 = 60.0;
 
@@ -28,8 +33,9 @@ pub struct AppOptions {
     /// The set to open (the bundled demo set when `None`).
     pub set: Option<PathBuf>,
     pub output: OutputRequest,
-    /// Frames the engine renders ahead of the device on a real-time worker (0: in the callback).
-    pub ahead: usize,
+    /// Frames the engine renders ahead of the device on a real-time worker (0: in the callback;
+    /// `None`: [`VISUALS_AHEAD`] with the visuals, else 0).
+    pub ahead: Option<usize>,
     /// Run without a window.
     pub headless: bool,
     /// Quit after this long.
@@ -42,6 +48,8 @@ pub struct AppOptions {
     pub no_record: bool,
     /// Save a PNG of the control window once the set's tracks are on the decks, then quit.
     pub screenshot: Option<PathBuf>,
+    /// Where the projector output goes (windowed runs only).
+    pub projector: Projector,
     /// When the process started, for the start-up report.
     pub started: Instant,
 }
@@ -139,7 +147,9 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         let dir = opts.record_dir.clone().unwrap_or_else(default_record_dir);
         Some(Recorder::start(&mut link, &dir, &performance_stem())?)
     };
-    let (feed, ahead) = crate::output::feed(processor, opts.ahead, chosen.channels(), chosen.block())?;
+    let ahead_frames = opts.ahead.unwrap_or(if headless { 0 } else { VISUALS_AHEAD });
+    let (feed, ahead) = crate::output::feed(processor, ahead_frames, chosen.channels(), chosen.block())?;
+    let output_latency_frames = (chosen.block() + ahead_frames) as u32;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("phosphene: playing on {what}");
 
@@ -158,9 +168,17 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
                 resolution: WindowResolution::new(1600, 900),
                 ..default()
             }),
+            // Closing the control window ends the performance; the projector window alone
+            // does not keep it running.
+            exit_condition: ExitCondition::OnPrimaryClosed,
             ..default()
         }))
-        .add_plugins(phosphene_ui::UiPlugin);
+        .add_plugins((
+            phosphene_ui::UiPlugin,
+            VisualsPlugin {
+                projector: opts.projector,
+            },
+        ));
     }
     app.add_plugins((
         EngineBridgePlugin,
@@ -170,6 +188,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     ))
     .insert_resource(EngineStatus {
         callback: Some(stats.clone()),
+        output_latency_frames,
         output: what,
         notice,
         ..default()

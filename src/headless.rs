@@ -1,14 +1,17 @@
 //! Headless commands: offline render and live play of session scripts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use engine_rt::backend::CallbackStats;
 use engine_rt::backend::cpal::{DeviceRequest, HostChoice};
 use engine_rt::backend::offline::write_wav;
 use engine_rt::replay::Recording;
-use engine_rt::script::{LOOKAHEAD_BEATS, ScriptRunner, Session};
-use engine_rt::{Engine, EngineEvent};
+use engine_rt::script::{LOOKAHEAD_BEATS, ScriptEvent, ScriptRunner, Session, TrackSpec};
+use engine_rt::{AnalysisMode, Engine, EngineEvent, IntentKind};
+use phosphene_set::SetFile;
+use phosphene_visuals::library::{SceneLibrary, scenes_dir};
+use phosphene_visuals::offline::{FrameJob, mux_video, render_frames};
 
 use crate::InputChoice;
 use crate::output::{ChosenOutput, OutputRequest, report_line};
@@ -31,41 +34,187 @@ fn script_dir(script: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// True when the RON text is a recorded performance rather than a session script.
-fn is_recording(text: &str) -> bool {
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("//"))
-        .is_some_and(|l| l.starts_with("Recording"))
+/// What `phosphene render` was asked for.
+pub struct RenderRequest {
+    /// Session script, recording or set.
+    pub input: PathBuf,
+    /// WAV file for the audio.
+    pub out: Option<PathBuf>,
+    /// Sample rate of script and set renders.
+    pub rate: u32,
+    /// Folder for numbered PNG frames.
+    pub frames: Option<PathBuf>,
+    pub fps: f64,
+    /// Frame size (default: the visuals' size).
+    pub size: Option<(u32, u32)>,
+    /// Length limit in seconds.
+    pub seconds: Option<f64>,
+    /// Video file to mux frames and audio into.
+    pub video: Option<PathBuf>,
+    /// A set whose visuals to use.
+    pub visuals: Option<PathBuf>,
 }
 
-/// `phosphene render SCRIPT_OR_RECORDING --out WAV`. A session script renders at `rate`; a
-/// recording renders at the rate it was played at, every intent at its recorded frame.
-pub fn render(script: &Path, out: &Path, rate: u32) -> Result<(), BoxError> {
-    let text = std::fs::read_to_string(script).map_err(|e| format!("cannot read '{}': {e}", script.display()))?;
-    let (samples, rate) = if is_recording(&text) {
-        let recording = Recording::parse(&text, script)?;
-        if recording.dropped_frames > 0 {
-            eprintln!(
-                "note: the live WAV lost {} frames to dropouts; the re-render is complete",
-                recording.dropped_frames
-            );
+/// Seconds a set renders for when no length is given.
+const SET_RENDER_SECONDS: f64 = 30.0;
+
+/// What a render input turned out to be.
+enum RenderInput {
+    Script(Session),
+    Recording(Recording),
+    Set(Box<SetFile>),
+}
+
+impl RenderInput {
+    fn parse(text: &str, path: &Path) -> Result<Self, BoxError> {
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("//"))
+            .unwrap_or("");
+        Ok(if first.starts_with("Recording") {
+            let recording = Recording::parse(text, path)?;
+            if recording.dropped_frames > 0 {
+                eprintln!(
+                    "note: the live WAV lost {} frames to dropouts; the re-render is complete",
+                    recording.dropped_frames
+                );
+            }
+            Self::Recording(recording)
+        } else if first.starts_with("SetFile") {
+            Self::Set(Box::new(SetFile::parse(text, path)?))
+        } else {
+            Self::Script(Session::parse(text, path)?)
+        })
+    }
+}
+
+/// A set as a script: its first loaded deck plays from the start for `seconds`, with the
+/// set's tempo and that deck's grid.
+fn set_session(set: &SetFile, seconds: f64) -> Result<Session, BoxError> {
+    let track = set
+        .decks
+        .iter()
+        .find_map(|d| d.track.as_ref())
+        .ok_or("the set has no track on any deck: nothing to render")?;
+    Ok(Session {
+        bpm: set.bpm,
+        quantum: set.quantum,
+        decks: Some(1),
+        length_beats: Some(seconds * set.bpm / 60.0),
+        tracks: vec![TrackSpec {
+            file: track.file.clone(),
+            deck: Some(0),
+            bpm: track.bpm,
+            first_beat: track.first_beat,
+        }],
+        events: vec![ScriptEvent {
+            beat: 0.0,
+            action: IntentKind::Play { deck: 0 },
+        }],
+    })
+}
+
+/// `phosphene render INPUT [--out WAV] [--frames DIR] [--video FILE]`: the audio offline, and
+/// the visuals frame by frame from the analysis of that same audio.
+pub fn render(req: &RenderRequest) -> Result<(), BoxError> {
+    if req.out.is_none() && req.frames.is_none() && req.video.is_none() {
+        return Err("nothing to render: give --out WAV, --frames DIR and/or --video FILE".into());
+    }
+    if !(req.fps > 0.0 && req.fps <= 240.0) {
+        return Err(format!("--fps {}: must be above 0 and at most 240", req.fps).into());
+    }
+    if req.seconds.is_some_and(|s| s.is_nan() || s <= 0.0) {
+        return Err("--seconds must be above 0".into());
+    }
+    let path = &req.input;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let base = script_dir(path);
+    let visuals_wanted = req.frames.is_some() || req.video.is_some();
+    let mut analysis = Vec::new();
+    let sink = |f| {
+        if visuals_wanted {
+            analysis.push(f)
         }
-        let samples = recording.render(script_dir(script), RENDER_BLOCK)?;
-        (samples, recording.sample_rate)
-    } else {
-        let session = Session::parse(&text, script)?;
-        (
-            engine_rt::script::render(&session, script_dir(script), rate, RENDER_BLOCK)?,
-            rate,
-        )
     };
-    write_wav(out, &samples, rate).map_err(|e| format!("cannot write '{}': {e}", out.display()))?;
+    let (mut samples, rate, set_visuals) = match RenderInput::parse(&text, path)? {
+        RenderInput::Recording(r) => (r.render_analysed(base, RENDER_BLOCK, sink)?, r.sample_rate, None),
+        RenderInput::Script(session) => (
+            engine_rt::script::render_analysed(&session, base, req.rate, RENDER_BLOCK, sink)?,
+            req.rate,
+            None,
+        ),
+        RenderInput::Set(set) => {
+            let session = set_session(&set, req.seconds.unwrap_or(SET_RENDER_SECONDS))?;
+            (
+                engine_rt::script::render_analysed(&session, base, req.rate, RENDER_BLOCK, sink)?,
+                req.rate,
+                Some(set.visuals),
+            )
+        }
+    };
+    if let Some(s) = req.seconds {
+        samples.truncate(((s * rate as f64) as usize * 2).min(samples.len()));
+    }
+    let seconds = samples.len() as f64 / 2.0 / rate as f64;
+    let write =
+        |out: &Path| write_wav(out, &samples, rate).map_err(|e| format!("cannot write '{}': {e}", out.display()));
+    if let Some(out) = &req.out {
+        write(out)?;
+        eprintln!("rendered {seconds:.2} s of audio to {}", out.display());
+    }
+    if !visuals_wanted {
+        return Ok(());
+    }
+    let setup = match &req.visuals {
+        Some(p) => SetFile::load(p)?.visuals,
+        None => set_visuals.unwrap_or_default(),
+    };
+    let library = SceneLibrary::open(&scenes_dir());
+    for e in library.errors() {
+        eprintln!("warning: {e}");
+    }
+    if library.scenes().next().is_none() {
+        return Err(format!("no usable scenes in '{}'", library.dir().display()).into());
+    }
+    let temp = std::env::temp_dir().join(format!("phosphene-frames-{}", std::process::id()));
+    let dir = req.frames.clone().unwrap_or_else(|| temp.clone());
+    let size = req.size.unwrap_or(setup.size);
+    let report = render_frames(&FrameJob {
+        dir: &dir,
+        fps: req.fps,
+        size,
+        seconds,
+        sample_rate: rate,
+        analysis: &analysis,
+        setup: &setup,
+        library: &library,
+    })?;
     eprintln!(
-        "rendered {:.2} s to {}",
-        samples.len() as f64 / 2.0 / rate as f64,
-        out.display()
+        "rendered {} frames at {}x{} into {} on {} in {:.2} s",
+        report.frames,
+        size.0,
+        size.1,
+        dir.display(),
+        report.adapter,
+        report.wall_seconds
     );
+    if let Some(video) = &req.video {
+        let audio = match &req.out {
+            Some(out) => out.clone(),
+            None => {
+                let a = dir.join("audio.wav");
+                write(&a)?;
+                a
+            }
+        };
+        let muxed = mux_video(&dir, req.fps, &audio, video);
+        if req.frames.is_none() {
+            let _ = std::fs::remove_dir_all(&temp);
+        }
+        muxed?;
+        eprintln!("muxed {}", video.display());
+    }
     Ok(())
 }
 
@@ -82,7 +231,11 @@ pub fn play(
     let rate = chosen.sample_rate();
     let tracks = session.decode_tracks(script_dir(script), rate)?;
     let mut config = session.engine_config(rate);
-    config.analysis = input.is_some();
+    config.analysis = if input.is_some() {
+        AnalysisMode::Thread
+    } else {
+        AnalysisMode::Off
+    };
     let (mut handle, processor) = Engine::new(config)?;
     let _capture = match &input {
         Some(i) => Some(start_capture(&handle, i)?),

@@ -38,9 +38,10 @@ struct OutputArgs {
     #[arg(long)]
     buffer: Option<u32>,
     /// Render this many frames ahead of the device on a real-time worker, so the audio callback
-    /// only copies (adds that much latency; 0 renders inside the callback).
-    #[arg(long, default_value_t = 0)]
-    ahead: usize,
+    /// only copies (adds that much latency; 0 renders inside the callback). Default: 2048 when
+    /// the visuals run (so the light can show exactly the audio being heard), else 0.
+    #[arg(long)]
+    ahead: Option<usize>,
 }
 
 impl OutputArgs {
@@ -78,6 +79,35 @@ struct RunArgs {
     /// Save a PNG of the control window once the set is loaded, then quit (for tests and docs).
     #[arg(long)]
     screenshot: Option<PathBuf>,
+    /// Projector output: `window` (a normal window), `off`, or a monitor number (0, 1, ...)
+    /// for borderless fullscreen there.
+    #[arg(long, default_value = "window", value_parser = parse_projector)]
+    projector: phosphene_visuals::Projector,
+}
+
+fn parse_projector(s: &str) -> Result<phosphene_visuals::Projector, String> {
+    use phosphene_visuals::Projector;
+    match s {
+        "off" => Ok(Projector::Off),
+        "window" => Ok(Projector::Window),
+        n => n
+            .parse()
+            .map(Projector::Fullscreen)
+            .map_err(|_| format!("'{n}': expected off, window or a monitor number")),
+    }
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("'{s}': expected WIDTHxHEIGHT, e.g. 1920x1080");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h) = (
+        w.trim().parse().map_err(|_| bad())?,
+        h.trim().parse().map_err(|_| bad())?,
+    );
+    if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
+        return Err(format!("'{s}': each side must be 16..8192 pixels"));
+    }
+    Ok((w, h))
 }
 
 /// Where live audio goes.
@@ -102,17 +132,37 @@ pub enum InputChoice {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Render a session script or a recorded performance offline to a WAV file (deterministic:
-    /// same input, same bytes).
+    /// Render a session script, a recorded performance or a set offline: the audio to a WAV
+    /// file and/or the visuals to numbered PNG frames (and a video). Deterministic: same input,
+    /// same bytes.
     Render {
-        /// Session script or recording (`*.rec.ron`).
+        /// Session script, recording (`*.rec.ron`) or set (`*.set.ron`: its first loaded deck
+        /// plays from the start, with the set's visuals).
         script: PathBuf,
         /// Output WAV file (32-bit float stereo).
         #[arg(long)]
-        out: PathBuf,
-        /// Sample rate of the render.
+        out: Option<PathBuf>,
+        /// Sample rate of a session script or set render (recordings keep theirs).
         #[arg(long, default_value_t = 48_000)]
         rate: u32,
+        /// Write one PNG per video frame into this folder (`frame-000000.png`, ...).
+        #[arg(long)]
+        frames: Option<PathBuf>,
+        /// Video frames per second.
+        #[arg(long, default_value_t = 30.0)]
+        fps: f64,
+        /// Frame size, e.g. 1920x1080 (default: the set's visuals size, else 1280x720).
+        #[arg(long, value_parser = parse_size)]
+        size: Option<(u32, u32)>,
+        /// Render only this many seconds (default: the whole input; a set: 30).
+        #[arg(long)]
+        seconds: Option<f64>,
+        /// Also mux the frames and the audio into this video with ffmpeg (H.264 + AAC).
+        #[arg(long)]
+        video: Option<PathBuf>,
+        /// Take the visuals (scene, controls, post, cues) from this set instead.
+        #[arg(long)]
+        visuals: Option<PathBuf>,
     },
     /// Play a session script live without a window and report callback timing at exit.
     Play {
@@ -149,10 +199,31 @@ fn main() -> ExitCode {
                 record_dir: r.record_dir,
                 no_record: r.no_record,
                 screenshot: r.screenshot,
+                projector: r.projector,
                 started,
             })
         }
-        Some(Command::Render { script, out, rate }) => headless::render(&script, &out, rate),
+        Some(Command::Render {
+            script,
+            out,
+            rate,
+            frames,
+            fps,
+            size,
+            seconds,
+            video,
+            visuals,
+        }) => headless::render(&headless::RenderRequest {
+            input: script,
+            out,
+            rate,
+            frames,
+            fps,
+            size,
+            seconds,
+            video,
+            visuals,
+        }),
         Some(Command::Play {
             script,
             output,
@@ -164,7 +235,7 @@ fn main() -> ExitCode {
                 host,
                 device: input_device,
             });
-            headless::play(&script, output.request(), output.ahead, input, seconds)
+            headless::play(&script, output.request(), output.ahead.unwrap_or(0), input, seconds)
         }
     };
     match result {

@@ -49,7 +49,7 @@ impl Rig {
         let config = EngineConfig {
             sample_rate: RATE,
             decks,
-            analysis: false,
+            analysis: engine_rt::AnalysisMode::Off,
             ..EngineConfig::default()
         };
         let (handle, processor) = Engine::new(config).expect("engine");

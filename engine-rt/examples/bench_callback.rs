@@ -30,7 +30,11 @@ fn main() {
     let ahead: usize = arg("--ahead", 0);
     let config = EngineConfig {
         decks,
-        analysis,
+        analysis: if analysis {
+            engine_rt::AnalysisMode::Thread
+        } else {
+            engine_rt::AnalysisMode::Off
+        },
         ..EngineConfig::default()
     };
     let (mut h, p) = support::engine(config);

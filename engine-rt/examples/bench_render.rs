@@ -24,7 +24,7 @@ fn main() {
     let keylock = flag("--keylock");
     let config = EngineConfig {
         decks,
-        analysis: false,
+        analysis: engine_rt::AnalysisMode::Off,
         ..EngineConfig::default()
     };
     let (mut h, mut p) = support::engine(config);

@@ -34,8 +34,8 @@ pub struct EngineConfig {
     pub declick_ms: f32,
     /// Time constant of parameter smoothing in milliseconds.
     pub smoothing_ms: f32,
-    /// Whether the analysis tap is fed (off for pure render benchmarks).
-    pub analysis: bool,
+    /// Whether and where the analysis tap is analysed (off for pure render benchmarks).
+    pub analysis: AnalysisMode,
     /// Seconds of master output the live-recording ring holds (0: no recording). The ring is
     /// drained by [`crate::EngineHandle::take_recording`]'s consumer.
     pub record_seconds: f32,
@@ -57,10 +57,22 @@ impl Default for EngineConfig {
             stretch_engine: StretchEngine::Faster,
             declick_ms: 5.0,
             smoothing_ms: 5.0,
-            analysis: true,
+            analysis: AnalysisMode::Thread,
             record_seconds: 0.0,
         }
     }
+}
+
+/// Where analysis frames are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalysisMode {
+    /// No analysis tap.
+    Off,
+    /// On an analysis thread, for live play (frames may be dropped if nobody polls).
+    Thread,
+    /// On the thread that polls the handle, from what the processor has rendered so far: for
+    /// offline renders, where every frame must arrive and the result must not depend on timing.
+    Inline,
 }
 
 /// A configuration the engine cannot run with.

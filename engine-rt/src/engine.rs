@@ -7,8 +7,9 @@ use std::sync::atomic::Ordering;
 use basedrop::{Collector, Shared};
 
 use crate::analysis::tap::TapWriter;
-use crate::analysis::{AnalysisFrame, AnalysisThread};
+use crate::analysis::{AnalysisFrame, AnalysisThread, InlineAnalysis};
 use crate::clock::InternalClock;
+use crate::config::AnalysisMode;
 use crate::config::{ConfigError, EngineConfig};
 use crate::deck::Deck;
 use crate::dsp::limiter::Limiter;
@@ -25,8 +26,8 @@ pub struct Engine;
 
 impl Engine {
     /// Builds a control handle and an audio processor joined by lock-free queues. Everything the
-    /// processor will ever need is allocated here. With `config.analysis` an analysis thread is
-    /// started and owned by the handle.
+    /// processor will ever need is allocated here. With [`AnalysisMode::Thread`] an analysis
+    /// thread is started and owned by the handle.
     // Returns the two halves rather than `Self`: an engine is nothing but them.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(config: EngineConfig) -> Result<(EngineHandle, EngineProcessor), ConfigError> {
@@ -40,19 +41,21 @@ impl Engine {
             .into_iter()
             .map(|slot| Deck::new(config.sample_rate, config.max_block, declick, config.smoothing_ms, slot))
             .collect();
-        let (tap, analysis) = if config.analysis {
+        let (tap, analysis) = if config.analysis == AnalysisMode::Off {
+            (None, None)
+        } else {
             let width = 1 + config.decks;
             // Half a second of audio in flight before blocks are dropped.
             let cap =
                 (crate::analysis::tap::HEADER + config.max_block * width) * 4 + config.sample_rate as usize / 2 * width;
             let (tx, rx) = rtrb::RingBuffer::new(cap);
             let tap = TapWriter::new(tx, width, config.max_block, stats.clone());
-            (
-                Some(tap),
-                Some(AnalysisThread::spawn(rx, width, config.sample_rate, config.quantum)),
-            )
-        } else {
-            (None, None)
+            let runner = if config.analysis == AnalysisMode::Inline {
+                Analysis::Inline(InlineAnalysis::new(rx, width, config.sample_rate, config.quantum))
+            } else {
+                Analysis::Thread(AnalysisThread::spawn(rx, width, config.sample_rate, config.quantum))
+            };
+            (Some(tap), Some(runner))
         };
         let (record, recording) = if config.record_seconds > 0.0 {
             let cap = (config.record_seconds as f64 * config.sample_rate as f64) as usize * 2;
@@ -91,6 +94,12 @@ impl Engine {
     }
 }
 
+/// Where the handle's analysis frames come from.
+enum Analysis {
+    Thread(AnalysisThread),
+    Inline(InlineAnalysis),
+}
+
 /// The control side of an engine: sends intents, receives events and analysis, and frees what
 /// the audio thread let go of. Not `Sync`; keep it on one thread (or wrap it).
 pub struct EngineHandle {
@@ -100,7 +109,7 @@ pub struct EngineHandle {
     local_events: VecDeque<EngineEvent>,
     collector: Collector,
     stats: Arc<EngineStats>,
-    analysis: Option<AnalysisThread>,
+    analysis: Option<Analysis>,
     /// Keeps key-lock stretchers cleared off the audio thread; stops with the handle.
     janitor: Janitor,
     recording: Option<rtrb::Consumer<f32>>,
@@ -159,7 +168,10 @@ impl EngineHandle {
 
     /// Next analysis frame, if analysis is on and one is ready.
     pub fn poll_analysis(&mut self) -> Option<AnalysisFrame> {
-        self.analysis.as_mut().and_then(|a| a.poll())
+        match self.analysis.as_mut()? {
+            Analysis::Thread(t) => t.poll(),
+            Analysis::Inline(i) => i.poll(),
+        }
     }
 
     /// Key-lock stretchers handed back by decks and not yet ready again (see
@@ -176,9 +188,11 @@ impl EngineHandle {
 
     /// Registers a live-input stream with the analysis thread (frames come back with
     /// [`crate::Source::Input`] and a pitch estimate) and returns the writer for the capture
-    /// callback. `None` when analysis is off.
+    /// callback. `None` unless analysis runs on its thread.
     pub fn input_tap(&self, max_block: usize) -> Option<TapWriter> {
-        let analysis = self.analysis.as_ref()?;
+        let Some(Analysis::Thread(analysis)) = self.analysis.as_ref() else {
+            return None;
+        };
         let (tx, rx) = rtrb::RingBuffer::new((crate::analysis::tap::HEADER + max_block) * 8 + 48_000);
         analysis.add_stream(crate::analysis::TapStream {
             consumer: rx,
@@ -193,6 +207,16 @@ impl EngineHandle {
     /// writing the live recording on another thread. `Some` once, when `record_seconds > 0`.
     pub fn take_recording(&mut self) -> Option<rtrb::Consumer<f32>> {
         self.recording.take()
+    }
+
+    /// Between offline blocks: discards pending events, hands analysis frames (if analysis is
+    /// on) to `sink` and frees what the processor released.
+    pub fn settle(&mut self, mut sink: impl FnMut(AnalysisFrame)) {
+        while self.poll_event().is_some() {}
+        while let Some(f) = self.poll_analysis() {
+            sink(f);
+        }
+        self.collect();
     }
 
     /// Frees memory the audio thread released (call regularly, e.g. once per UI frame).

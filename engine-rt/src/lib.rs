@@ -30,7 +30,7 @@ pub mod track;
 
 pub use analysis::{AnalysisFrame, Source};
 pub use clock::{BeatClock, InternalClock};
-pub use config::EngineConfig;
+pub use config::{AnalysisMode, EngineConfig};
 pub use engine::{Engine, EngineHandle};
 pub use event::{DropReason, EngineEvent};
 pub use intent::{DeckParam, EqBand, FxKind, Intent, IntentKind, MasterParam, Quantize, XfaderCurve, XfaderSide};

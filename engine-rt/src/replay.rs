@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::EngineConfig;
+use crate::config::{AnalysisMode, EngineConfig};
 use crate::intent::{IntentKind, Quantize};
 use crate::script::{ScriptError, TrackSpec};
 use crate::stretch::StretchEngine;
-use crate::{Engine, Session};
+use crate::{AnalysisFrame, Engine, Session};
 
 /// One applied intent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,7 +87,7 @@ impl Recording {
             bpm: self.bpm,
             quantum: self.quantum,
             stretch_engine: self.stretch_engine,
-            analysis: false,
+            analysis: crate::AnalysisMode::Off,
             ..EngineConfig::default()
         };
         if let Some(db) = self.limiter_ceiling_db {
@@ -144,6 +144,26 @@ impl Recording {
     /// Re-renders the performance offline (tracks relative to `base`) into interleaved stereo:
     /// `frames` frames, every intent applied at its recorded frame.
     pub fn render(&self, base: &Path, block: usize) -> Result<Vec<f32>, ScriptError> {
+        self.render_inner(base, block, None)
+    }
+
+    /// [`Recording::render`], also analysing the audio as it renders (master and every deck,
+    /// as live): every frame goes to `sink`, in order.
+    pub fn render_analysed(
+        &self,
+        base: &Path,
+        block: usize,
+        mut sink: impl FnMut(AnalysisFrame),
+    ) -> Result<Vec<f32>, ScriptError> {
+        self.render_inner(base, block, Some(&mut sink))
+    }
+
+    fn render_inner(
+        &self,
+        base: &Path,
+        block: usize,
+        mut sink: Option<&mut dyn FnMut(AnalysisFrame)>,
+    ) -> Result<Vec<f32>, ScriptError> {
         let err = |message: String| ScriptError::Invalid {
             path: base.to_path_buf(),
             message,
@@ -157,7 +177,11 @@ impl Recording {
             events: Vec::new(),
         };
         let decoded = session.decode_tracks(base, self.sample_rate)?;
-        let (mut handle, mut processor) = Engine::new(self.engine_config()).map_err(|e| err(e.to_string()))?;
+        let mut config = self.engine_config();
+        if sink.is_some() {
+            config.analysis = AnalysisMode::Inline;
+        }
+        let (mut handle, mut processor) = Engine::new(config).map_err(|e| err(e.to_string()))?;
         let tracks: Vec<_> = decoded.into_iter().map(|t| handle.share(t)).collect();
         let room = handle.free_slots().min(EngineConfig::default().pending_capacity);
         let mut out = Vec::with_capacity(self.frames as usize * 2);
@@ -180,8 +204,11 @@ impl Recording {
             let until = self.intents.get(next).map_or(self.frames, |i| i.frame.min(self.frames));
             let gap = (until - processor.frame()) as usize;
             crate::backend::offline::render(&mut processor, gap, block, &mut out, |_| {});
-            while handle.poll_event().is_some() {}
-            handle.collect();
+            handle.settle(|f| {
+                if let Some(s) = sink.as_mut() {
+                    s(f)
+                }
+            });
         }
         Ok(out)
     }

@@ -22,7 +22,7 @@ use crate::config::EngineConfig;
 use crate::intent::{IntentKind, Quantize};
 use crate::loader::{LoadError, LoadOptions, decode_file};
 use crate::track::Track;
-use crate::{Engine, EngineHandle, EngineProcessor};
+use crate::{AnalysisFrame, Engine, EngineHandle};
 
 fn default_quantum() -> f64 {
     4.0
@@ -264,31 +264,41 @@ pub const LOOKAHEAD_BEATS: f64 = 2.0;
 
 /// Renders a script offline into interleaved stereo, in blocks of `block` frames.
 pub fn render(session: &Session, base: &Path, sample_rate: u32, block: usize) -> Result<Vec<f32>, ScriptError> {
+    render_inner(session, base, sample_rate, block, None)
+}
+
+/// [`render`], also analysing the audio as it renders (master and every deck, as live): every
+/// frame goes to `sink`, in order.
+pub fn render_analysed(
+    session: &Session,
+    base: &Path,
+    sample_rate: u32,
+    block: usize,
+    mut sink: impl FnMut(AnalysisFrame),
+) -> Result<Vec<f32>, ScriptError> {
+    render_inner(session, base, sample_rate, block, Some(&mut sink))
+}
+
+fn render_inner(
+    session: &Session,
+    base: &Path,
+    sample_rate: u32,
+    block: usize,
+    mut sink: Option<&mut dyn FnMut(AnalysisFrame)>,
+) -> Result<Vec<f32>, ScriptError> {
     let tracks = session.decode_tracks(base, sample_rate)?;
     let mut config = session.engine_config(sample_rate);
-    config.analysis = false;
+    config.analysis = if sink.is_some() {
+        crate::AnalysisMode::Inline
+    } else {
+        crate::AnalysisMode::Off
+    };
     let (mut handle, mut processor) = Engine::new(config).map_err(|e| ScriptError::Invalid {
         path: base.to_path_buf(),
         message: e.to_string(),
     })?;
     let mut runner = ScriptRunner::new(session, tracks, &handle);
-    Ok(render_with(
-        &mut handle,
-        &mut processor,
-        &mut runner,
-        session.length(),
-        block,
-    ))
-}
-
-/// Renders until the clock reaches `end_beat`, feeding `runner` before each block.
-pub fn render_with(
-    handle: &mut EngineHandle,
-    processor: &mut EngineProcessor,
-    runner: &mut ScriptRunner,
-    end_beat: f64,
-    block: usize,
-) -> Vec<f32> {
+    let (end_beat, handle, processor) = (session.length(), &mut handle, &mut processor);
     let mut out = Vec::new();
     loop {
         runner.pump(handle, processor.beat(), LOOKAHEAD_BEATS);
@@ -298,8 +308,11 @@ pub fn render_with(
             break;
         }
         crate::backend::offline::render(processor, left.min(block), block, &mut out, |_| {});
-        while handle.poll_event().is_some() {}
-        handle.collect();
+        handle.settle(|f| {
+            if let Some(s) = sink.as_mut() {
+                s(f)
+            }
+        });
     }
-    out
+    Ok(out)
 }

@@ -30,7 +30,7 @@ fn frames_before(frames: &[AnalysisFrame]) -> usize {
 
 #[test]
 fn master_and_decks_are_analysed_with_sample_times_and_beats() {
-    let (mut h, mut p) = engine_with(|c| c.analysis = true);
+    let (mut h, mut p) = engine_with(|c| c.analysis = engine_rt::AnalysisMode::Thread);
     let bass = h.share(sine(2 * SR as usize, 80.0, 0.5));
     let hats = h.share(noise(2 * SR as usize, 0.3));
     h.act(Quantize::Now, K::Load { deck: 0, track: bass });
@@ -92,7 +92,7 @@ fn master_and_decks_are_analysed_with_sample_times_and_beats() {
 
 #[test]
 fn live_input_is_analysed_with_pitch() {
-    let (mut h, _p) = engine_with(|c| c.analysis = true);
+    let (mut h, _p) = engine_with(|c| c.analysis = engine_rt::AnalysisMode::Thread);
     let mut tap = h.input_tap(512).expect("analysis on");
     // What a capture callback does: blocks of mono samples stamped with the capture clock.
     let mut frame = 0u64;

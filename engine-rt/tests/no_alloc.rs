@@ -154,7 +154,7 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
     // so the tap, the cue bus, and both the recording's write and its overflow paths are
     // exercised too.
     let (mut h, mut p) = engine_with(|c| {
-        c.analysis = true;
+        c.analysis = engine_rt::AnalysisMode::Thread;
         c.record_seconds = 0.5;
         c.channels = 4;
         c.stretch_engine = stretch;

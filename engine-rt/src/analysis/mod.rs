@@ -7,6 +7,7 @@ pub mod pitch;
 pub mod tap;
 pub mod tempo;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -135,16 +136,13 @@ pub struct AnalysisThread {
 impl AnalysisThread {
     /// Starts the thread reading the engine's tap (`width` = master + decks).
     pub fn spawn(consumer: rtrb::Consumer<f32>, width: usize, sample_rate: u32, quantum: f64) -> Self {
-        let sources = std::iter::once(Source::Master)
-            .chain((0..width - 1).map(|d| Source::Deck(d as u8)))
-            .collect();
         let (frames_tx, frames) = rtrb::RingBuffer::new(FRAME_QUEUE);
         let (add, add_rx) = mpsc::channel::<TapStream>();
         let stop = Arc::new(AtomicBool::new(false));
         let dropped_frames = Arc::new(AtomicU64::new(0));
         let first = TapStream {
             consumer,
-            sources,
+            sources: tap_sources(width),
             pitch: false,
             quantum,
         };
@@ -196,26 +194,18 @@ fn run(
     dropped: Arc<AtomicU64>,
     sample_rate: u32,
 ) {
-    let make = |tap: TapStream| {
-        let analyzers = tap
-            .sources
-            .iter()
-            .map(|&s| Analyzer::new(s, sample_rate, tap.pitch))
-            .collect();
-        Stream {
-            tap,
-            analyzers,
-            scratch: Vec::new(),
-        }
-    };
-    let mut streams = vec![make(first)];
+    let mut streams = vec![Stream::new(first, sample_rate)];
     while !stop.load(Ordering::Relaxed) {
         while let Ok(t) = add.try_recv() {
-            streams.push(make(t));
+            streams.push(Stream::new(t, sample_rate));
         }
         let mut busy = false;
         for s in streams.iter_mut() {
-            busy |= drain(s, &mut out, &dropped, sample_rate);
+            busy |= s.drain(sample_rate, |frame| {
+                if out.push(frame).is_err() {
+                    dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            });
         }
         streams.retain(|s| !(s.tap.consumer.is_abandoned() && s.tap.consumer.is_empty()));
         if !busy {
@@ -224,36 +214,92 @@ fn run(
     }
 }
 
-/// Analyses every complete block waiting in one stream; true if any was found.
-fn drain(s: &mut Stream, out: &mut rtrb::Producer<AnalysisFrame>, dropped: &AtomicU64, sample_rate: u32) -> bool {
-    let width = s.tap.sources.len();
-    let mut any = false;
-    while s.tap.consumer.slots() >= HEADER {
-        let mut h = [0.0; HEADER];
-        if s.tap.consumer.pop_entire_slice(&mut h).is_err() {
-            break;
+impl Stream {
+    fn new(tap: TapStream, sample_rate: u32) -> Self {
+        let analyzers = tap
+            .sources
+            .iter()
+            .map(|&s| Analyzer::new(s, sample_rate, tap.pitch))
+            .collect();
+        Self {
+            tap,
+            analyzers,
+            scratch: Vec::new(),
         }
-        let stamp = BlockStamp::decode(&h);
-        s.scratch.resize(stamp.frames * width, 0.0);
-        if s.tap.consumer.pop_entire_slice(&mut s.scratch).is_err() {
-            // Blocks are committed whole, so this only happens on a corrupt stream: resync.
-            let n = s.tap.consumer.slots();
-            let _ = s.tap.consumer.read_chunk(n).map(|c| c.commit_all());
-            break;
-        }
-        any = true;
-        let bpf = stamp.bpm as f64 / (60.0 * sample_rate as f64);
-        for i in 0..stamp.frames {
-            let time = stamp.frame + i as u64 + 1;
-            let beat = stamp.beat + (i + 1) as f64 * bpf;
-            for (ch, a) in s.analyzers.iter_mut().enumerate() {
-                if let Some(frame) = a.push(s.scratch[i * width + ch], time, beat, stamp.bpm, s.tap.quantum)
-                    && out.push(frame).is_err()
-                {
-                    dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Analyses every complete block waiting in the stream, handing each frame to `sink`; true
+    /// if any block was found.
+    fn drain(&mut self, sample_rate: u32, mut sink: impl FnMut(AnalysisFrame)) -> bool {
+        let width = self.tap.sources.len();
+        let mut any = false;
+        while self.tap.consumer.slots() >= HEADER {
+            let mut h = [0.0; HEADER];
+            if self.tap.consumer.pop_entire_slice(&mut h).is_err() {
+                break;
+            }
+            let stamp = BlockStamp::decode(&h);
+            self.scratch.resize(stamp.frames * width, 0.0);
+            if self.tap.consumer.pop_entire_slice(&mut self.scratch).is_err() {
+                // Blocks are committed whole, so this only happens on a corrupt stream: resync.
+                let n = self.tap.consumer.slots();
+                let _ = self.tap.consumer.read_chunk(n).map(|c| c.commit_all());
+                break;
+            }
+            any = true;
+            let bpf = stamp.bpm as f64 / (60.0 * sample_rate as f64);
+            for i in 0..stamp.frames {
+                let time = stamp.frame + i as u64 + 1;
+                let beat = stamp.beat + (i + 1) as f64 * bpf;
+                for (ch, a) in self.analyzers.iter_mut().enumerate() {
+                    if let Some(frame) = a.push(self.scratch[i * width + ch], time, beat, stamp.bpm, self.tap.quantum) {
+                        sink(frame);
+                    }
                 }
             }
         }
+        any
     }
-    any
+}
+
+/// Analysis on the polling thread (see [`crate::config::AnalysisMode::Inline`]): every block the
+/// processor has rendered is analysed when frames are polled, so nothing is dropped and the
+/// frames do not depend on thread timing.
+pub struct InlineAnalysis {
+    stream: Stream,
+    sample_rate: u32,
+    ready: VecDeque<AnalysisFrame>,
+}
+
+impl InlineAnalysis {
+    /// Analyses the engine's tap (`width` = master + decks) when polled.
+    pub fn new(consumer: rtrb::Consumer<f32>, width: usize, sample_rate: u32, quantum: f64) -> Self {
+        let tap = TapStream {
+            consumer,
+            sources: tap_sources(width),
+            pitch: false,
+            quantum,
+        };
+        Self {
+            stream: Stream::new(tap, sample_rate),
+            sample_rate,
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// Next frame of what has been rendered so far.
+    pub fn poll(&mut self) -> Option<AnalysisFrame> {
+        if self.ready.is_empty() {
+            let ready = &mut self.ready;
+            self.stream.drain(self.sample_rate, |f| ready.push_back(f));
+        }
+        self.ready.pop_front()
+    }
+}
+
+/// The sources of the engine's tap: the master, then each deck.
+fn tap_sources(width: usize) -> Vec<Source> {
+    std::iter::once(Source::Master)
+        .chain((0..width - 1).map(|d| Source::Deck(d as u8)))
+        .collect()
 }

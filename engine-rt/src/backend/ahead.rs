@@ -143,7 +143,7 @@ mod tests {
     fn output_is_the_processor_stream() {
         let render = || {
             let (mut h, p) = Engine::new(EngineConfig {
-                analysis: false,
+                analysis: crate::AnalysisMode::Off,
                 ..EngineConfig::default()
             })
             .unwrap();

@@ -57,7 +57,7 @@ pub fn engine() -> (EngineHandle, EngineProcessor) {
 /// An engine with a tweaked configuration.
 pub fn engine_with(f: impl FnOnce(&mut EngineConfig)) -> (EngineHandle, EngineProcessor) {
     let mut c = EngineConfig {
-        analysis: false,
+        analysis: engine_rt::AnalysisMode::Off,
         ..EngineConfig::default()
     };
     f(&mut c);

@@ -1,4 +1,4 @@
-//! Analysis frames kept for the world: the last second per source, from which the visuals will
+//! Analysis frames kept for the world: the last second per source, from which the visuals
 //! pick the frame matching the audio being heard rather than the newest one.
 
 use std::collections::VecDeque;
@@ -46,18 +46,24 @@ impl Analysis {
         self.now = frames;
     }
 
+    /// Frames the engine had rendered when analysis was last drained.
+    pub fn rendered_frames(&self) -> u64 {
+        self.now
+    }
+
+    /// The kept frames of a source, oldest first.
+    pub fn frames(&self, source: Source) -> Option<&VecDeque<AnalysisFrame>> {
+        self.sources.iter().find(|(s, _)| *s == source).map(|(_, h)| h)
+    }
+
     /// The newest frame of a source.
     pub fn latest(&self, source: Source) -> Option<&AnalysisFrame> {
-        self.history(source).and_then(|h| h.back())
+        self.frames(source).and_then(|h| h.back())
     }
 
     /// How far the newest master frame trails the engine's render position, in seconds.
     pub fn latency_seconds(&self) -> Option<f64> {
         let f = self.latest(Source::Master)?;
         (self.sample_rate > 0).then(|| self.now.saturating_sub(f.sample_time) as f64 / self.sample_rate as f64)
-    }
-
-    fn history(&self, source: Source) -> Option<&VecDeque<AnalysisFrame>> {
-        self.sources.iter().find(|(s, _)| *s == source).map(|(_, h)| h)
     }
 }

@@ -182,6 +182,9 @@ pub struct EngineStatus {
     pub record_dropped_frames: u64,
     /// Timing of the audio callback, when a device or paced output runs the engine.
     pub callback: Option<Arc<CallbackStats>>,
+    /// Frames between the engine's render position and the speaker (render-ahead plus the
+    /// device buffer), for matching light to the audio heard.
+    pub output_latency_frames: u32,
     /// Where the audio goes, in words (e.g. "JACK Output, 48000 Hz").
     pub output: String,
     /// A problem the performer should see (e.g. no audio device, playing to the null output).

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use phosphene_decks::{DeckControls, HOT_CUES, HotCue, LaunchQuantize, MixerState};
+use phosphene_visuals::setup::VisualSetup;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -68,9 +69,9 @@ pub struct SetFile {
     pub decks: Vec<DeckEntry>,
     #[serde(default)]
     pub mixer: MixerState,
-    /// Visual scenes (reserved for the visuals; kept as written).
+    /// The visuals: scene, controls, post, keystone, output size, cues.
     #[serde(default)]
-    pub scenes: Vec<ron::Value>,
+    pub visuals: VisualSetup,
     /// Controller mappings (reserved for MIDI/OSC/gamepad/gestures; kept as written).
     #[serde(default)]
     pub mappings: Vec<ron::Value>,
@@ -85,7 +86,7 @@ impl Default for SetFile {
             launch: LaunchQuantize::default(),
             decks: Vec::new(),
             mixer: MixerState::default(),
-            scenes: Vec::new(),
+            visuals: VisualSetup::default(),
             mappings: Vec::new(),
         }
     }
@@ -211,6 +212,10 @@ impl SetFile {
                 ),
             });
         }
+        set.visuals.check().map_err(|message| SetError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })?;
         Ok(set)
     }
 

@@ -18,6 +18,8 @@ use phosphene_decks::{
     mixer_intents,
 };
 use phosphene_engine_bridge::{Intents, LoadRequest, relative_to};
+use phosphene_visuals::setup::VisualSetup;
+use phosphene_visuals::{VisualCommand, Visuals};
 
 pub use file::{DeckEntry, LoopEntry, SET_VERSION, SetError, SetFile, TrackEntry};
 
@@ -64,8 +66,9 @@ pub enum SetEvent {
 pub struct CurrentSet {
     /// Where the set lives, if it was loaded or saved.
     pub path: Option<PathBuf>,
-    /// Scenes and mappings from the file, kept for writing back.
-    scenes: Vec<ron::Value>,
+    /// The set's visuals as loaded, written back when no visuals run (headless).
+    visuals: VisualSetup,
+    /// Mappings from the file, kept for writing back.
     mappings: Vec<ron::Value>,
     /// The set as last saved or autosaved, to skip writes when nothing changed.
     last_written: Option<SetFile>,
@@ -99,6 +102,7 @@ impl Plugin for SetPlugin {
     fn build(&self, app: &mut App) {
         app.add_message::<SetCommand>()
             .add_message::<SetEvent>()
+            .add_message::<VisualCommand>()
             .init_resource::<CurrentSet>()
             .configure_sets(Update, SetSet::Commands.before(DeckSet::Script))
             .add_systems(Update, (autosave_timer, run_commands).chain().in_set(SetSet::Commands))
@@ -138,6 +142,9 @@ struct SetWorld<'w, 's> {
     intents: ResMut<'w, Intents>,
     loads: MessageWriter<'w, LoadRequest>,
     commands: Commands<'w, 's>,
+    /// The running visuals (absent when headless).
+    visuals: Option<Res<'w, Visuals>>,
+    visual_commands: MessageWriter<'w, VisualCommand>,
 }
 
 fn run_commands(
@@ -231,7 +238,9 @@ fn autosave_on_exit(mut exit: MessageReader<AppExit>, mut current: ResMut<Curren
 /// and loops when their track is on the deck.
 fn apply(set: &SetFile, path: Option<&PathBuf>, current: &mut CurrentSet, w: &mut SetWorld) {
     current.path = path.cloned();
-    current.scenes = set.scenes.clone();
+    current.visuals = set.visuals.clone();
+    w.visual_commands
+        .write(VisualCommand::Apply(Box::new(set.visuals.clone())));
     current.mappings = set.mappings.clone();
     current.last_written = Some(set.clone());
     let base = current.base_dir();
@@ -340,7 +349,10 @@ fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
         launch: transport.launch,
         decks: entries.into_iter().map(|(_, e)| e).collect(),
         mixer: mixer.clone(),
-        scenes: current.scenes.clone(),
+        visuals: w
+            .visuals
+            .as_ref()
+            .map_or_else(|| current.visuals.clone(), |v| v.snapshot()),
         mappings: current.mappings.clone(),
     }
 }

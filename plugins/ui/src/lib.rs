@@ -7,6 +7,7 @@ mod deck;
 mod keys;
 mod library;
 mod mixer;
+mod visuals;
 mod waveform;
 mod widgets;
 
@@ -15,13 +16,14 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use bevy::window::{FileDragAndDrop, PrimaryWindow};
 use bevy_egui::egui::{self, Color32, RichText};
-use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass};
+use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle};
 use phosphene_decks::{
     Action, BeatGrid, Deck, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckSet, DeckTrack, HotCue,
     LaunchQuantize, MixerState, Transport, TransportAction,
 };
 use phosphene_engine_bridge::{Analysis, EngineStatus};
 use phosphene_set::{CurrentSet, SetCommand};
+use phosphene_visuals::{Scenes, VisualCommand, Visuals};
 
 pub use keys::{SHORTCUTS, Shortcut};
 pub use library::{AUDIO_EXTENSIONS, Library};
@@ -39,6 +41,8 @@ pub struct UiState {
     pub set_path: String,
     /// Screen rectangles of the deck panels, for dropping files on a deck.
     deck_rects: Vec<(usize, egui::Rect)>,
+    /// The visuals panel.
+    pub visuals: visuals::VisualsUi,
 }
 
 impl Default for UiState {
@@ -49,6 +53,7 @@ impl Default for UiState {
             frame_time: 1.0 / 60.0,
             set_path: String::new(),
             deck_rects: Vec::new(),
+            visuals: visuals::VisualsUi::default(),
         }
     }
 }
@@ -135,6 +140,9 @@ struct Shown<'w, 's> {
     analysis: Res<'w, Analysis>,
     current: Res<'w, CurrentSet>,
     time: Res<'w, Time<Real>>,
+    /// The visuals, when they run.
+    visuals: Option<Res<'w, Visuals>>,
+    scenes: Option<Res<'w, Scenes>>,
 }
 
 fn draw(
@@ -144,7 +152,12 @@ fn draw(
     shown: Shown,
     mut actions: MessageWriter<Action>,
     mut set_commands: MessageWriter<SetCommand>,
+    mut visual_commands: MessageWriter<VisualCommand>,
 ) -> Result {
+    let preview = shown
+        .visuals
+        .as_ref()
+        .map(|v| contexts.add_image(EguiTextureHandle::Weak(v.output.id())));
     let ctx = contexts.ctx_mut()?.clone();
     let dt = shown.time.delta_secs_f64();
     state.frame_time += (dt - state.frame_time) * 0.05;
@@ -183,6 +196,15 @@ fn draw(
             .collect();
         out.extend(mixer::mixer_panel(ui, &channels, &shown.mixer, &shown.status));
     });
+    if let (Some(v), Some(scenes), Some(preview)) = (&shown.visuals, &shown.scenes, preview) {
+        egui::Panel::right("visuals")
+            .exact_size(visuals::PANEL_WIDTH)
+            .show(&mut root, |ui| {
+                for c in visuals::visuals_panel(ui, v, scenes, preview, &mut state.visuals) {
+                    visual_commands.write(c);
+                }
+            });
+    }
     let mut rects = Vec::new();
     egui::CentralPanel::default().show(&mut root, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
@@ -350,6 +372,18 @@ fn health(ui: &mut egui::Ui, shown: &Shown, state: &UiState) {
         format!("frame {:.1} ms", state.frame_time * 1000.0),
         state.frame_time > 0.034,
     );
+    if let Some(v) = &shown.visuals {
+        // Audio-to-light offset; one video frame is the target.
+        let sync = v.sync;
+        item(
+            ui,
+            format!(
+                "A/V {:+.1} ms (|mean| {:.1}, max {:.1})",
+                sync.offset_ms, sync.mean_abs_ms, sync.max_abs_ms
+            ),
+            sync.max_abs_ms > state.frame_time * 1000.0,
+        );
+    }
     if s.record_dropped_frames > 0 {
         item(ui, format!("recording lost {} frames", s.record_dropped_frames), true);
     }

@@ -1,0 +1,263 @@
+//! Frames without a window: a headless wgpu device (Mesa's lavapipe where there is no GPU),
+//! reading the composition back, and numbered PNG files.
+
+use std::path::Path;
+
+use engine_rt::{AnalysisFrame, Source};
+
+use crate::director::Director;
+use crate::gpu::{OUTPUT_FORMAT, Renderer, WarpBuffer};
+use crate::keystone::Keystone;
+use crate::library::SceneLibrary;
+use crate::setup::VisualSetup;
+use crate::sync::heard_by;
+use crate::uniforms::UNIFORM_DECKS;
+
+/// A device of our own, for offline frames, tests and benchmarks.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    /// The adapter, in words (e.g. "llvmpipe (LLVM 15.0.6)").
+    pub adapter: String,
+}
+
+impl Gpu {
+    /// Opens the first Vulkan adapter, without a surface.
+    pub fn headless() -> Result<Self, String> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::VULKAN,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
+        let adapter = bevy::tasks::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+            .map_err(|e| format!("no Vulkan adapter for offline rendering ({e}); install mesa-vulkan-drivers"))?;
+        let name = adapter.get_info().name;
+        let (device, queue) = bevy::tasks::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("phosphene offline"),
+            required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
+            ..Default::default()
+        }))
+        .map_err(|e| format!("cannot open the {name} adapter: {e}"))?;
+        Ok(Self {
+            device,
+            queue,
+            adapter: name,
+        })
+    }
+}
+
+/// An output texture of [`OUTPUT_FORMAT`] and the buffer its pixels are read back through.
+pub struct Readback {
+    pub size: (u32, u32),
+    pub texture: wgpu::Texture,
+    pub view: wgpu::TextureView,
+    buffer: wgpu::Buffer,
+    padded_row: u32,
+}
+
+impl Readback {
+    pub fn new(device: &wgpu::Device, size: (u32, u32)) -> Self {
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("offline output"),
+            size: wgpu::Extent3d {
+                width: size.0,
+                height: size.1,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: OUTPUT_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let padded_row = (size.0 * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("offline readback"),
+            size: padded_row as u64 * size.1 as u64,
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        Self {
+            size,
+            texture,
+            view,
+            buffer,
+            padded_row,
+        }
+    }
+
+    /// Records the copy of the texture into the readback buffer (submit, then [`Readback::read`]).
+    pub fn copy(&self, encoder: &mut wgpu::CommandEncoder) {
+        encoder.copy_texture_to_buffer(
+            self.texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &self.buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(self.padded_row),
+                    rows_per_image: Some(self.size.1),
+                },
+            },
+            wgpu::Extent3d {
+                width: self.size.0,
+                height: self.size.1,
+                depth_or_array_layers: 1,
+            },
+        );
+    }
+
+    /// Waits for the GPU and returns the pixels as tightly packed RGBA rows.
+    pub fn read(&self, device: &wgpu::Device) -> Result<Vec<u8>, String> {
+        let slice = self.buffer.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| format!("GPU wait failed: {e}"))?;
+        rx.recv()
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot read the frame back: {e}"))?;
+        let row = self.size.0 as usize * 4;
+        let mut pixels = Vec::with_capacity(row * self.size.1 as usize);
+        {
+            let data = slice.get_mapped_range();
+            for r in data.chunks(self.padded_row as usize) {
+                pixels.extend_from_slice(&r[..row]);
+            }
+        }
+        self.buffer.unmap();
+        Ok(pixels)
+    }
+}
+
+/// Writes RGBA pixels as an 8-bit PNG.
+pub fn write_png(path: &Path, size: (u32, u32), rgba: &[u8]) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| format!("cannot write '{}': {e}", path.display());
+    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), size.0, size.1);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder.write_header().map_err(|e| err(&e))?;
+    writer.write_image_data(rgba).map_err(|e| err(&e))?;
+    writer.finish().map_err(|e| err(&e))
+}
+
+/// An offline render of video frames in step with an offline audio render.
+pub struct FrameJob<'a> {
+    /// Folder the numbered PNG files go into (`frame-000000.png`, ...).
+    pub dir: &'a Path,
+    pub fps: f64,
+    pub size: (u32, u32),
+    /// Length of the video.
+    pub seconds: f64,
+    pub sample_rate: u32,
+    /// Every analysis frame of the audio render (all sources, in render order).
+    pub analysis: &'a [AnalysisFrame],
+    pub setup: &'a VisualSetup,
+    pub library: &'a SceneLibrary,
+}
+
+/// What an offline frame render did.
+#[derive(Debug, Clone)]
+pub struct FrameReport {
+    pub frames: u64,
+    pub adapter: String,
+    /// Wall seconds spent rendering and writing frames.
+    pub wall_seconds: f64,
+}
+
+/// File name of video frame `n`.
+pub fn frame_name(n: u64) -> String {
+    format!("frame-{n:06}.png")
+}
+
+/// The `ffmpeg` input pattern matching [`frame_name`].
+pub const FRAME_PATTERN: &str = "frame-%06d.png";
+
+/// Renders `job.seconds` of video: frame `n` shows the analysis of the audio at `n / fps`
+/// seconds, exactly as the projector would have shown it live.
+pub fn render_frames(job: &FrameJob) -> Result<FrameReport, String> {
+    let started = std::time::Instant::now();
+    std::fs::create_dir_all(job.dir).map_err(|e| format!("cannot create '{}': {e}", job.dir.display()))?;
+    let gpu = Gpu::headless()?;
+    let mut renderer = Renderer::new(&gpu.device, job.size);
+    for scene in job.library.scenes() {
+        renderer.compile(&gpu.device, scene).map_err(|e| e.to_string())?;
+    }
+    let readback = Readback::new(&gpu.device, job.size);
+    let warp = WarpBuffer::new(&gpu.device);
+    let mut director = Director::from_setup(job.setup, job.library);
+    let by_source = |source: Source| -> Vec<&AnalysisFrame> {
+        let mut v: Vec<&AnalysisFrame> = job.analysis.iter().filter(|f| f.source == source).collect();
+        v.sort_by_key(|f| f.sample_time);
+        v
+    };
+    let master = by_source(Source::Master);
+    let decks: Vec<Vec<&AnalysisFrame>> = (0..UNIFORM_DECKS as u8).map(|d| by_source(Source::Deck(d))).collect();
+    let heard = |frames: &[&AnalysisFrame], sample: u64| frames.partition_point(|f| heard_by(f.sample_time, sample));
+    let frames = (job.seconds * job.fps).round().max(0.0) as u64;
+    let dt = (1.0 / job.fps) as f32;
+    let mut passed_from = 0;
+    for n in 0..frames {
+        let sample = (n as f64 * job.sample_rate as f64 / job.fps).round() as u64;
+        let upto = heard(&master, sample);
+        let now = upto.checked_sub(1).map(|i| master[i]);
+        let deck_frames: [Option<&AnalysisFrame>; UNIFORM_DECKS] =
+            std::array::from_fn(|d| heard(&decks[d], sample).checked_sub(1).map(|i| decks[d][i]));
+        let plan = director.plan(
+            job.library,
+            now,
+            master[passed_from.min(upto)..upto].iter().copied(),
+            deck_frames,
+            dt,
+            job.sample_rate,
+        );
+        passed_from = upto;
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        renderer.render(&gpu.device, &gpu.queue, &mut encoder, &plan.spec());
+        renderer.present(
+            &gpu.device,
+            &gpu.queue,
+            &mut encoder,
+            &readback.view,
+            OUTPUT_FORMAT,
+            job.size,
+            &Keystone::default(),
+            false,
+            &warp,
+        );
+        readback.copy(&mut encoder);
+        gpu.queue.submit([encoder.finish()]);
+        let pixels = readback.read(&gpu.device)?;
+        write_png(&job.dir.join(frame_name(n)), job.size, &pixels)?;
+    }
+    Ok(FrameReport {
+        frames,
+        adapter: gpu.adapter,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Muxes numbered frames and a WAV file into a video with `ffmpeg` (H.264 + AAC).
+pub fn mux_video(dir: &Path, fps: f64, audio: &Path, out: &Path) -> Result<(), String> {
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-framerate"])
+        .arg(format!("{fps}"))
+        .args(["-start_number", "0", "-i"])
+        .arg(dir.join(FRAME_PATTERN))
+        .arg("-i")
+        .arg(audio)
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+        .arg(out)
+        .status()
+        .map_err(|e| format!("cannot run ffmpeg ({e}); install it to make videos, or use the PNG frames"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("ffmpeg failed ({status}) making '{}'", out.display()))
+    }
+}

@@ -1,0 +1,96 @@
+//! The visuals' part of a set file: the scene on, each scene's control positions, post
+//! settings, keystone, output size, the default transition, and optional timed cues (for
+//! unattended shows and offline renders).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::keystone::Keystone;
+use crate::show::{PostSettings, TransitionKind, VisualQuantize};
+
+/// Default composition size.
+pub const DEFAULT_SIZE: (u32, u32) = (1280, 720);
+
+/// A scene change at a beat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisualCue {
+    pub beat: f64,
+    pub scene: String,
+    #[serde(default)]
+    pub transition: TransitionKind,
+    /// Length of the transition in beats.
+    #[serde(default = "default_beats")]
+    pub beats: f64,
+}
+
+fn default_beats() -> f64 {
+    4.0
+}
+
+/// The `visuals: ( .. )` section of a set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VisualSetup {
+    /// Scene on when the set opens (the first in the library when `None`).
+    pub scene: Option<String>,
+    /// Control positions (0..1) per scene id.
+    pub positions: BTreeMap<String, Vec<f32>>,
+    pub post: PostSettings,
+    pub keystone: Keystone,
+    /// Composition size in pixels, independent of any window.
+    pub size: (u32, u32),
+    /// How scene changes from the control surfaces happen.
+    pub transition: TransitionKind,
+    pub transition_beats: f64,
+    pub quantize: VisualQuantize,
+    /// Timed scene changes.
+    pub cues: Vec<VisualCue>,
+}
+
+impl Default for VisualSetup {
+    fn default() -> Self {
+        Self {
+            scene: None,
+            positions: BTreeMap::new(),
+            post: PostSettings::default(),
+            keystone: Keystone::default(),
+            size: DEFAULT_SIZE,
+            transition: TransitionKind::Crossfade,
+            transition_beats: 4.0,
+            quantize: VisualQuantize::Bar,
+            cues: Vec::new(),
+        }
+    }
+}
+
+impl VisualSetup {
+    /// Checks values a hand-edited set could get wrong; the message names the field.
+    pub fn check(&self) -> Result<(), String> {
+        let (w, h) = self.size;
+        if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
+            return Err(format!("visuals.size {w}x{h}: each side must be 16..8192 pixels"));
+        }
+        if !self.keystone.is_valid() {
+            return Err("visuals.keystone: the corners must form a convex quad, in order".into());
+        }
+        if let Some(c) = self
+            .cues
+            .iter()
+            .find(|c| !(0.0..f64::INFINITY).contains(&c.beat) || !(0.0..f64::INFINITY).contains(&c.beats))
+        {
+            return Err(format!(
+                "visuals.cues: cue at beat {} needs beat >= 0 and beats >= 0",
+                c.beat
+            ));
+        }
+        if let Some((id, _)) = self
+            .positions
+            .iter()
+            .find(|(_, p)| p.iter().any(|v| !(0.0..=1.0).contains(v)))
+        {
+            return Err(format!("visuals.positions.{id}: positions must be 0..1"));
+        }
+        Ok(())
+    }
+}
