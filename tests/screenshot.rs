@@ -23,7 +23,7 @@ fn decode(path: &Path) -> (Vec<u8>, u32, u32, usize) {
 }
 
 #[test]
-fn control_window_shows_decks_waveforms_and_mixer() {
+fn control_window_shows_decks_waveforms_mixer_and_visuals() {
     let dir = temp_dir("screenshot");
     let shot = dir.join("control-window.png");
     let runtime = dir.join("xdg");
@@ -56,7 +56,8 @@ fn control_window_shows_decks_waveforms_and_mixer() {
             .filter(|&(x, y)| waveform(at(x, y)))
             .count()
     };
-    let deck_w = (w - 260) / 2;
+    // Decks fill what the mixer (260 px) and the visuals panel (330 px) leave.
+    let deck_w = (w - 260 - 330) / 2;
     for (name, x0, y0) in [
         ("deck 1", 0, 40),
         ("deck 2", deck_w, 40),
@@ -72,6 +73,12 @@ fn control_window_shows_decks_waveforms_and_mixer() {
         .filter(|&(x, y)| at(x, y).iter().any(|&c| c > 120))
         .count();
     assert!(mixer_lit > 500, "mixer visible: {mixer_lit} bright pixels");
+    // The visuals preview, at the top of its panel, shows a lit scene.
+    let preview_lit = (60..220)
+        .flat_map(|y| (w - 580..w - 270).map(move |x| (x, y)))
+        .filter(|&(x, y)| at(x, y).iter().any(|&c| c > 60))
+        .count();
+    assert!(preview_lit > 2_000, "visuals preview lit: {preview_lit} pixels");
 
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts dir");

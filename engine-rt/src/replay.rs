@@ -202,7 +202,8 @@ impl Recording {
                 break;
             }
             let until = self.intents.get(next).map_or(self.frames, |i| i.frame.min(self.frames));
-            let gap = (until - processor.frame()) as usize;
+            // Block by block, settling in between, so the analysis tap never overflows.
+            let gap = ((until - processor.frame()) as usize).min(block.max(1));
             crate::backend::offline::render(&mut processor, gap, block, &mut out, |_| {});
             handle.settle(|f| {
                 if let Some(s) = sink.as_mut() {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use engine_rt::{AnalysisFrame, Source};
 
-use crate::director::Director;
+use crate::director::{Director, Plan};
 use crate::gpu::{OUTPUT_FORMAT, Renderer, WarpBuffer};
 use crate::keystone::Keystone;
 use crate::library::SceneLibrary;
@@ -178,68 +178,125 @@ pub fn frame_name(n: u64) -> String {
 /// The `ffmpeg` input pattern matching [`frame_name`].
 pub const FRAME_PATTERN: &str = "frame-%06d.png";
 
+/// A renderer on a headless device drawing into a readback texture: offline frames, tests
+/// and benchmarks.
+pub struct Stage {
+    pub gpu: Gpu,
+    pub renderer: Renderer,
+    readback: Readback,
+    warp: WarpBuffer,
+}
+
+impl Stage {
+    /// A stage of `size` pixels with every scene of `library` compiled.
+    pub fn new(size: (u32, u32), library: &SceneLibrary) -> Result<Self, String> {
+        let gpu = Gpu::headless()?;
+        let mut renderer = Renderer::new(&gpu.device, size);
+        for scene in library.scenes() {
+            renderer.compile(&gpu.device, scene).map_err(|e| e.to_string())?;
+        }
+        Ok(Self {
+            readback: Readback::new(&gpu.device, size),
+            warp: WarpBuffer::new(&gpu.device),
+            gpu,
+            renderer,
+        })
+    }
+
+    /// Draws a planned frame and waits for the GPU; returns its pixels (RGBA rows) when `read`.
+    pub fn draw(&mut self, plan: &Plan, read: bool) -> Result<Option<Vec<u8>>, String> {
+        let (device, queue) = (&self.gpu.device, &self.gpu.queue);
+        let mut encoder = device.create_command_encoder(&Default::default());
+        self.renderer.render(device, queue, &mut encoder, &plan.spec());
+        self.renderer.present(
+            device,
+            queue,
+            &mut encoder,
+            &self.readback.view,
+            OUTPUT_FORMAT,
+            self.readback.size,
+            &Keystone::default(),
+            false,
+            &self.warp,
+        );
+        if read {
+            self.readback.copy(&mut encoder);
+        }
+        queue.submit([encoder.finish()]);
+        if read {
+            self.readback.read(device).map(Some)
+        } else {
+            device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map(|_| None)
+                .map_err(|e| format!("GPU wait failed: {e}"))
+        }
+    }
+}
+
 /// Renders `job.seconds` of video: frame `n` shows the analysis of the audio at `n / fps`
 /// seconds, exactly as the projector would have shown it live.
 pub fn render_frames(job: &FrameJob) -> Result<FrameReport, String> {
     let started = std::time::Instant::now();
     std::fs::create_dir_all(job.dir).map_err(|e| format!("cannot create '{}': {e}", job.dir.display()))?;
-    let gpu = Gpu::headless()?;
-    let mut renderer = Renderer::new(&gpu.device, job.size);
-    for scene in job.library.scenes() {
-        renderer.compile(&gpu.device, scene).map_err(|e| e.to_string())?;
-    }
-    let readback = Readback::new(&gpu.device, job.size);
-    let warp = WarpBuffer::new(&gpu.device);
+    let mut stage = Stage::new(job.size, job.library)?;
     let mut director = Director::from_setup(job.setup, job.library);
-    let by_source = |source: Source| -> Vec<&AnalysisFrame> {
-        let mut v: Vec<&AnalysisFrame> = job.analysis.iter().filter(|f| f.source == source).collect();
-        v.sort_by_key(|f| f.sample_time);
-        v
-    };
-    let master = by_source(Source::Master);
-    let decks: Vec<Vec<&AnalysisFrame>> = (0..UNIFORM_DECKS as u8).map(|d| by_source(Source::Deck(d))).collect();
-    let heard = |frames: &[&AnalysisFrame], sample: u64| frames.partition_point(|f| heard_by(f.sample_time, sample));
+    let mut timeline = Timeline::new(job.analysis);
     let frames = (job.seconds * job.fps).round().max(0.0) as u64;
-    let dt = (1.0 / job.fps) as f32;
-    let mut passed_from = 0;
     for n in 0..frames {
         let sample = (n as f64 * job.sample_rate as f64 / job.fps).round() as u64;
-        let upto = heard(&master, sample);
-        let now = upto.checked_sub(1).map(|i| master[i]);
-        let deck_frames: [Option<&AnalysisFrame>; UNIFORM_DECKS] =
-            std::array::from_fn(|d| heard(&decks[d], sample).checked_sub(1).map(|i| decks[d][i]));
-        let plan = director.plan(
+        let plan = timeline.plan(
+            &mut director,
             job.library,
-            now,
-            master[passed_from.min(upto)..upto].iter().copied(),
-            deck_frames,
-            dt,
+            sample,
+            (1.0 / job.fps) as f32,
             job.sample_rate,
         );
-        passed_from = upto;
-        let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        renderer.render(&gpu.device, &gpu.queue, &mut encoder, &plan.spec());
-        renderer.present(
-            &gpu.device,
-            &gpu.queue,
-            &mut encoder,
-            &readback.view,
-            OUTPUT_FORMAT,
-            job.size,
-            &Keystone::default(),
-            false,
-            &warp,
-        );
-        readback.copy(&mut encoder);
-        gpu.queue.submit([encoder.finish()]);
-        let pixels = readback.read(&gpu.device)?;
+        let pixels = stage.draw(&plan, true)?.unwrap_or_default();
         write_png(&job.dir.join(frame_name(n)), job.size, &pixels)?;
     }
     Ok(FrameReport {
         frames,
-        adapter: gpu.adapter,
+        adapter: stage.gpu.adapter.clone(),
         wall_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Analysis frames of a whole render by source, walked forward one video frame at a time.
+pub struct Timeline<'a> {
+    master: Vec<&'a AnalysisFrame>,
+    decks: Vec<Vec<&'a AnalysisFrame>>,
+    passed_from: usize,
+}
+
+impl<'a> Timeline<'a> {
+    /// Sorts the frames of every source by time.
+    pub fn new(analysis: &'a [AnalysisFrame]) -> Self {
+        let by_source = |source: Source| -> Vec<&AnalysisFrame> {
+            let mut v: Vec<&AnalysisFrame> = analysis.iter().filter(|f| f.source == source).collect();
+            v.sort_by_key(|f| f.sample_time);
+            v
+        };
+        Self {
+            master: by_source(Source::Master),
+            decks: (0..UNIFORM_DECKS as u8).map(|d| by_source(Source::Deck(d))).collect(),
+            passed_from: 0,
+        }
+    }
+
+    /// Plans the video frame shown when output sample `sample` is heard (frames must come in
+    /// order).
+    pub fn plan(&mut self, director: &mut Director, library: &SceneLibrary, sample: u64, dt: f32, rate: u32) -> Plan {
+        let heard = |frames: &[&AnalysisFrame]| frames.partition_point(|f| heard_by(f.sample_time, sample));
+        let upto = heard(&self.master);
+        let now = upto.checked_sub(1).map(|i| self.master[i]);
+        let decks: [Option<&AnalysisFrame>; UNIFORM_DECKS] =
+            std::array::from_fn(|d| heard(&self.decks[d]).checked_sub(1).map(|i| self.decks[d][i]));
+        let passed = self.master[self.passed_from.min(upto)..upto].iter().copied();
+        let plan = director.plan(library, now, passed, decks, dt, rate);
+        self.passed_from = upto;
+        plan
+    }
 }
 
 /// Muxes numbered frames and a WAV file into a video with `ffmpeg` (H.264 + AAC).

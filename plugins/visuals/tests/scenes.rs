@@ -1,15 +1,11 @@
 //! Every bundled scene on a real (software) GPU: compiles, reacts to the audio, survives a
 //! broken edit, renders deterministically. Needs a Vulkan driver (Mesa's lavapipe here).
 
-use std::path::Path;
-
 use engine_rt::analysis::{BANDS, SPECTRUM_BINS, WAVEFORM_LEN};
 use engine_rt::{AnalysisFrame, Source};
 use phosphene_visuals::director::Director;
-use phosphene_visuals::gpu::{Renderer, WarpBuffer};
-use phosphene_visuals::keystone::Keystone;
 use phosphene_visuals::library::{SceneLibrary, scenes_dir};
-use phosphene_visuals::offline::{Gpu, Readback};
+use phosphene_visuals::offline::Stage;
 use phosphene_visuals::scene::Scene;
 
 const SIZE: (u32, u32) = (320, 180);
@@ -55,67 +51,30 @@ fn frame(n: u64, loud: bool) -> AnalysisFrame {
 }
 
 struct Bench {
-    gpu: Gpu,
+    stage: Stage,
     library: SceneLibrary,
-    renderer: Renderer,
-    readback: Readback,
-    warp: WarpBuffer,
-    director: Director,
 }
 
 impl Bench {
     fn new() -> Self {
-        let gpu = Gpu::headless().expect("a Vulkan adapter (install mesa-vulkan-drivers)");
         let library = SceneLibrary::open(&scenes_dir());
         let errors: Vec<String> = library.errors().map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}");
-        let mut renderer = Renderer::new(&gpu.device, SIZE);
-        for s in library.scenes() {
-            renderer.compile(&gpu.device, s).unwrap_or_else(|e| panic!("{e}"));
-        }
-        Self {
-            readback: Readback::new(&gpu.device, SIZE),
-            warp: WarpBuffer::new(&gpu.device),
-            gpu,
-            library,
-            renderer,
-            director: Director::default(),
-        }
+        let stage = Stage::new(SIZE, &library).unwrap_or_else(|e| panic!("{e}"));
+        Self { stage, library }
     }
 
     /// Renders `frames` video frames of `scene` from fresh state; returns the last one.
     fn run(&mut self, scene: &str, frames: u64, loud: bool) -> Vec<u8> {
-        self.director = Director::default();
-        self.director.show.start(scene, 0.0);
+        let mut director = Director::default();
+        director.show.start(scene, 0.0);
         let mut last = Vec::new();
         for n in 0..frames {
             let f = frame(n, loud);
-            let plan = self
-                .director
-                .plan(&self.library, Some(&f), [&f], [None; 4], 1.0 / FPS, RATE);
-            last = self.draw(&plan);
+            let plan = director.plan(&self.library, Some(&f), [&f], [None; 4], 1.0 / FPS, RATE);
+            last = self.stage.draw(&plan, true).expect("draw").unwrap_or_default();
         }
         last
-    }
-
-    fn draw(&mut self, plan: &phosphene_visuals::director::Plan) -> Vec<u8> {
-        let (device, queue) = (&self.gpu.device, &self.gpu.queue);
-        let mut encoder = device.create_command_encoder(&Default::default());
-        self.renderer.render(device, queue, &mut encoder, &plan.spec());
-        self.renderer.present(
-            device,
-            queue,
-            &mut encoder,
-            &self.readback.view,
-            phosphene_visuals::gpu::OUTPUT_FORMAT,
-            SIZE,
-            &Keystone::default(),
-            false,
-            &self.warp,
-        );
-        self.readback.copy(&mut encoder);
-        queue.submit([encoder.finish()]);
-        self.readback.read(device).expect("readback")
     }
 }
 
@@ -162,7 +121,11 @@ fn a_scene_the_gpu_rejects_keeps_its_last_good_version() {
     );
     let text = text.replace("return vec4<f32>(colour * fog", "return stray + vec4<f32>(colour * fog");
     let broken = Scene::parse(&path, &text).expect("passes the CPU checks");
-    let e = bench.renderer.compile(&bench.gpu.device, &broken).unwrap_err();
+    let e = bench
+        .stage
+        .renderer
+        .compile(&bench.stage.gpu.device, &broken)
+        .unwrap_err();
     assert!(e.to_string().contains("tunnel.wgsl"), "{e}");
     assert_eq!(bench.run("tunnel", 3, true), good, "the last good tunnel still draws");
 }
@@ -174,5 +137,4 @@ fn the_same_audio_renders_the_same_pixels() {
     for id in ["particles", "trails"] {
         assert_eq!(a.run(id, 12, true), b.run(id, 12, true), "{id}");
     }
-    let _ = Path::new("");
 }

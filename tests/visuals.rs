@@ -1,0 +1,225 @@
+//! The visuals from the command line: offline frames of a recording (deterministic, in step
+//! with the audio, muxed into a video), set mistakes named clearly, and a shader edit in a
+//! running app (under Xvfb + lavapipe) that breaks and is reported while the show goes on.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+/// A short recording: the test track on deck 1 from frame 0, a crossfade to deck 2 at 1 s.
+fn write_recording(dir: &Path) -> PathBuf {
+    write_track(&dir.join("track.wav"));
+    let rec = dir.join("show.rec.ron");
+    std::fs::write(
+        &rec,
+        r#"Recording(
+    sample_rate: 48000,
+    decks: 2,
+    bpm: 120.0,
+    quantum: 4.0,
+    frames: 120000,
+    tracks: [(file: "track.wav", bpm: 120.0)],
+    intents: [
+        (frame: 0, beat: 0.0, kind: Load(deck: 0, track: 0)),
+        (frame: 0, beat: 0.0, kind: Play(deck: 0)),
+        (frame: 48000, beat: 2.0, kind: Load(deck: 1, track: 0)),
+        (frame: 48000, beat: 2.0, kind: Play(deck: 1)),
+    ],
+)
+"#,
+    )
+    .unwrap();
+    rec
+}
+
+fn phosphene(args: &[&str], dir: &Path) -> Output {
+    let runtime = dir.join("xdg");
+    std::fs::create_dir_all(&runtime).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_phosphene"))
+        .args(args)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run phosphene")
+}
+
+fn frames_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Mean of the RGB channels of a PNG.
+fn brightness(png_bytes: &[u8]) -> f64 {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes)).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let px = &buf[..info.buffer_size()];
+    px.chunks(4)
+        .map(|p| (p[0] as f64 + p[1] as f64 + p[2] as f64) / 3.0)
+        .sum::<f64>()
+        / (px.len() / 4) as f64
+}
+
+#[test]
+fn offline_frames_of_a_recording_are_deterministic_and_follow_the_audio() {
+    let dir = temp_dir("visuals-frames");
+    let rec = write_recording(&dir);
+    let set = dir.join("look.set.ron");
+    std::fs::write(
+        &set,
+        "SetFile(bpm: 120.0, visuals: (scene: Some(\"tunnel\"), cues: [(beat: 4.0, scene: \"scope\", transition: Cut)]))",
+    )
+    .unwrap();
+    let render = |name: &str| {
+        let frames = dir.join(name);
+        let out = phosphene(
+            &[
+                "render",
+                rec.to_str().unwrap(),
+                "--frames",
+                frames.to_str().unwrap(),
+                "--fps",
+                "30",
+                "--size",
+                "320x180",
+                "--seconds",
+                "2.5",
+                "--visuals",
+                set.to_str().unwrap(),
+            ],
+            &dir,
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        frames_in(&frames)
+    };
+    let a = render("a");
+    let b = render("b");
+    assert_eq!(a.len(), 75, "2.5 s at 30 fps");
+    assert_eq!(a[0].0, "frame-000000.png");
+    assert!(a == b, "the same recording renders the same frames, byte for byte");
+    // The tunnel is lit while the track plays; the cue at beat 4 (2 s) cuts to the scope.
+    let lit = a.iter().filter(|(_, png)| brightness(png) > 2.0).count();
+    assert!(lit > 60, "{lit} of 75 frames lit");
+    let (before, after) = (brightness(&a[55].1), brightness(&a[65].1));
+    assert!(
+        (before - after).abs() > 1.0,
+        "the cue changes the picture: {before:.1} vs {after:.1}"
+    );
+}
+
+#[test]
+fn a_video_is_muxed_with_ffmpeg() {
+    let dir = temp_dir("visuals-video");
+    let rec = write_recording(&dir);
+    let video = dir.join("show.mp4");
+    let out = phosphene(
+        &[
+            "render",
+            rec.to_str().unwrap(),
+            "--video",
+            video.to_str().unwrap(),
+            "--size",
+            "320x180",
+            "--seconds",
+            "1",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0"])
+        .arg(&video)
+        .output()
+        .expect("ffprobe (installed with ffmpeg by the test command)");
+    let streams = String::from_utf8_lossy(&probe.stdout);
+    assert!(streams.contains("video") && streams.contains("audio"), "{streams}");
+}
+
+#[test]
+fn render_mistakes_are_named() {
+    let dir = temp_dir("visuals-errors");
+    let rec = write_recording(&dir);
+    let nothing = phosphene(&["render", rec.to_str().unwrap()], &dir);
+    assert!(!nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("nothing to render"));
+    let size = phosphene(
+        &["render", rec.to_str().unwrap(), "--frames", "x", "--size", "big"],
+        &dir,
+    );
+    assert!(String::from_utf8_lossy(&size.stderr).contains("WIDTHxHEIGHT"));
+    let set = dir.join("folded.set.ron");
+    std::fs::write(
+        &set,
+        "SetFile(bpm: 120.0, visuals: (keystone: (corners: ((0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0)))))",
+    )
+    .unwrap();
+    let out = phosphene(
+        &[
+            "render",
+            set.to_str().unwrap(),
+            "--frames",
+            dir.join("f").to_str().unwrap(),
+        ],
+        &dir,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("folded.set.ron") && err.contains("keystone"), "{err}");
+}
+
+#[test]
+fn a_broken_scene_edit_is_reported_while_the_show_goes_on() {
+    let dir = temp_dir("visuals-reload");
+    let shaders = dir.join("shaders");
+    let scenes = shaders.join("scenes");
+    std::fs::create_dir_all(&scenes).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/scenes");
+    for e in std::fs::read_dir(&source).unwrap().flatten() {
+        std::fs::copy(e.path(), scenes.join(e.file_name())).unwrap();
+    }
+    let runtime = dir.join("xdg");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1920x1080x24"])
+        .arg(env!("CARGO_BIN_EXE_phosphene"))
+        .args(["--audio", "null", "--no-record", "--seconds", "12"])
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("PHOSPHENE_SHADERS", &shaders)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("xvfb-run must be installed (the test command installs xvfb)");
+    std::thread::sleep(Duration::from_secs(6));
+    let tunnel = scenes.join("tunnel.wgsl");
+    let text = std::fs::read_to_string(&tunnel).unwrap();
+    std::fs::write(
+        &tunnel,
+        text.replace("let fog = exp(-0.08 * depth);", "let fog = exp(-0.08 * depht);"),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let line = text.lines().position(|l| l.contains("let fog")).unwrap() + 1;
+    assert!(
+        err.contains(&format!("tunnel.wgsl:{line}:")) && err.contains("last good version keeps running"),
+        "the error names the file and line:\n{err}"
+    );
+    assert!(err.contains("visuals: frames="), "{err}");
+}
