@@ -37,7 +37,9 @@ fn control_window_shows_decks_waveforms_mixer_and_visuals() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("xvfb-run must be installed (the test command installs xvfb)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Phosphene projector"), "the projector window opens:\n{stderr}");
 
     let (pixels, w, h, channels) = decode(&shot);
     assert_eq!((w, h), SIZE);

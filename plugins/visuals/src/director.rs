@@ -68,6 +68,11 @@ pub fn default_positions(library: &SceneLibrary, scene: &str) -> [f32; PARAMS] {
 }
 
 impl Director {
+    /// The clock beat heard at the last planned frame.
+    pub fn beat(&self) -> f64 {
+        self.features.beat()
+    }
+
     /// A director starting from a set's visuals: its scene (or the library's first), control
     /// positions, post settings and cues.
     pub fn from_setup(setup: &VisualSetup, library: &SceneLibrary) -> Self {
@@ -80,7 +85,7 @@ impl Director {
     pub fn apply(&mut self, setup: &VisualSetup, library: &SceneLibrary) {
         let first = library.scenes().next().map(|s| s.id.clone());
         if let Some(scene) = setup.scene.clone().filter(|s| library.get(s).is_some()).or(first) {
-            self.show.start(&scene, self.features.time());
+            self.show.start(&scene, self.features.seconds());
         }
         for (id, positions) in &setup.positions {
             for (slot, p) in positions.iter().enumerate() {
@@ -105,7 +110,7 @@ impl Director {
         sample_rate: u32,
     ) -> Plan {
         let inputs = self.features.advance(master, passed, decks, dt, sample_rate).clone();
-        let (beat, time) = (inputs.uniforms.beat as f64, inputs.uniforms.time);
+        let (beat, time) = (self.features.beat(), self.features.seconds());
         while let Some(c) = self
             .cues
             .get(self.next_cue)

@@ -265,8 +265,7 @@ fn apply_commands(
 ) {
     let v = &mut *visuals;
     let (beat, quantum) = transport.map_or((0.0, 4.0), |t| (t.beat, t.quantum));
-    let heard_beat = v.plan.inputs.uniforms.beat as f64;
-    let beat = if v.plan.frame > 0 { heard_beat } else { beat };
+    let beat = if v.plan.frame > 0 { v.director.beat() } else { beat };
     for c in commands_in.read() {
         match c {
             VisualCommand::Apply(setup) => {
@@ -455,12 +454,12 @@ fn plan_frame(
     };
     let master = pick(Source::Master);
     let decks: [_; UNIFORM_DECKS] = std::array::from_fn(|d| pick(Source::Deck(d as u8)));
-    let last = v.plan.inputs.uniforms.time as f64 * rate as f64;
+    // Frames already used are skipped by the features (they remember the last one).
     let passed: Vec<_> = analysis
         .frames(Source::Master)
         .into_iter()
         .flatten()
-        .filter(|f| f.sample_time as f64 > last && heard_by(f.sample_time, target))
+        .filter(|f| heard_by(f.sample_time, target))
         .collect();
     if let Some(m) = master {
         let offset = (newest_sample(m.sample_time) as f64 - shown_at) * 1000.0 / rate as f64;

@@ -105,7 +105,7 @@ struct Change {
     /// Beat it starts on.
     at: f64,
     /// Audio time it started, once it has.
-    began: Option<f32>,
+    began: Option<f64>,
 }
 
 /// The show's state.
@@ -113,7 +113,7 @@ struct Change {
 pub struct Show {
     scene: Option<String>,
     /// Audio time the current scene came on.
-    since: f32,
+    since: f64,
     change: Option<Change>,
     /// Control positions (0..1) per scene id.
     positions: HashMap<String, [f32; PARAMS]>,
@@ -160,7 +160,7 @@ impl Show {
     }
 
     /// Puts a scene on at once, with no transition (set loading, first frame).
-    pub fn start(&mut self, scene: &str, time: f32) {
+    pub fn start(&mut self, scene: &str, time: f64) {
         self.scene = Some(scene.to_string());
         self.since = time;
         self.change = None;
@@ -204,7 +204,7 @@ impl Show {
     }
 
     /// Advances to the video frame heard at `beat` / `time`, `dt` seconds after the last.
-    pub fn advance(&mut self, beat: f64, time: f32, dt: f32, defaults: impl Fn(&str) -> [f32; PARAMS]) -> Frame {
+    pub fn advance(&mut self, beat: f64, time: f64, dt: f32, defaults: impl Fn(&str) -> [f32; PARAMS]) -> Frame {
         let step = dt / BLACKOUT_SECONDS;
         self.blackout_level = if self.post.blackout {
             (self.blackout_level + step).min(1.0)
@@ -229,10 +229,10 @@ impl Show {
                 incoming = Some((c.scene.clone(), c.began.unwrap_or(time)));
             }
         }
-        let layer = |scene: &str, since: f32| LayerSpec {
+        let layer = |scene: &str, since: f64| LayerSpec {
             scene: scene.to_string(),
             positions: self.positions(scene, || defaults(scene)),
-            scene_time: (time - since).max(0.0),
+            scene_time: (time - since).max(0.0) as f32,
         };
         let mut layers: Vec<LayerSpec> = self.scene.iter().map(|s| layer(s, self.since)).collect();
         if let Some((s, began)) = incoming {

@@ -20,6 +20,9 @@ pub const PARAMS: usize = 8;
 const SMOOTH_SECONDS: f32 = 0.15;
 /// Time constant of the hit decays, seconds.
 const DECAY_SECONDS: f32 = 0.25;
+/// `time` and `beat` wrap here, so an installation running for weeks keeps f32 precision in
+/// the shaders (4096 is a whole number of bars and phrases in 4/4).
+pub const WRAP: f64 = 4096.0;
 
 /// The uniform block, laid out exactly as the WGSL struct (groups of four floats).
 #[repr(C)]
@@ -87,12 +90,20 @@ pub struct AudioFeatures {
     inputs: FrameInputs,
     /// Sample time of the master frame used last, so hits in skipped frames still count.
     last_time: Option<u64>,
+    /// Seconds and beat heard, unwrapped.
+    seconds: f64,
+    beat: f64,
 }
 
 impl AudioFeatures {
-    /// Seconds of audio heard at the last frame.
-    pub fn time(&self) -> f32 {
-        self.inputs.uniforms.time
+    /// Seconds of audio heard at the last frame (full precision).
+    pub fn seconds(&self) -> f64 {
+        self.seconds
+    }
+
+    /// Clock beat heard at the last frame (full precision).
+    pub fn beat(&self) -> f64 {
+        self.beat
     }
 
     /// Advances one video frame of `dt` seconds. `master` is the frame matching the audio
@@ -127,8 +138,10 @@ impl AudioFeatures {
         u.delta = dt;
         if let Some(m) = master {
             self.last_time = Some(m.sample_time);
-            u.time = m.sample_time as f32 / sample_rate.max(1) as f32;
-            u.beat = m.beat as f32;
+            self.seconds = m.sample_time as f64 / sample_rate.max(1) as f64;
+            self.beat = m.beat;
+            u.time = (self.seconds % WRAP) as f32;
+            u.beat = (self.beat.rem_euclid(WRAP)) as f32;
             u.beat_phase = m.beat_phase;
             u.bar_phase = m.bar_phase;
             u.bpm = m.bpm;
@@ -237,6 +250,18 @@ mod tests {
             .uniforms;
         assert_eq!(u2.hits[0], 0.0, "the same hit is not counted twice");
         assert!(u2.decays[0] < 1.0 && u2.decays[0] > 0.8);
+    }
+
+    #[test]
+    fn time_and_beat_wrap_for_long_installations() {
+        let mut a = AudioFeatures::default();
+        let mut f = frame(48_000 * 5000, false);
+        f.beat = 10_000.5;
+        let u = a.advance(Some(&f), [&f], [None; 4], 1.0 / 60.0, 48_000).uniforms;
+        assert_eq!(a.seconds(), 5000.0);
+        assert_eq!(a.beat(), 10_000.5);
+        assert_eq!(u.time, (5000.0 - WRAP) as f32);
+        assert_eq!(u.beat, (10_000.5 - 2.0 * WRAP) as f32);
     }
 
     #[test]
