@@ -39,7 +39,10 @@ fn control_window_shows_decks_waveforms_mixer_and_visuals() {
         .expect("xvfb-run must be installed (the test command installs xvfb)");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("Phosphene projector"), "the projector window opens:\n{stderr}");
+    assert!(
+        stderr.contains("Phosphene projector"),
+        "the projector window opens:\n{stderr}"
+    );
 
     let (pixels, w, h, channels) = decode(&shot);
     assert_eq!((w, h), SIZE);

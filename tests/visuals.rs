@@ -1,6 +1,7 @@
 //! The visuals from the command line: offline frames of a recording (deterministic, in step
-//! with the audio, muxed into a video), set mistakes named clearly, and a shader edit in a
-//! running app (under Xvfb + lavapipe) that breaks and is reported while the show goes on.
+//! with the audio, muxed into a video), set mistakes named clearly, and shader edits in a
+//! running app (under Xvfb + lavapipe): a broken one reported while the show goes on, the fix
+//! picked up.
 
 mod common;
 use common::*;
@@ -197,7 +198,7 @@ fn a_broken_scene_edit_is_reported_while_the_show_goes_on() {
     let child = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1920x1080x24"])
         .arg(env!("CARGO_BIN_EXE_phosphene"))
-        .args(["--audio", "null", "--no-record", "--seconds", "12"])
+        .args(["--audio", "null", "--no-record", "--seconds", "14"])
         .env("XDG_RUNTIME_DIR", &runtime)
         .env("PHOSPHENE_SHADERS", &shaders)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -213,6 +214,13 @@ fn a_broken_scene_edit_is_reported_while_the_show_goes_on() {
         text.replace("let fog = exp(-0.08 * depth);", "let fog = exp(-0.08 * depht);"),
     )
     .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    // Fixed: the new version takes over.
+    std::fs::write(
+        &tunnel,
+        text.replace("let fog = exp(-0.08 * depth);", "let fog = exp(-0.06 * depth);"),
+    )
+    .unwrap();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
@@ -220,6 +228,10 @@ fn a_broken_scene_edit_is_reported_while_the_show_goes_on() {
     assert!(
         err.contains(&format!("tunnel.wgsl:{line}:")) && err.contains("last good version keeps running"),
         "the error names the file and line:\n{err}"
+    );
+    assert!(
+        err.contains("scene 'tunnel' reloaded"),
+        "the fixed file is picked up:\n{err}"
     );
     assert!(err.contains("visuals: frames="), "{err}");
 }
