@@ -173,14 +173,12 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
             exit_condition: ExitCondition::OnPrimaryClosed,
             ..default()
         }))
-        .add_plugins((
-            phosphene_ui::UiPlugin,
-            VisualsPlugin {
-                projector: opts.projector,
-            },
-        ));
+        .add_plugins(phosphene_ui::UiPlugin);
     }
     app.add_plugins((
+        VisualsPlugin {
+            projector: if headless { Projector::Off } else { opts.projector },
+        },
         EngineBridgePlugin,
         DecksPlugin { decks: DECKS },
         SetPlugin,

@@ -52,8 +52,8 @@ pub enum Projector {
 }
 
 /// Adds the visuals: scene library with hot reload, the show, the GPU renderer, the output
-/// image and the projector window. Needs the render plugins (a window), so headless apps
-/// leave it out.
+/// image and the projector window. Without the render plugins (headless) it plans and times
+/// every frame but draws nothing.
 pub struct VisualsPlugin {
     pub projector: Projector,
 }
@@ -206,10 +206,12 @@ impl Plugin for VisualsPlugin {
             mail.compile.extend(library.scenes().cloned());
         }
         let setup = VisualSetup::default();
+        // Without the render plugins (headless) frames are planned, and timed, but not drawn.
         let output = app
             .world_mut()
-            .resource_mut::<Assets<Image>>()
-            .add(output_image(setup.size));
+            .get_resource_mut::<Assets<Image>>()
+            .map(|mut images| images.add(output_image(setup.size)))
+            .unwrap_or_default();
         let director = Director::from_setup(&setup, &library);
         app.add_message::<VisualCommand>()
             .insert_resource(Scenes(library))
@@ -240,10 +242,10 @@ impl Plugin for VisualsPlugin {
                 (apply_commands, watch_scenes, manage_projector).in_set(VisualSet::Control),
             )
             .add_systems(Update, plan_frame.in_set(VisualSet::Frame))
-            .add_systems(Last, report_at_exit)
-            .add_plugins(ExtractResourcePlugin::<RenderInput>::default());
-        if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
-            render_app
+            .add_systems(Last, report_at_exit);
+        if app.get_sub_app(RenderApp).is_some() {
+            app.add_plugins(ExtractResourcePlugin::<RenderInput>::default())
+                .sub_app_mut(RenderApp)
                 .insert_resource(mailbox)
                 .add_systems(Render, render_frame.in_set(RenderSystems::PrepareResources))
                 .add_systems(RenderGraph, present_projector.in_set(RenderGraphSystems::Finish));
@@ -421,7 +423,7 @@ fn drawn_size(wanted: (u32, u32), adapter: Option<&RenderAdapterInfo>) -> (u32, 
 fn plan_frame(
     mut visuals: ResMut<Visuals>,
     mut input: ResMut<RenderInput>,
-    mut images: ResMut<Assets<Image>>,
+    images: Option<ResMut<Assets<Image>>>,
     scenes: Res<Scenes>,
     analysis: Res<Analysis>,
     status: Res<EngineStatus>,
@@ -430,7 +432,9 @@ fn plan_frame(
 ) {
     let v = &mut *visuals;
     let size = drawn_size(v.setup.size, adapter.as_deref());
-    if size != v.size {
+    if let Some(mut images) = images
+        && size != v.size
+    {
         if size != v.setup.size {
             info!(
                 "software renderer: drawing the visuals at {}x{} instead of {}x{}",
