@@ -35,24 +35,49 @@ fn script_dir(script: &Path) -> &Path {
 }
 
 /// What `phosphene render` was asked for.
+#[derive(clap::Args)]
 pub struct RenderRequest {
-    /// Session script, recording or set.
+    /// Session script, recording (`*.rec.ron`) or set (`*.set.ron`: its first loaded deck
+    /// plays from the start, with the set's visuals).
+    #[arg(value_name = "SCRIPT_OR_RECORDING_OR_SET")]
     pub input: PathBuf,
-    /// WAV file for the audio.
+    /// Output WAV file (32-bit float stereo).
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Sample rate of script and set renders.
+    /// Sample rate of a session script or set render (recordings keep theirs).
+    #[arg(long, default_value_t = 48_000)]
     pub rate: u32,
-    /// Folder for numbered PNG frames.
+    /// Write one PNG per video frame into this folder (`frame-000000.png`, ...).
+    #[arg(long)]
     pub frames: Option<PathBuf>,
+    /// Video frames per second.
+    #[arg(long, default_value_t = 30.0)]
     pub fps: f64,
-    /// Frame size (default: the visuals' size).
+    /// Frame size, e.g. 1920x1080 (default: the set's visuals size, else 1280x720).
+    #[arg(long, value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
-    /// Length limit in seconds.
+    /// Render only this many seconds (default: the whole input; a set: 30).
+    #[arg(long)]
     pub seconds: Option<f64>,
-    /// Video file to mux frames and audio into.
+    /// Also mux the frames and the audio into this video with ffmpeg (H.264 + AAC).
+    #[arg(long)]
     pub video: Option<PathBuf>,
-    /// A set whose visuals to use.
+    /// Take the visuals (scene, controls, post, cues) from this set instead.
+    #[arg(long)]
     pub visuals: Option<PathBuf>,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("'{s}': expected WIDTHxHEIGHT, e.g. 1920x1080");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h) = (
+        w.trim().parse().map_err(|_| bad())?,
+        h.trim().parse().map_err(|_| bad())?,
+    );
+    if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
+        return Err(format!("'{s}': each side must be 16..8192 pixels"));
+    }
+    Ok((w, h))
 }
 
 /// Seconds a set renders for when no length is given.

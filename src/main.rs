@@ -97,19 +97,6 @@ fn parse_projector(s: &str) -> Result<phosphene_visuals::Projector, String> {
     }
 }
 
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("'{s}': expected WIDTHxHEIGHT, e.g. 1920x1080");
-    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
-    let (w, h) = (
-        w.trim().parse().map_err(|_| bad())?,
-        h.trim().parse().map_err(|_| bad())?,
-    );
-    if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
-        return Err(format!("'{s}': each side must be 16..8192 pixels"));
-    }
-    Ok((w, h))
-}
-
 /// Where live audio goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AudioChoice {
@@ -135,35 +122,7 @@ enum Command {
     /// Render a session script, a recorded performance or a set offline: the audio to a WAV
     /// file and/or the visuals to numbered PNG frames (and a video). Deterministic: same input,
     /// same bytes.
-    Render {
-        /// Session script, recording (`*.rec.ron`) or set (`*.set.ron`: its first loaded deck
-        /// plays from the start, with the set's visuals).
-        script: PathBuf,
-        /// Output WAV file (32-bit float stereo).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Sample rate of a session script or set render (recordings keep theirs).
-        #[arg(long, default_value_t = 48_000)]
-        rate: u32,
-        /// Write one PNG per video frame into this folder (`frame-000000.png`, ...).
-        #[arg(long)]
-        frames: Option<PathBuf>,
-        /// Video frames per second.
-        #[arg(long, default_value_t = 30.0)]
-        fps: f64,
-        /// Frame size, e.g. 1920x1080 (default: the set's visuals size, else 1280x720).
-        #[arg(long, value_parser = parse_size)]
-        size: Option<(u32, u32)>,
-        /// Render only this many seconds (default: the whole input; a set: 30).
-        #[arg(long)]
-        seconds: Option<f64>,
-        /// Also mux the frames and the audio into this video with ffmpeg (H.264 + AAC).
-        #[arg(long)]
-        video: Option<PathBuf>,
-        /// Take the visuals (scene, controls, post, cues) from this set instead.
-        #[arg(long)]
-        visuals: Option<PathBuf>,
-    },
+    Render(headless::RenderRequest),
     /// Play a session script live without a window and report callback timing at exit.
     Play {
         /// Session script (RON).
@@ -203,27 +162,7 @@ fn main() -> ExitCode {
                 started,
             })
         }
-        Some(Command::Render {
-            script,
-            out,
-            rate,
-            frames,
-            fps,
-            size,
-            seconds,
-            video,
-            visuals,
-        }) => headless::render(&headless::RenderRequest {
-            input: script,
-            out,
-            rate,
-            frames,
-            fps,
-            size,
-            seconds,
-            video,
-            visuals,
-        }),
+        Some(Command::Render(request)) => headless::render(&request),
         Some(Command::Play {
             script,
             output,

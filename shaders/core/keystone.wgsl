@@ -13,20 +13,6 @@ struct Warp {
 @group(0) @binding(1) var image: texture_2d<f32>;
 @group(0) @binding(2) var linear_sampler: sampler;
 
-struct FullscreenOut {
-    @builtin(position) position: vec4<f32>,
-    @location(0) uv: vec2<f32>,
-};
-
-@vertex
-fn vs_fullscreen(@builtin(vertex_index) i: u32) -> FullscreenOut {
-    let p = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
-    var out: FullscreenOut;
-    out.position = vec4<f32>(p * 2.0 - 1.0, 0.0, 1.0);
-    out.uv = vec2<f32>(p.x, 1.0 - p.y);
-    return out;
-}
-
 fn pattern(uv: vec2<f32>, size: vec2<f32>) -> vec3<f32> {
     // A grid of 16 x 9 cells, the centre cross, a circle and numbered-looking corner blocks.
     let px = 1.5 / size;

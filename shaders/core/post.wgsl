@@ -26,20 +26,6 @@ struct Post {
 @group(0) @binding(3) var last: texture_2d<f32>;
 @group(0) @binding(4) var linear_sampler: sampler;
 
-struct FullscreenOut {
-    @builtin(position) position: vec4<f32>,
-    @location(0) uv: vec2<f32>,
-};
-
-@vertex
-fn vs_fullscreen(@builtin(vertex_index) i: u32) -> FullscreenOut {
-    let p = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
-    var out: FullscreenOut;
-    out.position = vec4<f32>(p * 2.0 - 1.0, 0.0, 1.0);
-    out.uv = vec2<f32>(p.x, 1.0 - p.y);
-    return out;
-}
-
 fn hue_rotate(c: vec3<f32>, turns: f32) -> vec3<f32> {
     // Rotation about the grey axis.
     let k = vec3<f32>(0.57735);

@@ -1,5 +1,6 @@
-// Phosphene prelude: prepended to every scene before it compiles. It declares the uniform
-// block, the analysis textures, the previous frame and the particle buffer, plus helpers.
+// Phosphene prelude: prepended (after fullscreen.wgsl) to every scene before it compiles. It
+// declares the uniform block, the analysis textures, the previous frame and the particle
+// buffer, plus helpers.
 // Scene line numbers in error messages do not count these lines. See docs/SHADERS.md.
 
 struct Phosphene {
@@ -56,21 +57,6 @@ struct Particle {
 
 const PI: f32 = 3.14159265;
 const TAU: f32 = 6.2831853;
-
-struct FullscreenOut {
-    @builtin(position) position: vec4<f32>,
-    // 0..1 across the output, y down.
-    @location(0) uv: vec2<f32>,
-};
-
-@vertex
-fn vs_fullscreen(@builtin(vertex_index) i: u32) -> FullscreenOut {
-    let p = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
-    var out: FullscreenOut;
-    out.position = vec4<f32>(p * 2.0 - 1.0, 0.0, 1.0);
-    out.uv = vec2<f32>(p.x, 1.0 - p.y);
-    return out;
-}
 
 // User parameter `i` (0..7).
 fn param(i: u32) -> f32 {

@@ -14,8 +14,14 @@ use crate::scene::{COMPUTE_ENTRY, FRAGMENT_ENTRY, PARTICLE_FRAGMENT_ENTRY, PARTI
 use crate::show::{PostSettings, TransitionKind};
 use crate::uniforms::{FrameInputs, PARAMS, SPECTRUM_POINTS, Uniforms};
 
-const POST_WGSL: &str = include_str!("../../../shaders/core/post.wgsl");
-const KEYSTONE_WGSL: &str = include_str!("../../../shaders/core/keystone.wgsl");
+const POST_WGSL: &str = concat!(
+    include_str!("../../../shaders/core/fullscreen.wgsl"),
+    include_str!("../../../shaders/core/post.wgsl")
+);
+const KEYSTONE_WGSL: &str = concat!(
+    include_str!("../../../shaders/core/fullscreen.wgsl"),
+    include_str!("../../../shaders/core/keystone.wgsl")
+);
 /// Format of scene and post textures: float, so long feedback trails fade smoothly.
 const WORK_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
 /// Format of the composition handed to previews, outputs and PNG files.
@@ -77,14 +83,14 @@ struct WarpUniforms {
     flags: [f32; 4],
 }
 
-/// A texture with its default view.
-struct Target {
-    texture: wgpu::Texture,
-    view: wgpu::TextureView,
+/// A texture with its default view, usable as render target, binding and copy source.
+pub(crate) struct Target {
+    pub(crate) texture: wgpu::Texture,
+    pub(crate) view: wgpu::TextureView,
 }
 
 impl Target {
-    fn new(device: &wgpu::Device, label: &str, size: (u32, u32), format: wgpu::TextureFormat) -> Self {
+    pub(crate) fn new(device: &wgpu::Device, label: &str, size: (u32, u32), format: wgpu::TextureFormat) -> Self {
         let texture = device.create_texture(&wgpu::TextureDescriptor {
             label: Some(label),
             size: wgpu::Extent3d {
@@ -150,52 +156,75 @@ pub struct Renderer {
     warp_pipelines: HashMap<wgpu::TextureFormat, wgpu::RenderPipeline>,
 }
 
-fn uniform_entry(binding: u32, visibility: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
+/// A uniform buffer binding.
+const UNIFORM: wgpu::BindingType = wgpu::BindingType::Buffer {
+    ty: wgpu::BufferBindingType::Uniform,
+    has_dynamic_offset: false,
+    min_binding_size: None,
+};
+/// A filtering sampler binding.
+const SAMPLER: wgpu::BindingType = wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering);
+
+/// A 2D float texture binding.
+fn texture(filterable: bool) -> wgpu::BindingType {
+    wgpu::BindingType::Texture {
+        sample_type: wgpu::TextureSampleType::Float { filterable },
+        view_dimension: wgpu::TextureViewDimension::D2,
+        multisampled: false,
     }
 }
 
-fn texture_entry(binding: u32, visibility: wgpu::ShaderStages, filterable: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility,
-        ty: wgpu::BindingType::Texture {
-            sample_type: wgpu::TextureSampleType::Float { filterable },
-            view_dimension: wgpu::TextureViewDimension::D2,
-            multisampled: false,
-        },
-        count: None,
+/// The particle buffer's binding.
+fn storage(read_only: bool) -> wgpu::BindingType {
+    wgpu::BindingType::Buffer {
+        ty: wgpu::BufferBindingType::Storage { read_only },
+        has_dynamic_offset: false,
+        min_binding_size: NonZeroU64::new(PARTICLE_BYTES),
     }
 }
 
-fn sampler_entry(binding: u32, visibility: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility,
-        ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-        count: None,
-    }
+/// A layout of `types` at bindings `first`, `first + 1`, ..., all seen by `visibility`.
+fn layout(
+    device: &wgpu::Device,
+    label: &str,
+    visibility: wgpu::ShaderStages,
+    first: u32,
+    types: &[wgpu::BindingType],
+) -> wgpu::BindGroupLayout {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = types
+        .iter()
+        .zip(first..)
+        .map(|(ty, binding)| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility,
+            ty: *ty,
+            count: None,
+        })
+        .collect();
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries: &entries,
+    })
 }
 
-fn storage_entry(binding: u32, visibility: wgpu::ShaderStages, read_only: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only },
-            has_dynamic_offset: false,
-            min_binding_size: NonZeroU64::new(PARTICLE_BYTES),
-        },
-        count: None,
-    }
+/// A bind group of `resources` at bindings `first`, `first + 1`, ...
+fn group(
+    device: &wgpu::Device,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    first: u32,
+    resources: Vec<wgpu::BindingResource>,
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = resources
+        .into_iter()
+        .zip(first..)
+        .map(|(resource, binding)| wgpu::BindGroupEntry { binding, resource })
+        .collect();
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
 }
 
 fn fullscreen_pipeline(
@@ -273,24 +302,27 @@ impl Renderer {
         let size = (size.0.max(1), size.1.max(1));
         let all = wgpu::ShaderStages::VERTEX_FRAGMENT | wgpu::ShaderStages::COMPUTE;
         let frag = wgpu::ShaderStages::FRAGMENT;
-        let scene_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("scene"),
-            entries: &[
-                uniform_entry(0, all),
-                texture_entry(1, all, false),
-                texture_entry(2, all, false),
-                texture_entry(3, all, true),
-                sampler_entry(4, all),
-            ],
-        });
-        let particle_write_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("particles write"),
-            entries: &[storage_entry(0, wgpu::ShaderStages::COMPUTE, false)],
-        });
-        let particle_read_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("particles read"),
-            entries: &[storage_entry(1, wgpu::ShaderStages::VERTEX, true)],
-        });
+        let scene_layout = layout(
+            device,
+            "scene",
+            all,
+            0,
+            &[UNIFORM, texture(false), texture(false), texture(true), SAMPLER],
+        );
+        let particle_write_layout = layout(
+            device,
+            "particles write",
+            wgpu::ShaderStages::COMPUTE,
+            0,
+            &[storage(false)],
+        );
+        let particle_read_layout = layout(
+            device,
+            "particles read",
+            wgpu::ShaderStages::VERTEX,
+            1,
+            &[storage(true)],
+        );
         let scene_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("scene"),
             bind_group_layouts: &[Some(&scene_layout)],
@@ -307,16 +339,13 @@ impl Renderer {
             min_filter: wgpu::FilterMode::Linear,
             ..Default::default()
         });
-        let post_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("post"),
-            entries: &[
-                uniform_entry(0, frag),
-                texture_entry(1, frag, true),
-                texture_entry(2, frag, true),
-                texture_entry(3, frag, true),
-                sampler_entry(4, frag),
-            ],
-        });
+        let post_layout = layout(
+            device,
+            "post",
+            frag,
+            0,
+            &[UNIFORM, texture(true), texture(true), texture(true), SAMPLER],
+        );
         let post_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("post.wgsl"),
             source: wgpu::ShaderSource::Wgsl(POST_WGSL.into()),
@@ -335,14 +364,7 @@ impl Renderer {
             WORK_FORMAT,
             None,
         );
-        let warp_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("keystone"),
-            entries: &[
-                uniform_entry(0, frag),
-                texture_entry(1, frag, true),
-                sampler_entry(2, frag),
-            ],
-        });
+        let warp_layout = layout(device, "keystone", frag, 0, &[UNIFORM, texture(true), SAMPLER]);
         let warp_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("keystone"),
             bind_group_layouts: &[Some(&warp_layout)],
@@ -543,32 +565,19 @@ impl Renderer {
         };
         queue.write_buffer(&self.post_uniforms, 0, bytemuck::bytes_of(&uniforms));
         let next = 1 - self.post_newest;
-        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("post"),
-            layout: &self.post_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: self.post_uniforms.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(a),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::TextureView(b),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: wgpu::BindingResource::TextureView(&self.post_frames[self.post_newest].view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
+        let bind = group(
+            device,
+            "post",
+            &self.post_layout,
+            0,
+            vec![
+                self.post_uniforms.as_entire_binding(),
+                wgpu::BindingResource::TextureView(a),
+                wgpu::BindingResource::TextureView(b),
+                wgpu::BindingResource::TextureView(&self.post_frames[self.post_newest].view),
+                wgpu::BindingResource::Sampler(&self.sampler),
             ],
-        });
+        );
         let mut pass = clear_pass(encoder, &self.post_frames[next].view, false);
         pass.set_pipeline(&self.post_pipeline);
         pass.set_bind_group(0, &bind, &[]);
@@ -614,24 +623,17 @@ impl Renderer {
                 None,
             )
         });
-        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("keystone"),
-            layout: &self.warp_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: warp.0.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(&self.post_frames[self.post_newest].view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
+        let bind = group(
+            device,
+            "keystone",
+            &self.warp_layout,
+            0,
+            vec![
+                warp.0.as_entire_binding(),
+                wgpu::BindingResource::TextureView(&self.post_frames[self.post_newest].view),
+                wgpu::BindingResource::Sampler(&self.sampler),
             ],
-        });
+        );
         let mut pass = clear_pass(encoder, target, false);
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, &bind, &[]);
@@ -672,46 +674,25 @@ impl Renderer {
     fn draw_layer(&mut self, device: &wgpu::Device, encoder: &mut wgpu::CommandEncoder, i: usize) {
         let layer = &self.layers[i];
         let next = 1 - layer.newest;
-        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("scene"),
-            layout: &self.scene_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: layer.uniforms.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(&self.spectrum.view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::TextureView(&self.waveform.view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: wgpu::BindingResource::TextureView(&layer.frames[layer.newest].view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
+        let bind = group(
+            device,
+            "scene",
+            &self.scene_layout,
+            0,
+            vec![
+                layer.uniforms.as_entire_binding(),
+                wgpu::BindingResource::TextureView(&self.spectrum.view),
+                wgpu::BindingResource::TextureView(&self.waveform.view),
+                wgpu::BindingResource::TextureView(&layer.frames[layer.newest].view),
+                wgpu::BindingResource::Sampler(&self.sampler),
             ],
-        });
+        );
         let particle_binds = layer.particles.as_ref().map(|(buffer, count)| {
-            let group = |layout: &wgpu::BindGroupLayout, binding: u32| {
-                device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("particles"),
-                    layout,
-                    entries: &[wgpu::BindGroupEntry {
-                        binding,
-                        resource: buffer.as_entire_binding(),
-                    }],
-                })
-            };
+            let particles =
+                |layout, binding| group(device, "particles", layout, binding, vec![buffer.as_entire_binding()]);
             (
-                group(&self.particle_write_layout, 0),
-                group(&self.particle_read_layout, 1),
+                particles(&self.particle_write_layout, 0),
+                particles(&self.particle_read_layout, 1),
                 *count,
             )
         });

@@ -6,7 +6,7 @@ use std::path::Path;
 use engine_rt::{AnalysisFrame, Source};
 
 use crate::director::{Director, Plan};
-use crate::gpu::{OUTPUT_FORMAT, Renderer, WarpBuffer};
+use crate::gpu::{OUTPUT_FORMAT, Renderer, Target, WarpBuffer};
 use crate::keystone::Keystone;
 use crate::library::SceneLibrary;
 use crate::setup::VisualSetup;
@@ -47,30 +47,14 @@ impl Gpu {
 
 /// An output texture of [`OUTPUT_FORMAT`] and the buffer its pixels are read back through.
 pub struct Readback {
-    pub size: (u32, u32),
-    pub texture: wgpu::Texture,
-    pub view: wgpu::TextureView,
+    size: (u32, u32),
+    target: Target,
     buffer: wgpu::Buffer,
     padded_row: u32,
 }
 
 impl Readback {
     pub fn new(device: &wgpu::Device, size: (u32, u32)) -> Self {
-        let texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("offline output"),
-            size: wgpu::Extent3d {
-                width: size.0,
-                height: size.1,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: OUTPUT_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
-        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         let padded_row = (size.0 * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
         let buffer = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("offline readback"),
@@ -80,8 +64,7 @@ impl Readback {
         });
         Self {
             size,
-            texture,
-            view,
+            target: Target::new(device, "offline output", size, OUTPUT_FORMAT),
             buffer,
             padded_row,
         }
@@ -90,7 +73,7 @@ impl Readback {
     /// Records the copy of the texture into the readback buffer (submit, then [`Readback::read`]).
     pub fn copy(&self, encoder: &mut wgpu::CommandEncoder) {
         encoder.copy_texture_to_buffer(
-            self.texture.as_image_copy(),
+            self.target.texture.as_image_copy(),
             wgpu::TexelCopyBufferInfo {
                 buffer: &self.buffer,
                 layout: wgpu::TexelCopyBufferLayout {
@@ -212,7 +195,7 @@ impl Stage {
             device,
             queue,
             &mut encoder,
-            &self.readback.view,
+            &self.readback.target.view,
             OUTPUT_FORMAT,
             self.readback.size,
             &Keystone::default(),

@@ -9,8 +9,11 @@ use serde::Deserialize;
 
 use crate::uniforms::PARAMS;
 
-/// The prelude every scene is compiled after.
-pub const PRELUDE: &str = include_str!("../../../shaders/core/prelude.wgsl");
+/// The prelude every scene is compiled after (the full-screen triangle, then the prelude).
+pub const PRELUDE: &str = concat!(
+    include_str!("../../../shaders/core/fullscreen.wgsl"),
+    include_str!("../../../shaders/core/prelude.wgsl")
+);
 /// Most particles a scene may ask for.
 pub const MAX_PARTICLES: u32 = 1 << 20;
 /// Fragment entry point of every scene.
