@@ -130,6 +130,7 @@ pub struct Visuals {
     pub test_pattern: bool,
     pub projector: Projector,
     projector_window: Option<Entity>,
+    projector_camera: Option<Entity>,
     pub sync: AvSync,
     recent: std::collections::VecDeque<(f64, f64)>,
     plan: Plan,
@@ -222,6 +223,7 @@ impl Plugin for VisualsPlugin {
                 test_pattern: false,
                 projector: self.projector,
                 projector_window: None,
+                projector_camera: None,
                 sync: AvSync::default(),
                 recent: Default::default(),
                 plan: Plan::default(),
@@ -364,7 +366,6 @@ fn manage_projector(
         && windows.get(w).is_err()
     {
         // The performer closed the window.
-        v.projector_window = None;
         v.projector = Projector::Off;
     }
     let mode = match v.projector {
@@ -373,7 +374,11 @@ fn manage_projector(
     };
     match (v.projector, v.projector_window) {
         (Projector::Off, Some(w)) => {
-            commands.entity(w).despawn();
+            for e in [Some(w), v.projector_camera.take()].into_iter().flatten() {
+                if let Ok(mut e) = commands.get_entity(e) {
+                    e.despawn();
+                }
+            }
             v.projector_window = None;
         }
         (Projector::Off, None) => {}
@@ -393,16 +398,20 @@ fn manage_projector(
                     ..default()
                 })
                 .id();
-            commands.spawn((
-                Camera2d,
-                Camera {
-                    order: 1,
-                    clear_color: ClearColorConfig::Custom(Color::BLACK),
-                    ..default()
-                },
-                RenderTarget::Window(WindowRef::Entity(window)),
-            ));
+            // The camera makes Bevy acquire and present the window's swap chain.
+            let camera = commands
+                .spawn((
+                    Camera2d,
+                    Camera {
+                        order: 1,
+                        clear_color: ClearColorConfig::Custom(Color::BLACK),
+                        ..default()
+                    },
+                    RenderTarget::Window(WindowRef::Entity(window)),
+                ))
+                .id();
             v.projector_window = Some(window);
+            v.projector_camera = Some(camera);
         }
     }
 }
