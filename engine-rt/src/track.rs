@@ -51,7 +51,7 @@ impl Track {
     }
 
     /// Cubic (Catmull-Rom) read at a fractional frame; silence outside the track.
-    #[inline]
+    #[inline(always)]
     pub fn read(&self, pos: f64) -> [f32; 2] {
         let n = self.frames.len() as i64;
         let i = pos.floor() as i64;
