@@ -41,29 +41,47 @@ struct State {
     mid_high_second: Svf<4>,
 }
 
+/// Frames the EQ runs each of its stages over before moving to the next.
+const CHUNK: usize = 64;
+
 impl State {
+    /// Filters a run of frames stage by stage: every stage's recurrence runs over the whole run
+    /// before the next starts, so the four dependency chains of a frame no longer wait on each
+    /// other. Each frame sees exactly the arithmetic of a frame-by-frame pass.
     #[inline(always)]
-    fn tick(&mut self, c_low: &SvfCoefs, c_high: &SvfCoefs, x: Stereo, g: [f32; 3]) -> Stereo {
-        let o = self.low_mid_first.tick(c_low, x);
-        let s = self.low_mid_second.tick(c_low, pair(o.low, o.high));
-        let (low, rest) = ([s.low[0], s.low[1]], [s.high[2], s.high[3]]);
-        let t = self.mid_high_first_and_align.tick(c_high, pair(rest, low));
-        let low = [
-            low[0] - 2.0 * c_high.k() * t.band[2],
-            low[1] - 2.0 * c_high.k() * t.band[3],
-        ];
-        let u = self
-            .mid_high_second
-            .tick(c_high, pair([t.low[0], t.low[1]], [t.high[0], t.high[1]]));
-        let (mid, high) = ([u.low[0], u.low[1]], [u.high[2], u.high[3]]);
-        [
-            low[0] * g[0] + mid[0] * g[1] + high[0] * g[2],
-            low[1] * g[0] + mid[1] * g[1] + high[1] * g[2],
-        ]
+    fn run(&mut self, c_low: &SvfCoefs, c_high: &SvfCoefs, buf: &mut [Stereo], mut gain: impl FnMut() -> [f32; 3]) {
+        let n = buf.len();
+        let mut a = [[0.0f32; 4]; CHUNK];
+        let mut low = [[0.0f32; 2]; CHUNK];
+        for (f, a) in buf.iter().zip(a.iter_mut()) {
+            let o = self.low_mid_first.tick(c_low, *f);
+            *a = pair(o.low, o.high);
+        }
+        for (a, low) in a[..n].iter_mut().zip(low.iter_mut()) {
+            let s = self.low_mid_second.tick(c_low, *a);
+            *low = [s.low[0], s.low[1]];
+            *a = pair([s.high[2], s.high[3]], *low);
+        }
+        for (a, low) in a[..n].iter_mut().zip(low.iter_mut()) {
+            let t = self.mid_high_first_and_align.tick(c_high, *a);
+            *low = [
+                low[0] - 2.0 * c_high.k() * t.band[2],
+                low[1] - 2.0 * c_high.k() * t.band[3],
+            ];
+            *a = pair([t.low[0], t.low[1]], [t.high[0], t.high[1]]);
+        }
+        for ((f, a), low) in buf.iter_mut().zip(a.iter()).zip(low.iter()) {
+            let u = self.mid_high_second.tick(c_high, *a);
+            let (mid, high) = ([u.low[0], u.low[1]], [u.high[2], u.high[3]]);
+            let g = gain();
+            *f = [
+                low[0] * g[0] + mid[0] * g[1] + high[0] * g[2],
+                low[1] * g[0] + mid[1] * g[1] + high[1] * g[2],
+            ];
+        }
     }
 }
 
-/// Stereo three-band isolator with smoothed gains and kills.
 #[derive(Debug, Clone)]
 pub struct Eq3 {
     c_low: SvfCoefs,
@@ -114,14 +132,16 @@ impl Eq3 {
         let (c_low, c_high) = (self.c_low, self.c_high);
         let mut st = self.state;
         if self.gains.iter().any(Smoothed::is_moving) {
-            for f in buf.iter_mut() {
-                let g = [self.gains[0].tick(), self.gains[1].tick(), self.gains[2].tick()];
-                *f = st.tick(&c_low, &c_high, *f, g);
+            let gains = &mut self.gains;
+            for run in buf.chunks_mut(CHUNK) {
+                st.run(&c_low, &c_high, run, || {
+                    [gains[0].tick(), gains[1].tick(), gains[2].tick()]
+                });
             }
         } else {
             let g = [self.gains[0].value(), self.gains[1].value(), self.gains[2].value()];
-            for f in buf.iter_mut() {
-                *f = st.tick(&c_low, &c_high, *f, g);
+            for run in buf.chunks_mut(CHUNK) {
+                st.run(&c_low, &c_high, run, || g);
             }
         }
         self.state = st;
