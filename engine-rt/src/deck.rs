@@ -27,16 +27,15 @@ struct Reader {
 }
 
 impl Reader {
-    #[inline]
+    /// The next frame. The plain read is inlined into the per-sample loop; the crossfade after
+    /// a jump (a few milliseconds now and then) is kept out of it.
+    #[inline(always)]
     fn read(&mut self, track: &Track, step: f64, lp: Option<(f64, f64)>, declick: u32) -> [f32; 2] {
-        let mut s = track.read(self.pos);
-        if self.fade_left > 0 {
-            let k = self.fade_left as f32 / declick as f32;
-            let old = track.read(self.fade_pos);
-            s = [s[0] * (1.0 - k) + old[0] * k, s[1] * (1.0 - k) + old[1] * k];
-            self.fade_pos += step;
-            self.fade_left -= 1;
-        }
+        let s = if self.fade_left > 0 {
+            self.read_fading(track, step, declick)
+        } else {
+            track.read(self.pos)
+        };
         self.pos += step;
         if let Some((a, b)) = lp
             && self.pos >= b
@@ -46,6 +45,17 @@ impl Reader {
             self.pos = a + (self.pos - b) % (b - a);
         }
         s
+    }
+
+    /// The frame at the read head mixed with the fading old head, which then moves on.
+    #[inline(never)]
+    fn read_fading(&mut self, track: &Track, step: f64, declick: u32) -> [f32; 2] {
+        let s = track.read(self.pos);
+        let k = self.fade_left as f32 / declick as f32;
+        let old = track.read(self.fade_pos);
+        self.fade_pos += step;
+        self.fade_left -= 1;
+        [s[0] * (1.0 - k) + old[0] * k, s[1] * (1.0 - k) + old[1] * k]
     }
 
     fn set(&mut self, to: f64) {
