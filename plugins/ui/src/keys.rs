@@ -4,6 +4,8 @@ use bevy::input::keyboard::KeyCode;
 use bevy::prelude::*;
 use phosphene_decks::{Action, DeckAction, DeckPlayback, LaunchQuantize, MixerAction, MixerState, TransportAction};
 
+use phosphene_visuals::{Scenes, VisualCommand, Visuals};
+
 use crate::UiState;
 
 /// What a shortcut does.
@@ -26,6 +28,12 @@ pub enum Shortcut {
     CycleLaunch,
     Help,
     Save,
+    /// Visuals: fade to black and back.
+    Blackout,
+    /// Visuals: hold the picture.
+    Freeze,
+    /// Visuals: the next scene, on the panel's quantization.
+    NextScene,
 }
 
 /// Every shortcut: key, what it does, and the help text.
@@ -69,6 +77,13 @@ pub const SHORTCUTS: &[(KeyCode, Shortcut, &str)] = &[
     (KeyCode::KeyQ, Shortcut::CycleLaunch, "cycle launch quantization"),
     (KeyCode::F12, Shortcut::Help, "show / hide this help"),
     (KeyCode::KeyS, Shortcut::Save, "with Ctrl: save the set"),
+    (KeyCode::KeyB, Shortcut::Blackout, "visuals: blackout on / off"),
+    (KeyCode::KeyF, Shortcut::Freeze, "visuals: freeze on / off"),
+    (
+        KeyCode::KeyN,
+        Shortcut::NextScene,
+        "visuals: next scene (on the next bar, or as set)",
+    ),
 ];
 
 /// Name of a key for the help panel.
@@ -88,6 +103,9 @@ pub(crate) fn handle_keys(
     mixer: Res<MixerState>,
     mut actions: MessageWriter<Action>,
     mut set: MessageWriter<phosphene_set::SetCommand>,
+    visuals: Option<Res<Visuals>>,
+    scenes: Option<Res<Scenes>>,
+    mut visual_commands: MessageWriter<VisualCommand>,
 ) {
     // Typing into a text field is not playing.
     if contexts.ctx_mut().is_ok_and(|c| c.egui_wants_keyboard_input()) {
@@ -140,9 +158,39 @@ pub(crate) fn handle_keys(
                 None
             }
             Shortcut::Save => None,
+            Shortcut::Blackout | Shortcut::Freeze | Shortcut::NextScene => {
+                if let (Some(v), Some(s)) = (&visuals, &scenes)
+                    && let Some(c) = visual_command(shortcut, v, s)
+                {
+                    visual_commands.write(c);
+                }
+                None
+            }
         };
         if let Some(action) = action {
             actions.write(action);
         }
     }
+}
+
+/// What a visuals shortcut asks for, from the visuals' state now.
+fn visual_command(shortcut: Shortcut, visuals: &Visuals, scenes: &Scenes) -> Option<VisualCommand> {
+    let mut post = visuals.show().post.clone();
+    match shortcut {
+        Shortcut::Blackout => post.blackout = !post.blackout,
+        Shortcut::Freeze => post.freeze = !post.freeze,
+        Shortcut::NextScene => {
+            let ids: Vec<&str> = scenes.0.scenes().map(|s| s.id.as_str()).collect();
+            let now = visuals.show().scene().and_then(|c| ids.iter().position(|id| *id == c));
+            let next = ids.get(now.map_or(0, |i| (i + 1) % ids.len()))?;
+            return Some(VisualCommand::Scene {
+                id: next.to_string(),
+                transition: None,
+                beats: None,
+                at: None,
+            });
+        }
+        _ => return None,
+    }
+    Some(VisualCommand::Post(post))
 }
