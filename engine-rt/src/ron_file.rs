@@ -6,16 +6,17 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// A RON syntax or value error.
+/// An error at a line and column of a file: RON syntax and value errors here, WGSL errors in
+/// the visuals. Displays as `path:line:column: message`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RonError {
+pub struct LocatedError {
     pub path: PathBuf,
     pub line: usize,
     pub column: usize,
     pub message: String,
 }
 
-impl std::fmt::Display for RonError {
+impl std::fmt::Display for LocatedError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
@@ -28,15 +29,15 @@ impl std::fmt::Display for RonError {
     }
 }
 
-impl std::error::Error for RonError {}
+impl std::error::Error for LocatedError {}
 
 fn options() -> ron::Options {
     ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
 }
 
 /// Parses RON text; `path` names the file in errors.
-pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, RonError> {
-    options().from_str(text).map_err(|e| RonError {
+pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, LocatedError> {
+    options().from_str(text).map_err(|e| LocatedError {
         path: path.to_path_buf(),
         line: e.span.start.line,
         column: e.span.start.col,

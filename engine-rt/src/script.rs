@@ -81,7 +81,7 @@ pub enum ScriptError {
     /// The file could not be read.
     Io { path: PathBuf, error: String },
     /// RON syntax or schema error at a line and column.
-    Parse(crate::ron_file::RonError),
+    Parse(crate::ron_file::LocatedError),
     /// The script is well-formed but says something impossible.
     Invalid { path: PathBuf, message: String },
     /// A track failed to load.
@@ -103,8 +103,8 @@ impl std::fmt::Display for ScriptError {
 
 impl std::error::Error for ScriptError {}
 
-impl From<crate::ron_file::RonError> for ScriptError {
-    fn from(e: crate::ron_file::RonError) -> Self {
+impl From<crate::ron_file::LocatedError> for ScriptError {
+    fn from(e: crate::ron_file::LocatedError) -> Self {
         Self::Parse(e)
     }
 }

@@ -182,7 +182,7 @@ pub enum SetError {
     /// The file could not be read or written.
     Io { path: PathBuf, error: String },
     /// Syntax or value error at a line and column.
-    Parse(engine_rt::ron_file::RonError),
+    Parse(engine_rt::ron_file::LocatedError),
     /// Well-formed, but the set asks for something this app cannot give.
     Invalid { path: PathBuf, message: String },
 }

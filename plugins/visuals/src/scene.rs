@@ -70,30 +70,9 @@ pub struct Scene {
     pub source: String,
 }
 
-/// A scene that cannot be used, and where.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShaderError {
-    pub path: PathBuf,
-    /// 1-based line and column in the scene file (0 when unknown).
-    pub line: u32,
-    pub column: u32,
-    pub message: String,
-}
-
-impl std::fmt::Display for ShaderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path.display(),
-            self.line,
-            self.column,
-            self.message
-        )
-    }
-}
-
-impl std::error::Error for ShaderError {}
+/// A scene that cannot be used, and where: line and column count in the scene file (0 when
+/// unknown or inside the prelude).
+pub type ShaderError = engine_rt::ron_file::LocatedError;
 
 impl Scene {
     /// Reads and checks a scene file.
@@ -110,7 +89,7 @@ impl Scene {
     /// Checks scene text (`path` names it in errors): header, WGSL syntax and validity,
     /// entry points.
     pub fn parse(path: &Path, text: &str) -> Result<Self, ShaderError> {
-        let err = |line: u32, column: u32, message: String| ShaderError {
+        let err = |line: usize, column: usize, message: String| ShaderError {
             path: path.to_path_buf(),
             line,
             column,
@@ -141,7 +120,7 @@ impl Scene {
             ));
         }
         let source = format!("{PRELUDE}\n{text}");
-        let prelude_lines = PRELUDE.lines().count() as u32 + 1;
+        let prelude_lines = PRELUDE.lines().count() + 1;
         // naga's own report carries the most precise position ("wgsl:LINE:COL"); lines inside
         // the prelude are reported as line 0 of the scene.
         let at = |report: String| {
@@ -208,14 +187,14 @@ fn parse_header(path: &Path, text: &str) -> Result<SceneMeta, ShaderError> {
     let lines_before = text[..start].matches('\n').count();
     engine_rt::ron_file::parse(&text[start..end], path).map_err(|e| ShaderError {
         path: path.to_path_buf(),
-        line: (e.line + lines_before) as u32,
-        column: e.column as u32,
+        line: e.line + lines_before,
+        column: e.column,
         message: format!("header: {}", e.message),
     })
 }
 
 /// The first `wgsl:LINE:COL` position in a naga report.
-fn report_position(report: &str) -> Option<(u32, u32)> {
+fn report_position(report: &str) -> Option<(usize, usize)> {
     let rest = &report[report.find("wgsl:")? + 5..];
     let mut numbers = rest.split(|c: char| !c.is_ascii_digit());
     let line = numbers.next()?.parse().ok()?;
