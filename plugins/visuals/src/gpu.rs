@@ -641,8 +641,13 @@ impl Renderer {
     }
 
     fn upload_inputs(&self, queue: &wgpu::Queue, inputs: &FrameInputs) {
-        let rows: Vec<f32> = inputs.spectrum.iter().flatten().copied().collect();
-        write_rows(queue, &self.spectrum.texture, &rows, SPECTRUM_POINTS as u32, 2);
+        write_rows(
+            queue,
+            &self.spectrum.texture,
+            bytemuck::cast_slice(&inputs.spectrum),
+            SPECTRUM_POINTS as u32,
+            2,
+        );
         write_rows(
             queue,
             &self.waveform.texture,

@@ -468,12 +468,11 @@ fn plan_frame(
     let master = pick(Source::Master);
     let decks: [_; UNIFORM_DECKS] = std::array::from_fn(|d| pick(Source::Deck(d as u8)));
     // Frames already used are skipped by the features (they remember the last one).
-    let passed: Vec<_> = analysis
+    let passed = analysis
         .frames(Source::Master)
         .into_iter()
         .flatten()
-        .filter(|f| heard_by(f.sample_time, target))
-        .collect();
+        .filter(|f| heard_by(f.sample_time, target));
     if let Some(m) = master {
         let offset = (newest_sample(m.sample_time) as f64 - shown_at) * 1000.0 / rate as f64;
         record_offset(v, time.elapsed_secs_f64(), offset);
