@@ -9,9 +9,11 @@ use engine_rt::backend::offline::write_wav;
 use engine_rt::replay::Recording;
 use engine_rt::script::{LOOKAHEAD_BEATS, ScriptEvent, ScriptRunner, Session, TrackSpec};
 use engine_rt::{AnalysisMode, Engine, EngineEvent, IntentKind};
+use phosphene_recorder::VISUALS_SUFFIX;
 use phosphene_set::SetFile;
 use phosphene_visuals::library::{SceneLibrary, scenes_dir};
 use phosphene_visuals::offline::{FrameJob, mux_video, render_frames};
+use phosphene_visuals::setup::VisualSetup;
 
 use crate::InputChoice;
 use crate::output::{ChosenOutput, OutputRequest, report_line};
@@ -140,6 +142,26 @@ fn set_session(set: &SetFile, seconds: f64) -> Result<Session, BoxError> {
     })
 }
 
+/// The visuals a live recording wrote beside itself (`STEM.visuals.ron` for `STEM.rec.ron`).
+fn recorded_visuals(recording: &Path) -> Result<Option<VisualSetup>, BoxError> {
+    let name = recording
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(stem) = name.strip_suffix(".rec.ron") else {
+        return Ok(None);
+    };
+    let path = recording.with_file_name(format!("{stem}{VISUALS_SUFFIX}"));
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let setup: VisualSetup = engine_rt::ron_file::parse(&text, &path)?;
+    setup.check().map_err(|e| format!("'{}': {e}", path.display()))?;
+    eprintln!("visuals from {}", path.display());
+    Ok(Some(setup))
+}
+
 /// `phosphene render INPUT [--out WAV] [--frames DIR] [--video FILE]`: the audio offline, and
 /// the visuals frame by frame from the analysis of that same audio.
 pub fn render(req: &RenderRequest) -> Result<(), BoxError> {
@@ -191,9 +213,10 @@ pub fn render(req: &RenderRequest) -> Result<(), BoxError> {
     if !visuals_wanted {
         return Ok(());
     }
-    let setup = match &req.visuals {
-        Some(p) => SetFile::load(p)?.visuals,
-        None => set_visuals.unwrap_or_default(),
+    let setup = match (&req.visuals, set_visuals) {
+        (Some(p), _) => SetFile::load(p)?.visuals,
+        (None, Some(v)) => v,
+        (None, None) => recorded_visuals(path)?.unwrap_or_default(),
     };
     let library = SceneLibrary::open(&scenes_dir());
     for e in library.errors() {

@@ -62,6 +62,12 @@ fn recorded_live_performance_re_renders_identically() {
             .unwrap_or_else(|| panic!("no *{ext} in {}", rec_dir.display()))
     };
     let (log, wav) = (find(".rec.ron"), find(".wav"));
+    // The light of the performance is recorded too (the headless app plans it).
+    let visuals = std::fs::read_to_string(find(".visuals.ron")).expect("visuals");
+    assert!(
+        visuals.contains("VisualSetup(") && visuals.contains("cues:"),
+        "{visuals}"
+    );
     let text = std::fs::read_to_string(&log).expect("recording");
     assert!(
         text.contains("HotCue(deck: 1, slot: 1)") && text.contains("Tempo(bpm: 127.0"),

@@ -124,6 +124,41 @@ fn offline_frames_of_a_recording_are_deterministic_and_follow_the_audio() {
 }
 
 #[test]
+fn a_recording_shows_the_light_recorded_with_it() {
+    let dir = temp_dir("visuals-recorded");
+    let rec = write_recording(&dir);
+    // What the recorder writes beside a live recording: the set's look and the scene changes.
+    std::fs::write(
+        dir.join("show.visuals.ron"),
+        "VisualSetup(scene: Some(\"tunnel\"), cues: [(beat: 4.0, scene: \"scope\", transition: Cut)])",
+    )
+    .unwrap();
+    let frames = dir.join("frames");
+    let out = phosphene(
+        &[
+            "render",
+            rec.to_str().unwrap(),
+            "--frames",
+            frames.to_str().unwrap(),
+            "--size",
+            "160x90",
+            "--seconds",
+            "2.5",
+        ],
+        &dir,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("show.visuals.ron"), "{err}");
+    let f = frames_in(&frames);
+    let (before, after) = (brightness(&f[55].1), brightness(&f[65].1));
+    assert!(
+        (before - after).abs() > 1.0,
+        "the recorded cut: {before:.1} vs {after:.1}"
+    );
+}
+
+#[test]
 fn a_video_is_muxed_with_ffmpeg() {
     let dir = temp_dir("visuals-video");
     let rec = write_recording(&dir);

@@ -4,7 +4,9 @@
 //!
 //! The audio thread copies the master into a ring; a writer thread drains it to the WAV and
 //! updates the header every half second, so a crash loses at most that much. The intent log
-//! is rewritten (atomically) every two seconds and when the app exits.
+//! is rewritten (atomically) every two seconds and when the app exits, and with it, when the
+//! visuals run, `STEM.visuals.ron`: the set's look and every scene change as a cue, so
+//! `phosphene render RECORDING --frames DIR` shows the same light.
 
 mod wav;
 
@@ -14,8 +16,13 @@ use bevy::prelude::*;
 use engine_rt::replay::{RecordedIntent, Recording};
 use engine_rt::script::TrackSpec;
 use phosphene_engine_bridge::{Applied, EngineLink, EngineSet, EngineStatus, relative_to};
+use phosphene_visuals::Visuals;
+use phosphene_visuals::setup::VisualSetup;
 
 pub use wav::WavWriterThread;
+
+/// What follows a recording's stem in the name of its visuals file (`STEM.visuals.ron`).
+pub const VISUALS_SUFFIX: &str = ".visuals.ron";
 
 /// Seconds between rewrites of the intent log.
 const LOG_INTERVAL_SECONDS: f64 = 2.0;
@@ -54,6 +61,9 @@ pub struct Recorder {
     logged_until: u64,
     /// Frames dropped from the WAV, from the engine's counter.
     dropped: u64,
+    /// The light of the performance (when the visuals run), written beside the log.
+    visuals: Option<VisualSetup>,
+    visuals_path: PathBuf,
 }
 
 impl Recorder {
@@ -80,6 +90,8 @@ impl Recorder {
             last_log: f64::NEG_INFINITY,
             logged_until: 0,
             dropped: 0,
+            visuals: None,
+            visuals_path: dir.join(format!("{stem}{VISUALS_SUFFIX}")),
         })
     }
 
@@ -102,16 +114,22 @@ impl Recorder {
         });
     }
 
-    /// Rewrites the intent log with what has been recorded so far.
+    /// Takes the visuals of the performance so far, written with the next log.
+    pub fn set_visuals(&mut self, visuals: VisualSetup) {
+        self.visuals = Some(visuals);
+    }
+
+    /// Rewrites the intent log (and the visuals beside it) with what has been recorded so far.
     pub fn write_log(&mut self) -> Result<(), String> {
         if let Some(w) = &self.writer {
             self.recording.frames = w.frames().min(self.logged_until);
         }
         self.recording.dropped_frames = self.dropped;
-        let tmp = self.log_path.with_extension("ron.tmp");
-        std::fs::write(&tmp, self.recording.to_text())
-            .and_then(|()| std::fs::rename(&tmp, &self.log_path))
-            .map_err(|e| format!("cannot write '{}': {e}", self.log_path.display()))
+        write_atomically(&self.log_path, &self.recording.to_text())?;
+        match &self.visuals {
+            Some(v) => write_atomically(&self.visuals_path, &engine_rt::ron_file::to_text(v, 3)),
+            None => Ok(()),
+        }
     }
 
     /// Stops the WAV writer and writes the final log. The WAV ends where the log is complete,
@@ -141,11 +159,20 @@ impl Drop for Recorder {
     }
 }
 
+/// Writes `text` to a temporary file beside `path` and renames it over `path`.
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let tmp = path.with_extension("ron.tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("cannot write '{}': {e}", path.display()))
+}
+
 fn log_applied(
     mut recorder: ResMut<Recorder>,
     mut applied: MessageReader<Applied>,
     status: Res<EngineStatus>,
     time: Res<Time<Real>>,
+    visuals: Option<Res<Visuals>>,
 ) {
     for a in applied.read() {
         recorder.log(a);
@@ -155,16 +182,23 @@ fn log_applied(
     let now = time.elapsed_secs_f64();
     if now - recorder.last_log >= LOG_INTERVAL_SECONDS {
         recorder.last_log = now;
+        if let Some(v) = &visuals {
+            recorder.set_visuals(v.performance());
+        }
         if let Err(e) = recorder.write_log() {
             error!("{e}");
         }
     }
 }
 
-fn finish_on_exit(mut exit: MessageReader<AppExit>, mut recorder: ResMut<Recorder>) {
-    if exit.read().next().is_some()
-        && let Err(e) = recorder.finish()
-    {
+fn finish_on_exit(mut exit: MessageReader<AppExit>, mut recorder: ResMut<Recorder>, visuals: Option<Res<Visuals>>) {
+    if exit.read().next().is_none() {
+        return;
+    }
+    if let Some(v) = &visuals {
+        recorder.set_visuals(v.performance());
+    }
+    if let Err(e) = recorder.finish() {
         error!("{e}");
     }
 }

@@ -23,7 +23,7 @@ use crate::gpu::{OUTPUT_FORMAT, Renderer, WarpBuffer};
 use crate::keystone::Keystone;
 use crate::library::{LibraryChange, SceneLibrary, scenes_dir};
 use crate::scene::{Scene, ShaderError};
-use crate::setup::VisualSetup;
+use crate::setup::{VisualCue, VisualSetup};
 use crate::show::{PostSettings, TransitionKind, VisualQuantize};
 use crate::sync::{heard_by, newest_sample};
 use crate::uniforms::UNIFORM_DECKS;
@@ -134,6 +134,10 @@ pub struct Visuals {
     pub sync: AvSync,
     recent: std::collections::VecDeque<(f64, f64)>,
     plan: Plan,
+    /// The visuals as the last set opened them, and the scene changes asked for since (at the
+    /// beats they start on): what a recording needs to show the same light again.
+    opened: VisualSetup,
+    performed: Vec<VisualCue>,
 }
 
 impl Visuals {
@@ -150,6 +154,15 @@ impl Visuals {
     /// Transition, keystone, size and cues as last set.
     pub fn setup(&self) -> &VisualSetup {
         &self.setup
+    }
+
+    /// The visuals of the performance so far, for a recording: as the set opened them, with
+    /// every scene change since as a cue (beats count from the start of the engine clock).
+    pub fn performance(&self) -> VisualSetup {
+        let mut setup = self.opened.clone();
+        setup.cues.extend(self.performed.iter().cloned());
+        setup.cues.sort_by(|a, b| a.beat.total_cmp(&b.beat));
+        setup
     }
 
     /// The visuals as a set stores them now.
@@ -227,6 +240,8 @@ impl Plugin for VisualsPlugin {
                 sync: AvSync::default(),
                 recent: Default::default(),
                 plan: Plan::default(),
+                opened: setup.clone(),
+                performed: Vec::new(),
                 setup: setup.clone(),
             })
             .insert_resource(RenderInput {
@@ -275,6 +290,8 @@ fn apply_commands(
             VisualCommand::Apply(setup) => {
                 v.setup = (**setup).clone();
                 v.director.apply(setup, &scenes.0);
+                v.opened = v.snapshot();
+                v.performed.clear();
             }
             VisualCommand::Scene {
                 id,
@@ -286,14 +303,20 @@ fn apply_commands(
                     warn!("no scene '{id}' in {}", scenes.0.dir().display());
                     continue;
                 }
-                v.director.show.request(
-                    id,
+                let (kind, beats) = (
                     transition.unwrap_or(v.setup.transition),
                     beats.unwrap_or(v.setup.transition_beats),
-                    at.unwrap_or(v.setup.quantize),
-                    beat,
-                    quantum,
                 );
+                let start = v
+                    .director
+                    .show
+                    .request(id, kind, beats, at.unwrap_or(v.setup.quantize), beat, quantum);
+                v.performed.push(VisualCue {
+                    beat: start,
+                    scene: id.clone(),
+                    transition: kind,
+                    beats,
+                });
             }
             VisualCommand::Param { slot, position } => {
                 let show = &mut v.director.show;

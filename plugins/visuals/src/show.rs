@@ -166,8 +166,9 @@ impl Show {
         self.change = None;
     }
 
-    /// Asks for `scene` to come on at the next `at` boundary after `beat`, over `beats` beats.
-    /// A newer request replaces one still waiting; one under way finishes first.
+    /// Asks for `scene` to come on at the next `at` boundary after `beat`, over `beats` beats;
+    /// returns that boundary. A newer request replaces one still waiting; one under way
+    /// finishes first.
     pub fn request(
         &mut self,
         scene: &str,
@@ -176,8 +177,10 @@ impl Show {
         at: VisualQuantize,
         beat: f64,
         quantum: f64,
-    ) {
-        self.request_at(scene, kind, beats, at.boundary(beat, quantum), beat);
+    ) -> f64 {
+        let start = at.boundary(beat, quantum);
+        self.request_at(scene, kind, beats, start, beat);
+        start
     }
 
     /// Asks for `scene` to come on at beat `start` (`beat` is now).
