@@ -47,6 +47,25 @@ fn phosphene(args: &[&str], dir: &Path) -> Output {
         .expect("run phosphene")
 }
 
+/// `phosphene render REC ARGS...`, which must succeed; returns its stderr.
+fn render(rec: &Path, args: &[&str], dir: &Path) -> String {
+    let mut all = vec!["render", rec.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = phosphene(&all, dir);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    err
+}
+
+/// The tunnel before the cut at beat 4 (2 s at 120 BPM, frame 60 at 30 fps), the scope after.
+fn assert_cut_at_beat_4(frames: &[(String, Vec<u8>)]) {
+    let (before, after) = (brightness(&frames[55].1), brightness(&frames[65].1));
+    assert!(
+        (before - after).abs() > 1.0,
+        "the cut changes the picture: {before:.1} vs {after:.1}"
+    );
+}
+
 fn frames_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
@@ -86,41 +105,33 @@ fn offline_frames_of_a_recording_are_deterministic_and_follow_the_audio() {
         "SetFile(bpm: 120.0, visuals: (scene: Some(\"tunnel\"), cues: [(beat: 4.0, scene: \"scope\", transition: Cut)]))",
     )
     .unwrap();
-    let render = |name: &str| {
+    let frames = |name: &str| {
         let frames = dir.join(name);
-        let out = phosphene(
-            &[
-                "render",
-                rec.to_str().unwrap(),
-                "--frames",
-                frames.to_str().unwrap(),
-                "--fps",
-                "30",
-                "--size",
-                "320x180",
-                "--seconds",
-                "2.5",
-                "--visuals",
-                set.to_str().unwrap(),
-            ],
-            &dir,
-        );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let (out, look) = (frames.to_str().unwrap(), set.to_str().unwrap());
+        let args = [
+            "--frames",
+            out,
+            "--fps",
+            "30",
+            "--size",
+            "320x180",
+            "--seconds",
+            "2.5",
+            "--visuals",
+            look,
+        ];
+        render(&rec, &args, &dir);
         frames_in(&frames)
     };
-    let a = render("a");
-    let b = render("b");
+    let a = frames("a");
+    let b = frames("b");
     assert_eq!(a.len(), 75, "2.5 s at 30 fps");
     assert_eq!(a[0].0, "frame-000000.png");
     assert!(a == b, "the same recording renders the same frames, byte for byte");
     // The tunnel is lit while the track plays; the cue at beat 4 (2 s) cuts to the scope.
     let lit = a.iter().filter(|(_, png)| brightness(png) > 2.0).count();
     assert!(lit > 60, "{lit} of 75 frames lit");
-    let (before, after) = (brightness(&a[55].1), brightness(&a[65].1));
-    assert!(
-        (before - after).abs() > 1.0,
-        "the cue changes the picture: {before:.1} vs {after:.1}"
-    );
+    assert_cut_at_beat_4(&a);
 }
 
 #[test]
@@ -134,28 +145,17 @@ fn a_recording_shows_the_light_recorded_with_it() {
     )
     .unwrap();
     let frames = dir.join("frames");
-    let out = phosphene(
-        &[
-            "render",
-            rec.to_str().unwrap(),
-            "--frames",
-            frames.to_str().unwrap(),
-            "--size",
-            "160x90",
-            "--seconds",
-            "2.5",
-        ],
-        &dir,
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let args = [
+        "--frames",
+        frames.to_str().unwrap(),
+        "--size",
+        "160x90",
+        "--seconds",
+        "2.5",
+    ];
+    let err = render(&rec, &args, &dir);
     assert!(err.contains("show.visuals.ron"), "{err}");
-    let f = frames_in(&frames);
-    let (before, after) = (brightness(&f[55].1), brightness(&f[65].1));
-    assert!(
-        (before - after).abs() > 1.0,
-        "the recorded cut: {before:.1} vs {after:.1}"
-    );
+    assert_cut_at_beat_4(&frames_in(&frames));
 }
 
 #[test]
@@ -163,10 +163,9 @@ fn a_video_is_muxed_with_ffmpeg() {
     let dir = temp_dir("visuals-video");
     let rec = write_recording(&dir);
     let video = dir.join("show.mp4");
-    let out = phosphene(
+    render(
+        &rec,
         &[
-            "render",
-            rec.to_str().unwrap(),
             "--video",
             video.to_str().unwrap(),
             "--size",
@@ -176,7 +175,6 @@ fn a_video_is_muxed_with_ffmpeg() {
         ],
         &dir,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let probe = Command::new("ffprobe")
         .args(["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0"])
         .arg(&video)
