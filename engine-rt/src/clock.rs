@@ -9,6 +9,14 @@ pub trait BeatClock: Send {
     fn frame_at(&self, beat: f64) -> f64;
     /// Tempo at a frame in beats per minute.
     fn bpm_at(&self, frame: f64) -> f64;
+    /// Tempo at each of the frames `frame`, `frame + 1`, … into `out`. The default asks
+    /// [`BeatClock::bpm_at`] frame by frame; a clock that knows its tempo is steady fills the
+    /// slice at once.
+    fn bpm_over(&self, frame: f64, out: &mut [f64]) {
+        for (i, bpm) in out.iter_mut().enumerate() {
+            *bpm = self.bpm_at(frame + i as f64);
+        }
+    }
     /// Beats per bar.
     fn quantum(&self) -> f64;
     /// Changes the tempo from `frame` on, reaching `bpm` after `ramp_frames` (0 = at once).
@@ -99,6 +107,16 @@ impl BeatClock for InternalClock {
             self.bpm_to
         } else {
             self.bpm_from + (self.bpm_to - self.bpm_from) * t / self.ramp_frames
+        }
+    }
+
+    fn bpm_over(&self, frame: f64, out: &mut [f64]) {
+        if frame - self.anchor_frame >= self.ramp_frames {
+            out.fill(self.bpm_to);
+        } else {
+            for (i, bpm) in out.iter_mut().enumerate() {
+                *bpm = self.bpm_at(frame + i as f64);
+            }
         }
     }
 

@@ -7,6 +7,7 @@ use crate::dsp::eq::Eq3;
 use crate::dsp::filter::DjFilter;
 use crate::dsp::fx::{FX_SLOTS, FxRack};
 use crate::dsp::smooth::Smoothed;
+use crate::dsp::{self, GROUP};
 use crate::intent::{DeckParam, EqBand, XfaderSide};
 use crate::stretch::{MAX_RATE, MIN_RATE, StretchSlot};
 use crate::track::Track;
@@ -109,6 +110,8 @@ pub struct Deck {
     /// Sent to the headphone cue bus.
     pub cue_monitor: bool,
     peak: f32,
+    /// Frame of the last render at which the track ended, if it did.
+    ended: Option<usize>,
     /// Output of the last render, before and after the fader.
     pre: Box<[[f32; 2]]>,
     post: Box<[[f32; 2]]>,
@@ -151,6 +154,7 @@ impl Deck {
             xfader: XfaderSide::Thru,
             cue_monitor: false,
             peak: 0.0,
+            ended: None,
         }
     }
 
@@ -322,30 +326,31 @@ impl Deck {
         let Some(track) = self.track.take() else {
             return;
         };
+        let lp = self.loop_range();
         for i in 0..self.tail.len() {
-            self.tail[i] = self.voice_next(&track);
+            self.tail[i] = self.voice_next(&track, lp);
         }
         self.track = Some(track);
         self.tail_at = 0;
     }
 
     /// Next frame of the voice: Rubber Band when stretching, else a cubic read at the rate.
+    /// `lp` is [`Deck::loop_range`], which a caller asking for many frames looks up once.
     // The plain read is inlined into the per-sample loop; the stretcher's path is kept out of
     // it so the loop stays small.
     #[inline(always)]
-    fn voice_next(&mut self, track: &Track) -> [f32; 2] {
+    fn voice_next(&mut self, track: &Track, lp: Option<(f64, f64)>) -> [f32; 2] {
         if self.stretching() {
-            return self.stretched_next(track);
+            return self.stretched_next(track, lp);
         }
-        let s = self.reader.read(track, self.rate, self.loop_range(), self.declick);
+        let s = self.reader.read(track, self.rate, lp, self.declick);
         self.heard = self.reader.pos;
         s
     }
 
     /// [`Deck::voice_next`] through Rubber Band.
     #[inline(never)]
-    fn stretched_next(&mut self, track: &Track) -> [f32; 2] {
-        let lp = self.loop_range();
+    fn stretched_next(&mut self, track: &Track, lp: Option<(f64, f64)>) -> [f32; 2] {
         let declick = self.declick;
         let pitch = self.pitch_scale();
         let reader = &mut self.reader;
@@ -524,13 +529,34 @@ impl Deck {
         &mut self.fx
     }
 
-    /// Renders `n` frames (at most the `max_block` given to [`Deck::new`]) stage by stage into
-    /// the deck's buffers, read back with [`Deck::pre_fader`] and [`Deck::post_fader`].
-    /// `bpm[i]` is the clock tempo at frame `i` (sync), `fpb[i]` its frames per beat (synced FX).
-    /// Returns the frame at which the track ended, if it did. Every stage keeps its per-sample
-    /// order, so the result is the same however the host splits blocks.
-    pub fn render(&mut self, n: usize, bpm: &[f64], fpb: &[f32]) -> Option<usize> {
-        let ended = self.render_voice(n, bpm);
+    /// Renders `n` frames (at most the `max_block` given to [`Deck::new`]) of every deck, stage
+    /// by stage, into the decks' buffers, read back with [`Deck::pre_fader`],
+    /// [`Deck::post_fader`] and [`Deck::take_ended`]. `bpm[i]` is the clock tempo at frame `i`
+    /// (sync), `fpb[i]` its frames per beat (synced FX). The EQs and filters of up to
+    /// [`GROUP`] decks run side by side. Every stage keeps its per-sample order and no deck's output depends on
+    /// another's, so the result is the same however the host splits blocks.
+    pub fn render_all(decks: &mut [Deck], n: usize, bpm: &[f64], fpb: &[f32]) {
+        for deck in decks.iter_mut() {
+            deck.ended = deck.render_voice(n, bpm);
+            deck.apply_trim(n);
+        }
+        for group in decks.chunks_mut(GROUP) {
+            let mut members = group.iter_mut().map(|d| (&mut d.eq, &mut d.pre[..n]));
+            Eq3::process_group(std::array::from_fn(|_| members.next()));
+            let mut members = group.iter_mut().map(|d| (&mut d.filter, &mut d.pre[..n]));
+            DjFilter::process_group(std::array::from_fn(|_| members.next()));
+        }
+        for deck in decks.iter_mut() {
+            deck.render_strip(n, fpb);
+        }
+    }
+
+    /// The frame of the last render at which the track ended, if it did.
+    pub fn take_ended(&mut self) -> Option<usize> {
+        self.ended.take()
+    }
+
+    fn apply_trim(&mut self, n: usize) {
         let pre = &mut self.pre[..n];
         if self.trim.is_moving() {
             for f in pre.iter_mut() {
@@ -543,19 +569,19 @@ impl Deck {
                 *f = [f[0] * g, f[1] * g];
             }
         }
-        self.eq.process(pre);
-        self.filter.process(pre);
+    }
+
+    /// FX, meter and fader, after the EQ and filter.
+    fn render_strip(&mut self, n: usize, fpb: &[f32]) {
+        let pre = &mut self.pre[..n];
         self.fx.process(pre, fpb);
-        let mut peak = self.peak;
+        self.peak = dsp::peak(pre, self.peak);
         let moving = self.volume.is_moving();
         let settled = self.volume.value();
         for (f, o) in pre.iter().zip(self.post.iter_mut()) {
-            peak = peak.max(f[0].abs()).max(f[1].abs());
             let v = if moving { self.volume.tick() } else { settled };
             *o = [f[0] * v, f[1] * v];
         }
-        self.peak = peak;
-        ended
     }
 
     /// The voice with its envelope into the pre-fader buffer (silence while stopped).
@@ -564,37 +590,41 @@ impl Deck {
     fn render_voice(&mut self, n: usize, bpm: &[f64]) -> Option<usize> {
         let mut ended = None;
         let track = self.track.take();
+        // Neither changes within a render (intents fall between renders).
+        let lp = self.loop_range();
+        let sync_bpm = track.as_ref().and_then(|t| t.bpm).filter(|_| self.sync);
         for i in 0..n {
             if self.rate_left > 0 {
                 self.rate_left -= 1;
                 self.rate += self.rate_step;
             }
-            if self.sync
-                && let Some(track_bpm) = track.as_ref().and_then(|t| t.bpm)
-            {
+            if let Some(track_bpm) = sync_bpm {
                 self.rate = (bpm[i] / track_bpm).clamp(MIN_RATE, MAX_RATE);
             }
             let mut s = [0.0f32; 2];
             if self.playing
                 && let Some(track) = track.as_deref()
             {
-                s = self.voice_next(track);
+                s = self.voice_next(track, lp);
                 if self.tail_at < self.tail.len() {
                     let k = 1.0 - self.tail_at as f32 / self.tail.len() as f32;
                     let t = self.tail[self.tail_at];
                     s = [s[0] * (1.0 - k) + t[0] * k, s[1] * (1.0 - k) + t[1] * k];
                     self.tail_at += 1;
                 }
-                self.env = (self.env + self.env_step).clamp(0.0, 1.0);
-                s = [s[0] * self.env, s[1] * self.env];
-                if self.env == 0.0 && self.env_step < 0.0 {
-                    self.playing = false;
-                    if self.after_fade.take() == Some(AfterFade::ReturnToCue) {
-                        self.reader.set(self.cue);
-                        self.heard = self.cue;
+                // Fully faded in, the envelope stays at 1 and leaves the samples as they are.
+                if self.env < 1.0 || self.env_step < 0.0 {
+                    self.env = (self.env + self.env_step).clamp(0.0, 1.0);
+                    s = [s[0] * self.env, s[1] * self.env];
+                    if self.env == 0.0 && self.env_step < 0.0 {
+                        self.playing = false;
+                        if self.after_fade.take() == Some(AfterFade::ReturnToCue) {
+                            self.reader.set(self.cue);
+                            self.heard = self.cue;
+                        }
                     }
                 }
-                if self.heard >= track.len() as f64 && self.loop_range().is_none() {
+                if self.heard >= track.len() as f64 && lp.is_none() {
                     self.playing = false;
                     self.env = 0.0;
                     ended = Some(i);
@@ -606,12 +636,12 @@ impl Deck {
         ended
     }
 
-    /// Pre-fader output of the last [`Deck::render`] (feeds the cue bus).
+    /// Pre-fader output of the last [`Deck::render_all`] (feeds the cue bus).
     pub fn pre_fader(&self) -> &[[f32; 2]] {
         &self.pre
     }
 
-    /// Post-fader output of the last [`Deck::render`] (feeds the crossfader).
+    /// Post-fader output of the last [`Deck::render_all`] (feeds the crossfader).
     pub fn post_fader(&self) -> &[[f32; 2]] {
         &self.post
     }

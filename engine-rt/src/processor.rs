@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use crate::analysis::tap::TapWriter;
 use crate::clock::{BeatClock, quantize_target};
 use crate::deck::{Deck, HOT_CUES};
+use crate::dsp::fast_max;
 use crate::dsp::fx::FX_SLOTS;
 use crate::dsp::limiter::Limiter;
 use crate::event::{DropReason, EngineEvent};
@@ -368,13 +369,17 @@ impl EngineProcessor {
     /// stage by stage, then the mix, limiter and outputs run frame by frame.
     fn render_frames(&mut self, out: &mut [f32], channels: usize) {
         let n = out.len() / channels;
-        for i in 0..n {
-            let bpm = self.clock.bpm_at((self.frame + i as u64) as f64);
-            self.bpm[i] = bpm;
-            self.fpb[i] = (60.0 * self.sample_rate / bpm) as f32;
+        self.clock.bpm_over(self.frame as f64, &mut self.bpm[..n]);
+        let mut last = (f64::NAN, 0.0);
+        for (bpm, fpb) in self.bpm[..n].iter().zip(self.fpb.iter_mut()) {
+            if *bpm != last.0 {
+                last = (*bpm, (60.0 * self.sample_rate / bpm) as f32);
+            }
+            *fpb = last.1;
         }
+        Deck::render_all(&mut self.decks, n, &self.bpm[..n], &self.fpb[..n]);
         for d in 0..self.decks.len() {
-            if let Some(i) = self.decks[d].render(n, &self.bpm[..n], &self.fpb[..n]) {
+            if let Some(i) = self.decks[d].take_ended() {
                 let frame = self.frame + i as u64;
                 self.emit(EngineEvent::ClipEnded { deck: d, frame });
             }
@@ -397,7 +402,8 @@ impl EngineProcessor {
                 }
             }
             let (ol, or) = self.limiter.tick(ml * g.master, mr * g.master);
-            self.master_peak = self.master_peak.max(ol.abs()).max(or.abs());
+            // The limiter's output is finite.
+            self.master_peak = fast_max(fast_max(ol.abs(), or.abs()), self.master_peak);
             if let Some(tap) = self.tap.as_mut() {
                 tap.channel(0, (ol + or) * 0.5);
                 tap.next_frame();

@@ -53,6 +53,25 @@ impl Track {
     /// Cubic (Catmull-Rom) read at a fractional frame; silence outside the track.
     #[inline(always)]
     pub fn read(&self, pos: f64) -> [f32; 2] {
+        // Inside the track all four taps exist and truncation is the floor: one slice, no
+        // per-tap bounds test. Edges, negative and non-finite positions take the general path.
+        if pos >= 1.0 {
+            let i = pos as i64;
+            if let Some(taps) = self.frames.get(i as usize - 1..i as usize + 3) {
+                let t = (pos - i as f64) as f32;
+                return if t == 0.0 {
+                    taps[1]
+                } else {
+                    catmull_rom([taps[0], taps[1], taps[2], taps[3]], t)
+                };
+            }
+        }
+        self.read_edge(pos)
+    }
+
+    /// [`Track::read`] where taps may fall outside the track (they read as silence).
+    #[inline(never)]
+    fn read_edge(&self, pos: f64) -> [f32; 2] {
         let n = self.frames.len() as i64;
         let i = pos.floor() as i64;
         if i < -2 || i > n + 1 {
@@ -69,16 +88,21 @@ impl Track {
         if t == 0.0 {
             return at(i);
         }
-        let (p0, p1, p2, p3) = (at(i - 1), at(i), at(i + 1), at(i + 2));
-        let mut out = [0.0; 2];
-        for c in 0..2 {
-            let a = -0.5 * p0[c] + 1.5 * p1[c] - 1.5 * p2[c] + 0.5 * p3[c];
-            let b = p0[c] - 2.5 * p1[c] + 2.0 * p2[c] - 0.5 * p3[c];
-            let d = -0.5 * p0[c] + 0.5 * p2[c];
-            out[c] = ((a * t + b) * t + d) * t + p1[c];
-        }
-        out
+        catmull_rom([at(i - 1), at(i), at(i + 1), at(i + 2)], t)
     }
+}
+
+/// Catmull-Rom interpolation between `p[1]` and `p[2]` at `t` in 0..1.
+#[inline(always)]
+fn catmull_rom(p: [[f32; 2]; 4], t: f32) -> [f32; 2] {
+    let mut out = [0.0; 2];
+    for c in 0..2 {
+        let a = -0.5 * p[0][c] + 1.5 * p[1][c] - 1.5 * p[2][c] + 0.5 * p[3][c];
+        let b = p[0][c] - 2.5 * p[1][c] + 2.0 * p[2][c] - 0.5 * p[3][c];
+        let d = -0.5 * p[0][c] + 0.5 * p[2][c];
+        out[c] = ((a * t + b) * t + d) * t + p[1][c];
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! One-knob DJ filter: low-pass left of centre, high-pass right, flat (bypassed) at centre.
 
 use super::smooth::Smoothed;
-use super::svf::{Stereo, Svf, SvfCoefs};
+use super::svf::{LaneCoefs, Stereo, Svf, SvfCoefs};
+use super::{GROUP, GROUP_CHUNK, GROUP_LANES as S, deinterleave, interleave};
 
 /// Knob range around the centre that is fully dry.
 const DEAD_ZONE: f32 = 0.02;
@@ -56,29 +57,62 @@ impl DjFilter {
         }
     }
 
-    /// Processes a buffer of stereo frames in place; a centred, settled knob costs nothing.
-    pub fn process(&mut self, buf: &mut [Stereo]) {
-        if self.knob.is_moving() || self.resonance.is_moving() {
-            for f in buf.iter_mut() {
-                *f = self.tick(*f);
+    /// Processes up to [`GROUP`] decks' buffers of stereo frames in place (all of the same
+    /// length). Filters whose knob sits still run side by side, a lane pair each; a moving knob
+    /// runs on its own, frame by frame; a centred, settled knob costs nothing.
+    pub fn process_group(mut members: [Option<(&mut DjFilter, &mut [Stereo])>; GROUP]) {
+        let mut coefs = LaneCoefs::<S>::default();
+        let mut st = Svf::<S>::default();
+        let mut wet = [0.0f32; S];
+        let mut low_pass = [false; S];
+        let mut n = None;
+        for (g, m) in members.iter_mut().enumerate() {
+            let Some((f, buf)) = m else { continue };
+            if f.knob.is_moving() || f.resonance.is_moving() {
+                for x in buf.iter_mut() {
+                    *x = f.tick(*x);
+                }
+                *m = None;
+                continue;
             }
+            let knob = f.knob.value();
+            let w = Self::wet(knob);
+            if w == 0.0 {
+                f.state = Svf::default();
+                *m = None;
+                continue;
+            }
+            f.update_coefs(knob, f.resonance.value());
+            for lane in 2 * g..2 * g + 2 {
+                coefs.set(lane, &f.coefs);
+                wet[lane] = w;
+                low_pass[lane] = knob < 0.0;
+            }
+            st.set_lanes(2 * g, &f.state);
+            n = Some(buf.len());
+        }
+        let Some(n) = n else {
             return;
+        };
+        let mut x = [[0.0f32; S]; GROUP_CHUNK];
+        for start in (0..n).step_by(GROUP_CHUNK) {
+            let run = start..GROUP_CHUNK.min(n - start) + start;
+            let len = run.len();
+            interleave(
+                members.iter().map(|m| m.as_ref().map(|(_, b)| &b[run.clone()])),
+                &mut x[..len],
+            );
+            run_group(&mut st, &coefs, &wet, &low_pass, &mut x[..len]);
+            deinterleave(
+                &x[..len],
+                members.iter_mut().map(|m| m.as_mut().map(|(_, b)| &mut b[run.clone()])),
+            );
         }
-        // Settled: one wet amount and one set of coefficients for the whole buffer.
-        let knob = self.knob.value();
-        let wet = Self::wet(knob);
-        if wet == 0.0 {
-            self.state = Svf::default();
-            return;
+        for (g, m) in members.iter_mut().enumerate() {
+            if let Some((f, _)) = m {
+                f.state = st.lanes(2 * g);
+            }
         }
-        self.update_coefs(knob, self.resonance.value());
-        let (c, mut st) = (self.coefs, self.state);
-        for f in buf.iter_mut() {
-            let o = st.tick(&c, *f);
-            let y = if knob < 0.0 { o.low } else { o.high };
-            *f = [f[0] + (y[0] - f[0]) * wet, f[1] + (y[1] - f[1]) * wet];
-        }
-        self.state = st;
     }
 
     fn wet(knob: f32) -> f32 {
@@ -109,5 +143,19 @@ impl DjFilter {
         let o = self.state.tick(&self.coefs, x);
         let y = if knob < 0.0 { o.low } else { o.high };
         [x[0] + (y[0] - x[0]) * wet, x[1] + (y[1] - x[1]) * wet]
+    }
+}
+
+super::wide_kernel! {
+    /// Settled filters side by side: lane `k` low-passes when `low_pass[k]`, else high-passes,
+    /// and mixes the result in at `wet[k]`.
+    fn run_group(st: &mut Svf<S>, coefs: &LaneCoefs<S>, wet: &[f32; S], low_pass: &[bool; S], x: &mut [[f32; S]]) {
+        for x in x.iter_mut() {
+            let o = st.tick(coefs, *x);
+            for k in 0..S {
+                let y = if low_pass[k] { o.low[k] } else { o.high[k] };
+                x[k] += (y - x[k]) * wet[k];
+            }
+        }
     }
 }

@@ -10,6 +10,8 @@ use crate::intent::FxKind;
 pub const FX_SLOTS: usize = 3;
 /// Longest echo delay the buffers hold, in seconds.
 const MAX_ECHO_SECONDS: f32 = 4.0;
+/// Most frames the echo reads ahead of its writes while nothing moves.
+const SETTLED_RUN: usize = 64;
 
 /// Tempo-synced stereo echo with damped feedback.
 #[derive(Debug)]
@@ -48,42 +50,112 @@ impl Echo {
         // their value unchanged: read them once instead of ticking three smoothers per frame.
         let mut settled = !amount.is_moving() && !param.is_moving() && !self.delay.is_moving();
         let (still_amount, still_feedback) = (amount.value(), param.value());
-        for (f, &frames_per_beat) in buf.iter_mut().zip(fpb) {
-            let target = (self.beats * frames_per_beat).clamp(1.0, (len - 2) as f32);
-            if (self.delay.final_target() - target).abs() > 0.5 {
-                self.delay.set(target, 0);
-                settled = false;
+        // The delay target only moves with the tempo: recheck it when the tempo changes.
+        let mut tempo = f32::NAN;
+        let mut f = 0;
+        while f < buf.len() {
+            let d = self.delay.value();
+            // A settled run whose reads all lie before its first write: read every repeat
+            // first, then feed the line, so the reads no longer wait on the damping chain.
+            if settled && fpb[f] == tempo && d > (SETTLED_RUN + 1) as f32 {
+                let end = buf.len().min(f + SETTLED_RUN);
+                let end = fpb[f..end].iter().position(|&t| t != tempo).map_or(end, |k| f + k);
+                let mut y = [[0.0f32; 2]; SETTLED_RUN];
+                let y = &mut y[..end - f];
+                let (i, frac) = self.tap(write, d);
+                if let Some(line) = self.buf.get(i..i + y.len() + 1) {
+                    for ((y, a), b) in y.iter_mut().zip(line).zip(&line[1..]) {
+                        *y = lerp(*a, *b, frac);
+                    }
+                } else {
+                    // The reads wrap around the end of the line.
+                    let mut w = write;
+                    for y in y.iter_mut() {
+                        *y = self.delayed(w, d);
+                        w = if w + 1 == len { 0 } else { w + 1 };
+                    }
+                }
+                let fb = still_feedback.clamp(0.0, 1.0) * 0.95;
+                for (x, y) in buf[f..end].iter_mut().zip(y.iter()) {
+                    *x = self.feed(&mut write, &mut damp, *x, *y, fb, still_amount);
+                }
+                f = end;
+                continue;
+            }
+            if fpb[f] != tempo {
+                tempo = fpb[f];
+                let target = (self.beats * tempo).clamp(1.0, (len - 2) as f32);
+                if (self.delay.final_target() - target).abs() > 0.5 {
+                    self.delay.set(target, 0);
+                    settled = false;
+                }
             }
             let (a, feedback, d) = if settled {
                 (still_amount, still_feedback, self.delay.value())
             } else {
                 (amount.tick(), param.tick(), self.delay.tick())
             };
-            let mut pos = write as f32 - d;
-            if pos < 0.0 {
-                pos += len as f32;
-            }
-            let i = (pos as usize).min(len - 1);
-            let frac = pos - i as f32;
-            let x0 = self.buf[i];
-            let x1 = self.buf[if i + 1 == len { 0 } else { i + 1 }];
-            let fb = feedback.clamp(0.0, 1.0) * 0.95;
-            let x = *f;
-            let mut y = [0.0; 2];
-            for c in 0..2 {
-                y[c] = x0[c] + (x1[c] - x0[c]) * frac;
-                damp[c] += (y[c] - damp[c]) * 0.35;
-            }
-            self.buf[write] = [x[0] + damp[0] * fb, x[1] + damp[1] * fb];
-            write += 1;
-            if write == len {
-                write = 0;
-            }
-            *f = [x[0] + y[0] * a, x[1] + y[1] * a];
+            let y = self.delayed(write, d);
+            buf[f] = self.feed(&mut write, &mut damp, buf[f], y, feedback.clamp(0.0, 1.0) * 0.95, a);
+            f += 1;
         }
         self.write = write;
         self.damp = damp;
     }
+
+    /// Where the line is read `d` frames (fractional, at least 1) before `write`: the older of
+    /// the two frames around that point, `write - ceil(d)`, and how far towards the newer one
+    /// the repeat lies, `ceil(d) - d`. The fraction depends on `d` alone, so every frame of a
+    /// settled run reads the same way whether it is read alone or with the others.
+    #[inline(always)]
+    fn tap(&self, write: usize, d: f32) -> (usize, f32) {
+        let mut back = d as u32;
+        if (back as f32) < d {
+            back += 1;
+        }
+        let frac = back as f32 - d;
+        let back = back as usize;
+        let i = if write >= back {
+            write - back
+        } else {
+            write + self.buf.len() - back
+        };
+        (i, frac)
+    }
+
+    /// The line `d` frames (fractional, linear interpolation) before the write position `write`.
+    #[inline(always)]
+    fn delayed(&self, write: usize, d: f32) -> [f32; 2] {
+        let (i, frac) = self.tap(write, d);
+        let next = if i + 1 == self.buf.len() { 0 } else { i + 1 };
+        lerp(self.buf[i], self.buf[next], frac)
+    }
+
+    /// Feeds input `x` plus the damped repeat `y` (feedback `fb`) into the line at `write`,
+    /// moves `write` on and returns the output: `x` with the repeat added at `amount`.
+    #[inline(always)]
+    fn feed(
+        &mut self,
+        write: &mut usize,
+        damp: &mut [f32; 2],
+        x: [f32; 2],
+        y: [f32; 2],
+        fb: f32,
+        amount: f32,
+    ) -> [f32; 2] {
+        for c in 0..2 {
+            damp[c] += (y[c] - damp[c]) * 0.35;
+        }
+        self.buf[*write] = [x[0] + damp[0] * fb, x[1] + damp[1] * fb];
+        *write = if *write + 1 == self.buf.len() { 0 } else { *write + 1 };
+        [x[0] + y[0] * amount, x[1] + y[1] * amount]
+    }
+}
+
+/// `a` moved towards `b` by `t`.
+#[inline(always)]
+fn lerp(a: [f32; 2], b: [f32; 2], t: f32) -> [f32; 2] {
+    [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]
 }
 
 /// Freeverb-style comb/all-pass reverb.

@@ -19,15 +19,14 @@ pub struct Limiter {
     /// Gain each delayed frame needs on its own, aligned with `delay`.
     need: Box<[f32]>,
     pos: usize,
+    /// Lowest need within the look-ahead.
+    hold: SlidingMin,
     /// Released envelope of the look-ahead minimum.
     env: f32,
     release: f32,
     /// Running sum of the smoothing window over the hold output.
     window: Box<[f32]>,
     window_sum: f64,
-    /// Frames since a sample last needed gain reduction (the look-ahead scan is skipped while
-    /// the whole window needs none).
-    since_limited: usize,
     /// Lowest gain applied since the last [`Limiter::take_max_reduction`].
     min_gain: f32,
     /// Non-finite samples replaced since construction.
@@ -43,11 +42,11 @@ impl Limiter {
             delay: vec![[0.0; 2]; la].into(),
             need: vec![1.0; la].into(),
             pos: 0,
+            hold: SlidingMin::new(la),
             env: 1.0,
             release: 1.0 - (-1000.0 / (RELEASE_MS * sample_rate as f32)).exp(),
             window: vec![1.0; la].into(),
             window_sum: la as f64,
-            since_limited: usize::MAX,
             min_gain: 1.0,
             scrubbed: 0,
         }
@@ -74,7 +73,7 @@ impl Limiter {
             r = 0.0;
             self.scrubbed += 1;
         }
-        let peak = l.abs().max(r.abs());
+        let peak = super::fast_max(l.abs(), r.abs());
         let need = if peak > self.ceiling { self.ceiling / peak } else { 1.0 };
 
         let n = self.delay.len();
@@ -84,16 +83,7 @@ impl Limiter {
         self.need[self.pos] = need;
 
         // Hold: the lowest need within the look-ahead, then release slowly upwards.
-        self.since_limited = if need < 1.0 {
-            0
-        } else {
-            self.since_limited.saturating_add(1)
-        };
-        let hold = if self.since_limited >= n {
-            1.0
-        } else {
-            self.need.iter().fold(need, |m, &g| m.min(g))
-        };
+        let hold = self.hold.push(need);
         if hold < self.env {
             self.env = hold;
         } else {
@@ -102,11 +92,16 @@ impl Limiter {
         // Smooth the attack with a moving average over the look-ahead window.
         self.window_sum += (self.env - self.window[self.pos]) as f64;
         self.window[self.pos] = self.env;
-        self.pos = (self.pos + 1) % n;
+        self.pos += 1;
+        if self.pos == n {
+            self.pos = 0;
+        }
         let smooth = (self.window_sum / n as f64) as f32;
 
         let gain = smooth.min(out_need);
-        self.min_gain = self.min_gain.min(gain);
+        if gain < self.min_gain {
+            self.min_gain = gain;
+        }
         let c = self.ceiling;
         ((out[0] * gain).clamp(-c, c), (out[1] * gain).clamp(-c, c))
     }
@@ -121,6 +116,48 @@ impl Limiter {
     /// Non-finite samples replaced by silence so far.
     pub fn scrubbed(&self) -> u64 {
         self.scrubbed
+    }
+}
+
+/// Minimum of the last `len` values pushed, in constant amortised time: a ring of candidates
+/// (frame, value) whose values rise from front to back, so the front is the minimum. A value
+/// stays a candidate only until a lower one arrives after it or it leaves the window.
+#[derive(Debug)]
+struct SlidingMin {
+    ring: Box<[(u64, f32)]>,
+    front: usize,
+    count: usize,
+    frame: u64,
+}
+
+impl SlidingMin {
+    /// A window of `len` (at least 1) values. Before `len` values have been pushed, the minimum
+    /// is over those there are (the limiter's needs are never above the 1.0 it starts from).
+    fn new(len: usize) -> Self {
+        Self {
+            ring: vec![(0, 1.0); len].into_boxed_slice(),
+            front: 0,
+            count: 0,
+            frame: 0,
+        }
+    }
+
+    /// Pushes `v` and returns the minimum of the last `len` values including it.
+    #[inline]
+    fn push(&mut self, v: f32) -> f32 {
+        let len = self.ring.len();
+        let slot = |i: usize| if i >= len { i - len } else { i };
+        self.frame += 1;
+        if self.count > 0 && self.ring[self.front].0 + len as u64 <= self.frame {
+            self.front = slot(self.front + 1);
+            self.count -= 1;
+        }
+        while self.count > 0 && self.ring[slot(self.front + self.count - 1)].1 >= v {
+            self.count -= 1;
+        }
+        self.ring[slot(self.front + self.count)] = (self.frame, v);
+        self.count += 1;
+        self.ring[self.front].1
     }
 }
 
@@ -147,6 +184,26 @@ mod tests {
         for (n, y) in quiet_out.iter().enumerate().skip(d) {
             let x = ((n - d) as f32 * 0.05).sin() * 0.5;
             assert!((y - x).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn sliding_min_matches_a_scan() {
+        let len = 7;
+        let mut m = SlidingMin::new(len);
+        let mut seen = vec![1.0f32; len];
+        let mut s = 12345u32;
+        for _ in 0..5_000 {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            // Runs of 1.0 (nothing to limit) between random needs, as in music.
+            let v = if s >> 30 == 0 {
+                1.0
+            } else {
+                (s >> 8) as f32 / (1 << 24) as f32
+            };
+            seen.push(v);
+            let want = seen[seen.len() - len..].iter().fold(f32::MAX, |a, &b| a.min(b));
+            assert_eq!(m.push(v), want);
         }
     }
 

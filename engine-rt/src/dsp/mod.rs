@@ -1,12 +1,89 @@
 //! Sample-by-sample DSP building blocks. Everything here works one frame at a time so that
 //! the engine can split blocks anywhere and still produce identical output.
 
+/// Defines a function whose body is compiled twice: with AVX, used where the CPU has it, and
+/// for the baseline x86-64 (SSE2) otherwise. Lane-parallel kernels then run on 8-wide vectors.
+/// AVX brings no fused multiply-add, so both versions round every operation the same way and
+/// give the same bits.
+macro_rules! wide_kernel {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$doc])*
+        fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx")]
+                fn avx($($arg: $ty),*) $body
+                if std::arch::is_x86_feature_detected!("avx") {
+                    // SAFETY: the CPU was just checked to have AVX.
+                    return unsafe { avx($($arg),*) };
+                }
+            }
+            $body
+        }
+    };
+}
+pub(crate) use wide_kernel;
+
 pub mod eq;
 pub mod filter;
 pub mod fx;
 pub mod limiter;
 pub mod smooth;
 pub mod svf;
+
+/// Decks whose strips run side by side: their filter chains are independent, so interleaving
+/// them lets the CPU overlap what would otherwise wait on one chain's latency.
+pub const GROUP: usize = 4;
+/// Lanes of one stereo signal per deck of a group: deck `g` in lanes `2g` and `2g + 1`.
+pub const GROUP_LANES: usize = 2 * GROUP;
+
+/// Frames per pass of a group kernel: its lanes stay in a small stack buffer.
+pub(crate) const GROUP_CHUNK: usize = 64;
+
+/// Copies each member's frames into its lanes of `x` (frame `i` of deck `g` to
+/// `x[i][2g..2g + 2]`); lanes of absent members are left as they are.
+pub(crate) fn interleave<'a>(bufs: impl IntoIterator<Item = Option<&'a [svf::Stereo]>>, x: &mut [[f32; GROUP_LANES]]) {
+    for (g, buf) in bufs.into_iter().enumerate() {
+        for (x, f) in x.iter_mut().zip(buf.into_iter().flatten()) {
+            x[2 * g..2 * g + 2].copy_from_slice(f);
+        }
+    }
+}
+
+/// Copies each member's lanes of `x` back into its frames (the inverse of [`interleave`]).
+pub(crate) fn deinterleave<'a>(
+    x: &[[f32; GROUP_LANES]],
+    bufs: impl IntoIterator<Item = Option<&'a mut [svf::Stereo]>>,
+) {
+    for (g, buf) in bufs.into_iter().enumerate() {
+        for (x, f) in x.iter().zip(buf.into_iter().flatten()) {
+            f.copy_from_slice(&x[2 * g..2 * g + 2]);
+        }
+    }
+}
+
+/// The larger of `a` and `b` in one instruction (`f32::max` needs several to pass NaN over):
+/// a NaN `a` gives `b`. For meters and envelopes, which must stay cheap.
+#[inline(always)]
+pub fn fast_max(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}
+
+/// The highest absolute sample of `frames`, or `floor` if higher; NaN samples are passed over.
+/// Eight running maxima side by side, so the meter does not wait on one chain.
+pub fn peak(frames: &[[f32; 2]], floor: f32) -> f32 {
+    let mut m = [floor; 8];
+    let mut runs = frames.chunks_exact(4);
+    for run in &mut runs {
+        for (m, x) in m.iter_mut().zip(run.iter().flatten()) {
+            *m = fast_max(x.abs(), *m);
+        }
+    }
+    for x in runs.remainder().iter().flatten() {
+        m[0] = fast_max(x.abs(), m[0]);
+    }
+    m.into_iter().fold(floor, |a, b| fast_max(b, a))
+}
 
 /// Converts decibels to a linear gain.
 #[inline]
