@@ -585,15 +585,22 @@ impl Deck {
     }
 
     /// The voice with its envelope into the pre-fader buffer (silence while stopped).
-    // `i` indexes both the tempo input and the output buffer.
-    #[allow(clippy::needless_range_loop)]
     fn render_voice(&mut self, n: usize, bpm: &[f64]) -> Option<usize> {
         let mut ended = None;
         let track = self.track.take();
         // Neither changes within a render (intents fall between renders).
         let lp = self.loop_range();
         let sync_bpm = track.as_ref().and_then(|t| t.bpm).filter(|_| self.sync);
-        for i in 0..n {
+        let mut i = 0;
+        while i < n {
+            if let Some(track) = track.as_deref()
+                && self.steady()
+            {
+                i = self.render_steady(track, lp, sync_bpm, bpm, i, n);
+                if i == n {
+                    break;
+                }
+            }
             if self.rate_left > 0 {
                 self.rate_left -= 1;
                 self.rate += self.rate_step;
@@ -631,9 +638,56 @@ impl Deck {
                 }
             }
             self.pre[i] = s;
+            i += 1;
         }
         self.track = track;
         ended
+    }
+
+    /// True while nothing but the read head moves: playing the plain voice at a steady rate,
+    /// fully faded in, with no tail, crossfade or rate ramp in progress.
+    fn steady(&self) -> bool {
+        self.playing
+            && !self.stretching()
+            && self.rate_left == 0
+            && self.tail_at >= self.tail.len()
+            && self.env == 1.0
+            && self.env_step >= 0.0
+            && self.reader.fade_left == 0
+    }
+
+    /// Renders frames from `from` on while [`Deck::steady`] holds: cubic reads and the head
+    /// moving on, nothing else. Stops before the frame whose step reaches the loop end or the
+    /// end of the track, and returns it: the general path renders it and whatever follows.
+    /// Each frame sees exactly the arithmetic of the general path.
+    fn render_steady(
+        &mut self,
+        track: &Track,
+        lp: Option<(f64, f64)>,
+        sync_bpm: Option<f64>,
+        bpm: &[f64],
+        from: usize,
+        n: usize,
+    ) -> usize {
+        let limit = lp.map_or(track.len() as f64, |(_, b)| b);
+        let (mut pos, mut rate) = (self.reader.pos, self.rate);
+        let mut i = from;
+        while i < n {
+            if let Some(track_bpm) = sync_bpm {
+                rate = (bpm[i] / track_bpm).clamp(MIN_RATE, MAX_RATE);
+            }
+            let next = pos + rate;
+            if next >= limit {
+                break;
+            }
+            self.pre[i] = track.read(pos);
+            pos = next;
+            i += 1;
+        }
+        self.rate = rate;
+        self.reader.pos = pos;
+        self.heard = pos;
+        i
     }
 
     /// Pre-fader output of the last [`Deck::render_all`] (feeds the cue bus).

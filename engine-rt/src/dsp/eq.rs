@@ -16,101 +16,116 @@ pub const MAX_DB: f32 = 6.0;
 
 const BUTTERWORTH_Q: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
-/// Lanes of a paired section for a whole group (deck `g` in lanes `4g..4g + 4`).
-const Q: usize = 4 * GROUP;
+/// Lanes of a paired section for a whole group: its first section for every deck in lanes
+/// `0..S`, its second in `S..2S` (deck `g` at `2g` in each half), so handing a band from one
+/// step to the next moves whole halves.
+const Q: usize = 2 * S;
 
-/// All filter state of one isolator (`State<2, 4>`) or of a group of them (`State<S, Q>`,
-/// lanes of deck `g` at `2g` and `4g`); `Copy` so a run works on a local copy held in
-/// registers instead of going through memory every sample.
+/// All filter state of one isolator (`State<2, 4>`: lanes 0-1 the first section of a pair,
+/// 2-3 the second) or of a group of them (`State<S, Q>`); `Copy` so a run works on a local
+/// copy held in registers instead of going through memory every sample.
 ///
 /// The isolator is two Linkwitz-Riley 4 crossovers (a 2nd-order split, then a second low-pass
 /// on the low side and a second high-pass on the high side) and an all-pass that gives the low
 /// band the mid/high split's phase. Sections with equal coefficients and no dependency between
 /// them run side by side: seven stereo sections in four steps.
 #[derive(Debug, Clone, Copy, Default)]
-struct State<const S: usize, const Q: usize> {
+struct State<const STEREO: usize, const PAIR: usize> {
     /// Low/mid split, first section.
-    low_mid_first: Svf<S>,
-    /// Low/mid split, second sections: low-pass of the low side (lanes 0-1), high-pass of the
-    /// rest (lanes 2-3).
-    low_mid_second: Svf<Q>,
-    /// Mid/high split, first section (lanes 0-1), beside the low band's all-pass (lanes 2-3).
-    mid_high_first_and_align: Svf<Q>,
-    /// Mid/high split, second sections: mid (lanes 0-1), high (lanes 2-3).
-    mid_high_second: Svf<Q>,
+    low_mid_first: Svf<STEREO>,
+    /// Low/mid split, second sections: low-pass of the low side, then high-pass of the rest.
+    low_mid_second: Svf<PAIR>,
+    /// Mid/high split, first section, then the low band's all-pass.
+    mid_high_first_and_align: Svf<PAIR>,
+    /// Mid/high split, second sections: mid, then high.
+    mid_high_second: Svf<PAIR>,
 }
 
 /// One deck's isolator state.
 type DeckState = State<2, 4>;
 
+/// Two halves side by side.
+#[inline(always)]
+fn halves(first: [f32; S], second: [f32; S]) -> [f32; Q] {
+    std::array::from_fn(|l| if l < S { first[l] } else { second[l - S] })
+}
+
+/// The first half of a paired section's lanes.
+#[inline(always)]
+fn first(x: [f32; Q]) -> [f32; S] {
+    std::array::from_fn(|l| x[l])
+}
+
+/// The second half of a paired section's lanes.
+#[inline(always)]
+fn second(x: [f32; Q]) -> [f32; S] {
+    std::array::from_fn(|l| x[S + l])
+}
+
 impl State<S, Q> {
-    /// Puts deck `g`'s state into its lanes.
-    fn put(&mut self, g: usize, d: &DeckState) {
-        self.low_mid_first.set_lanes(2 * g, &d.low_mid_first);
-        self.low_mid_second.set_lanes(4 * g, &d.low_mid_second);
-        self.mid_high_first_and_align
-            .set_lanes(4 * g, &d.mid_high_first_and_align);
-        self.mid_high_second.set_lanes(4 * g, &d.mid_high_second);
+    /// The paired sections of the group and of deck state `d`, matched.
+    fn pairs<'a>(&'a mut self, d: &'a mut DeckState) -> [(&'a mut Svf<Q>, &'a mut Svf<4>); 3] {
+        [
+            (&mut self.low_mid_second, &mut d.low_mid_second),
+            (&mut self.mid_high_first_and_align, &mut d.mid_high_first_and_align),
+            (&mut self.mid_high_second, &mut d.mid_high_second),
+        ]
     }
 
-    /// Deck `g`'s state, taken from its lanes.
-    fn get(&self, g: usize) -> DeckState {
-        State {
-            low_mid_first: self.low_mid_first.lanes(2 * g),
-            low_mid_second: self.low_mid_second.lanes(4 * g),
-            mid_high_first_and_align: self.mid_high_first_and_align.lanes(4 * g),
-            mid_high_second: self.mid_high_second.lanes(4 * g),
+    /// Puts deck `g`'s state into its lanes.
+    fn put(&mut self, g: usize, mut d: DeckState) {
+        self.low_mid_first.set_lanes(2 * g, &d.low_mid_first);
+        for (group, deck) in self.pairs(&mut d) {
+            group.set_lanes(2 * g, &deck.lanes::<2>(0));
+            group.set_lanes(S + 2 * g, &deck.lanes::<2>(2));
         }
     }
 
+    /// Deck `g`'s state, taken from its lanes.
+    fn get(&mut self, g: usize) -> DeckState {
+        let mut d = DeckState {
+            low_mid_first: self.low_mid_first.lanes(2 * g),
+            ..DeckState::default()
+        };
+        for (group, deck) in self.pairs(&mut d) {
+            deck.set_lanes(0, &group.lanes::<2>(2 * g));
+            deck.set_lanes(2, &group.lanes::<2>(S + 2 * g));
+        }
+        d
+    }
+
     /// Filters a run of frames of every deck in place (`x[i]` is frame `i` of all of them),
-    /// weighting the bands of deck `g` at frame `i` by `gain[i][g]`. Every stage's recurrence
-    /// runs over the whole run before the next starts, so the four dependency chains of a
-    /// frame no longer wait on each other. Each lane sees exactly the arithmetic of one deck
-    /// filtered on its own, frame by frame.
+    /// weighting the low, mid and high bands in lane `l` at frame `i` by `gain[i][band][l]`.
+    /// Every stage's recurrence runs over the whole run before the next starts, so the four
+    /// dependency chains of a frame no longer wait on each other. Each lane sees exactly the
+    /// arithmetic of one deck filtered on its own, frame by frame.
     #[inline(always)]
-    fn run(&mut self, c_low: &SvfCoefs, c_high: &SvfCoefs, x: &mut [[f32; S]], gain: &[[[f32; 3]; GROUP]]) {
+    fn run(&mut self, c_low: &SvfCoefs, c_high: &SvfCoefs, x: &mut [[f32; S]], gain: &[[[f32; S]; 3]]) {
         let n = x.len();
         let mut a = [[0.0f32; Q]; CHUNK];
         let mut low = [[0.0f32; S]; CHUNK];
         for (x, a) in x.iter().zip(a.iter_mut()) {
             let o = self.low_mid_first.tick(c_low, *x);
-            for g in 0..GROUP {
-                for c in 0..2 {
-                    a[4 * g + c] = o.low[2 * g + c];
-                    a[4 * g + 2 + c] = o.high[2 * g + c];
-                }
-            }
+            *a = halves(o.low, o.high);
         }
         for (a, low) in a[..n].iter_mut().zip(low.iter_mut()) {
             let s = self.low_mid_second.tick(c_low, *a);
-            for g in 0..GROUP {
-                for c in 0..2 {
-                    low[2 * g + c] = s.low[4 * g + c];
-                    a[4 * g + c] = s.high[4 * g + 2 + c];
-                    a[4 * g + 2 + c] = low[2 * g + c];
-                }
-            }
+            *low = first(s.low);
+            *a = halves(second(s.high), *low);
         }
         let k2 = 2.0 * c_high.k();
         for (a, low) in a[..n].iter_mut().zip(low.iter_mut()) {
             let t = self.mid_high_first_and_align.tick(c_high, *a);
-            for g in 0..GROUP {
-                for c in 0..2 {
-                    low[2 * g + c] -= k2 * t.band[4 * g + 2 + c];
-                    a[4 * g + c] = t.low[4 * g + c];
-                    a[4 * g + 2 + c] = t.high[4 * g + c];
-                }
+            for (low, align) in low.iter_mut().zip(second(t.band)) {
+                *low -= k2 * align;
             }
+            *a = halves(first(t.low), first(t.high));
         }
         for (((x, a), low), gain) in x.iter_mut().zip(a.iter()).zip(low.iter()).zip(gain) {
             let u = self.mid_high_second.tick(c_high, *a);
-            for g in 0..GROUP {
-                let k = gain[g];
-                for c in 0..2 {
-                    let (mid, high) = (u.low[4 * g + c], u.high[4 * g + 2 + c]);
-                    x[2 * g + c] = low[2 * g + c] * k[0] + mid * k[1] + high * k[2];
-                }
+            let (mid, high) = (first(u.low), second(u.high));
+            for l in 0..S {
+                x[l] = low[l] * gain[0][l] + mid[l] * gain[1][l] + high[l] * gain[2][l];
             }
         }
     }
@@ -178,11 +193,11 @@ impl Eq3 {
         let mut st = State::<S, Q>::default();
         for (g, m) in members.iter().enumerate() {
             if let Some((eq, _)) = m {
-                st.put(g, &eq.state);
+                st.put(g, eq.state);
             }
         }
         let mut x = [[0.0f32; S]; CHUNK];
-        let mut gain = [[[0.0f32; 3]; GROUP]; CHUNK];
+        let mut gain = [[[0.0f32; S]; 3]; CHUNK];
         for start in (0..n).step_by(CHUNK) {
             let run = start..CHUNK.min(n - start) + start;
             let len = run.len();
@@ -208,16 +223,13 @@ impl Eq3 {
         }
     }
 
-    /// The band gains of the next frames into `gain[i][g]`.
-    fn gains_into(&mut self, gain: &mut [[[f32; 3]; GROUP]], g: usize) {
-        if self.gains.iter().any(Smoothed::is_moving) {
-            for k in gain.iter_mut() {
-                k[g] = [self.gains[0].tick(), self.gains[1].tick(), self.gains[2].tick()];
-            }
-        } else {
-            let settled = [self.gains[0].value(), self.gains[1].value(), self.gains[2].value()];
-            for k in gain.iter_mut() {
-                k[g] = settled;
+    /// The band gains of the next frames into deck `g`'s lanes of `gain[i][band]`.
+    fn gains_into(&mut self, gain: &mut [[[f32; S]; 3]], g: usize) {
+        let moving = self.gains.iter().any(Smoothed::is_moving);
+        for k in gain.iter_mut() {
+            for (band, s) in k.iter_mut().zip(self.gains.iter_mut()) {
+                let v = if moving { s.tick() } else { s.value() };
+                band[2 * g..2 * g + 2].fill(v);
             }
         }
     }
@@ -225,13 +237,7 @@ impl Eq3 {
 
 super::wide_kernel! {
     /// [`State::run`] for a whole group, with AVX where the CPU has it.
-    fn run_group(
-        st: &mut State<S, Q>,
-        c_low: &SvfCoefs,
-        c_high: &SvfCoefs,
-        x: &mut [[f32; S]],
-        gain: &[[[f32; 3]; GROUP]],
-    ) {
+    fn run_group(st: &mut State<S, Q>, c_low: &SvfCoefs, c_high: &SvfCoefs, x: &mut [[f32; S]], gain: &[[[f32; S]; 3]]) {
         st.run(c_low, c_high, x, gain)
     }
 }
