@@ -95,7 +95,8 @@ impl State<S, Q> {
     }
 
     /// Filters a run of frames of every deck in place (`x[i]` is frame `i` of all of them),
-    /// weighting the low, mid and high bands in lane `l` at frame `i` by `gain[i][band][l]`.
+    /// weighting the low, mid and high bands in lane `l` at frame `i` by `gain[i][band][l]`
+    /// (or by `gain[0]` throughout when it holds one row).
     /// Every stage's recurrence runs over the whole run before the next starts, so the four
     /// dependency chains of a frame no longer wait on each other. Each lane sees exactly the
     /// arithmetic of one deck filtered on its own, frame by frame.
@@ -121,7 +122,7 @@ impl State<S, Q> {
             }
             *a = halves(first(t.low), first(t.high));
         }
-        for (((x, a), low), gain) in x.iter_mut().zip(a.iter()).zip(low.iter()).zip(gain) {
+        for (((x, a), low), gain) in x.iter_mut().zip(a.iter()).zip(low.iter()).zip(gain.iter().cycle()) {
             let u = self.mid_high_second.tick(c_high, *a);
             let (mid, high) = (first(u.low), second(u.high));
             for l in 0..S {
@@ -205,12 +206,18 @@ impl Eq3 {
                 members.iter().map(|m| m.as_ref().map(|(_, b)| &b[run.clone()])),
                 &mut x[..len],
             );
+            // Settled gains are one row for the whole run.
+            let moving = members
+                .iter()
+                .flatten()
+                .any(|(eq, _)| eq.gains.iter().any(Smoothed::is_moving));
+            let rows = if moving { len } else { 1 };
             for (g, m) in members.iter_mut().enumerate() {
                 if let Some((eq, _)) = m {
-                    eq.gains_into(&mut gain[..len], g);
+                    eq.gains_into(&mut gain[..rows], g);
                 }
             }
-            run_group(&mut st, &c_low, &c_high, &mut x[..len], &gain[..len]);
+            run_group(&mut st, &c_low, &c_high, &mut x[..len], &gain[..rows]);
             deinterleave(
                 &x[..len],
                 members.iter_mut().map(|m| m.as_mut().map(|(_, b)| &mut b[run.clone()])),
