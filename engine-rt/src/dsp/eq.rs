@@ -2,8 +2,8 @@
 //! bands that sum back flat, so a kill removes its band completely and 0 dB is transparent.
 
 use super::smooth::Smoothed;
-use super::svf::{Stereo, Svf, SvfCoefs};
-use super::{GROUP, GROUP_CHUNK as CHUNK, GROUP_LANES as S, deinterleave, interleave};
+use super::svf::{Svf, SvfCoefs};
+use super::{GROUP_CHUNK as CHUNK, GROUP_LANES as S, Members, in_lanes};
 
 /// Crossover between low and mid in Hz (as on common DJ mixers).
 pub const LOW_MID_HZ: f32 = 250.0;
@@ -179,9 +179,9 @@ impl Eq3 {
         self.gains[band].set(g, ramp_frames);
     }
 
-    /// Processes up to [`GROUP`] decks' buffers of stereo frames in place, side by side. All
-    /// buffers have the same length; missing members cost what silence does.
-    pub fn process_group(mut members: [Option<(&mut Eq3, &mut [Stereo])>; GROUP]) {
+    /// Processes up to [`GROUP`](super::GROUP) decks' buffers of stereo frames in place, side
+    /// by side. All buffers have the same length; missing members cost what silence does.
+    pub fn process_group(mut members: Members<'_, Eq3>) {
         // All members share the crossover frequencies.
         let Some((c_low, c_high, n)) = members
             .iter()
@@ -197,32 +197,21 @@ impl Eq3 {
                 st.put(g, eq.state);
             }
         }
-        let mut x = [[0.0f32; S]; CHUNK];
         let mut gain = [[[0.0f32; S]; 3]; CHUNK];
-        for start in (0..n).step_by(CHUNK) {
-            let run = start..CHUNK.min(n - start) + start;
-            let len = run.len();
-            interleave(
-                members.iter().map(|m| m.as_ref().map(|(_, b)| &b[run.clone()])),
-                &mut x[..len],
-            );
+        in_lanes(&mut members, n, |members, x| {
             // Settled gains are one row for the whole run.
             let moving = members
                 .iter()
                 .flatten()
                 .any(|(eq, _)| eq.gains.iter().any(Smoothed::is_moving));
-            let rows = if moving { len } else { 1 };
+            let rows = if moving { x.len() } else { 1 };
             for (g, m) in members.iter_mut().enumerate() {
                 if let Some((eq, _)) = m {
                     eq.gains_into(&mut gain[..rows], g);
                 }
             }
-            run_group(&mut st, &c_low, &c_high, &mut x[..len], &gain[..rows]);
-            deinterleave(
-                &x[..len],
-                members.iter_mut().map(|m| m.as_mut().map(|(_, b)| &mut b[run.clone()])),
-            );
-        }
+            run_group(&mut st, &c_low, &c_high, x, &gain[..rows]);
+        });
         for (g, m) in members.iter_mut().enumerate() {
             if let Some((eq, _)) = m {
                 eq.state = st.get(g);

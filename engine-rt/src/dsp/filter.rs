@@ -2,7 +2,7 @@
 
 use super::smooth::Smoothed;
 use super::svf::{LaneCoefs, Stereo, Svf, SvfCoefs};
-use super::{GROUP, GROUP_CHUNK, GROUP_LANES as S, deinterleave, interleave};
+use super::{GROUP_LANES as S, Members, in_lanes};
 
 /// Knob range around the centre that is fully dry.
 const DEAD_ZONE: f32 = 0.02;
@@ -57,10 +57,10 @@ impl DjFilter {
         }
     }
 
-    /// Processes up to [`GROUP`] decks' buffers of stereo frames in place (all of the same
-    /// length). Filters whose knob sits still run side by side, a lane pair each; a moving knob
-    /// runs on its own, frame by frame; a centred, settled knob costs nothing.
-    pub fn process_group(mut members: [Option<(&mut DjFilter, &mut [Stereo])>; GROUP]) {
+    /// Processes up to [`GROUP`](super::GROUP) decks' buffers of stereo frames in place (all of
+    /// the same length). Filters whose knob sits still run side by side, a lane pair each; a
+    /// moving knob runs on its own, frame by frame; a centred, settled knob costs nothing.
+    pub fn process_group(mut members: Members<'_, DjFilter>) {
         let mut coefs = LaneCoefs::<S>::default();
         let mut st = Svf::<S>::default();
         let mut wet = [0.0f32; S];
@@ -94,20 +94,7 @@ impl DjFilter {
         let Some(n) = n else {
             return;
         };
-        let mut x = [[0.0f32; S]; GROUP_CHUNK];
-        for start in (0..n).step_by(GROUP_CHUNK) {
-            let run = start..GROUP_CHUNK.min(n - start) + start;
-            let len = run.len();
-            interleave(
-                members.iter().map(|m| m.as_ref().map(|(_, b)| &b[run.clone()])),
-                &mut x[..len],
-            );
-            run_group(&mut st, &coefs, &wet, &low_pass, &mut x[..len]);
-            deinterleave(
-                &x[..len],
-                members.iter_mut().map(|m| m.as_mut().map(|(_, b)| &mut b[run.clone()])),
-            );
-        }
+        in_lanes(&mut members, n, |_, x| run_group(&mut st, &coefs, &wet, &low_pass, x));
         for (g, m) in members.iter_mut().enumerate() {
             if let Some((f, _)) = m {
                 f.state = st.lanes(2 * g);

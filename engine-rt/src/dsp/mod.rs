@@ -40,24 +40,35 @@ pub const GROUP_LANES: usize = 2 * GROUP;
 /// Frames per pass of a group kernel: its lanes stay in a small stack buffer.
 pub(crate) const GROUP_CHUNK: usize = 64;
 
-/// Copies each member's frames into its lanes of `x` (frame `i` of deck `g` to
-/// `x[i][2g..2g + 2]`); lanes of absent members are left as they are.
-pub(crate) fn interleave<'a>(bufs: impl IntoIterator<Item = Option<&'a [svf::Stereo]>>, x: &mut [[f32; GROUP_LANES]]) {
-    for (g, buf) in bufs.into_iter().enumerate() {
-        for (x, f) in x.iter_mut().zip(buf.into_iter().flatten()) {
-            x[2 * g..2 * g + 2].copy_from_slice(f);
-        }
-    }
-}
+/// The members of a group: each deck's processor of one kind and its buffer.
+pub(crate) type Members<'a, T> = [Option<(&'a mut T, &'a mut [svf::Stereo])>; GROUP];
 
-/// Copies each member's lanes of `x` back into its frames (the inverse of [`interleave`]).
-pub(crate) fn deinterleave<'a>(
-    x: &[[f32; GROUP_LANES]],
-    bufs: impl IntoIterator<Item = Option<&'a mut [svf::Stereo]>>,
+/// Runs `kernel` over the first `n` frames of the members' buffers, [`GROUP_CHUNK`] frames at
+/// a time, interleaved into lanes: frame `i` of deck `g` in `x[i][2g..2g + 2]`. Lanes of absent
+/// members hold silence. The kernel also gets the members, for what it advances per run.
+pub(crate) fn in_lanes<T>(
+    members: &mut Members<'_, T>,
+    n: usize,
+    mut kernel: impl FnMut(&mut Members<'_, T>, &mut [[f32; GROUP_LANES]]),
 ) {
-    for (g, buf) in bufs.into_iter().enumerate() {
-        for (x, f) in x.iter().zip(buf.into_iter().flatten()) {
-            f.copy_from_slice(&x[2 * g..2 * g + 2]);
+    let mut lanes = [[0.0f32; GROUP_LANES]; GROUP_CHUNK];
+    for start in (0..n).step_by(GROUP_CHUNK) {
+        let run = start..GROUP_CHUNK.min(n - start) + start;
+        let x = &mut lanes[..run.len()];
+        for (g, m) in members.iter().enumerate() {
+            if let Some((_, buf)) = m {
+                for (x, f) in x.iter_mut().zip(&buf[run.clone()]) {
+                    x[2 * g..2 * g + 2].copy_from_slice(f);
+                }
+            }
+        }
+        kernel(members, x);
+        for (g, m) in members.iter_mut().enumerate() {
+            if let Some((_, buf)) = m {
+                for (x, f) in x.iter().zip(&mut buf[run.clone()]) {
+                    f.copy_from_slice(&x[2 * g..2 * g + 2]);
+                }
+            }
         }
     }
 }
