@@ -118,7 +118,8 @@ mod tests {
 
     /// Deck `d`'s strip: EQ and filter set differently for every deck, some of them moving.
     fn strip(d: usize) -> (Eq3, DjFilter) {
-        let (mut eq, mut filter) = (Eq3::new(RATE, 5.0), DjFilter::new(RATE, 5.0));
+        // Short glides, so most blocks find the controls settled and run in lanes.
+        let (mut eq, mut filter) = (Eq3::new(RATE, 0.05), DjFilter::new(RATE, 0.05));
         match d {
             0 => {
                 eq.set_db(0, -26.0, 0);
