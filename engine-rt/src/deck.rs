@@ -533,8 +533,8 @@ impl Deck {
     /// by stage, into the decks' buffers, read back with [`Deck::pre_fader`],
     /// [`Deck::post_fader`] and [`Deck::take_ended`]. `bpm[i]` is the clock tempo at frame `i`
     /// (sync), `fpb[i]` its frames per beat (synced FX). The EQs and filters of up to
-    /// [`GROUP`] decks run side by side. Every stage keeps its per-sample order and no deck's output depends on
-    /// another's, so the result is the same however the host splits blocks.
+    /// [`GROUP`] decks run side by side. Every stage keeps its per-sample order and no deck's
+    /// output depends on another's, so the result is the same however the host splits blocks.
     pub fn render_all(decks: &mut [Deck], n: usize, bpm: &[f64], fpb: &[f32]) {
         for deck in decks.iter_mut() {
             deck.ended = deck.render_voice(n, bpm);
@@ -556,6 +556,7 @@ impl Deck {
         self.ended.take()
     }
 
+    /// Trim gain over the voice in the pre-fader buffer.
     fn apply_trim(&mut self, n: usize) {
         let pre = &mut self.pre[..n];
         if self.trim.is_moving() {
