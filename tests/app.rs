@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use engine_rt::{Engine, EngineConfig, EngineProcessor, IntentKind, XfaderSide};
@@ -58,7 +57,9 @@ impl Rig {
             .init_resource::<AppliedLog>()
             .init_resource::<SetLog>()
             .add_systems(PostUpdate, (collect, collect_set))
-            .insert_resource(EngineLink::new(handle));
+            // Tracks decode within the frame that asks for them: the engine clock, which
+            // this rig advances by hand, never runs while a load is under way.
+            .insert_resource(EngineLink::inline(handle));
         app.update();
         Self {
             app,
@@ -77,16 +78,17 @@ impl Rig {
         self.app.world_mut().write_message(action);
     }
 
-    /// Steps until `done` holds, failing after 20 s of wall time.
+    /// Steps until `done` holds, failing after a minute of engine time (a bound on frames,
+    /// never on the wall clock).
     fn until(&mut self, what: &str, mut done: impl FnMut(&mut World) -> bool) {
-        let start = Instant::now();
-        while !done(self.app.world_mut()) {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "timed out waiting for {what}"
-            );
+        const MAX_STEPS: usize = 60 * RATE as usize / FRAME;
+        for _ in 0..MAX_STEPS {
+            if done(self.app.world_mut()) {
+                return;
+            }
             self.step();
         }
+        panic!("{what} did not happen within {MAX_STEPS} frames");
     }
 
     /// Steps until the engine clock passes `beat`.
@@ -352,4 +354,121 @@ fn malformed_set_is_reported_and_never_overwritten() {
     rig.step();
     assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
     assert!(rig.applied("Tempo").is_empty());
+}
+
+/// Peak of the last `frames` frames the rig rendered.
+fn tail_peak(rig: &Rig, frames: usize) -> f32 {
+    let n = rig.out.len();
+    rig.out[n - 2 * frames..].iter().fold(0.0f32, |m, x| m.max(x.abs()))
+}
+
+#[test]
+fn control_values_that_are_not_numbers_are_refused_and_the_sound_goes_on() {
+    let dir = common::temp_dir("app-nan");
+    let file = dir.join("track.wav");
+    common::write_track(&file);
+    let mut rig = Rig::new(2);
+    rig.load(0, &file, 120.0);
+    rig.act(Action::Transport(TransportAction::Launch(LaunchQuantize::None)));
+    rig.act(Action::deck(0, DeckAction::Play));
+    rig.until("play", |w| {
+        w.resource::<AppliedLog>().0.iter().any(|a| a.kind.name() == "Play")
+    });
+    for _ in 0..10 {
+        rig.step();
+    }
+    let before = tail_peak(&rig, FRAME);
+    assert!(before > 0.05, "playing: {before}");
+    let bad = [
+        Action::Mixer(MixerAction::Crossfader(f32::NAN)),
+        Action::Mixer(MixerAction::MasterGainDb(f32::INFINITY)),
+        Action::Mixer(MixerAction::CueGainDb(f32::NEG_INFINITY)),
+        Action::Mixer(MixerAction::CueMix(f32::NAN)),
+        Action::deck(0, DeckAction::Filter(f32::NAN)),
+        Action::deck(0, DeckAction::Volume(f32::INFINITY)),
+        Action::deck(0, DeckAction::Eq(engine_rt::EqBand::Low, f32::NEG_INFINITY)),
+        Action::deck(0, DeckAction::Rate(f64::NAN)),
+        Action::deck(0, DeckAction::Seek(f64::INFINITY)),
+        Action::deck(
+            0,
+            DeckAction::FxAmount {
+                slot: 0,
+                amount: f32::NAN,
+            },
+        ),
+        Action::deck(0, DeckAction::HotCue(99)),
+        Action::Transport(TransportAction::Tempo(f64::NAN)),
+    ];
+    let n = bad.len() as u64;
+    for a in bad {
+        rig.act(a);
+    }
+    for _ in 0..10 {
+        rig.step();
+    }
+    let status = rig.app.world().resource::<phosphene_engine_bridge::EngineStatus>();
+    assert_eq!(status.refused_inputs, n, "every bad value is refused and counted");
+    assert!(
+        status.last_problem.as_deref().is_some_and(|p| p.contains("refused")),
+        "{:?}",
+        status.last_problem
+    );
+    assert_eq!(status.dropped_intents, 0, "nothing bad reached the engine");
+    let mixer = rig.app.world().resource::<phosphene_decks::MixerState>().clone();
+    assert_eq!(
+        mixer,
+        phosphene_decks::MixerState::default(),
+        "the mixer kept its values"
+    );
+    assert_eq!(rig.app.world().resource::<Transport>().bpm, 120.0);
+    let after = tail_peak(&rig, FRAME);
+    assert!(rig.out.iter().all(|x| x.is_finite()));
+    assert!((after - before).abs() < 0.05, "the sound goes on: {before} -> {after}");
+
+    // Out of range: held at the range's end, and the sound goes on.
+    rig.act(Action::Mixer(MixerAction::Crossfader(7.0)));
+    rig.act(Action::deck(0, DeckAction::Filter(-3.0)));
+    rig.step();
+    assert_eq!(
+        rig.app.world().resource::<phosphene_decks::MixerState>().crossfader,
+        1.0
+    );
+    assert_eq!(rig.deck::<phosphene_decks::DeckControls>(0).filter, -1.0);
+    for _ in 0..10 {
+        rig.step();
+    }
+    assert!(tail_peak(&rig, FRAME) > 0.01, "a closed low-pass still passes the bass");
+}
+
+#[test]
+fn a_set_with_a_value_that_is_not_a_number_is_refused_while_the_show_goes_on() {
+    let dir = common::temp_dir("app-nan-set");
+    let file = dir.join("track.wav");
+    common::write_track(&file);
+    let mut rig = Rig::new(2);
+    rig.load(0, &file, 120.0);
+    rig.act(Action::Transport(TransportAction::Launch(LaunchQuantize::None)));
+    rig.act(Action::deck(0, DeckAction::Play));
+    for _ in 0..10 {
+        rig.step();
+    }
+    let before = tail_peak(&rig, FRAME);
+    assert!(before > 0.05, "playing: {before}");
+    let path = dir.join("nan.set.ron");
+    let text = "SetFile(\n    bpm: 124.0,\n    mixer: (crossfader: NaN),\n)\n";
+    std::fs::write(&path, text).expect("write");
+    rig.app.world_mut().write_message(SetCommand::Load(path.clone()));
+    for _ in 0..10 {
+        rig.step();
+    }
+    let events = rig.app.world().resource::<SetLog>().0.clone();
+    let Some(SetEvent::Failed(message)) = events.first() else {
+        panic!("expected a failure, got {events:?}");
+    };
+    assert!(
+        message.starts_with(&format!("{}:3:", path.display())) && message.contains("crossfader"),
+        "{message}"
+    );
+    assert!(tail_peak(&rig, FRAME) > 0.05, "the show goes on");
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
 }

@@ -78,7 +78,8 @@ fn malformed_scripts_name_file_line_and_column() {
         "--out",
         dir.join("z.wav").to_str().unwrap(),
     ]);
-    assert!(stderr(&o).contains("event 0 has beat -1"), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("deck.ron:1:") && e.contains("beat must be"), "{e}");
 }
 
 /// Parses the exit line of `phosphene play`.

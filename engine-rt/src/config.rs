@@ -106,11 +106,10 @@ impl EngineConfig {
         if self.intent_capacity == 0 || self.pending_capacity == 0 || self.event_capacity == 0 {
             return err("queue capacities must be non-zero");
         }
-        if !(20.0..=999.0).contains(&self.bpm) {
-            return err("bpm must be between 20 and 999");
-        }
-        if !(1.0..=64.0).contains(&self.quantum) {
-            return err("quantum must be between 1 and 64 beats");
+        for (range, v) in [(&crate::ranges::BPM, self.bpm), (&crate::ranges::QUANTUM, self.quantum)] {
+            if let Err(e) = range.check(v) {
+                return Err(ConfigError(e.to_string()));
+            }
         }
         if !(-24.0..=0.0).contains(&self.limiter_ceiling_db) {
             return err("limiter_ceiling_db must be between -24 and 0 dBFS");

@@ -5,18 +5,13 @@ use basedrop::Shared;
 use crate::dsp::db_to_gain;
 use crate::dsp::eq::Eq3;
 use crate::dsp::filter::DjFilter;
-use crate::dsp::fx::{FX_SLOTS, FxRack};
+use crate::dsp::fx::FxRack;
 use crate::dsp::smooth::Smoothed;
 use crate::dsp::{self, GROUP};
 use crate::intent::{DeckParam, EqBand, XfaderSide};
-use crate::stretch::{MAX_RATE, MIN_RATE, StretchSlot};
+use crate::ranges::{self, HOT_CUES, RATE};
+use crate::stretch::StretchSlot;
 use crate::track::Track;
-
-/// Hot cue slots per deck.
-pub const HOT_CUES: usize = 8;
-
-/// Shortest and longest beat loop.
-pub const BEAT_LOOP_RANGE: (f64, f64) = (1.0 / 8.0, 32.0);
 
 /// Reads a track at a fractional position, wrapping loops with a short crossfade.
 #[derive(Debug, Clone, Default)]
@@ -399,7 +394,7 @@ impl Deck {
     /// Loops `beats` from the playhead, snapped to the grid. `clock_fpb` is used when the
     /// track has no grid.
     pub fn beat_loop(&mut self, beats: f64, clock_fpb: f64) {
-        let beats = beats.clamp(BEAT_LOOP_RANGE.0, BEAT_LOOP_RANGE.1);
+        let beats = ranges::BEAT_LOOP.hold(beats);
         let fpb = self.frames_per_beat(clock_fpb);
         let len = beats * fpb;
         let origin = self.track.as_ref().map_or(0.0, |t| t.first_beat * self.sample_rate);
@@ -438,7 +433,7 @@ impl Deck {
     }
 
     fn ramp_rate(&mut self, rate: f64, ramp_frames: u32) {
-        let rate = rate.clamp(MIN_RATE, MAX_RATE);
+        let rate = RATE.hold(rate);
         if ramp_frames == 0 {
             self.rate = rate;
             self.rate_left = 0;
@@ -481,7 +476,7 @@ impl Deck {
 
     /// Pitch shift in semitones.
     pub fn set_semitones(&mut self, st: f64) {
-        let st = st.clamp(-12.0, 12.0);
+        let st = ranges::PITCH.hold(st);
         if (st == 0.0) != (self.semitones == 0.0) {
             self.switch_voice(|d| d.semitones = st);
         } else {
@@ -499,9 +494,9 @@ impl Deck {
     /// Sets a continuous parameter.
     pub fn set_param(&mut self, p: DeckParam, v: f32, ramp: u32) {
         match p {
-            DeckParam::TrimDb => self.trim.set(db_to_gain(v.clamp(-24.0, 12.0)), ramp),
+            DeckParam::TrimDb => self.trim.set(db_to_gain(ranges::TRIM_DB.hold_f32(v)), ramp),
             DeckParam::Volume => {
-                let v = v.clamp(0.0, 1.0);
+                let v = ranges::VOLUME.hold_f32(v);
                 self.volume.set(v * v, ramp)
             }
             DeckParam::EqLowDb => self.eq.set_db(0, v, ramp),
@@ -512,11 +507,6 @@ impl Deck {
             DeckParam::FxAmount(s) => self.fx.set_amount(s as usize, v, ramp),
             DeckParam::FxParam(s) => self.fx.set_param(s as usize, v, ramp),
         }
-    }
-
-    /// True if `p` names something this deck has.
-    pub fn param_valid(p: DeckParam) -> bool {
-        !matches!(p, DeckParam::FxAmount(s) | DeckParam::FxParam(s) if s as usize >= FX_SLOTS)
     }
 
     /// Kills or restores an EQ band.
@@ -607,7 +597,7 @@ impl Deck {
                 self.rate += self.rate_step;
             }
             if let Some(track_bpm) = sync_bpm {
-                self.rate = (bpm[i] / track_bpm).clamp(MIN_RATE, MAX_RATE);
+                self.rate = RATE.hold(bpm[i] / track_bpm);
             }
             let mut s = [0.0f32; 2];
             if self.playing
@@ -675,7 +665,7 @@ impl Deck {
         let mut i = from;
         while i < n {
             if let Some(track_bpm) = sync_bpm {
-                rate = (bpm[i] / track_bpm).clamp(MIN_RATE, MAX_RATE);
+                rate = RATE.hold(bpm[i] / track_bpm);
             }
             let next = pos + rate;
             if next >= limit {

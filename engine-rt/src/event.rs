@@ -11,6 +11,20 @@ pub enum DropReason {
     PendingFull,
     /// The intent named a deck, slot or value the engine does not have.
     Invalid,
+    /// The intent carried a value that is not a finite number (named here); it was never
+    /// applied, so no smoother or output ever saw it.
+    NotFinite(&'static str),
+}
+
+impl std::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::QueueFull => f.write_str("the intent queue was full"),
+            Self::PendingFull => f.write_str("too many launches were waiting for their beat"),
+            Self::Invalid => f.write_str("it named a deck, slot or position that does not exist"),
+            Self::NotFinite(what) => write!(f, "its {what} was not a finite number"),
+        }
+    }
 }
 
 /// One message from the audio thread.

@@ -2,6 +2,7 @@
 
 use basedrop::Shared;
 
+use crate::ranges::{self, Range, ValueError};
 use crate::track::Track;
 
 /// Caller-chosen identifier echoed back in [`crate::EngineEvent::Applied`].
@@ -26,37 +27,64 @@ pub enum Quantize {
 /// Continuous per-deck parameters; all are smoothed on the audio thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DeckParam {
-    /// Input trim in dB (-24..+12).
+    /// Input trim in dB ([`ranges::TRIM_DB`]).
     TrimDb,
-    /// Channel fader position 0..1 (audio taper).
+    /// Channel fader position ([`ranges::VOLUME`], audio taper).
     Volume,
-    /// Low shelf gain in dB (-26..+6).
+    /// Low shelf gain in dB ([`ranges::EQ_DB`]).
     EqLowDb,
-    /// Mid peak gain in dB (-26..+6).
+    /// Mid peak gain in dB ([`ranges::EQ_DB`]).
     EqMidDb,
-    /// High shelf gain in dB (-26..+6).
+    /// High shelf gain in dB ([`ranges::EQ_DB`]).
     EqHighDb,
-    /// One-knob filter -1..1: low-pass left of centre, high-pass right, flat at 0.
+    /// One-knob filter ([`ranges::FILTER`]): low-pass left of centre, high-pass right, flat at 0.
     Filter,
-    /// Resonance of the filter, 0..1.
+    /// Resonance of the filter ([`ranges::RESONANCE`]).
     FilterResonance,
-    /// Wet/dry amount of one FX slot, 0..1.
+    /// Wet/dry amount of one FX slot ([`ranges::FX_AMOUNT`]).
     FxAmount(u8),
-    /// The slot's main parameter 0..1 (echo feedback, reverb size, crusher depth).
+    /// The slot's main parameter ([`ranges::FX_PARAM`]: echo feedback, reverb size, crusher depth).
     FxParam(u8),
+}
+
+impl DeckParam {
+    /// The range of values this parameter takes.
+    pub fn range(self) -> &'static Range {
+        match self {
+            Self::TrimDb => &ranges::TRIM_DB,
+            Self::Volume => &ranges::VOLUME,
+            Self::EqLowDb | Self::EqMidDb | Self::EqHighDb => &ranges::EQ_DB,
+            Self::Filter => &ranges::FILTER,
+            Self::FilterResonance => &ranges::RESONANCE,
+            Self::FxAmount(_) => &ranges::FX_AMOUNT,
+            Self::FxParam(_) => &ranges::FX_PARAM,
+        }
+    }
 }
 
 /// Continuous master parameters; smoothed too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MasterParam {
-    /// Crossfader -1 (side A) .. 1 (side B).
+    /// Crossfader ([`ranges::CROSSFADER`]): side A at the low end, side B at the high end.
     Crossfader,
-    /// Master gain in dB (-60..+12).
+    /// Master gain in dB ([`ranges::MASTER_GAIN_DB`]).
     GainDb,
-    /// Headphone mix: 0 = cue bus only, 1 = master only.
+    /// Headphone mix ([`ranges::CUE_MIX`]): 0 = cue bus only, 1 = master only.
     CueMix,
-    /// Headphone level in dB (-60..+12).
+    /// Headphone level in dB ([`ranges::CUE_GAIN_DB`]).
     CueGainDb,
+}
+
+impl MasterParam {
+    /// The range of values this parameter takes.
+    pub fn range(self) -> &'static Range {
+        match self {
+            Self::Crossfader => &ranges::CROSSFADER,
+            Self::GainDb => &ranges::MASTER_GAIN_DB,
+            Self::CueMix => &ranges::CUE_MIX,
+            Self::CueGainDb => &ranges::CUE_GAIN_DB,
+        }
+    }
 }
 
 /// One EQ band, for kills.
@@ -100,6 +128,22 @@ pub enum FxKind {
     Bitcrusher,
 }
 
+impl Quantize {
+    /// The same target with its beats passed through `policy` ([`Range::clamp`] or
+    /// [`Range::check`]); a non-finite beat is always refused.
+    pub fn checked_with(self, policy: Policy) -> Result<Self, ValueError> {
+        Ok(match self {
+            Self::NextMultiple(m) => Self::NextMultiple(policy(&ranges::LAUNCH_GRID, m)?),
+            Self::Beat(b) => Self::Beat(policy(&ranges::SCRIPT_BEAT, b)?),
+            other => other,
+        })
+    }
+}
+
+/// How a value is held to its range where it enters: [`Range::clamp`] for live sources,
+/// [`Range::check`] for files.
+pub type Policy = fn(&Range, f64) -> Result<f64, ValueError>;
+
 /// What an intent does. `T` is how a track is named: a decoded [`Track`] on its way to the audio
 /// thread, or an index into a session script's track list.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -119,7 +163,7 @@ pub enum IntentKind<T = Shared<Track>> {
     Cue { deck: usize },
     /// Jump to a position in seconds of the track.
     Seek { deck: usize, seconds: f64 },
-    /// Store a hot cue (0..8) at a position in seconds.
+    /// Store a hot cue (slot below [`ranges::HOT_CUES`]) at a position in seconds.
     SetHotCue { deck: usize, slot: usize, seconds: f64 },
     /// Jump to a stored hot cue and keep playing (or start).
     HotCue { deck: usize, slot: usize },
@@ -127,7 +171,7 @@ pub enum IntentKind<T = Shared<Track>> {
     LoopIn { deck: usize },
     /// Mark the loop end at the playhead and start looping.
     LoopOut { deck: usize },
-    /// Loop this many beats (1/8..32) from the playhead (snapped to the beat grid when known).
+    /// Loop this many beats ([`ranges::BEAT_LOOP`]) from the playhead (snapped to the beat grid when known).
     BeatLoop { deck: usize, beats: f64 },
     /// Leave the loop and play on.
     LoopExit { deck: usize },
@@ -145,7 +189,7 @@ pub enum IntentKind<T = Shared<Track>> {
     Sync { deck: usize, on: bool },
     /// Key lock: tempo changes keep the pitch (Rubber Band).
     KeyLock { deck: usize, on: bool },
-    /// Pitch shift in semitones (-12..12).
+    /// Pitch shift in semitones ([`ranges::PITCH`]).
     Pitch { deck: usize, semitones: f64 },
     /// Set a continuous deck parameter, optionally ramped over beats.
     Deck {
@@ -168,7 +212,7 @@ pub enum IntentKind<T = Shared<Track>> {
     XfaderCurve { curve: XfaderCurve },
     /// Send a deck to the headphone cue bus.
     CueMonitor { deck: usize, on: bool },
-    /// Put an effect in an FX slot (0..3), or empty it.
+    /// Put an effect in an FX slot (below [`ranges::FX_SLOTS`]), or empty it.
     FxSlot { deck: usize, slot: u8, fx: Option<FxKind> },
     /// Change the tempo, immediately or ramped over beats.
     Tempo { bpm: f64, ramp_beats: f64 },
@@ -242,6 +286,106 @@ impl<T> IntentKind<T> {
         }
     }
 
+    /// The same intent with every number passed through `policy` against its range from
+    /// [`crate::ranges`], and every slot checked against its count. `Err` names the first
+    /// value refused; nothing of a refused intent may be applied. Deck indices are checked by
+    /// whoever knows the deck count.
+    pub fn checked_with(self, policy: Policy) -> Result<Self, ValueError> {
+        use IntentKind as K;
+        let f32_in = |r: &Range, v: f32| policy(r, v as f64).map(|v| v as f32);
+        let ramp = |beats: f64| policy(&ranges::RAMP_BEATS, beats);
+        Ok(match self {
+            K::Seek { deck, seconds } => K::Seek {
+                deck,
+                seconds: policy(&ranges::POSITION, seconds)?,
+            },
+            K::SetHotCue { deck, slot, seconds } => K::SetHotCue {
+                deck,
+                slot: ranges::check_slot("hot cue slot", slot, ranges::HOT_CUES)?,
+                seconds: policy(&ranges::POSITION, seconds)?,
+            },
+            K::HotCue { deck, slot } => K::HotCue {
+                deck,
+                slot: ranges::check_slot("hot cue slot", slot, ranges::HOT_CUES)?,
+            },
+            K::BeatLoop { deck, beats } => K::BeatLoop {
+                deck,
+                beats: policy(&ranges::BEAT_LOOP, beats)?,
+            },
+            K::SetLoop {
+                deck,
+                start,
+                end,
+                active,
+            } => {
+                let (start, end) = (policy(&ranges::POSITION, start)?, policy(&ranges::POSITION, end)?);
+                if end <= start {
+                    return Err(ValueError::OutOfRange {
+                        what: "loop end (after its start)",
+                        value: end,
+                        min: start,
+                        max: ranges::POSITION.max,
+                    });
+                }
+                K::SetLoop {
+                    deck,
+                    start,
+                    end,
+                    active,
+                }
+            }
+            K::Rate { deck, rate, ramp_beats } => K::Rate {
+                deck,
+                rate: policy(&ranges::RATE, rate)?,
+                ramp_beats: ramp(ramp_beats)?,
+            },
+            K::Pitch { deck, semitones } => K::Pitch {
+                deck,
+                semitones: policy(&ranges::PITCH, semitones)?,
+            },
+            K::Deck {
+                deck,
+                param,
+                value,
+                ramp_beats,
+            } => {
+                if let DeckParam::FxAmount(s) | DeckParam::FxParam(s) = param {
+                    ranges::check_slot("FX slot", s as usize, ranges::FX_SLOTS)?;
+                }
+                K::Deck {
+                    deck,
+                    param,
+                    value: f32_in(param.range(), value)?,
+                    ramp_beats: ramp(ramp_beats)?,
+                }
+            }
+            K::Master {
+                param,
+                value,
+                ramp_beats,
+            } => K::Master {
+                param,
+                value: f32_in(param.range(), value)?,
+                ramp_beats: ramp(ramp_beats)?,
+            },
+            K::FxSlot { deck, slot, fx } => K::FxSlot {
+                deck,
+                slot: ranges::check_slot("FX slot", slot as usize, ranges::FX_SLOTS)? as u8,
+                fx: match fx {
+                    Some(FxKind::Echo { beats }) => Some(FxKind::Echo {
+                        beats: f32_in(&ranges::ECHO_BEATS, beats)?,
+                    }),
+                    other => other,
+                },
+            },
+            K::Tempo { bpm, ramp_beats } => K::Tempo {
+                bpm: policy(&ranges::BPM, bpm)?,
+                ramp_beats: ramp(ramp_beats)?,
+            },
+            other => other,
+        })
+    }
+
     /// Short name for logs and reports.
     pub fn name(&self) -> &'static str {
         match self {
@@ -288,6 +432,16 @@ impl<T> Intent<T> {
     /// Builds an intent.
     pub fn new(id: IntentId, at: Quantize, kind: IntentKind<T>) -> Self {
         Self { id, at, kind }
+    }
+
+    /// The intent with its target and values passed through `policy` (see
+    /// [`IntentKind::checked_with`]).
+    pub fn checked_with(self, policy: Policy) -> Result<Self, ValueError> {
+        Ok(Self {
+            id: self.id,
+            at: self.at.checked_with(policy)?,
+            kind: self.kind.checked_with(policy)?,
+        })
     }
 }
 

@@ -21,6 +21,7 @@ pub mod intent;
 pub mod loader;
 pub mod mixer;
 mod processor;
+pub mod ranges;
 pub mod replay;
 pub mod ron_file;
 pub mod script;

@@ -416,12 +416,44 @@ struct Request {
     opts: LoadOptions,
 }
 
-/// A loader thread: decodes requests in order and reports progress and results.
+/// Decodes one request and reports its progress and result; false once nobody listens.
+fn serve(r: &Request, collector: &basedrop::Handle, events: &mpsc::Sender<LoadEvent>) -> bool {
+    let job = r.job;
+    let result = load_and_analyse(&r.path, &r.opts, |fraction| {
+        let _ = events.send(LoadEvent::Progress { job, fraction });
+    });
+    let ev = match result {
+        Ok((track, overview)) => LoadEvent::Done {
+            job,
+            track: Shared::new(collector, track),
+            overview,
+        },
+        Err(error) => LoadEvent::Failed { job, error },
+    };
+    events.send(ev).is_ok()
+}
+
+/// Where a [`Loader`]'s requests are decoded.
+enum Worker {
+    /// On the loader thread, in order; the caller never waits.
+    Thread {
+        requests: Option<mpsc::Sender<Request>>,
+        join: Option<JoinHandle<()>>,
+    },
+    /// Inside [`Loader::load`], on the caller's thread.
+    Inline {
+        collector: basedrop::Handle,
+        events: mpsc::Sender<LoadEvent>,
+    },
+}
+
+/// Decodes requests in order and reports progress and results: on a loader thread for live
+/// play, or inline for offline runs and tests, where the result must not depend on how fast
+/// another thread is.
 pub struct Loader {
-    requests: Option<mpsc::Sender<Request>>,
+    worker: Worker,
     events: mpsc::Receiver<LoadEvent>,
     next: JobId,
-    join: Option<JoinHandle<()>>,
 }
 
 impl Loader {
@@ -433,30 +465,33 @@ impl Loader {
             .name("phosphene-loader".into())
             .spawn(move || {
                 for r in req_rx {
-                    let tx = ev_tx.clone();
-                    let job = r.job;
-                    let result = load_and_analyse(&r.path, &r.opts, |fraction| {
-                        let _ = tx.send(LoadEvent::Progress { job, fraction });
-                    });
-                    let ev = match result {
-                        Ok((track, overview)) => LoadEvent::Done {
-                            job,
-                            track: Shared::new(&collector, track),
-                            overview,
-                        },
-                        Err(error) => LoadEvent::Failed { job, error },
-                    };
-                    if ev_tx.send(ev).is_err() {
+                    if !serve(&r, &collector, &ev_tx) {
                         return;
                     }
                 }
             })
             .ok();
         Self {
-            requests: Some(req_tx),
+            worker: Worker::Thread {
+                requests: Some(req_tx),
+                join,
+            },
             events,
             next: 1,
-            join,
+        }
+    }
+
+    /// A loader without a thread: [`Loader::load`] decodes before it returns, so the result is
+    /// there for the next [`Loader::poll`] (offline renders, tests that step the engine).
+    pub fn inline(collector: basedrop::Handle) -> Self {
+        let (events_tx, events) = mpsc::channel();
+        Self {
+            worker: Worker::Inline {
+                collector,
+                events: events_tx,
+            },
+            events,
+            next: 1,
         }
     }
 
@@ -465,13 +500,25 @@ impl Loader {
         let job = self.next;
         self.next += 1;
         let path = path.into();
-        let sent = self.requests.as_ref().map(|tx| {
-            tx.send(Request {
-                job,
-                path: path.clone(),
-                opts,
-            })
-        });
+        let sent = match &self.worker {
+            Worker::Thread { requests, .. } => requests.as_ref().map(|tx| {
+                tx.send(Request {
+                    job,
+                    path: path.clone(),
+                    opts,
+                })
+                .map_err(|_| ())
+            }),
+            Worker::Inline { collector, events } => {
+                let r = Request {
+                    job,
+                    path: path.clone(),
+                    opts,
+                };
+                serve(&r, collector, events);
+                Some(Ok(()))
+            }
+        };
         if !matches!(sent, Some(Ok(()))) {
             // Only if the thread could not start: report instead of losing the request.
             let (tx, rx) = mpsc::channel();
@@ -500,9 +547,11 @@ impl Loader {
 
 impl Drop for Loader {
     fn drop(&mut self) {
-        self.requests.take();
-        if let Some(j) = self.join.take() {
-            let _ = j.join();
+        if let Worker::Thread { requests, join } = &mut self.worker {
+            requests.take();
+            if let Some(j) = join.take() {
+                let _ = j.join();
+            }
         }
     }
 }

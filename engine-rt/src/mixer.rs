@@ -70,10 +70,10 @@ impl Mixer {
     /// Sets a master parameter, ramped over `ramp` frames.
     pub fn set(&mut self, p: MasterParam, v: f32, ramp: u32) {
         match p {
-            MasterParam::Crossfader => self.crossfader.set(v.clamp(-1.0, 1.0), ramp),
-            MasterParam::GainDb => self.master_gain.set(db_to_gain(v.clamp(-60.0, 12.0)), ramp),
-            MasterParam::CueMix => self.cue_mix.set(v.clamp(0.0, 1.0), ramp),
-            MasterParam::CueGainDb => self.cue_gain.set(db_to_gain(v.clamp(-60.0, 12.0)), ramp),
+            MasterParam::Crossfader => self.crossfader.set(p.range().hold_f32(v), ramp),
+            MasterParam::GainDb => self.master_gain.set(db_to_gain(p.range().hold_f32(v)), ramp),
+            MasterParam::CueMix => self.cue_mix.set(p.range().hold_f32(v), ramp),
+            MasterParam::CueGainDb => self.cue_gain.set(db_to_gain(p.range().hold_f32(v)), ramp),
         }
     }
 

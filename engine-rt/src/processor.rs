@@ -6,13 +6,13 @@ use std::sync::atomic::Ordering;
 
 use crate::analysis::tap::TapWriter;
 use crate::clock::{BeatClock, quantize_target};
-use crate::deck::{Deck, HOT_CUES};
+use crate::deck::Deck;
 use crate::dsp::fast_max;
-use crate::dsp::fx::FX_SLOTS;
 use crate::dsp::limiter::Limiter;
 use crate::event::{DropReason, EngineEvent};
 use crate::intent::{Intent, IntentKind};
 use crate::mixer::Mixer;
+use crate::ranges::{Range, ValueError};
 use crate::stats::EngineStats;
 
 /// Frames between periodic state reports (20 ms at 48 kHz).
@@ -175,6 +175,26 @@ impl EngineProcessor {
         let now = self.clock.beat_at(self.frame as f64);
         let quantum = self.clock.quantum();
         while let Ok(intent) = self.intents.pop() {
+            // The last line of defence: whatever entered upstream, no value that is not a
+            // finite number reaches a smoother, and ranges hold as the live sources' do.
+            let id = intent.id;
+            let intent = match intent.checked_with(Range::clamp) {
+                Ok(i) => i,
+                Err(e) => {
+                    self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
+                    let reason = match e {
+                        ValueError::NotFinite { what } => {
+                            self.stats.refused_values.fetch_add(1, Ordering::Relaxed);
+                            DropReason::NotFinite(what)
+                        }
+                        // Only counts (a slot past the last) and orders (a loop's ends) are
+                        // out of range after clamping: they name what does not exist.
+                        ValueError::OutOfRange { .. } => DropReason::Invalid,
+                    };
+                    self.emit(EngineEvent::Dropped { id, reason });
+                    continue;
+                }
+            };
             if self.pending.len() == self.pending.capacity() {
                 self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
                 self.emit(EngineEvent::Dropped {
@@ -230,9 +250,6 @@ impl EngineProcessor {
         let deck_of = |d: usize| (d < n).then_some(d);
         match kind {
             IntentKind::Tempo { bpm, ramp_beats } => {
-                if !(20.0..=999.0).contains(&bpm) {
-                    return false;
-                }
                 let f = self.frame as f64;
                 let from = self.clock.bpm_at(f);
                 // Frames whose average tempo covers `ramp_beats` beats.
@@ -247,7 +264,7 @@ impl EngineProcessor {
             } => {
                 let ramp = self.beats_to_frames(ramp_beats);
                 self.mixer.set(param, value, ramp);
-                value.is_finite()
+                true
             }
             IntentKind::XfaderCurve { curve } => {
                 self.mixer.curve = curve;
@@ -276,68 +293,29 @@ impl EngineProcessor {
             IntentKind::Pause { .. } => deck.pause(),
             IntentKind::Stop { .. } => deck.stop(),
             IntentKind::Cue { .. } => deck.cue_button(),
-            IntentKind::Seek { seconds, .. } => {
-                if !seconds.is_finite() {
-                    return false;
-                }
-                deck.seek_seconds(seconds)
-            }
-            IntentKind::SetHotCue { slot, seconds, .. } => {
-                if slot >= HOT_CUES || !seconds.is_finite() {
-                    return false;
-                }
-                deck.set_hot_cue(slot, seconds)
-            }
-            IntentKind::HotCue { slot, .. } => {
-                if slot >= HOT_CUES {
-                    return false;
-                }
-                return deck.hot_cue(slot);
-            }
+            // Values and slots were checked on arrival (`receive_intents`).
+            IntentKind::Seek { seconds, .. } => deck.seek_seconds(seconds),
+            IntentKind::SetHotCue { slot, seconds, .. } => deck.set_hot_cue(slot, seconds),
+            IntentKind::HotCue { slot, .. } => return deck.hot_cue(slot),
             IntentKind::LoopIn { .. } => deck.loop_in(),
             IntentKind::LoopOut { .. } => deck.loop_out(),
-            IntentKind::BeatLoop { beats, .. } => {
-                if !(beats.is_finite() && beats > 0.0) {
-                    return false;
-                }
-                deck.beat_loop(beats, fpb)
-            }
+            IntentKind::BeatLoop { beats, .. } => deck.beat_loop(beats, fpb),
             IntentKind::LoopExit { .. } => deck.loop_exit(),
             IntentKind::SetLoop { start, end, active, .. } => return deck.set_loop(start, end, active),
-            IntentKind::Rate { rate, ramp_beats, .. } => {
-                if !(rate.is_finite() && rate > 0.0) {
-                    return false;
-                }
-                deck.set_rate(rate, ramp(ramp_beats))
-            }
+            IntentKind::Rate { rate, ramp_beats, .. } => deck.set_rate(rate, ramp(ramp_beats)),
             IntentKind::Sync { on, .. } => deck.set_sync(on, bpm, beat),
             IntentKind::KeyLock { on, .. } => deck.set_keylock(on),
-            IntentKind::Pitch { semitones, .. } => {
-                if !semitones.is_finite() {
-                    return false;
-                }
-                deck.set_semitones(semitones)
-            }
+            IntentKind::Pitch { semitones, .. } => deck.set_semitones(semitones),
             IntentKind::Deck {
                 param,
                 value,
                 ramp_beats,
                 ..
-            } => {
-                if !value.is_finite() || !Deck::param_valid(param) {
-                    return false;
-                }
-                deck.set_param(param, value, ramp(ramp_beats))
-            }
+            } => deck.set_param(param, value, ramp(ramp_beats)),
             IntentKind::EqKill { band, on, .. } => deck.set_kill(band, on),
             IntentKind::XfaderAssign { side, .. } => deck.xfader = side,
             IntentKind::CueMonitor { on, .. } => deck.cue_monitor = on,
-            IntentKind::FxSlot { slot, fx, .. } => {
-                if slot as usize >= FX_SLOTS {
-                    return false;
-                }
-                deck.fx_mut().set_slot(slot as usize, fx)
-            }
+            IntentKind::FxSlot { slot, fx, .. } => deck.fx_mut().set_slot(slot as usize, fx),
             IntentKind::Tempo { .. } | IntentKind::Master { .. } | IntentKind::XfaderCurve { .. } => {
                 unreachable!("global intents are handled in apply")
             }

@@ -28,7 +28,9 @@ pub struct RecordedIntent {
     pub frame: u64,
     /// Clock beat at that frame (for reading; replay uses the frame).
     pub beat: f64,
-    /// What it did; `Load` names a track by its index in `tracks`.
+    /// What it did; `Load` names a track by its index in `tracks`. Checked against
+    /// [`crate::ranges`] as it is parsed.
+    #[serde(deserialize_with = "crate::ron_file::checked")]
     pub kind: IntentKind<usize>,
 }
 
@@ -212,5 +214,20 @@ impl Recording {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_value_that_is_not_finite_is_refused_where_it_is() {
+        let text = "Recording(\n    sample_rate: 48000, decks: 2, bpm: 120.0, quantum: 4.0, frames: 100,\n    intents: [\n        (frame: 0, beat: 0.0, kind: Master(param: CueMix, value: NaN, ramp_beats: 0.0)),\n    ],\n)";
+        let e = Recording::parse(text, Path::new("r.rec.ron")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("r.rec.ron:4:") && e.contains("cue mix must be a finite number"),
+            "{e}"
+        );
     }
 }

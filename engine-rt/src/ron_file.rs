@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::ranges::{Range, ValueError};
 
 /// An error at a line and column of a file: RON syntax and value errors here, WGSL errors in
 /// the visuals. Displays as `path:line:column: message`.
@@ -30,6 +32,30 @@ impl std::fmt::Display for LocatedError {
 }
 
 impl std::error::Error for LocatedError {}
+
+/// A value whose numbers have ranges (see [`crate::ranges`]): it can pass them through a
+/// policy, [`Range::check`] for files or [`Range::clamp`] for live sources.
+pub trait CheckValues: Sized {
+    /// The value with every number passed through `policy`; `Err` names the first refused.
+    fn checked_with(self, policy: crate::intent::Policy) -> Result<Self, ValueError>;
+}
+
+impl<T> CheckValues for crate::IntentKind<T> {
+    fn checked_with(self, policy: crate::intent::Policy) -> Result<Self, ValueError> {
+        crate::IntentKind::checked_with(self, policy)
+    }
+}
+
+/// For `#[serde(deserialize_with = "checked")]`: parses the value, then [`Range::check`]s
+/// every number in it, so a bad one is refused with the file's line and column and nothing
+/// out of range is ever applied.
+pub fn checked<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + CheckValues,
+{
+    T::deserialize(d)?.checked_with(Range::check).map_err(D::Error::custom)
+}
 
 fn options() -> ron::Options {
     ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)

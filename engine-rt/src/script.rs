@@ -25,7 +25,7 @@ use crate::track::Track;
 use crate::{AnalysisFrame, Engine, EngineHandle};
 
 fn default_quantum() -> f64 {
-    4.0
+    crate::ranges::QUANTUM.default
 }
 
 /// A track the script uses. Paths are relative to the script file.
@@ -37,19 +37,21 @@ pub struct TrackSpec {
     #[serde(default)]
     pub deck: Option<usize>,
     /// Tempo of the track's beat grid.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ranges::de::opt_bpm")]
     pub bpm: Option<f64>,
     /// Time of the first beat in seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ranges::de::position")]
     pub first_beat: f64,
 }
 
-/// One scripted intent.
+/// One scripted intent. Values are checked against [`crate::ranges`] as they are parsed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScriptEvent {
     /// Absolute beat at which it applies.
+    #[serde(deserialize_with = "crate::ranges::de::beat")]
     pub beat: f64,
     /// What happens; `Load` names a track by its index in `tracks`.
+    #[serde(deserialize_with = "crate::ron_file::checked")]
     pub action: IntentKind<usize>,
 }
 
@@ -57,9 +59,10 @@ pub struct ScriptEvent {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     /// Starting tempo.
+    #[serde(deserialize_with = "crate::ranges::de::bpm")]
     pub bpm: f64,
     /// Beats per bar.
-    #[serde(default = "default_quantum")]
+    #[serde(default = "default_quantum", deserialize_with = "crate::ranges::de::quantum")]
     pub quantum: f64,
     /// Number of decks (default 4).
     #[serde(default)]
@@ -147,9 +150,6 @@ impl Session {
             }
         }
         for (i, e) in self.events.iter().enumerate() {
-            if !e.beat.is_finite() || e.beat < 0.0 {
-                return bad(format!("event {i} has beat {}, which is not a beat >= 0", e.beat));
-            }
             if let IntentKind::Load { track, .. } = e.action
                 && track >= self.tracks.len()
             {
@@ -315,4 +315,58 @@ fn render_inner(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        Session::parse(text, Path::new("s.ron")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn values_out_of_range_or_not_finite_are_refused_where_they_are() {
+        let cases = [
+            (
+                "Master(param: Crossfader, value: NaN, ramp_beats: 0.0)",
+                "crossfader must be a finite number",
+            ),
+            (
+                "Master(param: GainDb, value: inf, ramp_beats: 0.0)",
+                "master gain must be a finite number",
+            ),
+            (
+                "Deck(deck: 0, param: Filter, value: 3.0, ramp_beats: 0.0)",
+                "filter must be -1..=1, not 3",
+            ),
+            (
+                "Deck(deck: 0, param: FxAmount(7), value: 0.5, ramp_beats: 0.0)",
+                "FX slot must be 0..=2, not 7",
+            ),
+            ("Tempo(bpm: -inf, ramp_beats: 0.0)", "bpm must be a finite number"),
+            (
+                "Rate(deck: 0, rate: 1.0, ramp_beats: NaN)",
+                "ramp_beats must be a finite number",
+            ),
+            ("HotCue(deck: 0, slot: 8)", "hot cue slot must be 0..=7, not 8"),
+            ("SetLoop(deck: 0, start: 2.0, end: 1.0, active: true)", "loop end"),
+        ];
+        for (action, message) in cases {
+            let e = error(&format!(
+                "Session(\n    bpm: 120.0,\n    events: [(beat: 1.0, action: {action})],\n)"
+            ));
+            assert!(e.starts_with("s.ron:3:") && e.contains(message), "{action}: {e}");
+        }
+        let e = error("Session(\n    bpm: NaN,\n)");
+        assert!(
+            e.starts_with("s.ron:2:") && e.contains("bpm must be a finite number"),
+            "{e}"
+        );
+        let e = error("Session(bpm: 120.0, events: [(beat: inf, action: Play(deck: 0))])");
+        assert!(
+            e.starts_with("s.ron:1:") && e.contains("beat must be a finite number"),
+            "{e}"
+        );
+    }
 }

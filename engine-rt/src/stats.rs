@@ -13,6 +13,8 @@ pub struct EngineStats {
     pub events_lost: AtomicU64,
     /// Frames of analysis audio dropped because the analysis thread fell behind.
     pub analysis_dropped: AtomicU64,
+    /// Intents refused because a value was not a finite number (also in `dropped_intents`).
+    pub refused_values: AtomicU64,
     /// Non-finite samples replaced by silence before the limiter.
     pub scrubbed_samples: AtomicU64,
     /// Output frames missing from the live recording because its writer fell behind.
@@ -23,6 +25,11 @@ impl EngineStats {
     /// Intents dropped so far.
     pub fn dropped_intents(&self) -> u64 {
         self.dropped_intents.load(Ordering::Relaxed)
+    }
+
+    /// Non-finite samples the limiter replaced by silence so far.
+    pub fn scrubbed_samples(&self) -> u64 {
+        self.scrubbed_samples.load(Ordering::Relaxed)
     }
 
     /// Frames rendered so far.

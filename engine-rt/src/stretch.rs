@@ -10,20 +10,17 @@
 //! to 25 cents here and allocates when changed; its time ratio is exact and, once primed, does
 //! not allocate.
 
+use crate::ranges::RATE;
 use rubberband_sys as rb;
 
 /// Source frames fed to Rubber Band per call.
 pub const CHUNK: usize = 256;
 /// Output FIFO capacity in frames (Rubber Band can return several hops per chunk).
 const FIFO: usize = 16 * 1024;
-/// Slowest and fastest playback rates a deck accepts.
-pub const MIN_RATE: f64 = 0.25;
-/// See [`MIN_RATE`].
-pub const MAX_RATE: f64 = 4.0;
-/// Pitch factors accepted (one octave either way).
+/// Pitch factors accepted: one octave either way, as [`crate::ranges::PITCH`] (±12 semitones).
 pub const PITCH_RANGE: (f64, f64) = (0.5, 2.0);
 /// Time ratios Rubber Band is primed for: pitch / rate over the ranges above.
-const RATIO_RANGE: (f64, f64) = (PITCH_RANGE.0 / MAX_RATE, PITCH_RANGE.1 / MIN_RATE);
+const RATIO_RANGE: (f64, f64) = (PITCH_RANGE.0 / RATE.max, PITCH_RANGE.1 / RATE.min);
 
 /// Which Rubber Band engine key-locked decks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -95,7 +92,7 @@ impl Stretcher {
 
     /// Time ratio for a playback rate and pitch factor.
     fn ratio_for(rate: f64, pitch: f64) -> f64 {
-        (pitch.clamp(PITCH_RANGE.0, PITCH_RANGE.1) / rate.clamp(MIN_RATE, MAX_RATE)).clamp(RATIO_RANGE.0, RATIO_RANGE.1)
+        (pitch.clamp(PITCH_RANGE.0, PITCH_RANGE.1) / RATE.hold(rate)).clamp(RATIO_RANGE.0, RATIO_RANGE.1)
     }
 
     fn apply(&mut self, ratio: f64) {

@@ -59,13 +59,16 @@ fn invalid_intents_are_reported_not_applied() {
     let bad = [
         K::Play { deck: 9 },
         K::HotCue { deck: 0, slot: 8 },
-        K::Tempo {
-            bpm: 5.0,
-            ramp_beats: 0.0,
-        },
-        K::Seek {
+        K::FxSlot {
             deck: 0,
-            seconds: f64::NAN,
+            slot: 3,
+            fx: None,
+        },
+        K::SetLoop {
+            deck: 0,
+            start: 2.0,
+            end: 1.0,
+            active: true,
         },
     ];
     for k in bad {

@@ -9,10 +9,6 @@ use super::{GROUP_CHUNK as CHUNK, GROUP_LANES as S, Members, in_lanes};
 pub const LOW_MID_HZ: f32 = 250.0;
 /// Crossover between mid and high in Hz.
 pub const MID_HIGH_HZ: f32 = 2_500.0;
-/// Lowest band gain short of a kill, in dB.
-pub const MIN_DB: f32 = -26.0;
-/// Highest band boost in dB.
-pub const MAX_DB: f32 = 6.0;
 
 const BUTTERWORTH_Q: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
@@ -158,9 +154,9 @@ impl Eq3 {
         }
     }
 
-    /// Sets a band's gain in dB (clamped to -26..+6), ramped over `ramp_frames`.
+    /// Sets a band's gain in dB (held to [`crate::ranges::EQ_DB`]), ramped over `ramp_frames`.
     pub fn set_db(&mut self, band: usize, db: f32, ramp_frames: u32) {
-        self.db[band] = db.clamp(MIN_DB, MAX_DB);
+        self.db[band] = crate::ranges::EQ_DB.hold_f32(db);
         self.update(band, ramp_frames);
     }
 

@@ -38,12 +38,13 @@ impl DjFilter {
 
     /// Sets the knob (-1..1), ramped over `ramp_frames`.
     pub fn set_knob(&mut self, value: f32, ramp_frames: u32) {
-        self.knob.set(value.clamp(-1.0, 1.0), ramp_frames);
+        self.knob.set(crate::ranges::FILTER.hold_f32(value), ramp_frames);
     }
 
     /// Sets the resonance (0..1).
     pub fn set_resonance(&mut self, value: f32, ramp_frames: u32) {
-        self.resonance.set(value.clamp(0.0, 1.0), ramp_frames);
+        self.resonance
+            .set(crate::ranges::RESONANCE.hold_f32(value), ramp_frames);
     }
 
     /// Cutoff in Hz for a knob position: exponential sweep, 20 kHz..60 Hz for the low-pass and

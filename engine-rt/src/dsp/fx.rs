@@ -7,7 +7,7 @@ use super::smooth::Smoothed;
 use crate::intent::FxKind;
 
 /// Number of FX slots per deck.
-pub const FX_SLOTS: usize = 3;
+use crate::ranges::FX_SLOTS;
 /// Longest echo delay the buffers hold, in seconds.
 const MAX_ECHO_SECONDS: f32 = 4.0;
 /// Most frames the echo reads ahead of its writes while nothing moves.
@@ -318,7 +318,7 @@ impl FxRack {
     pub fn set_slot(&mut self, slot: usize, fx: Option<FxKind>) {
         let kind = fx.map(|fx| match fx {
             FxKind::Echo { beats } => {
-                self.echo.beats = beats.clamp(1.0 / 16.0, 4.0);
+                self.echo.beats = crate::ranges::ECHO_BEATS.hold_f32(beats);
                 SlotFx::Echo
             }
             FxKind::Reverb => SlotFx::Reverb,
@@ -339,12 +339,12 @@ impl FxRack {
 
     /// Sets a slot's wet amount (0..1).
     pub fn set_amount(&mut self, slot: usize, v: f32, ramp_frames: u32) {
-        self.amount[slot].set(v.clamp(0.0, 1.0), ramp_frames);
+        self.amount[slot].set(crate::ranges::FX_AMOUNT.hold_f32(v), ramp_frames);
     }
 
     /// Sets a slot's main parameter (0..1).
     pub fn set_param(&mut self, slot: usize, v: f32, ramp_frames: u32) {
-        self.param[slot].set(v.clamp(0.0, 1.0), ramp_frames);
+        self.param[slot].set(crate::ranges::FX_PARAM.hold_f32(v), ramp_frames);
     }
 
     /// Runs a buffer of stereo frames through the rack in place; `fpb[i]` is the clock's frames

@@ -23,8 +23,13 @@ impl Smoothed {
         }
     }
 
-    /// Glides to `target`, linearly over `ramp_frames` first when that is non-zero.
+    /// Glides to `target`, linearly over `ramp_frames` first when that is non-zero. A target
+    /// that is not a finite number is ignored: values are checked where they enter, and this
+    /// keeps one that slipped through from ever holding the parameter.
     pub fn set(&mut self, target: f32, ramp_frames: u32) {
+        if !target.is_finite() {
+            return;
+        }
         if ramp_frames == 0 {
             self.target = target;
             self.ramp_left = 0;
@@ -34,8 +39,11 @@ impl Smoothed {
         }
     }
 
-    /// Jumps to `value` with no glide (for initial state and resets).
+    /// Jumps to `value` with no glide (for initial state and resets); ignored unless finite.
     pub fn reset(&mut self, value: f32) {
+        if !value.is_finite() {
+            return;
+        }
         self.value = value;
         self.target = value;
         self.ramp_left = 0;
@@ -49,8 +57,14 @@ impl Smoothed {
             self.target += self.ramp_step;
         }
         let next = self.value + (self.target - self.value) * self.coef;
-        // Snap once the glide no longer moves the value (float resolution), so it settles exactly.
-        self.value = if next == self.value { self.target } else { next };
+        // Snap once the glide no longer moves the value (float resolution), so it settles
+        // exactly; a value that somehow is not finite resets to the (always finite) target
+        // instead of holding the parameter forever.
+        self.value = if next == self.value || !next.is_finite() {
+            self.target
+        } else {
+            next
+        };
         self.value
     }
 
@@ -87,6 +101,19 @@ mod tests {
         }
         assert_eq!(p.value(), 1.0);
         assert!(!p.is_moving());
+    }
+
+    #[test]
+    fn never_holds_a_non_finite_value() {
+        let mut p = Smoothed::new(0.5, 5.0, 48_000);
+        p.set(f32::NAN, 0);
+        p.set(f32::INFINITY, 100);
+        p.reset(f32::NEG_INFINITY);
+        assert_eq!((p.tick(), p.final_target()), (0.5, 0.5));
+        // Even a value forced to NaN (a bug elsewhere) resets to the target on the next tick.
+        p.value = f32::NAN;
+        p.set(0.25, 0);
+        assert_eq!(p.tick(), 0.25);
     }
 
     #[test]

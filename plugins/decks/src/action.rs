@@ -5,12 +5,16 @@
 use std::path::PathBuf;
 
 use bevy::prelude::*;
+use engine_rt::intent::Policy;
+use engine_rt::ranges::{self, Range, ValueError};
+use engine_rt::ron_file::CheckValues;
 use engine_rt::{DeckParam, EqBand, FxKind, IntentKind, MasterParam, Quantize, XfaderCurve, XfaderSide};
-use phosphene_engine_bridge::{Intents, LoadRequest, LoadedTrack};
+use phosphene_engine_bridge::{EngineStatus, Intents, LoadRequest, LoadedTrack};
 use serde::{Deserialize, Serialize};
 
 use crate::components::{
-    BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, HOT_CUES, HotCue, PAD_COLOURS,
+    BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, FxSlotState, HOT_CUES, HotCue,
+    PAD_COLOURS,
 };
 use crate::transport::{LaunchQuantize, MixerState, Transport};
 
@@ -125,6 +129,79 @@ pub enum TransportAction {
     Launch(LaunchQuantize),
 }
 
+impl CheckValues for Action {
+    /// Every number against its range in [`engine_rt::ranges`], every slot against its count.
+    fn checked_with(self, policy: Policy) -> Result<Self, ValueError> {
+        let f = |r: &Range, v: f32| policy(r, v as f64).map(|v| v as f32);
+        Ok(match self {
+            Action::Deck { deck, action } => Action::Deck {
+                deck,
+                action: action.checked_with(policy)?,
+            },
+            Action::Mixer(m) => Action::Mixer(match m {
+                MixerAction::Crossfader(v) => MixerAction::Crossfader(f(&ranges::CROSSFADER, v)?),
+                MixerAction::MasterGainDb(v) => MixerAction::MasterGainDb(f(&ranges::MASTER_GAIN_DB, v)?),
+                MixerAction::CueMix(v) => MixerAction::CueMix(f(&ranges::CUE_MIX, v)?),
+                MixerAction::CueGainDb(v) => MixerAction::CueGainDb(f(&ranges::CUE_GAIN_DB, v)?),
+                curve @ MixerAction::Curve(_) => curve,
+            }),
+            Action::Transport(TransportAction::Tempo(bpm)) => {
+                Action::Transport(TransportAction::Tempo(policy(&ranges::BPM, bpm)?))
+            }
+            t @ Action::Transport(_) => t,
+        })
+    }
+}
+
+impl CheckValues for DeckAction {
+    fn checked_with(self, policy: Policy) -> Result<Self, ValueError> {
+        use DeckAction as A;
+        let f = |r: &Range, v: f32| policy(r, v as f64).map(|v| v as f32);
+        let hot_cue = |slot| ranges::check_slot("hot cue slot", slot, HOT_CUES);
+        let fx_slot = |slot| ranges::check_slot("FX slot", slot, FX_SLOTS);
+        Ok(match self {
+            A::HotCue(slot) => A::HotCue(hot_cue(slot)?),
+            A::ClearHotCue(slot) => A::ClearHotCue(hot_cue(slot)?),
+            A::SetHotCue { slot, seconds, name } => A::SetHotCue {
+                slot: hot_cue(slot)?,
+                seconds: policy(&ranges::POSITION, seconds)?,
+                name,
+            },
+            A::BeatLoop(beats) => A::BeatLoop(policy(&ranges::BEAT_LOOP, beats)?),
+            A::Rate(rate) => A::Rate(policy(&ranges::RATE, rate)?),
+            A::Pitch(st) => A::Pitch(policy(&ranges::PITCH, st)?),
+            A::Nudge(amount) => A::Nudge(policy(&ranges::NUDGE, amount)?),
+            A::Seek(seconds) => A::Seek(policy(&ranges::POSITION, seconds)?),
+            A::TrimDb(v) => A::TrimDb(f(&ranges::TRIM_DB, v)?),
+            A::Volume(v) => A::Volume(f(&ranges::VOLUME, v)?),
+            A::Eq(band, db) => A::Eq(band, f(&ranges::EQ_DB, db)?),
+            A::Filter(v) => A::Filter(f(&ranges::FILTER, v)?),
+            A::Resonance(v) => A::Resonance(f(&ranges::RESONANCE, v)?),
+            A::Fx { slot, fx } => {
+                let state = FxSlotState { fx, ..default() }.checked_with(policy)?;
+                A::Fx {
+                    slot: fx_slot(slot)?,
+                    fx: state.fx,
+                }
+            }
+            A::FxAmount { slot, amount } => A::FxAmount {
+                slot: fx_slot(slot)?,
+                amount: f(&ranges::FX_AMOUNT, amount)?,
+            },
+            A::FxParam { slot, value } => A::FxParam {
+                slot: fx_slot(slot)?,
+                value: f(&ranges::FX_PARAM, value)?,
+            },
+            A::Load { path, bpm, first_beat } => A::Load {
+                path,
+                bpm: bpm.map(|b| policy(&ranges::BPM, b)).transpose()?,
+                first_beat: policy(&ranges::POSITION, first_beat)?,
+            },
+            other => other,
+        })
+    }
+}
+
 type Kind = IntentKind<LoadedTrack>;
 
 fn param(deck: usize, param: DeckParam, value: f32) -> Kind {
@@ -233,10 +310,13 @@ type DeckParts<'a> = (
     Option<&'a BeatGrid>,
 );
 
-/// Turns this frame's actions into control changes and intents.
+/// Turns this frame's actions into control changes and intents. Every action's values are
+/// held to their ranges first; one carrying a value that is not a finite number is refused
+/// whole, reported on the health display, and changes nothing.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_actions(
     mut actions: MessageReader<Action>,
+    mut status: ResMut<EngineStatus>,
     mut decks: Query<DeckParts>,
     cues: Query<(Entity, &HotCue, &ChildOf)>,
     mut intents: ResMut<Intents>,
@@ -247,7 +327,14 @@ pub(crate) fn apply_actions(
     time: Res<Time<Real>>,
 ) {
     for action in actions.read() {
-        match action {
+        let action = match action.clone().checked_with(Range::clamp) {
+            Ok(a) => a,
+            Err(e) => {
+                status.refuse(format!("{action:?} refused: {e}"));
+                continue;
+            }
+        };
+        match &action {
             Action::Deck { deck, action } => {
                 let Some((entity, _, mut controls, playback, mut track, mut lp, grid)) =
                     decks.iter_mut().find(|d| d.1.index == *deck)
@@ -273,32 +360,31 @@ pub(crate) fn apply_actions(
             Action::Mixer(m) => {
                 let kind = match *m {
                     MixerAction::Crossfader(v) => {
-                        mixer.crossfader = v.clamp(-1.0, 1.0);
-                        master(MasterParam::Crossfader, mixer.crossfader)
+                        mixer.crossfader = v;
+                        master(MasterParam::Crossfader, v)
                     }
                     MixerAction::Curve(c) => {
                         mixer.curve = c;
                         IntentKind::XfaderCurve { curve: c }
                     }
                     MixerAction::MasterGainDb(v) => {
-                        mixer.master_gain_db = v.clamp(-60.0, 12.0);
-                        master(MasterParam::GainDb, mixer.master_gain_db)
+                        mixer.master_gain_db = v;
+                        master(MasterParam::GainDb, v)
                     }
                     MixerAction::CueMix(v) => {
-                        mixer.cue_mix = v.clamp(0.0, 1.0);
-                        master(MasterParam::CueMix, mixer.cue_mix)
+                        mixer.cue_mix = v;
+                        master(MasterParam::CueMix, v)
                     }
                     MixerAction::CueGainDb(v) => {
-                        mixer.cue_gain_db = v.clamp(-60.0, 12.0);
-                        master(MasterParam::CueGainDb, mixer.cue_gain_db)
+                        mixer.cue_gain_db = v;
+                        master(MasterParam::CueGainDb, v)
                     }
                 };
                 intents.push(Quantize::Now, kind);
             }
             Action::Transport(t) => match *t {
                 TransportAction::Tempo(bpm) => {
-                    transport.bpm = bpm.clamp(20.0, 999.0);
-                    let bpm = transport.bpm;
+                    transport.bpm = bpm;
                     intents.push(Quantize::Now, IntentKind::Tempo { bpm, ramp_beats: 0.0 });
                 }
                 TransportAction::Tap => {
@@ -362,9 +448,6 @@ fn deck_action(
         DeckAction::Stop => now(intents, IntentKind::Stop { deck }),
         DeckAction::Cue => now(intents, IntentKind::Cue { deck }),
         DeckAction::HotCue(slot) => {
-            if *slot >= HOT_CUES {
-                return;
-            }
             if cue(*slot).is_some() {
                 intents.push(ctx.launch, IntentKind::HotCue { deck, slot: *slot });
             } else if track.info.is_some() {
@@ -377,13 +460,10 @@ fn deck_action(
             }
         }
         DeckAction::SetHotCue { slot, seconds, name } => {
-            if *slot >= HOT_CUES || !seconds.is_finite() {
-                return;
-            }
             if let Some(e) = cue(*slot) {
                 commands.entity(e).despawn();
             }
-            store_cue(ctx, *slot, seconds.max(0.0), name.clone(), intents, commands);
+            store_cue(ctx, *slot, *seconds, name.clone(), intents, commands);
         }
         DeckAction::ClearHotCue(slot) => {
             // The engine keeps the position, but without an entity the pad stores anew.
@@ -416,18 +496,23 @@ fn deck_action(
             now(intents, IntentKind::KeyLock { deck, on: *on });
         }
         DeckAction::Rate(rate) => {
-            controls.rate = rate.clamp(0.25, 4.0);
+            controls.rate = *rate;
             controls.sync = false;
             now(intents, rate_intent(deck, controls));
         }
         DeckAction::Pitch(semitones) => {
-            controls.pitch = semitones.clamp(-12.0, 12.0);
-            let semitones = controls.pitch;
-            now(intents, IntentKind::Pitch { deck, semitones });
+            controls.pitch = *semitones;
+            now(
+                intents,
+                IntentKind::Pitch {
+                    deck,
+                    semitones: *semitones,
+                },
+            );
         }
         DeckAction::Nudge(amount) => {
             if !controls.sync {
-                let rate = controls.rate * (1.0 + amount.clamp(-0.5, 0.5));
+                let rate = ranges::RATE.hold(controls.rate * (1.0 + amount));
                 now(
                     intents,
                     IntentKind::Rate {
@@ -446,16 +531,16 @@ fn deck_action(
             },
         ),
         DeckAction::TrimDb(v) => {
-            controls.trim_db = v.clamp(-24.0, 12.0);
+            controls.trim_db = *v;
             now(intents, param(deck, DeckParam::TrimDb, controls.trim_db));
         }
         DeckAction::Volume(v) => {
-            controls.volume = v.clamp(0.0, 1.0);
+            controls.volume = *v;
             now(intents, param(deck, DeckParam::Volume, controls.volume));
         }
         DeckAction::Eq(band, db) => {
             let i = band_index(*band);
-            controls.eq_db[i] = db.clamp(-26.0, 6.0);
+            controls.eq_db[i] = *db;
             now(intents, param(deck, eq_param(*band), controls.eq_db[i]));
         }
         DeckAction::Kill(band, on) => {
@@ -470,14 +555,14 @@ fn deck_action(
             );
         }
         DeckAction::Filter(v) => {
-            controls.filter = v.clamp(-1.0, 1.0);
+            controls.filter = *v;
             now(intents, param(deck, DeckParam::Filter, controls.filter));
         }
         DeckAction::Resonance(v) => {
-            controls.resonance = v.clamp(0.0, 1.0);
+            controls.resonance = *v;
             now(intents, param(deck, DeckParam::FilterResonance, controls.resonance));
         }
-        DeckAction::Fx { slot, fx } if *slot < FX_SLOTS => {
+        DeckAction::Fx { slot, fx } => {
             controls.fx[*slot].fx = *fx;
             now(
                 intents,
@@ -488,18 +573,13 @@ fn deck_action(
                 },
             );
         }
-        DeckAction::FxAmount { slot, amount } if *slot < FX_SLOTS => {
-            controls.fx[*slot].amount = amount.clamp(0.0, 1.0);
-            let v = controls.fx[*slot].amount;
-            now(intents, param(deck, DeckParam::FxAmount(*slot as u8), v));
+        DeckAction::FxAmount { slot, amount } => {
+            controls.fx[*slot].amount = *amount;
+            now(intents, param(deck, DeckParam::FxAmount(*slot as u8), *amount));
         }
-        DeckAction::FxParam { slot, value } if *slot < FX_SLOTS => {
-            controls.fx[*slot].param = value.clamp(0.0, 1.0);
-            let v = controls.fx[*slot].param;
-            now(intents, param(deck, DeckParam::FxParam(*slot as u8), v));
-        }
-        DeckAction::Fx { .. } | DeckAction::FxAmount { .. } | DeckAction::FxParam { .. } => {
-            warn!("FX slot out of range on deck {}", deck + 1);
+        DeckAction::FxParam { slot, value } => {
+            controls.fx[*slot].param = *value;
+            now(intents, param(deck, DeckParam::FxParam(*slot as u8), *value));
         }
         DeckAction::Xfader(side) => {
             controls.xfader = *side;

@@ -4,14 +4,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bevy::prelude::*;
+use engine_rt::intent::Policy;
+use engine_rt::ranges::{self, Range, ValueError};
+use engine_rt::ron_file::CheckValues;
 use engine_rt::{FxKind, XfaderSide};
 use phosphene_engine_bridge::TrackInfo;
 use serde::{Deserialize, Serialize};
 
-/// Hot-cue pads per deck.
-pub const HOT_CUES: usize = 8;
-/// FX slots per deck.
-pub const FX_SLOTS: usize = 3;
+pub use engine_rt::ranges::{FX_SLOTS, HOT_CUES};
 
 /// A deck; `index` is the engine's deck number (0-based).
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,9 +80,25 @@ impl Default for FxSlotState {
     fn default() -> Self {
         Self {
             fx: None,
-            amount: 0.0,
-            param: 0.5,
+            amount: ranges::FX_AMOUNT.default as f32,
+            param: ranges::FX_PARAM.default as f32,
         }
+    }
+}
+
+impl CheckValues for FxSlotState {
+    fn checked_with(self, policy: Policy) -> Result<Self, ValueError> {
+        let f = |r: &Range, v: f32| policy(r, v as f64).map(|v| v as f32);
+        Ok(Self {
+            fx: match self.fx {
+                Some(FxKind::Echo { beats }) => Some(FxKind::Echo {
+                    beats: f(&ranges::ECHO_BEATS, beats)?,
+                }),
+                other => other,
+            },
+            amount: f(&ranges::FX_AMOUNT, self.amount)?,
+            param: f(&ranges::FX_PARAM, self.param)?,
+        })
     }
 }
 
@@ -91,11 +107,11 @@ impl Default for FxSlotState {
 #[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DeckControls {
-    /// Input trim in dB (-24..+12).
+    /// Input trim in dB ([`ranges::TRIM_DB`]).
     pub trim_db: f32,
-    /// Channel fader 0..1.
+    /// Channel fader ([`ranges::VOLUME`]).
     pub volume: f32,
-    /// Low, mid, high gains in dB (-26..+6).
+    /// Low, mid, high gains in dB ([`ranges::EQ_DB`]).
     pub eq_db: [f32; 3],
     /// Low, mid, high kills.
     pub kills: [bool; 3],
@@ -121,20 +137,39 @@ pub struct DeckControls {
 impl Default for DeckControls {
     fn default() -> Self {
         Self {
-            trim_db: 0.0,
-            volume: 1.0,
-            eq_db: [0.0; 3],
+            trim_db: ranges::TRIM_DB.default as f32,
+            volume: ranges::VOLUME.default as f32,
+            eq_db: [ranges::EQ_DB.default as f32; 3],
             kills: [false; 3],
-            filter: 0.0,
-            resonance: 0.3,
+            filter: ranges::FILTER.default as f32,
+            resonance: ranges::RESONANCE.default as f32,
             fx: [FxSlotState::default(); FX_SLOTS],
-            rate: 1.0,
+            rate: ranges::RATE.default,
             sync: false,
             keylock: false,
-            pitch: 0.0,
+            pitch: ranges::PITCH.default,
             xfader: XfaderSide::Thru,
             cue_monitor: false,
         }
+    }
+}
+
+impl CheckValues for DeckControls {
+    fn checked_with(mut self, policy: Policy) -> Result<Self, ValueError> {
+        let f = |r: &Range, v: f32| policy(r, v as f64).map(|v| v as f32);
+        self.trim_db = f(&ranges::TRIM_DB, self.trim_db)?;
+        self.volume = f(&ranges::VOLUME, self.volume)?;
+        for db in &mut self.eq_db {
+            *db = f(&ranges::EQ_DB, *db)?;
+        }
+        self.filter = f(&ranges::FILTER, self.filter)?;
+        self.resonance = f(&ranges::RESONANCE, self.resonance)?;
+        for s in &mut self.fx {
+            *s = s.checked_with(policy)?;
+        }
+        self.rate = policy(&ranges::RATE, self.rate)?;
+        self.pitch = policy(&ranges::PITCH, self.pitch)?;
+        Ok(self)
     }
 }
 

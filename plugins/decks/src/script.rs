@@ -17,11 +17,15 @@ use crate::action::Action;
 use crate::components::DeckTrack;
 use crate::transport::Transport;
 
-/// One scripted action.
+/// One scripted action. Its values are checked against [`engine_rt::ranges`] as the file is
+/// parsed, so a bad one is refused with its line and column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimedAction {
     /// Fired once the clock reaches this beat (launches then quantize as usual).
+    #[serde(deserialize_with = "engine_rt::ranges::de::beat")]
     pub beat: f64,
+    /// What happens then.
+    #[serde(deserialize_with = "engine_rt::ron_file::checked")]
     pub action: Action,
 }
 
@@ -43,9 +47,6 @@ impl ActionScript {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
         let actions: Vec<TimedAction> = engine_rt::ron_file::parse(&text, path).map_err(|e| e.to_string())?;
-        if let Some(a) = actions.iter().find(|a| !a.beat.is_finite()) {
-            return Err(format!("{}: beat {} is not a number", path.display(), a.beat));
-        }
         Ok(Self::new(actions))
     }
 }
@@ -64,5 +65,51 @@ pub(crate) fn run_script(
     while let Some(a) = script.actions.get(script.next).filter(|a| a.beat <= transport.beat) {
         actions.write(a.action.clone());
         script.next += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_values_in_an_actions_file_are_refused_with_their_place() {
+        let dir = std::env::temp_dir().join(format!("phos-actions-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let cases = [
+            (
+                "(beat: 1.0, action: Mixer(Crossfader(NaN)))",
+                "crossfader must be a finite number",
+            ),
+            (
+                "(beat: 1.0, action: Deck(deck: 0, action: Filter(inf)))",
+                "filter must be a finite number",
+            ),
+            (
+                "(beat: 1.0, action: Deck(deck: 0, action: Rate(99.0)))",
+                "rate must be 0.25..=4, not 99",
+            ),
+            (
+                "(beat: 1.0, action: Deck(deck: 0, action: FxAmount(slot: 5, amount: 0.5)))",
+                "FX slot",
+            ),
+            (
+                "(beat: NaN, action: Deck(deck: 0, action: Play))",
+                "beat must be a finite number",
+            ),
+        ];
+        for (line, message) in cases {
+            let path = dir.join("a.ron");
+            std::fs::write(
+                &path,
+                format!("[\n    (beat: 0.0, action: Deck(deck: 0, action: Play)),\n    {line},\n]"),
+            )
+            .expect("write");
+            let e = ActionScript::load(&path).unwrap_err();
+            assert!(
+                e.starts_with(&format!("{}:3:", path.display())) && e.contains(message),
+                "{line}: {e}"
+            );
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! The shared clock as the world sees it, and the mixer's controls.
 
 use bevy::prelude::*;
-use engine_rt::{Quantize, XfaderCurve};
+use engine_rt::intent::Policy;
+use engine_rt::ranges::{self, ValueError};
+use engine_rt::ron_file::CheckValues;
+use engine_rt::{MasterParam, Quantize, XfaderCurve};
 use serde::{Deserialize, Serialize};
 
 /// Where launches (play, hot cues, loops) land.
@@ -68,9 +71,9 @@ pub struct Transport {
 impl Default for Transport {
     fn default() -> Self {
         Self {
-            bpm: 120.0,
+            bpm: ranges::BPM.default,
             beat: 0.0,
-            quantum: 4.0,
+            quantum: ranges::QUANTUM.default,
             launch: LaunchQuantize::Bar,
             taps: Vec::new(),
         }
@@ -113,7 +116,7 @@ impl Transport {
         }
         let (first, last) = (*self.taps.first()?, *self.taps.last()?);
         let intervals = self.taps.len() - 1;
-        (intervals > 0 && last > first).then(|| (60.0 * intervals as f64 / (last - first)).clamp(20.0, 999.0))
+        (intervals > 0 && last > first).then(|| ranges::BPM.hold(60.0 * intervals as f64 / (last - first)))
     }
 }
 
@@ -134,13 +137,28 @@ pub struct MixerState {
 
 impl Default for MixerState {
     fn default() -> Self {
+        let d = |p: MasterParam| p.range().default as f32;
         Self {
-            crossfader: 0.0,
+            crossfader: d(MasterParam::Crossfader),
             curve: XfaderCurve::Smooth,
-            master_gain_db: 0.0,
-            cue_mix: 0.0,
-            cue_gain_db: 0.0,
+            master_gain_db: d(MasterParam::GainDb),
+            cue_mix: d(MasterParam::CueMix),
+            cue_gain_db: d(MasterParam::CueGainDb),
         }
+    }
+}
+
+impl CheckValues for MixerState {
+    fn checked_with(mut self, policy: Policy) -> Result<Self, ValueError> {
+        for (param, v) in [
+            (MasterParam::Crossfader, &mut self.crossfader),
+            (MasterParam::GainDb, &mut self.master_gain_db),
+            (MasterParam::CueMix, &mut self.cue_mix),
+            (MasterParam::CueGainDb, &mut self.cue_gain_db),
+        ] {
+            *v = policy(param.range(), *v as f64)? as f32;
+        }
+        Ok(self)
     }
 }
 

@@ -84,6 +84,18 @@ impl EngineLink {
     /// Wraps a freshly built engine handle and starts a loader thread for it.
     pub fn new(handle: EngineHandle) -> Self {
         let loader = Loader::spawn(handle.collector_handle());
+        Self::with_loader(handle, loader)
+    }
+
+    /// Wraps an engine handle whose tracks decode inline, within the frame that asks for
+    /// them: for runs that step the engine themselves (offline renders, tests), where a load
+    /// must never race the engine clock.
+    pub fn inline(handle: EngineHandle) -> Self {
+        let loader = Loader::inline(handle.collector_handle());
+        Self::with_loader(handle, loader)
+    }
+
+    fn with_loader(handle: EngineHandle, loader: Loader) -> Self {
         Self {
             sample_rate: handle.config().sample_rate,
             stats: handle.stats().clone(),
@@ -174,8 +186,14 @@ pub struct EngineStatus {
     pub master_peak: f32,
     /// Limiter gain reduction over the last report period, dB (0 = idle).
     pub limiter_reduction_db: f32,
-    /// Intents dropped so far (queue full, too many pending, invalid).
+    /// Intents dropped so far (queue full, too many pending, invalid, not finite).
     pub dropped_intents: u64,
+    /// Non-finite samples the engine replaced by silence before the limiter.
+    pub scrubbed_samples: u64,
+    /// Values refused where they entered (a control, a script) before reaching the engine.
+    pub refused_inputs: u64,
+    /// The latest drop or refusal, in words, for the health display.
+    pub last_problem: Option<String>,
     /// Engine events lost because the control side fell behind.
     pub events_lost: u64,
     /// Live-recording frames lost because the writer fell behind.
@@ -189,6 +207,16 @@ pub struct EngineStatus {
     pub output: String,
     /// A problem the performer should see (e.g. no audio device, playing to the null output).
     pub notice: Option<String>,
+}
+
+impl EngineStatus {
+    /// Records an input refused before it reached the engine (`why` says which and why): it
+    /// is counted, logged, and shown on the health display.
+    pub fn refuse(&mut self, why: String) {
+        warn!("{why}");
+        self.refused_inputs += 1;
+        self.last_problem = Some(why);
+    }
 }
 
 fn start_loads(mut link: ResMut<EngineLink>, mut requests: MessageReader<LoadRequest>) {
@@ -221,9 +249,10 @@ fn drain_engine(
                 }
             }
             EngineEvent::Dropped { id, reason } => {
-                if let Some(kind) = link.sent.remove(&id) {
-                    warn!("engine dropped intent {id} ({}): {reason:?}", kind.name());
-                }
+                let what = link.sent.remove(&id).map_or("an intent", |kind| kind.name());
+                let problem = format!("the engine dropped {what}: {reason}");
+                warn!("{problem} (intent {id})");
+                status.last_problem = Some(problem);
                 reports.write(EngineReport(event));
             }
             EngineEvent::MasterState {
@@ -250,6 +279,7 @@ fn drain_engine(
     }
     status.sample_rate = link.sample_rate;
     status.dropped_intents = link.stats.dropped_intents();
+    status.scrubbed_samples = link.stats.scrubbed_samples();
     status.events_lost = link.stats.events_lost.load(std::sync::atomic::Ordering::Relaxed);
     status.record_dropped_frames = link
         .stats

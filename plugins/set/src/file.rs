@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use engine_rt::ranges::{self, de};
+use engine_rt::ron_file::checked;
 use phosphene_decks::{DeckControls, HOT_CUES, HotCue, LaunchQuantize, MixerState};
 use phosphene_visuals::setup::VisualSetup;
 use serde::de::Error as _;
@@ -16,37 +18,7 @@ fn version() -> u32 {
 }
 
 fn quantum() -> f64 {
-    4.0
-}
-
-fn in_range<'de, D: Deserializer<'de>>(d: D, what: &str, lo: f64, hi: f64) -> Result<f64, D::Error> {
-    let v = f64::deserialize(d)?;
-    if v.is_finite() && (lo..=hi).contains(&v) {
-        Ok(v)
-    } else {
-        Err(D::Error::custom(format!("{what} must be {lo}..={hi}, not {v}")))
-    }
-}
-
-fn bpm<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    in_range(d, "bpm", 20.0, 999.0)
-}
-
-fn opt_bpm<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    match Option::<f64>::deserialize(d)? {
-        Some(v) if !(v.is_finite() && (20.0..=999.0).contains(&v)) => {
-            Err(D::Error::custom(format!("bpm must be 20..=999, not {v}")))
-        }
-        v => Ok(v),
-    }
-}
-
-fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    in_range(d, "a position in seconds", 0.0, 24.0 * 3600.0)
-}
-
-fn quantum_checked<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    in_range(d, "quantum (beats per bar)", 1.0, 16.0)
+    ranges::QUANTUM.default
 }
 
 /// A whole set: what a performer opens to play.
@@ -56,10 +28,10 @@ pub struct SetFile {
     #[serde(default = "version")]
     pub version: u32,
     /// Master tempo.
-    #[serde(deserialize_with = "bpm")]
+    #[serde(deserialize_with = "de::bpm")]
     pub bpm: f64,
     /// Beats per bar.
-    #[serde(default = "quantum", deserialize_with = "quantum_checked")]
+    #[serde(default = "quantum", deserialize_with = "de::quantum")]
     pub quantum: f64,
     /// Where launches land.
     #[serde(default)]
@@ -67,7 +39,7 @@ pub struct SetFile {
     /// Decks in order; missing decks start empty.
     #[serde(default)]
     pub decks: Vec<DeckEntry>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "checked")]
     pub mixer: MixerState,
     /// The visuals: scene, controls, post, keystone, output size, cues.
     #[serde(default)]
@@ -101,7 +73,7 @@ pub struct DeckEntry {
     pub hot_cues: Vec<HotCue>,
     #[serde(default, rename = "loop")]
     pub loop_region: Option<LoopEntry>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "checked")]
     pub controls: DeckControls,
 }
 
@@ -115,12 +87,9 @@ fn hot_cues<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<HotCue>, D::Error> {
                 HOT_CUES - 1
             )));
         }
-        if !(c.seconds.is_finite() && c.seconds >= 0.0) {
-            return Err(D::Error::custom(format!(
-                "hot cue {i} is at {} s, which is not a position",
-                c.seconds
-            )));
-        }
+        ranges::POSITION
+            .check(c.seconds)
+            .map_err(|e| D::Error::custom(format!("hot cue {i}: {e}")))?;
         if cues[..i].iter().any(|o| o.slot == c.slot) {
             return Err(D::Error::custom(format!("slot {} holds two hot cues", c.slot)));
         }
@@ -133,10 +102,10 @@ fn hot_cues<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<HotCue>, D::Error> {
 pub struct TrackEntry {
     pub file: PathBuf,
     /// Tempo of the beat grid.
-    #[serde(default, deserialize_with = "opt_bpm")]
+    #[serde(default, deserialize_with = "de::opt_bpm")]
     pub bpm: Option<f64>,
     /// First beat of the grid in seconds.
-    #[serde(default, deserialize_with = "seconds")]
+    #[serde(default, deserialize_with = "de::position")]
     pub first_beat: f64,
 }
 
@@ -154,9 +123,9 @@ impl<'de> Deserialize<'de> for LoopEntry {
         #[derive(Deserialize)]
         #[serde(rename = "LoopEntry")]
         struct Raw {
-            #[serde(deserialize_with = "seconds")]
+            #[serde(deserialize_with = "de::position")]
             start: f64,
-            #[serde(deserialize_with = "seconds")]
+            #[serde(deserialize_with = "de::position")]
             end: f64,
             #[serde(default)]
             active: bool,
@@ -285,6 +254,43 @@ mod tests {
         assert!(e.contains("loop ends at 2 s"), "{e}");
         let e = parse("SetFile(bpm: 120.0, version: 99)").unwrap_err().to_string();
         assert!(e.contains("newer Phosphene"), "{e}");
+    }
+
+    #[test]
+    fn non_finite_and_out_of_range_controls_are_refused_where_they_are() {
+        let cases = [
+            ("mixer: (crossfader: NaN)", "crossfader must be a finite number"),
+            ("mixer: (master_gain_db: inf)", "master gain must be a finite number"),
+            ("mixer: (cue_mix: 2.0)", "cue mix must be 0..=1, not 2"),
+            ("decks: [(controls: (filter: -inf))]", "filter must be a finite number"),
+            (
+                "decks: [(controls: (eq_db: (0.0, NaN, 0.0)))]",
+                "EQ gain must be a finite number",
+            ),
+            ("decks: [(controls: (rate: 9.0))]", "rate must be 0.25..=4, not 9"),
+            (
+                "decks: [(controls: (fx: ((fx: Some(Echo(beats: NaN)), amount: 0.0, param: 0.5), (fx: None, amount: 0.0, param: 0.5), (fx: None, amount: 0.0, param: 0.5))))]",
+                "echo beats",
+            ),
+            (
+                "decks: [(hot_cues: [(slot: 1, seconds: NaN)])]",
+                "a position in seconds must be",
+            ),
+            ("quantum: NaN", "quantum"),
+            (
+                "visuals: (post: (brightness: NaN))",
+                "brightness must be a finite number",
+            ),
+            (
+                "visuals: (transition_beats: inf)",
+                "transition beats must be a finite number",
+            ),
+        ];
+        for (field, message) in cases {
+            let text = format!("SetFile(\n  bpm: 120.0,\n  {field},\n)");
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.starts_with("t.set.ron:3:") && e.contains(message), "{field}: {e}");
+        }
     }
 
     #[test]

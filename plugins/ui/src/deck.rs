@@ -1,6 +1,7 @@
 //! One deck's panel: track, waveforms, transport, pads, tempo, gain, EQ, filter and FX.
 
 use bevy_egui::egui::{self, Color32, RichText};
+use engine_rt::ranges;
 use engine_rt::{EqBand, FxKind, XfaderSide};
 use phosphene_decks::{
     Action, BeatGrid, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, HOT_CUES, HotCue,
@@ -162,14 +163,18 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
             }
             let mut pitch = c.pitch;
             if ui
-                .add(egui::Slider::new(&mut pitch, -12.0..=12.0).step_by(0.5).text("pitch"))
+                .add(
+                    egui::Slider::new(&mut pitch, ranges::PITCH.min..=ranges::PITCH.max)
+                        .step_by(0.5)
+                        .text("pitch"),
+                )
                 .changed()
             {
                 act(DeckAction::Pitch(pitch));
             }
         });
         ui.horizontal(|ui| {
-            if let Some(x) = knob(ui, "gain", c.trim_db, -24.0..=12.0, "dB") {
+            if let Some(x) = knob(ui, "gain", c.trim_db, &ranges::TRIM_DB) {
                 act(DeckAction::TrimDb(x));
             }
             for (i, (band, name)) in [(EqBand::High, "high"), (EqBand::Mid, "mid"), (EqBand::Low, "low")]
@@ -178,7 +183,7 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
             {
                 let b = 2 - i;
                 ui.vertical(|ui| {
-                    if let Some(x) = knob(ui, name, c.eq_db[b], -26.0..=6.0, "dB") {
+                    if let Some(x) = knob(ui, name, c.eq_db[b], &ranges::EQ_DB) {
                         act(DeckAction::Eq(band, x));
                     }
                     if toggle(ui, "kill", c.kills[b]) {
@@ -187,10 +192,10 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
                 });
             }
             ui.vertical(|ui| {
-                if let Some(x) = knob(ui, "filter", c.filter, -1.0..=1.0, "") {
+                if let Some(x) = knob(ui, "filter", c.filter, &ranges::FILTER) {
                     act(DeckAction::Filter(x));
                 }
-                if let Some(x) = knob(ui, "reso", c.resonance, 0.0..=1.0, "") {
+                if let Some(x) = knob(ui, "reso", c.resonance, &ranges::RESONANCE) {
                     act(DeckAction::Resonance(x));
                 }
             });
@@ -223,11 +228,23 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
                         }
                     });
                 let mut amount = s.amount;
-                if ui.add(egui::Slider::new(&mut amount, 0.0..=1.0).text("wet")).changed() {
+                if ui
+                    .add(
+                        egui::Slider::new(&mut amount, ranges::FX_AMOUNT.min as f32..=ranges::FX_AMOUNT.max as f32)
+                            .text("wet"),
+                    )
+                    .changed()
+                {
                     act(DeckAction::FxAmount { slot, amount });
                 }
                 let mut value = s.param;
-                if ui.add(egui::Slider::new(&mut value, 0.0..=1.0).text("param")).changed() {
+                if ui
+                    .add(
+                        egui::Slider::new(&mut value, ranges::FX_PARAM.min as f32..=ranges::FX_PARAM.max as f32)
+                            .text("param"),
+                    )
+                    .changed()
+                {
                     act(DeckAction::FxParam { slot, value });
                 }
             });

@@ -268,7 +268,7 @@ fn top_bar(
         let mut bpm = t.bpm;
         let r = ui.add(
             egui::DragValue::new(&mut bpm)
-                .range(20.0..=999.0)
+                .range(engine_rt::ranges::BPM.min..=engine_rt::ranges::BPM.max)
                 .speed(0.05)
                 .fixed_decimals(2)
                 .suffix(" BPM"),
@@ -361,6 +361,15 @@ fn health(ui: &mut egui::Ui, shown: &Shown, state: &UiState) {
         s.dropped_intents > 0,
     );
     item(ui, format!("events lost {}", s.events_lost), s.events_lost > 0);
+    if s.scrubbed_samples > 0 {
+        item(ui, format!("scrubbed {} non-finite samples", s.scrubbed_samples), true);
+    }
+    if s.refused_inputs > 0 {
+        item(ui, format!("refused inputs {}", s.refused_inputs), true);
+    }
+    if let Some(p) = &s.last_problem {
+        item(ui, format!("last: {p}"), true);
+    }
     let latency = shown.analysis.latency_seconds();
     item(
         ui,

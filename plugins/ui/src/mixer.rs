@@ -1,7 +1,7 @@
 //! The mixer strip: channel faders with meters, crossfader, master and headphones.
 
 use bevy_egui::egui::{self, Color32, RichText};
-use engine_rt::XfaderCurve;
+use engine_rt::{XfaderCurve, ranges};
 use phosphene_decks::{Action, DeckAction, MixerAction, MixerState};
 use phosphene_engine_bridge::EngineStatus;
 
@@ -24,7 +24,9 @@ pub fn mixer_panel(ui: &mut egui::Ui, channels: &[Channel], mixer: &MixerState, 
                 ui.label(RichText::new(format!("{}", ch.index + 1)).strong());
                 ui.horizontal(|ui| {
                     let mut v = ch.volume;
-                    let fader = egui::Slider::new(&mut v, 0.0..=1.0).vertical().show_value(false);
+                    let fader = egui::Slider::new(&mut v, ranges::VOLUME.min as f32..=ranges::VOLUME.max as f32)
+                        .vertical()
+                        .show_value(false);
                     if ui.add_sized([18.0, 150.0], fader).changed() {
                         out.push(Action::deck(ch.index, DeckAction::Volume(v)));
                     }
@@ -38,7 +40,7 @@ pub fn mixer_panel(ui: &mut egui::Ui, channels: &[Channel], mixer: &MixerState, 
     let mut x = mixer.crossfader;
     ui.spacing_mut().slider_width = ui.available_width() - 10.0;
     if ui
-        .add(egui::Slider::new(&mut x, -1.0..=1.0).show_value(false))
+        .add(egui::Slider::new(&mut x, ranges::CROSSFADER.min as f32..=ranges::CROSSFADER.max as f32).show_value(false))
         .changed()
     {
         out.push(Action::Mixer(MixerAction::Crossfader(x)));
@@ -57,7 +59,7 @@ pub fn mixer_panel(ui: &mut egui::Ui, channels: &[Channel], mixer: &MixerState, 
     });
     ui.separator();
     ui.horizontal(|ui| {
-        if let Some(v) = knob(ui, "master", mixer.master_gain_db, -60.0..=12.0, "dB") {
+        if let Some(v) = knob(ui, "master", mixer.master_gain_db, &ranges::MASTER_GAIN_DB) {
             out.push(Action::Mixer(MixerAction::MasterGainDb(v)));
         }
         meter(ui, status.master_peak, 60.0);
@@ -77,10 +79,10 @@ pub fn mixer_panel(ui: &mut egui::Ui, channels: &[Channel], mixer: &MixerState, 
         });
     });
     ui.horizontal(|ui| {
-        if let Some(v) = knob(ui, "cue/mix", mixer.cue_mix, 0.0..=1.0, "") {
+        if let Some(v) = knob(ui, "cue/mix", mixer.cue_mix, &ranges::CUE_MIX) {
             out.push(Action::Mixer(MixerAction::CueMix(v)));
         }
-        if let Some(v) = knob(ui, "phones", mixer.cue_gain_db, -60.0..=12.0, "dB") {
+        if let Some(v) = knob(ui, "phones", mixer.cue_gain_db, &ranges::CUE_GAIN_DB) {
             out.push(Action::Mixer(MixerAction::CueGainDb(v)));
         }
     });

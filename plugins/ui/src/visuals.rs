@@ -5,6 +5,7 @@
 use bevy_egui::egui::{self, Color32, RichText};
 use phosphene_visuals::director::default_positions;
 use phosphene_visuals::keystone::Keystone;
+use phosphene_visuals::show::ranges::TRANSITION_BEATS;
 use phosphene_visuals::show::{PostSettings, TransitionKind, VisualQuantize};
 use phosphene_visuals::{Projector, Scenes, VisualCommand, Visuals};
 
@@ -160,7 +161,7 @@ fn transition_row(ui: &mut egui::Ui, visuals: &Visuals, out: &mut Vec<VisualComm
             });
         ui.add(
             egui::DragValue::new(&mut beats)
-                .range(0.0..=64.0)
+                .range(TRANSITION_BEATS.min..=TRANSITION_BEATS.max)
                 .speed(0.1)
                 .suffix(" beats"),
         );
@@ -218,17 +219,8 @@ fn post(ui: &mut egui::Ui, current: &PostSettings, out: &mut Vec<VisualCommand>)
             };
         }
     });
-    let sliders: [(&str, &mut f32, std::ops::RangeInclusive<f32>); 7] = [
-        ("strobe", &mut p.strobe, 0.0..=1.0),
-        ("feedback", &mut p.feedback, 0.0..=0.98),
-        ("feedback zoom", &mut p.feedback_zoom, 0.95..=1.05),
-        ("brightness", &mut p.brightness, 0.0..=2.0),
-        ("contrast", &mut p.contrast, 0.0..=2.0),
-        ("saturation", &mut p.saturation, 0.0..=2.0),
-        ("hue", &mut p.hue, -0.5..=0.5),
-    ];
-    for (name, value, range) in sliders {
-        ui.add(egui::Slider::new(value, range).text(name));
+    for (range, value) in p.sliders() {
+        ui.add(egui::Slider::new(value, range.min as f32..=range.max as f32).text(range.name));
     }
     if &p != current {
         out.push(VisualCommand::Post(p));

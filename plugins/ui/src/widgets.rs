@@ -1,8 +1,7 @@
 //! Small controls shared by the panels.
 
-use std::ops::RangeInclusive;
-
 use bevy_egui::egui::{self, Color32, RichText};
+use engine_rt::ranges::Range;
 
 /// A button that shows an on/off state; true when clicked.
 pub fn toggle(ui: &mut egui::Ui, label: &str, on: bool) -> bool {
@@ -19,10 +18,12 @@ pub fn toggle(ui: &mut egui::Ui, label: &str, on: bool) -> bool {
     ui.add(egui::Button::new(text).fill(fill)).clicked()
 }
 
-/// A compact labelled drag value standing in for a rotary knob; double-click resets to the
-/// neutral value. Returns the new value when it changed.
-pub fn knob(ui: &mut egui::Ui, label: &str, value: f32, range: RangeInclusive<f32>, unit: &str) -> Option<f32> {
-    let neutral = if range.contains(&0.0) { 0.0 } else { *range.start() };
+/// A compact labelled drag value standing in for a rotary knob over `range` (its unit
+/// shown); double-click resets to the range's default. Returns the new value when it changed.
+pub fn knob(ui: &mut egui::Ui, label: &str, value: f32, range: &Range) -> Option<f32> {
+    let neutral = range.default as f32;
+    let unit = range.unit;
+    let range = range.min as f32..=range.max as f32;
     let mut v = value;
     let mut changed = false;
     ui.vertical(|ui| {

@@ -24,9 +24,13 @@ use crate::keystone::Keystone;
 use crate::library::{LibraryChange, SceneLibrary, scenes_dir};
 use crate::scene::{Scene, ShaderError};
 use crate::setup::{VisualCue, VisualSetup};
+use crate::show::ranges::{PARAM_POSITION, TRANSITION_BEATS};
 use crate::show::{PostSettings, TransitionKind, VisualQuantize};
 use crate::sync::{heard_by, newest_sample};
 use crate::uniforms::UNIFORM_DECKS;
+use engine_rt::intent::Policy;
+use engine_rt::ranges::{Range, ValueError};
+use engine_rt::ron_file::CheckValues;
 
 /// Seconds between checks of the scenes folder for edits.
 const WATCH_SECONDS: f32 = 0.25;
@@ -96,6 +100,37 @@ pub enum VisualCommand {
     TestPattern(bool),
     /// Open, move or close the projector window.
     Projector(Projector),
+}
+
+impl CheckValues for VisualCommand {
+    /// Every number against [`crate::show::ranges`].
+    fn checked_with(self, policy: Policy) -> Result<Self, ValueError> {
+        let beats = |b: f64| policy(&TRANSITION_BEATS, b);
+        Ok(match self {
+            Self::Scene {
+                id,
+                transition,
+                beats: b,
+                at,
+            } => Self::Scene {
+                id,
+                transition,
+                beats: b.map(beats).transpose()?,
+                at,
+            },
+            Self::Param { slot, position } => Self::Param {
+                slot,
+                position: policy(&PARAM_POSITION, position as f64)? as f32,
+            },
+            Self::Post(post) => Self::Post(post.checked_with(policy)?),
+            Self::Transition { kind, beats: b, at } => Self::Transition {
+                kind,
+                beats: beats(b)?,
+                at,
+            },
+            other => other,
+        })
+    }
 }
 
 /// The scene library, as the world sees it.
@@ -281,11 +316,25 @@ fn apply_commands(
     mut visuals: ResMut<Visuals>,
     scenes: Res<Scenes>,
     transport: Option<Res<phosphene_decks::Transport>>,
+    mut status: Option<ResMut<EngineStatus>>,
 ) {
     let v = &mut *visuals;
     let (beat, quantum) = transport.map_or((0.0, 4.0), |t| (t.beat, t.quantum));
     let beat = if v.plan.frame > 0 { v.director.beat() } else { beat };
     for c in commands_in.read() {
+        // Held to the ranges first; a command with a non-finite value changes nothing.
+        let c = match c.clone().checked_with(Range::clamp) {
+            Ok(c) => c,
+            Err(e) => {
+                let why = format!("visuals command refused: {e}");
+                match status.as_deref_mut() {
+                    Some(s) => s.refuse(why),
+                    None => warn!("{why}"),
+                }
+                continue;
+            }
+        };
+        let c = &c;
         match c {
             VisualCommand::Apply(setup) => {
                 v.setup = (**setup).clone();
@@ -644,4 +693,42 @@ fn present_projector(
         &g.projector_warp,
     );
     queue.submit([encoder.finish()]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visual_commands_are_held_to_their_ranges_and_non_finite_ones_refused() {
+        let post = PostSettings {
+            brightness: f32::NAN,
+            ..PostSettings::default()
+        };
+        let e = VisualCommand::Post(post).checked_with(Range::clamp).unwrap_err();
+        assert_eq!(e.to_string(), "brightness must be a finite number");
+        let far = PostSettings {
+            feedback: 5.0,
+            hue: -3.0,
+            ..PostSettings::default()
+        };
+        let Ok(VisualCommand::Post(held)) = VisualCommand::Post(far).checked_with(Range::clamp) else {
+            panic!("held, not refused");
+        };
+        assert_eq!((held.feedback, held.hue), (0.98, -0.5));
+        let param = VisualCommand::Param {
+            slot: 0,
+            position: f32::INFINITY,
+        };
+        assert!(param.checked_with(Range::clamp).is_err());
+        let transition = VisualCommand::Transition {
+            kind: TransitionKind::Crossfade,
+            beats: 1e9,
+            at: VisualQuantize::Bar,
+        };
+        assert!(matches!(
+            transition.checked_with(Range::clamp),
+            Ok(VisualCommand::Transition { beats: 64.0, .. })
+        ));
+    }
 }

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::keystone::Keystone;
+use crate::show::ranges::{PARAM_POSITION, TRANSITION_BEATS};
 use crate::show::{PostSettings, TransitionKind, VisualQuantize};
 
 /// Default composition size.
@@ -20,12 +21,16 @@ pub struct VisualCue {
     #[serde(default)]
     pub transition: TransitionKind,
     /// Length of the transition in beats.
-    #[serde(default = "default_beats")]
+    #[serde(default = "default_beats", deserialize_with = "transition_beats")]
     pub beats: f64,
 }
 
 fn default_beats() -> f64 {
-    4.0
+    TRANSITION_BEATS.default
+}
+
+fn transition_beats<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    TRANSITION_BEATS.read(d)
 }
 
 /// The `visuals: ( .. )` section of a set.
@@ -36,12 +41,16 @@ pub struct VisualSetup {
     pub scene: Option<String>,
     /// Control positions (0..1) per scene id.
     pub positions: BTreeMap<String, Vec<f32>>,
+    /// Post effects; every value checked against [`crate::show::ranges`] as it is parsed.
+    #[serde(deserialize_with = "engine_rt::ron_file::checked")]
     pub post: PostSettings,
     pub keystone: Keystone,
     /// Composition size in pixels, independent of any window.
     pub size: (u32, u32),
     /// How scene changes from the control surfaces happen.
     pub transition: TransitionKind,
+    /// Default transition length in beats.
+    #[serde(deserialize_with = "transition_beats")]
     pub transition_beats: f64,
     pub quantize: VisualQuantize,
     /// Timed scene changes.
@@ -57,7 +66,7 @@ impl Default for VisualSetup {
             keystone: Keystone::default(),
             size: DEFAULT_SIZE,
             transition: TransitionKind::Crossfade,
-            transition_beats: 4.0,
+            transition_beats: TRANSITION_BEATS.default,
             quantize: VisualQuantize::Bar,
             cues: Vec::new(),
         }
@@ -77,19 +86,14 @@ impl VisualSetup {
         if let Some(c) = self
             .cues
             .iter()
-            .find(|c| !(0.0..f64::INFINITY).contains(&c.beat) || !(0.0..f64::INFINITY).contains(&c.beats))
+            .find(|c| engine_rt::ranges::SCRIPT_BEAT.check(c.beat).is_err())
         {
-            return Err(format!(
-                "visuals.cues: cue at beat {} needs beat >= 0 and beats >= 0",
-                c.beat
-            ));
+            return Err(format!("visuals.cues: cue at beat {} needs a beat >= 0", c.beat));
         }
-        if let Some((id, _)) = self
-            .positions
-            .iter()
-            .find(|(_, p)| p.iter().any(|v| !(0.0..=1.0).contains(v)))
-        {
-            return Err(format!("visuals.positions.{id}: positions must be 0..1"));
+        for (id, p) in &self.positions {
+            if let Some(e) = p.iter().find_map(|v| PARAM_POSITION.check(*v as f64).err()) {
+                return Err(format!("visuals.positions.{id}: {e}"));
+            }
         }
         Ok(())
     }

@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 
+use engine_rt::intent::Policy;
+use engine_rt::ranges::{Range, ValueError};
+use engine_rt::ron_file::CheckValues;
 use serde::{Deserialize, Serialize};
 
 use crate::gpu::LayerSpec;
@@ -77,16 +80,66 @@ pub struct PostSettings {
     pub freeze: bool,
 }
 
+/// The ranges of the visuals' values: the one home the post settings, the set format and the
+/// control window read.
+pub mod ranges {
+    use engine_rt::ranges::Range;
+
+    /// Gain of the composition.
+    pub const BRIGHTNESS: Range = Range::new("brightness", 0.0, 2.0, 1.0, "");
+    /// Contrast around mid-grey.
+    pub const CONTRAST: Range = Range::new("contrast", 0.0, 2.0, 1.0, "");
+    /// Saturation: 0 grey, 1 unchanged, 2 doubled.
+    pub const SATURATION: Range = Range::new("saturation", 0.0, 2.0, 1.0, "");
+    /// Hue rotation in turns.
+    pub const HUE: Range = Range::new("hue", -0.5, 0.5, 0.0, "turns");
+    /// Share of the last composition kept as trails (below 1, so trails always fade).
+    pub const FEEDBACK: Range = Range::new("feedback", 0.0, 0.98, 0.0, "");
+    /// Zoom of the trails per frame.
+    pub const FEEDBACK_ZOOM: Range = Range::new("feedback zoom", 0.95, 1.05, 1.01, "");
+    /// Strength of the flash on bass hits.
+    pub const STROBE: Range = Range::new("strobe", 0.0, 1.0, 0.0, "");
+    /// Length of a scene transition.
+    pub const TRANSITION_BEATS: Range = Range::new("transition beats", 0.0, 64.0, 4.0, "beats");
+    /// A scene parameter's position within its own range.
+    pub const PARAM_POSITION: Range = Range::new("parameter position", 0.0, 1.0, 0.5, "");
+}
+
+impl PostSettings {
+    /// The continuous settings with their ranges and names, for controls and checks.
+    pub fn sliders(&mut self) -> [(&'static Range, &mut f32); 7] {
+        [
+            (&ranges::STROBE, &mut self.strobe),
+            (&ranges::FEEDBACK, &mut self.feedback),
+            (&ranges::FEEDBACK_ZOOM, &mut self.feedback_zoom),
+            (&ranges::BRIGHTNESS, &mut self.brightness),
+            (&ranges::CONTRAST, &mut self.contrast),
+            (&ranges::SATURATION, &mut self.saturation),
+            (&ranges::HUE, &mut self.hue),
+        ]
+    }
+}
+
+impl CheckValues for PostSettings {
+    fn checked_with(mut self, policy: Policy) -> Result<Self, ValueError> {
+        for (range, v) in self.sliders() {
+            *v = policy(range, *v as f64)? as f32;
+        }
+        Ok(self)
+    }
+}
+
 impl Default for PostSettings {
     fn default() -> Self {
+        let d = |r: Range| r.default as f32;
         Self {
-            brightness: 1.0,
-            contrast: 1.0,
-            saturation: 1.0,
-            hue: 0.0,
-            feedback: 0.0,
-            feedback_zoom: 1.01,
-            strobe: 0.0,
+            brightness: d(ranges::BRIGHTNESS),
+            contrast: d(ranges::CONTRAST),
+            saturation: d(ranges::SATURATION),
+            hue: d(ranges::HUE),
+            feedback: d(ranges::FEEDBACK),
+            feedback_zoom: d(ranges::FEEDBACK_ZOOM),
+            strobe: d(ranges::STROBE),
             blackout: false,
             freeze: false,
         }
