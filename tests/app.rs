@@ -362,9 +362,9 @@ fn tail_peak(rig: &Rig, frames: usize) -> f32 {
     rig.out[n - 2 * frames..].iter().fold(0.0f32, |m, x| m.max(x.abs()))
 }
 
-#[test]
-fn control_values_that_are_not_numbers_are_refused_and_the_sound_goes_on() {
-    let dir = common::temp_dir("app-nan");
+/// A rig playing the test track on deck 0 for a few frames; also returns its folder.
+fn playing(name: &str) -> (Rig, std::path::PathBuf) {
+    let dir = common::temp_dir(name);
     let file = dir.join("track.wav");
     common::write_track(&file);
     let mut rig = Rig::new(2);
@@ -377,6 +377,12 @@ fn control_values_that_are_not_numbers_are_refused_and_the_sound_goes_on() {
     for _ in 0..10 {
         rig.step();
     }
+    (rig, dir)
+}
+
+#[test]
+fn control_values_that_are_not_numbers_are_refused_and_the_sound_goes_on() {
+    let (mut rig, _) = playing("app-nan");
     let before = tail_peak(&rig, FRAME);
     assert!(before > 0.05, "playing: {before}");
     let bad = [
@@ -442,16 +448,7 @@ fn control_values_that_are_not_numbers_are_refused_and_the_sound_goes_on() {
 
 #[test]
 fn a_set_with_a_value_that_is_not_a_number_is_refused_while_the_show_goes_on() {
-    let dir = common::temp_dir("app-nan-set");
-    let file = dir.join("track.wav");
-    common::write_track(&file);
-    let mut rig = Rig::new(2);
-    rig.load(0, &file, 120.0);
-    rig.act(Action::Transport(TransportAction::Launch(LaunchQuantize::None)));
-    rig.act(Action::deck(0, DeckAction::Play));
-    for _ in 0..10 {
-        rig.step();
-    }
+    let (mut rig, dir) = playing("app-nan-set");
     let before = tail_peak(&rig, FRAME);
     assert!(before > 0.05, "playing: {before}");
     let path = dir.join("nan.set.ron");
