@@ -15,7 +15,7 @@ use crate::intent::{Intent, IntentKind};
 use crate::mixer::Mixer;
 use crate::stats::EngineStats;
 
-/// Frames between periodic state reports (20 ms at 48 kHz).
+/// Milliseconds between periodic state reports (converted to frames at the sample rate).
 const REPORT_MS: f64 = 20.0;
 
 struct Pending {
