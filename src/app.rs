@@ -21,10 +21,6 @@ use crate::output::{ChosenOutput, OutputRequest, report_line};
 pub const DECKS: usize = 4;
 /// Seconds of master audio the recording ring holds while the writer catches up.
 const RECORD_RING_SECONDS: f32 = 10.0;
-/// Render-ahead used with the visuals unless asked otherwise: enough that the analysis of the
-/// audio reaching the speaker when a video frame is shown exists when the frame is planned
-/// (two frames in flight at 60 Hz plus one analysis hop; see docs/SHADERS.md).
-pub const VISUALS_AHEAD: usize = 2048;
 /// UI/update rate when headless.
 const HEADLESS_HZ: f64 = 60.0;
 
@@ -33,9 +29,8 @@ pub struct AppOptions {
     /// The set to open (the bundled demo set when `None`).
     pub set: Option<PathBuf>,
     pub output: OutputRequest,
-    /// Frames the engine renders ahead of the device on a real-time worker (0: in the callback;
-    /// `None`: [`VISUALS_AHEAD`] with the visuals, else 0).
-    pub ahead: Option<usize>,
+    /// Frames the engine renders ahead of the device on a real-time worker (0: in the callback).
+    pub ahead: usize,
     /// Run without a window.
     pub headless: bool,
     /// Quit after this long.
@@ -147,9 +142,8 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         let dir = opts.record_dir.clone().unwrap_or_else(default_record_dir);
         Some(Recorder::start(&mut link, &dir, &performance_stem())?)
     };
-    let ahead_frames = opts.ahead.unwrap_or(if headless { 0 } else { VISUALS_AHEAD });
-    let (feed, ahead) = crate::output::feed(processor, ahead_frames, chosen.channels(), chosen.block())?;
-    let output_latency_frames = (chosen.block() + ahead_frames) as u32;
+    let (feed, ahead) = crate::output::feed(processor, opts.ahead, chosen.channels(), chosen.block())?;
+    let output_latency_frames = (chosen.block() + opts.ahead) as u32;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("phosphene: playing on {what}");
 
@@ -221,7 +215,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     if let Some(a) = ahead {
         eprintln!("{}", a.report());
     }
-    println!("{}", report_line(&stats, engine_stats.dropped_intents()));
+    println!("{}", report_line(&stats, engine_stats.dropped_intents(), opts.ahead));
     Ok(())
 }
 

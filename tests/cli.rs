@@ -169,3 +169,36 @@ fn headless_app_survives_a_broken_set_and_a_missing_device() {
     assert_eq!(fields.len(), 5, "{}", String::from_utf8_lossy(&o.stdout));
     assert!(fields[0].1 > 100.0, "callbacks ran: {fields:?}");
 }
+
+/// The value of `key` in the exit line.
+fn field(stdout: &[u8], key: &str) -> Option<f64> {
+    report(stdout).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+#[test]
+fn render_ahead_is_the_default_and_ahead_0_renders_in_the_callback() {
+    let dir = temp_dir("ahead-default");
+    let script = write_session(&dir);
+    let set = dir.join("empty.set.ron");
+    std::fs::write(&set, "SetFile(bpm: 124.0)").unwrap();
+    let (script, set) = (script.to_str().unwrap(), set.to_str().unwrap());
+    let play = ["play", script, "--audio", "null", "--seconds", "0.5"];
+    let app = [set, "--headless", "--audio", "null", "--seconds", "0.5", "--no-record"];
+    for args in [&play[..], &app[..]] {
+        // Headless runs too render ahead unless told otherwise: a slow block never glitches.
+        let o = phosphene(args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(field(&o.stdout, "ahead"), Some(2048.0), "{args:?}");
+        assert!(
+            stderr(&o).contains("rendering 2048 frames ahead of the device"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("render_ahead: blocks="), "{}", stderr(&o));
+        // `--ahead 0` renders in the callback, for the lowest latency.
+        let o = phosphene(&[args, &["--ahead", "0"]].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(field(&o.stdout, "ahead"), Some(0.0), "{args:?}");
+        assert!(!stderr(&o).contains("render_ahead:"), "{}", stderr(&o));
+    }
+}
