@@ -12,7 +12,7 @@ use engine_rt::{Engine, EngineConfig};
 use phosphene_decks::{ActionScript, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
 use phosphene_recorder::{Recorder, RecorderPlugin};
-use phosphene_set::{SetCommand, SetFile, SetPlugin};
+use phosphene_set::{BundledSets, SetCommand, SetFile, SetPlugin};
 use phosphene_visuals::{Projector, VisualsPlugin};
 
 use crate::output::{ChosenOutput, OutputRequest, report_line};
@@ -51,10 +51,12 @@ pub struct AppOptions {
 
 type BoxError = Box<dyn std::error::Error>;
 
-/// The bundled demo set: `assets/demo/demo.set.ron` under `PHOSPHENE_ASSETS`, the working
-/// directory, or the source tree the binary was built from.
-pub fn demo_set() -> PathBuf {
-    let rel = Path::new("demo").join("demo.set.ron");
+/// The demo set, relative to the assets folder.
+const DEMO_SET: &str = "demo/demo.set.ron";
+
+/// The bundled assets: the first of `PHOSPHENE_ASSETS`, `assets` in the working directory and
+/// the source tree the binary was built from that holds the demo set.
+fn assets_dir() -> PathBuf {
     let candidates = [
         std::env::var_os("PHOSPHENE_ASSETS").map(PathBuf::from),
         Some(PathBuf::from("assets")),
@@ -63,19 +65,23 @@ pub fn demo_set() -> PathBuf {
     candidates
         .into_iter()
         .flatten()
-        .map(|d| d.join(&rel))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| Path::new("assets").join(rel))
+        .find(|d| d.join(DEMO_SET).exists())
+        .unwrap_or_else(|| PathBuf::from("assets"))
 }
 
-/// Where recordings go by default: `$XDG_DATA_HOME/phosphene/recordings` (or under
-/// `~/.local/share`).
-fn default_record_dir() -> PathBuf {
+/// The bundled demo set (`demo/demo.set.ron` in the assets folder).
+pub fn demo_set() -> PathBuf {
+    assets_dir().join(DEMO_SET)
+}
+
+/// The user's Phosphene data folder, home of everything the app writes on its own:
+/// `$XDG_DATA_HOME/phosphene` (or `~/.local/share/phosphene`).
+fn data_dir() -> PathBuf {
     let data = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local").join("share")))
         .unwrap_or_else(|| PathBuf::from("."));
-    data.join("phosphene").join("recordings")
+    data.join("phosphene")
 }
 
 /// A name for this performance's files, from the wall clock (UTC).
@@ -139,7 +145,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     let recorder = if opts.no_record {
         None
     } else {
-        let dir = opts.record_dir.clone().unwrap_or_else(default_record_dir);
+        let dir = opts.record_dir.clone().unwrap_or_else(|| data_dir().join("recordings"));
         Some(Recorder::start(&mut link, &dir, &performance_stem())?)
     };
     let (feed, ahead) = crate::output::feed(processor, opts.ahead, chosen.channels(), chosen.block())?;
@@ -185,7 +191,11 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         notice,
         ..default()
     })
-    .insert_resource(link);
+    .insert_resource(link)
+    .insert_resource(BundledSets {
+        root: assets_dir(),
+        autosave_dir: data_dir().join("autosave"),
+    });
     if let Some(r) = recorder {
         app.insert_resource(r);
     }

@@ -202,3 +202,57 @@ fn render_ahead_is_the_default_and_ahead_0_renders_in_the_callback() {
         assert!(!stderr(&o).contains("render_ahead:"), "{}", stderr(&o));
     }
 }
+
+/// Runs the headless app with `XDG_DATA_HOME` and the bundled assets folder set, changing the
+/// tempo at once so that the set has something to autosave at exit.
+fn run_changing_the_tempo(dir: &std::path::Path, set: Option<&std::path::Path>) -> std::process::Output {
+    let actions = dir.join("tempo.actions.ron");
+    std::fs::write(&actions, "[(beat: 0.0, action: Transport(Tempo(131.0)))]").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_phosphene"));
+    cmd.args(set)
+        .args([
+            "--headless",
+            "--audio",
+            "null",
+            "--seconds",
+            "2",
+            "--no-record",
+            "--actions",
+        ])
+        .arg(&actions)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("PHOSPHENE_ASSETS", dir.join("assets"));
+    let o = cmd.output().expect("run phosphene");
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
+#[test]
+fn the_bundled_set_autosaves_into_the_data_folder_and_a_users_set_beside_itself() {
+    let dir = temp_dir("autosave-home");
+    let bundled = dir.join("assets/demo");
+    let own = dir.join("own");
+    for d in [&bundled, &own] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(bundled.join("demo.set.ron"), "SetFile(bpm: 124.0)").unwrap();
+    std::fs::write(own.join("mine.set.ron"), "SetFile(bpm: 124.0)").unwrap();
+
+    // No set named: the bundled demo set opens, and its folder stays as shipped.
+    run_changing_the_tempo(&dir, None);
+    let autosave = dir.join("data/phosphene/autosave/demo.autosave.ron");
+    let text = std::fs::read_to_string(&autosave).expect("the demo set autosaved into the data folder");
+    assert!(text.contains("bpm: 131.0"), "{text}");
+    let shipped: Vec<_> = std::fs::read_dir(&bundled)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(shipped, ["demo.set.ron"], "nothing written beside the bundled set");
+
+    // The performer's own set autosaves beside itself, where they opened it.
+    run_changing_the_tempo(&dir, Some(&own.join("mine.set.ron")));
+    let text = std::fs::read_to_string(own.join("mine.autosave.ron")).expect("autosaved beside the set");
+    assert!(text.contains("bpm: 131.0"), "{text}");
+    assert!(!dir.join("data/phosphene/autosave/mine.autosave.ron").exists());
+}
