@@ -13,6 +13,7 @@ use phosphene_decks::{ActionScript, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
 use phosphene_recorder::{Recorder, RecorderPlugin};
 use phosphene_set::{BundledSets, SetCommand, SetFile, SetPlugin};
+use phosphene_ui::{SHORTCUTS, Shortcut};
 use phosphene_visuals::{Projector, VisualsPlugin};
 
 use crate::output::{ChosenOutput, OutputRequest, report_line};
@@ -152,6 +153,9 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     let output_latency_frames = (chosen.block() + opts.ahead) as u32;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("phosphene: playing on {what}");
+    if let Some(path) = &opts.actions {
+        eprintln!("{}", take_over_notice(path, headless));
+    }
 
     let mut app = App::new();
     if headless {
@@ -160,6 +164,9 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
                 1.0 / HEADLESS_HZ,
             ))),
             bevy::log::LogPlugin::default(),
+            // Ctrl+C ends the performance as the window's close button does: the set autosaves,
+            // the recording is finished and the report line printed (DefaultPlugins has it).
+            bevy::app::TerminalCtrlCHandlerPlugin,
         ));
     } else {
         app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -229,6 +236,29 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// What the performer is told when scripted actions play: that the controls take over at any
+/// time, with the keys to do it read from the keyboard table.
+fn take_over_notice(script: &Path, headless: bool) -> String {
+    let playing = format!("phosphene: playing the scripted actions in {}", script.display());
+    if headless {
+        return format!("{playing} (headless: no controls; Ctrl+C ends the performance)");
+    }
+    let key = |shortcut: Shortcut| {
+        SHORTCUTS
+            .iter()
+            .find(|(_, s, _)| *s == shortcut)
+            .map_or_else(|| "?".to_string(), |(key, _, _)| format!("{key:?}"))
+    };
+    format!(
+        "{playing}; take over at any time: click a deck or press {}..{} to focus it, {} to play or \
+         pause it; {} in the window lists every key",
+        key(Shortcut::Focus(0)),
+        key(Shortcut::Focus(DECKS - 1)),
+        key(Shortcut::PlayPause),
+        key(Shortcut::Help),
+    )
+}
+
 fn has_display() -> bool {
     std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
 }
@@ -281,5 +311,24 @@ fn screenshot_when_loaded(
             .observe(|_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
                 exit.write(AppExit::Success);
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_in_the_window_names_the_keys_that_take_over() {
+        let notice = take_over_notice(Path::new("opening.actions.ron"), false);
+        assert!(
+            notice.contains("playing the scripted actions in opening.actions.ron"),
+            "{notice}"
+        );
+        for key in ["F1..F4", "Space", "F12"] {
+            assert!(notice.contains(key), "{key}: {notice}");
+        }
+        let headless = take_over_notice(Path::new("opening.actions.ron"), true);
+        assert!(headless.contains("Ctrl+C ends the performance"), "{headless}");
     }
 }
