@@ -12,7 +12,8 @@ use engine_rt::{Engine, EngineConfig};
 use phosphene_decks::{ActionScript, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
 use phosphene_recorder::{Recorder, RecorderPlugin};
-use phosphene_set::{SetCommand, SetFile, SetPlugin};
+use phosphene_set::{BundledSets, SetCommand, SetFile, SetPlugin};
+use phosphene_ui::{SHORTCUTS, Shortcut};
 use phosphene_visuals::{Projector, VisualsPlugin};
 
 use crate::output::{ChosenOutput, OutputRequest, report_line};
@@ -21,10 +22,6 @@ use crate::output::{ChosenOutput, OutputRequest, report_line};
 pub const DECKS: usize = 4;
 /// Seconds of master audio the recording ring holds while the writer catches up.
 const RECORD_RING_SECONDS: f32 = 10.0;
-/// Render-ahead used with the visuals unless asked otherwise: enough that the analysis of the
-/// audio reaching the speaker when a video frame is shown exists when the frame is planned
-/// (two frames in flight at 60 Hz plus one analysis hop; see docs/SHADERS.md).
-pub const VISUALS_AHEAD: usize = 2048;
 /// UI/update rate when headless.
 const HEADLESS_HZ: f64 = 60.0;
 
@@ -33,9 +30,8 @@ pub struct AppOptions {
     /// The set to open (the bundled demo set when `None`).
     pub set: Option<PathBuf>,
     pub output: OutputRequest,
-    /// Frames the engine renders ahead of the device on a real-time worker (0: in the callback;
-    /// `None`: [`VISUALS_AHEAD`] with the visuals, else 0).
-    pub ahead: Option<usize>,
+    /// Frames the engine renders ahead of the device on a real-time worker (0: in the callback).
+    pub ahead: usize,
     /// Run without a window.
     pub headless: bool,
     /// Quit after this long.
@@ -56,10 +52,12 @@ pub struct AppOptions {
 
 type BoxError = Box<dyn std::error::Error>;
 
-/// The bundled demo set: `assets/demo/demo.set.ron` under `PHOSPHENE_ASSETS`, the working
-/// directory, or the source tree the binary was built from.
-pub fn demo_set() -> PathBuf {
-    let rel = Path::new("demo").join("demo.set.ron");
+/// The demo set, relative to the assets folder.
+const DEMO_SET: &str = "demo/demo.set.ron";
+
+/// The bundled assets: the first of `PHOSPHENE_ASSETS`, `assets` in the working directory and
+/// the source tree the binary was built from that holds the demo set.
+fn assets_dir() -> PathBuf {
     let candidates = [
         std::env::var_os("PHOSPHENE_ASSETS").map(PathBuf::from),
         Some(PathBuf::from("assets")),
@@ -68,19 +66,23 @@ pub fn demo_set() -> PathBuf {
     candidates
         .into_iter()
         .flatten()
-        .map(|d| d.join(&rel))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| Path::new("assets").join(rel))
+        .find(|d| d.join(DEMO_SET).exists())
+        .unwrap_or_else(|| PathBuf::from("assets"))
 }
 
-/// Where recordings go by default: `$XDG_DATA_HOME/phosphene/recordings` (or under
-/// `~/.local/share`).
-fn default_record_dir() -> PathBuf {
+/// The bundled demo set (`demo/demo.set.ron` in the assets folder).
+pub fn demo_set() -> PathBuf {
+    assets_dir().join(DEMO_SET)
+}
+
+/// The user's Phosphene data folder, home of everything the app writes on its own:
+/// `$XDG_DATA_HOME/phosphene` (or `~/.local/share/phosphene`).
+fn data_dir() -> PathBuf {
     let data = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local").join("share")))
         .unwrap_or_else(|| PathBuf::from("."));
-    data.join("phosphene").join("recordings")
+    data.join("phosphene")
 }
 
 /// A name for this performance's files, from the wall clock (UTC).
@@ -144,14 +146,16 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     let recorder = if opts.no_record {
         None
     } else {
-        let dir = opts.record_dir.clone().unwrap_or_else(default_record_dir);
+        let dir = opts.record_dir.clone().unwrap_or_else(|| data_dir().join("recordings"));
         Some(Recorder::start(&mut link, &dir, &performance_stem())?)
     };
-    let ahead_frames = opts.ahead.unwrap_or(if headless { 0 } else { VISUALS_AHEAD });
-    let (feed, ahead) = crate::output::feed(processor, ahead_frames, chosen.channels(), chosen.block())?;
-    let output_latency_frames = (chosen.block() + ahead_frames) as u32;
+    let (feed, ahead) = crate::output::feed(processor, opts.ahead, chosen.channels(), chosen.block())?;
+    let output_latency_frames = (chosen.block() + opts.ahead) as u32;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("phosphene: playing on {what}");
+    if let Some(path) = &opts.actions {
+        eprintln!("{}", take_over_notice(path, headless));
+    }
 
     let mut app = App::new();
     if headless {
@@ -160,6 +164,9 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
                 1.0 / HEADLESS_HZ,
             ))),
             bevy::log::LogPlugin::default(),
+            // Ctrl+C ends the performance as the window's close button does: the set autosaves,
+            // the recording is finished and the report line printed (DefaultPlugins has it).
+            bevy::app::TerminalCtrlCHandlerPlugin,
         ));
     } else {
         app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -191,7 +198,11 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         notice,
         ..default()
     })
-    .insert_resource(link);
+    .insert_resource(link)
+    .insert_resource(BundledSets {
+        root: assets_dir(),
+        autosave_dir: data_dir().join("autosave"),
+    });
     if let Some(r) = recorder {
         app.insert_resource(r);
     }
@@ -221,8 +232,31 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     if let Some(a) = ahead {
         eprintln!("{}", a.report());
     }
-    println!("{}", report_line(&stats, engine_stats.dropped_intents()));
+    println!("{}", report_line(&stats, engine_stats.dropped_intents(), opts.ahead));
     Ok(())
+}
+
+/// What the performer is told when scripted actions play: that the controls take over at any
+/// time, with the keys to do it read from the keyboard table.
+fn take_over_notice(script: &Path, headless: bool) -> String {
+    let playing = format!("phosphene: playing the scripted actions in {}", script.display());
+    if headless {
+        return format!("{playing} (headless: no controls; Ctrl+C ends the performance)");
+    }
+    let key = |shortcut: Shortcut| {
+        SHORTCUTS
+            .iter()
+            .find(|(_, s, _)| *s == shortcut)
+            .map_or_else(|| "?".to_string(), |(key, _, _)| format!("{key:?}"))
+    };
+    format!(
+        "{playing}; take over at any time: click a deck or press {}..{} to focus it, {} to play or \
+         pause it; {} in the window lists every key",
+        key(Shortcut::Focus(0)),
+        key(Shortcut::Focus(DECKS - 1)),
+        key(Shortcut::PlayPause),
+        key(Shortcut::Help),
+    )
 }
 
 fn has_display() -> bool {
@@ -277,5 +311,24 @@ fn screenshot_when_loaded(
             .observe(|_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
                 exit.write(AppExit::Success);
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_in_the_window_names_the_keys_that_take_over() {
+        let notice = take_over_notice(Path::new("opening.actions.ron"), false);
+        assert!(
+            notice.contains("playing the scripted actions in opening.actions.ron"),
+            "{notice}"
+        );
+        for key in ["F1..F4", "Space", "F12"] {
+            assert!(notice.contains(key), "{key}: {notice}");
+        }
+        let headless = take_over_notice(Path::new("opening.actions.ron"), true);
+        assert!(headless.contains("Ctrl+C ends the performance"), "{headless}");
     }
 }

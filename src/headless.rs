@@ -296,7 +296,7 @@ pub fn play(
     let stats = CallbackStats::new();
     let channels = chosen.channels();
     let block = chosen.block();
-    let (feed, ahead) = crate::output::feed(processor, ahead, channels, block)?;
+    let (feed, worker) = crate::output::feed(processor, ahead, channels, block)?;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("playing on {what}");
     let seconds = seconds.unwrap_or_else(|| session.length() * 60.0 / session.bpm + 0.5);
@@ -314,10 +314,10 @@ pub fn play(
         }
     }
     drop(running);
-    if let Some(a) = ahead {
-        eprintln!("{}", a.report());
+    if let Some(w) = worker {
+        eprintln!("{}", w.report());
     }
-    println!("{}", report_line(&stats, handle.stats().dropped_intents()));
+    println!("{}", report_line(&stats, handle.stats().dropped_intents(), ahead));
     Ok(())
 }
 

@@ -38,10 +38,11 @@ struct OutputArgs {
     #[arg(long)]
     buffer: Option<u32>,
     /// Render this many frames ahead of the device on a real-time worker, so the audio callback
-    /// only copies (adds that much latency; 0 renders inside the callback). Default: 2048 when
-    /// the visuals run (so the light can show exactly the audio being heard), else 0.
-    #[arg(long)]
-    ahead: Option<usize>,
+    /// only copies and slow blocks never become dropouts (and the light can show exactly the
+    /// audio being heard); adds that much latency. 0 renders inside the callback: the lowest
+    /// latency, but heavy sets (key-locked decks) can glitch.
+    #[arg(long, default_value_t = output::DEFAULT_AHEAD)]
+    ahead: usize,
 }
 
 impl OutputArgs {
@@ -174,7 +175,7 @@ fn main() -> ExitCode {
                 host,
                 device: input_device,
             });
-            headless::play(&script, output.request(), output.ahead.unwrap_or(0), input, seconds)
+            headless::play(&script, output.request(), output.ahead, input, seconds)
         }
     };
     match result {

@@ -13,6 +13,13 @@ use crate::AudioChoice;
 /// Sample rate and buffer of the null output.
 pub const NULL_RATE: u32 = 48_000;
 pub const NULL_BUFFER: u32 = 256;
+/// Frames the engine renders ahead of the device unless `--ahead` says otherwise (43 ms at
+/// 48 kHz), for the app and `play` alike. With it the callback only copies, so a slow block
+/// (key-locked decks, a busy host) is absorbed by the ring instead of reaching the speaker as a
+/// dropout; and the analysis of the audio reaching the speaker when a video frame is shown
+/// exists when that frame is planned (two frames in flight at 60 Hz plus one analysis hop; see
+/// docs/SHADERS.md). `--ahead 0` renders in the callback, for the lowest latency.
+pub const DEFAULT_AHEAD: usize = 2048;
 
 /// Where audio should go.
 #[derive(Debug, Clone)]
@@ -150,10 +157,11 @@ pub enum RunningOutput {
     Null(NullOutput),
 }
 
-/// The callback-timing line `play` and the headless app print at exit.
-pub fn report_line(stats: &CallbackStats, dropped: u64) -> String {
+/// The callback-timing line `play` and the app print at exit; `ahead` is the render-ahead the
+/// run used (0: rendered in the callback), so the timings can be read in its light.
+pub fn report_line(stats: &CallbackStats, dropped: u64, ahead: usize) -> String {
     format!(
-        "callbacks={} max_callback_fraction={:.4} p999_callback_fraction={:.4} dropped_intents={} stream_errors={}",
+        "callbacks={} max_callback_fraction={:.4} p999_callback_fraction={:.4} dropped_intents={} stream_errors={} ahead={ahead}",
         stats.callbacks(),
         stats.max_fraction(),
         stats.quantile_fraction(0.999),

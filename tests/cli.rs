@@ -170,3 +170,129 @@ fn headless_app_survives_a_broken_set_and_a_missing_device() {
     assert_eq!(fields.len(), 5, "{}", String::from_utf8_lossy(&o.stdout));
     assert!(fields[0].1 > 100.0, "callbacks ran: {fields:?}");
 }
+
+/// The value of `key` in the exit line.
+fn field(stdout: &[u8], key: &str) -> Option<f64> {
+    report(stdout).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+#[test]
+fn render_ahead_is_the_default_and_ahead_0_renders_in_the_callback() {
+    let dir = temp_dir("ahead-default");
+    let script = write_session(&dir);
+    let set = dir.join("empty.set.ron");
+    std::fs::write(&set, "SetFile(bpm: 124.0)").unwrap();
+    let (script, set) = (script.to_str().unwrap(), set.to_str().unwrap());
+    let play = ["play", script, "--audio", "null", "--seconds", "0.5"];
+    let app = [set, "--headless", "--audio", "null", "--seconds", "0.5", "--no-record"];
+    for args in [&play[..], &app[..]] {
+        // Headless runs too render ahead unless told otherwise: a slow block never glitches.
+        let o = phosphene(args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(field(&o.stdout, "ahead"), Some(2048.0), "{args:?}");
+        assert!(
+            stderr(&o).contains("rendering 2048 frames ahead of the device"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("render_ahead: blocks="), "{}", stderr(&o));
+        // `--ahead 0` renders in the callback, for the lowest latency.
+        let o = phosphene(&[args, &["--ahead", "0"]].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(field(&o.stdout, "ahead"), Some(0.0), "{args:?}");
+        assert!(!stderr(&o).contains("render_ahead:"), "{}", stderr(&o));
+    }
+}
+
+/// Runs the headless app with `XDG_DATA_HOME` and the bundled assets folder set, changing the
+/// tempo at once so that the set has something to autosave at exit.
+fn run_changing_the_tempo(dir: &std::path::Path, set: Option<&std::path::Path>) -> std::process::Output {
+    let actions = dir.join("tempo.actions.ron");
+    std::fs::write(&actions, "[(beat: 0.0, action: Transport(Tempo(131.0)))]").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_phosphene"));
+    cmd.args(set)
+        .args([
+            "--headless",
+            "--audio",
+            "null",
+            "--seconds",
+            "2",
+            "--no-record",
+            "--actions",
+        ])
+        .arg(&actions)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("PHOSPHENE_ASSETS", dir.join("assets"));
+    let o = cmd.output().expect("run phosphene");
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
+#[test]
+fn the_bundled_set_autosaves_into_the_data_folder_and_a_users_set_beside_itself() {
+    let dir = temp_dir("autosave-home");
+    let bundled = dir.join("assets/demo");
+    let own = dir.join("own");
+    for d in [&bundled, &own] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(bundled.join("demo.set.ron"), "SetFile(bpm: 124.0)").unwrap();
+    std::fs::write(own.join("mine.set.ron"), "SetFile(bpm: 124.0)").unwrap();
+
+    // No set named: the bundled demo set opens, and its folder stays as shipped.
+    run_changing_the_tempo(&dir, None);
+    let autosave = dir.join("data/phosphene/autosave/demo.autosave.ron");
+    let text = std::fs::read_to_string(&autosave).expect("the demo set autosaved into the data folder");
+    assert!(text.contains("bpm: 131.0"), "{text}");
+    let shipped: Vec<_> = std::fs::read_dir(&bundled)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(shipped, ["demo.set.ron"], "nothing written beside the bundled set");
+
+    // The performer's own set autosaves beside itself, where they opened it.
+    run_changing_the_tempo(&dir, Some(&own.join("mine.set.ron")));
+    let text = std::fs::read_to_string(own.join("mine.autosave.ron")).expect("autosaved beside the set");
+    assert!(text.contains("bpm: 131.0"), "{text}");
+    assert!(!dir.join("data/phosphene/autosave/mine.autosave.ron").exists());
+}
+
+#[test]
+fn the_demo_opening_plays_at_once_and_ctrl_c_ends_the_performance() {
+    use std::io::{BufRead, BufReader};
+    let dir = temp_dir("demo-opening");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // What `.ci/demo` runs, headless; `--seconds` only bounds a run that never sounds.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_phosphene"))
+        .arg(root.join("assets/demo/demo.set.ron"))
+        .arg("--actions")
+        .arg(root.join("assets/demo/opening.actions.ron"))
+        .args(["--headless", "--audio", "null", "--no-record", "--seconds", "600"])
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start phosphene");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = String::new();
+    // The demo sounds as soon as its tracks are loaded, with no hands on the controls.
+    while !seen.contains("first_audible_seconds=") {
+        match lines.next() {
+            Some(Ok(line)) => seen.push_str(&(line + "\n")),
+            _ => panic!("phosphene ended without sound:\n{seen}"),
+        }
+    }
+    assert!(seen.contains("playing the scripted actions in"), "{seen}");
+    assert!(seen.contains("Ctrl+C ends the performance"), "{seen}");
+    // Ctrl+C ends it as closing the window would: a clean exit with the report line.
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("phosphene ends");
+    assert!(out.status.success(), "{seen}{}", rest.join("\n"));
+    assert_eq!(field(&out.stdout, "ahead"), Some(2048.0));
+}

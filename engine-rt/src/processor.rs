@@ -15,7 +15,7 @@ use crate::mixer::Mixer;
 use crate::ranges::{Range, ValueError};
 use crate::stats::EngineStats;
 
-/// Frames between periodic state reports (20 ms at 48 kHz).
+/// Milliseconds between periodic state reports (converted to frames at the sample rate).
 const REPORT_MS: f64 = 20.0;
 
 struct Pending {

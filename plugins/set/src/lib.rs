@@ -3,7 +3,8 @@
 //! Send [`SetCommand`]s; results come back as [`SetEvent`]s and in [`CurrentSet`]. A set that
 //! fails to parse is reported with file, line and column and changes nothing: the world keeps
 //! the set it had and the file on disk is never written over by an autosave (autosaves go to a
-//! file of their own, `NAME.autosave.ron`, beside the set).
+//! file of their own, `NAME.autosave.ron`: beside the set, or for a set bundled with Phosphene
+//! into the user's data folder, see [`BundledSets`]).
 
 mod file;
 
@@ -76,13 +77,37 @@ pub struct CurrentSet {
     pub error: Option<String>,
 }
 
+/// The sets bundled with Phosphene (the demo set). They are read-only in an installed copy and
+/// part of the source tree in a checkout, so they autosave into the user's data folder instead
+/// of beside themselves. Without this resource every set autosaves beside itself.
+#[derive(Resource, Debug, Clone)]
+pub struct BundledSets {
+    /// The folder the bundled sets live under.
+    pub root: PathBuf,
+    /// Where bundled sets autosave, as `NAME.autosave.ron`.
+    pub autosave_dir: PathBuf,
+}
+
+impl BundledSets {
+    /// Whether the set at `path` is one of the bundled sets (links and `..` resolved).
+    pub fn holds(&self, path: &Path) -> bool {
+        let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        abs(path).starts_with(abs(&self.root))
+    }
+}
+
 impl CurrentSet {
-    /// The autosave file for the current set (none until the set has a path).
-    pub fn autosave_path(&self) -> Option<PathBuf> {
+    /// The autosave file for the current set (none until the set has a path): `NAME.autosave.ron`
+    /// beside the set, where the performer finds it next to the set they opened, or in the
+    /// bundled sets' autosave folder for a bundled set.
+    pub fn autosave_path(&self, bundled: Option<&BundledSets>) -> Option<PathBuf> {
         let p = self.path.as_ref()?;
         let stem = p.file_stem().map_or_else(|| "set".into(), |s| s.to_string_lossy());
-        let stem = stem.trim_end_matches(".set");
-        Some(p.with_file_name(format!("{stem}.autosave.ron")))
+        let name = format!("{}.autosave.ron", stem.trim_end_matches(".set"));
+        Some(match bundled.filter(|b| b.holds(p)) {
+            Some(b) => b.autosave_dir.join(name),
+            None => p.with_file_name(name),
+        })
     }
 
     /// The folder track paths are relative to.
@@ -151,8 +176,10 @@ fn run_commands(
     mut commands_in: MessageReader<SetCommand>,
     mut events: MessageWriter<SetEvent>,
     mut current: ResMut<CurrentSet>,
+    bundled: Option<Res<BundledSets>>,
     mut world: SetWorld,
 ) {
+    let bundled = bundled.as_deref();
     for command in commands_in.read() {
         let result = match command {
             SetCommand::Load(_) | SetCommand::Apply { .. } => {
@@ -163,7 +190,7 @@ fn run_commands(
                 };
                 parsed.map(|(set, path)| {
                     // The set being replaced keeps its last changes in its autosave file.
-                    if let Err(e) = autosave(&mut current, &world) {
+                    if let Err(e) = autosave(&mut current, &world, bundled) {
                         error!("{e}");
                     }
                     apply(&set, path.as_ref(), &mut current, &mut world);
@@ -189,7 +216,7 @@ fn run_commands(
                     Some(SetEvent::Saved(path))
                 })
             }
-            SetCommand::Autosave => autosave(&mut current, &world),
+            SetCommand::Autosave => autosave(&mut current, &world, bundled),
         };
         match result {
             Ok(None) => {}
@@ -209,25 +236,40 @@ fn run_commands(
 }
 
 /// Writes the autosave file if the set changed since it was last written.
-fn autosave(current: &mut CurrentSet, world: &SetWorld) -> Result<Option<SetEvent>, SetError> {
-    let Some(path) = current.autosave_path() else {
+fn autosave(
+    current: &mut CurrentSet,
+    world: &SetWorld,
+    bundled: Option<&BundledSets>,
+) -> Result<Option<SetEvent>, SetError> {
+    let Some(path) = current.autosave_path(bundled) else {
         return Ok(None);
     };
     let set = capture(current, &current.base_dir(), world);
     if current.last_written.as_ref() == Some(&set) {
         return Ok(None);
     }
-    set.save(&path)?;
+    // Track paths relative to the autosave's own folder, so it opens from where it lies (the
+    // same as the set's when it sits beside it; absolute from the data folder).
+    let folder = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    capture(current, folder, world).save(&path)?;
     current.last_written = Some(set);
     Ok(Some(SetEvent::Autosaved(path)))
 }
 
 /// Autosaves when the app exits, so the last minutes of a performance are never lost.
-fn autosave_on_exit(mut exit: MessageReader<AppExit>, mut current: ResMut<CurrentSet>, world: SetWorld) {
+fn autosave_on_exit(
+    mut exit: MessageReader<AppExit>,
+    mut current: ResMut<CurrentSet>,
+    bundled: Option<Res<BundledSets>>,
+    world: SetWorld,
+) {
     if exit.read().next().is_none() {
         return;
     }
-    match autosave(&mut current, &world) {
+    match autosave(&mut current, &world, bundled.as_deref()) {
         Ok(Some(e)) => info!("{e:?}"),
         Ok(None) => {}
         Err(e) => error!("{e}"),
@@ -354,5 +396,59 @@ fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
             .as_ref()
             .map_or_else(|| current.visuals.clone(), |v| v.snapshot()),
         mappings: current.mappings.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_at(path: &Path) -> CurrentSet {
+        CurrentSet {
+            path: Some(path.to_path_buf()),
+            ..default()
+        }
+    }
+
+    #[test]
+    fn a_set_autosaves_beside_itself() {
+        let set = set_at(Path::new("/shows/friday/main.set.ron"));
+        assert_eq!(
+            set.autosave_path(None),
+            Some(PathBuf::from("/shows/friday/main.autosave.ron"))
+        );
+        assert_eq!(
+            CurrentSet::default().autosave_path(None),
+            None,
+            "an unsaved set has none"
+        );
+    }
+
+    #[test]
+    fn a_bundled_set_autosaves_into_the_data_folder() {
+        let dir = std::env::temp_dir().join(format!("phos-set-bundled-{}", std::process::id()));
+        let (assets, own) = (dir.join("assets"), dir.join("own"));
+        for d in [assets.join("demo"), own.clone()] {
+            std::fs::create_dir_all(d).expect("folders");
+        }
+        let (demo, mine) = (assets.join("demo/demo.set.ron"), own.join("mine.set.ron"));
+        for f in [&demo, &mine] {
+            std::fs::write(f, "SetFile()").expect("sets");
+        }
+        let bundled = BundledSets {
+            // Reached through `..`, as a relative `PHOSPHENE_ASSETS` could be.
+            root: own.join("..").join("assets"),
+            autosave_dir: dir.join("data/phosphene/autosave"),
+        };
+        assert_eq!(
+            set_at(&demo).autosave_path(Some(&bundled)),
+            Some(dir.join("data/phosphene/autosave/demo.autosave.ron"))
+        );
+        // The performer's own set keeps its autosave beside it.
+        assert_eq!(
+            set_at(&mine).autosave_path(Some(&bundled)),
+            Some(own.join("mine.autosave.ron"))
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
