@@ -232,7 +232,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     if let Some(a) = ahead {
         eprintln!("{}", a.report());
     }
-    println!("{}", report_line(&stats, engine_stats.dropped_intents(), opts.ahead));
+    println!("{}", report_line(&stats, &engine_stats, opts.ahead));
     Ok(())
 }
 

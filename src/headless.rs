@@ -317,7 +317,7 @@ pub fn play(
     if let Some(w) = worker {
         eprintln!("{}", w.report());
     }
-    println!("{}", report_line(&stats, handle.stats().dropped_intents(), ahead));
+    println!("{}", report_line(&stats, handle.stats(), ahead));
     Ok(())
 }
 

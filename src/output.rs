@@ -7,6 +7,7 @@ use engine_rt::backend::ahead::AheadWorker;
 use engine_rt::backend::cpal::{CpalStream, DeviceRequest, HostChoice, PreparedOutput};
 use engine_rt::backend::null::NullOutput;
 use engine_rt::backend::{CallbackStats, Feed};
+use engine_rt::stats::EngineStats;
 
 use crate::AudioChoice;
 
@@ -157,15 +158,17 @@ pub enum RunningOutput {
     Null(NullOutput),
 }
 
-/// The callback-timing line `play` and the app print at exit; `ahead` is the render-ahead the
-/// run used (0: rendered in the callback), so the timings can be read in its light.
-pub fn report_line(stats: &CallbackStats, dropped: u64, ahead: usize) -> String {
+/// The callback-timing line `play` and the app print at exit: the callback's timing, what the
+/// engine had to drop (intents) or scrub (non-finite samples), and `ahead`, the render-ahead
+/// the run used (0: rendered in the callback), so the timings can be read in its light.
+pub fn report_line(stats: &CallbackStats, engine: &EngineStats, ahead: usize) -> String {
     format!(
-        "callbacks={} max_callback_fraction={:.4} p999_callback_fraction={:.4} dropped_intents={} stream_errors={} ahead={ahead}",
+        "callbacks={} max_callback_fraction={:.4} p999_callback_fraction={:.4} dropped_intents={} stream_errors={} scrubbed_samples={} ahead={ahead}",
         stats.callbacks(),
         stats.max_fraction(),
         stats.quantile_fraction(0.999),
-        dropped,
-        stats.stream_errors()
+        engine.dropped_intents(),
+        stats.stream_errors(),
+        engine.scrubbed_samples(),
     )
 }

@@ -107,6 +107,9 @@ fn play_on_the_null_output_reports_callback_timing() {
         "256",
         "--seconds",
         "1.5",
+        // The processor itself in the callback: its timing is what this test reads.
+        "--ahead",
+        "0",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r = report(&o.stdout);
@@ -118,7 +121,9 @@ fn play_on_the_null_output_reports_callback_timing() {
             "max_callback_fraction",
             "p999_callback_fraction",
             "dropped_intents",
-            "stream_errors"
+            "stream_errors",
+            "scrubbed_samples",
+            "ahead"
         ]
     );
     // 1.5 s of 256-frame buffers at 48 kHz is 281; the paced output never runs ahead of real
@@ -151,7 +156,7 @@ fn play_without_a_device_falls_back_to_null_with_a_warning() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(report(&o.stdout).len(), 5);
+    assert_eq!(report(&o.stdout).len(), 7);
 }
 
 #[test]
@@ -167,7 +172,7 @@ fn headless_app_survives_a_broken_set_and_a_missing_device() {
     // This machine has no sound card: the default output falls back to the null output.
     assert!(err.contains("null output"), "{err}");
     let fields = report(&o.stdout);
-    assert_eq!(fields.len(), 5, "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(fields.len(), 7, "{}", String::from_utf8_lossy(&o.stdout));
     assert!(fields[0].1 > 100.0, "callbacks ran: {fields:?}");
 }
 
