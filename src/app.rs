@@ -175,6 +175,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         }))
         .add_plugins(phosphene_ui::UiPlugin);
     }
+    crate::signals::end_gracefully_on_signals(&mut app);
     app.add_plugins((
         VisualsPlugin {
             projector: if headless { Projector::Off } else { opts.projector },

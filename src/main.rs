@@ -5,6 +5,7 @@
 mod app;
 mod headless;
 mod output;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
