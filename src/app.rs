@@ -164,9 +164,6 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
                 1.0 / HEADLESS_HZ,
             ))),
             bevy::log::LogPlugin::default(),
-            // Ctrl+C ends the performance as the window's close button does: the set autosaves,
-            // the recording is finished and the report line printed (DefaultPlugins has it).
-            bevy::app::TerminalCtrlCHandlerPlugin,
         ));
     } else {
         app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -182,6 +179,8 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         }))
         .add_plugins(phosphene_ui::UiPlugin);
     }
+    // Ctrl+C, SIGTERM and SIGHUP end the performance as the window's close button does.
+    crate::signals::end_gracefully_on_signals(&mut app);
     app.add_plugins((
         VisualsPlugin {
             projector: if headless { Projector::Off } else { opts.projector },

@@ -299,8 +299,14 @@ pub fn play(
     let (feed, worker) = crate::output::feed(processor, ahead, channels, block)?;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("playing on {what}");
-    let seconds = seconds.unwrap_or_else(|| session.length() * 60.0 / session.bpm + 0.5);
-    let heard = drive(&mut handle, &mut runner, Duration::from_secs_f64(seconds.max(0.0)));
+    let until = match seconds {
+        Some(s) => Until::Elapsed(Duration::from_secs_f64(s.max(0.0))),
+        None => Until::Played {
+            beat: session.length(),
+            then_frames: u64::from(rate) / 2,
+        },
+    };
+    let heard = drive(&mut handle, &mut runner, until);
     if input.is_some() {
         match heard {
             Some(f) => eprintln!(
@@ -342,20 +348,50 @@ fn start_capture(
     Ok(stream)
 }
 
-/// Control loop: keeps the script ahead of the audio and frees released memory. Returns the
-/// last live-input analysis frame, if input is analysed.
+/// When `play` stops.
+#[derive(Debug, Clone, Copy)]
+enum Until {
+    /// This much wall-clock time after the audio started (`--seconds`).
+    Elapsed(Duration),
+    /// `then_frames` after the engine's clock passed `beat`: by the engine's own clock, so the
+    /// whole script is heard however many cycles a busy host makes the device drop.
+    Played { beat: f64, then_frames: u64 },
+}
+
+/// Control loop: keeps the script ahead of the audio and frees released memory until `until`.
+/// Returns the last live-input analysis frame, if input is analysed.
 fn drive(
     handle: &mut engine_rt::EngineHandle,
     runner: &mut ScriptRunner,
-    length: Duration,
+    until: Until,
 ) -> Option<engine_rt::AnalysisFrame> {
     let start = Instant::now();
-    let mut beat = 0.0;
+    let (mut beat, mut frame) = (0.0, 0);
+    // The engine frame to stop at, once the clock has passed the end beat.
+    let mut end = None;
     let mut heard = None;
-    while start.elapsed() < length {
+    loop {
+        let done = match until {
+            Until::Elapsed(length) => start.elapsed() >= length,
+            Until::Played { .. } => end.is_some_and(|e| frame >= e),
+        };
+        if done {
+            break;
+        }
         while let Some(e) = handle.poll_event() {
             match e {
-                EngineEvent::MasterState { beat: b, .. } => beat = b,
+                EngineEvent::MasterState { beat: b, frame: f, .. } => {
+                    (beat, frame) = (b, f);
+                    if let Until::Played {
+                        beat: last,
+                        then_frames,
+                    } = until
+                        && end.is_none()
+                        && b >= last
+                    {
+                        end = Some(f + then_frames);
+                    }
+                }
                 EngineEvent::Dropped { id, reason } => eprintln!("intent {id} dropped: {reason:?}"),
                 _ => {}
             }

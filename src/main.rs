@@ -5,6 +5,7 @@
 mod app;
 mod headless;
 mod output;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -130,7 +131,8 @@ enum Command {
         script: PathBuf,
         #[command(flatten)]
         output: OutputArgs,
-        /// How long to play; default: the script's length plus half a second.
+        /// How long to play (wall-clock seconds); default: until the engine has played the
+        /// whole script, plus half a second.
         #[arg(long)]
         seconds: Option<f64>,
         /// Also analyse live input from this host's capture device (`default` or `jack`) and

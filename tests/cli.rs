@@ -98,6 +98,7 @@ fn report(stdout: &[u8]) -> Vec<(String, f64)> {
 fn play_on_the_null_output_reports_callback_timing() {
     let dir = temp_dir("play-null");
     let script = write_session(&dir);
+    let started = std::time::Instant::now();
     let o = phosphene(&[
         "play",
         script.to_str().unwrap(),
@@ -126,9 +127,10 @@ fn play_on_the_null_output_reports_callback_timing() {
             "ahead"
         ]
     );
-    // 1.5 s of 256-frame buffers at 48 kHz is 281; the paced output never runs ahead of real
-    // time, and on a loaded host (other tests render on the same cores) it may fall behind.
-    assert!(r[0].1 > 0.0 && r[0].1 < 281.0 + 30.0, "{} callbacks", r[0].1);
+    // The paced output never runs ahead of real time: no more 256-frame buffers than fit in
+    // the time the command ran (on a loaded host it may fall behind, so no lower bound).
+    let most = started.elapsed().as_secs_f64() * 48_000.0 / 256.0 + 1.0;
+    assert!(r[0].1 > 0.0 && r[0].1 <= most, "{} callbacks, at most {most}", r[0].1);
     // Fractions of the period, measured: how large they are is for the benchmarks (a busy
     // host can push any run past 1.0); here they must be real measurements.
     assert!(r[1].1 > 0.0 && r[1].1.is_finite() && r[2].1 > 0.0 && r[2].1 <= r[1].1);
@@ -139,7 +141,7 @@ fn play_on_the_null_output_reports_callback_timing() {
 fn play_without_a_device_falls_back_to_null_with_a_warning() {
     let dir = temp_dir("play-default");
     let script = write_session(&dir);
-    // This machine has no sound card: the default device cannot open.
+    // A device that exists on no machine, so the default host cannot open it, sound card or not.
     let o = phosphene(&[
         "play",
         script.to_str().unwrap(),
@@ -164,16 +166,26 @@ fn headless_app_survives_a_broken_set_and_a_missing_device() {
     let dir = temp_dir("app-headless");
     let set = dir.join("broken.set.ron");
     std::fs::write(&set, "SetFile(\n  bpm: 124.0,\n  decks: [(track: (file: 12))],\n)\n").unwrap();
-    let o = phosphene(&[set.to_str().unwrap(), "--headless", "--seconds", "1.5", "--no-record"]);
+    // The default host asked for a device no machine has: it cannot open, sound card or not.
+    let o = phosphene(&[
+        set.to_str().unwrap(),
+        "--headless",
+        "--device",
+        "no-such-device",
+        "--seconds",
+        "1.5",
+        "--no-record",
+    ]);
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     // The set error names file, line and column; the app runs on with empty decks.
     assert!(err.contains(&format!("{}:3:", set.display())), "{err}");
-    // This machine has no sound card: the default output falls back to the null output.
+    // The missing device falls back to the null output.
     assert!(err.contains("null output"), "{err}");
     let fields = report(&o.stdout);
     assert_eq!(fields.len(), 7, "{}", String::from_utf8_lossy(&o.stdout));
-    assert!(fields[0].1 > 100.0, "callbacks ran: {fields:?}");
+    // How many depends on the host's speed; that the output ran does not.
+    assert!(fields[0].1 > 0.0, "callbacks ran: {fields:?}");
 }
 
 /// The value of `key` in the exit line.

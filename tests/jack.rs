@@ -3,15 +3,24 @@
 
 mod common;
 use common::jackd::Jackd;
+use common::live::{LiveProcess, wait_until};
 use common::*;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::path::Path;
+
+/// Frames `jack_rec`'s ring holds between its JACK callback and its disk thread (2.7 s; a power
+/// of two, as JACK's ring rounds its size up to one): the disk thread would have to stall that
+/// long to lose samples.
+const RECORDER_RING_FRAMES: u64 = 131_072;
+/// Samples in one cycle of the server (256 frames, stereo).
+const PERIOD_SAMPLES: u64 = 2 * 256;
+/// `jack_rec` stops by itself after this many seconds: a guard only, the test stops it.
+const RECORDER_GUARD_SECONDS: &str = "600";
 
 /// Matches `rec` against `reference`, re-aligning after any gap a JACK xrun leaves. Returns
 /// (samples compared, samples matching within `tol`, realignments).
 fn compare(rec: &[f32], reference: &[f32], tol: f32) -> (usize, usize, usize) {
-    let onset = |x: &[f32]| x.iter().position(|v| v.abs() > 0.05).expect("audible");
+    let onset = |x: &[f32]| onset(x).expect("audible");
     let mut offset = onset(rec) as i64 - onset(reference) as i64;
     let (mut compared, mut matched, mut realigned) = (0, 0, 0);
     let mut i = onset(reference);
@@ -47,6 +56,46 @@ fn compare(rec: &[f32], reference: &[f32], tol: f32) -> (usize, usize, usize) {
     (compared, matched, realigned)
 }
 
+/// Index of the first clearly audible sample.
+fn onset(x: &[f32]) -> Option<usize> {
+    x.iter().position(|v| v.abs() > 0.05)
+}
+
+/// What `jack_rec` has written to `path` so far, as interleaved samples scaled to -1..1 (it
+/// records 32-bit integers). Its header's sizes are filled in only when it stops by itself, so
+/// the data chunk is read to the end of the file, whole frames only.
+fn recorded_so_far(path: &Path, channels: usize) -> Option<Vec<f32>> {
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.get(..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
+        return None;
+    }
+    let mut at = 12;
+    loop {
+        let id = bytes.get(at..at + 4)?;
+        let size = u32::from_le_bytes(bytes.get(at + 4..at + 8)?.try_into().ok()?) as usize;
+        if id == b"data" {
+            let data = &bytes[at + 8..];
+            let whole = data.len() / (4 * channels) * (4 * channels);
+            let scale = 2f64.powi(31);
+            return Some(
+                data[..whole]
+                    .chunks_exact(4)
+                    .map(|b| (i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64 / scale) as f32)
+                    .collect(),
+            );
+        }
+        at += 8 + size + size % 2;
+    }
+}
+
+/// The value of `key=` in a report line.
+fn field(text: &str, key: &str) -> u64 {
+    text.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key}= in {text}"))
+}
+
 /// The two live runs take turns: each is a real-time load of its own, and on a two-core
 /// machine running them at once only measures their contention.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -61,32 +110,10 @@ fn render_ahead_output_matches_the_offline_render() {
     live_run_matches("1024");
 }
 
-/// Live runs a busy shared host broke with xruns are tried again, up to this many in all; one
-/// clean run must match.
-const ATTEMPTS: usize = 3;
-
+/// Plays the session on JACK with `ahead` frames of render-ahead and compares what reached the
+/// (dummy) sound card with the offline render.
 fn live_run_matches(ahead: &str) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut failures = Vec::new();
-    for attempt in 1..=ATTEMPTS {
-        match std::panic::catch_unwind(|| check_live_run(ahead)) {
-            Ok(()) => return,
-            Err(e) => {
-                let why = e
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                eprintln!("attempt {attempt} of {ATTEMPTS} failed: {why}");
-                failures.push(why);
-            }
-        }
-    }
-    panic!("no live run matched the offline render: {failures:?}");
-}
-
-/// Plays the session on JACK with `ahead` frames of render-ahead and compares the recording.
-fn check_live_run(ahead: &str) {
     let dir = temp_dir(&format!("jack-{ahead}"));
     let script = write_session(&dir);
     let reference_path = dir.join("offline.wav");
@@ -97,57 +124,56 @@ fn check_live_run(ahead: &str) {
         reference_path.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (reference, _) = read_wav(&reference_path);
 
     let jack = Jackd::start(ahead);
-    let play = jack
-        .cmd(env!("CARGO_BIN_EXE_phosphene"))
-        .args([
-            "play",
-            script.to_str().unwrap(),
-            "--audio",
-            "jack",
-            "--seconds",
-            "8",
-            "--ahead",
-            ahead,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start phosphene");
-    // cpal names its JACK client after the process id.
-    let port = format!("cpal_client_{}_out:out_", play.id());
-    let start = Instant::now();
-    loop {
-        let ports = jack.cmd("jack_lsp").output().expect("jack_lsp");
-        if String::from_utf8_lossy(&ports.stdout).contains(&port) {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "phosphene never registered its ports"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // The recorder listens to the monitor ports (a copy of what the sound card is sent) and is
+    // capturing before phosphene starts: samples in its file prove it. Phosphene connects its
+    // outputs to the sound card as its stream starts, well inside the script's silent first
+    // second, so nothing audible it plays can be missed, however late anything starts.
     let rec_path = dir.join("live.wav");
-    let rec = jack
-        .cmd("jack_rec")
-        .args(["-f", rec_path.to_str().unwrap(), "-d", "7", "-b", "32"])
-        .arg(format!("{port}0"))
-        .arg(format!("{port}1"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("jack_rec");
-    assert!(rec.success());
-    let out = play.wait_with_output().expect("phosphene finished");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let line = String::from_utf8_lossy(&out.stdout);
+    let mut recorder = LiveProcess::spawn(
+        jack.cmd("jack_rec")
+            .args([
+                "-f",
+                rec_path.to_str().unwrap(),
+                "-b",
+                "32",
+                "-d",
+                RECORDER_GUARD_SECONDS,
+            ])
+            .args(["-B", &RECORDER_RING_FRAMES.to_string()])
+            .args(["system:monitor_1", "system:monitor_2"]),
+    );
+    wait_until("jack_rec records", || {
+        recorder.assert_running();
+        recorded_so_far(&rec_path, 2).filter(|s| !s.is_empty())
+    });
+    // Without --seconds, `play` ends once the engine has played the whole script.
+    let play = LiveProcess::spawn(jack.cmd(env!("CARGO_BIN_EXE_phosphene")).args([
+        "play",
+        script.to_str().unwrap(),
+        "--audio",
+        "jack",
+        "--ahead",
+        ahead,
+    ]));
+    let out = play.finish();
+    assert!(out.status.success(), "{}", out.stderr);
+    let line = out.stdout.trim();
     assert!(line.contains("callbacks=") && line.contains("stream_errors="), "{line}");
+    // Everything phosphene played is in jack_rec's ring or file now; once the file has grown by
+    // a whole ring more, all of it is on disk.
+    let size = || std::fs::metadata(&rec_path).map_or(0, |m| m.len());
+    let flushed = size() + RECORDER_RING_FRAMES * 2 * 4;
+    wait_until("jack_rec has written everything phosphene played", || {
+        recorder.assert_running();
+        (size() >= flushed).then_some(())
+    });
+    let live = recorded_so_far(&rec_path, 2).expect("jack_rec's recording");
+    recorder.signal("TERM");
+    drop(recorder.finish());
 
-    let (live, channels) = read_wav(&rec_path);
-    assert_eq!(channels, 2);
-    let (reference, _) = read_wav(&reference_path);
     // jack_rec stores 32-bit integers: 2^-31 resolution.
     let (compared, matched, realigned) = compare(&live, &reference, 1e-6);
     eprintln!("ahead {ahead}: compared {compared} samples, {matched} equal, {realigned} realignments; {line}");
@@ -155,11 +181,26 @@ fn check_live_run(ahead: &str) {
         compared > reference.len() * 8 / 10,
         "the recording covers the set: {compared}"
     );
+    // Damage in the recording is a real-world effect, not a race in the code under test: when a
+    // busy host starves JACK's clients, a cycle is lost (an xrun) and the card gets a stale or
+    // missing block from the player, or the recorder misses one; a render-ahead worker that
+    // falls behind (an underrun) leaves a short gap too. The player counts each (`stream_errors`
+    // on stdout, `underruns` on stderr), and one xrun can cost both the player and the recorder
+    // a cycle. So the comparison may step over that many damaged cycles, each costing at most a
+    // period of unequal samples, and no more: on a quiet host every sample is equal.
+    let xruns = field(line, "stream_errors");
+    let underruns = if ahead == "0" {
+        0
+    } else {
+        field(&out.stderr, "underruns")
+    };
+    let damaged = 2 * xruns + underruns;
     assert!(
-        matched as f64 >= compared as f64 * 0.99,
-        "{matched} of {compared} samples equal"
+        realigned as u64 <= damaged,
+        "{realigned} gaps, but only {xruns} xruns and {underruns} underruns reported"
     );
-    // Each xrun leaves a gap the comparison steps over; a busy shared host causes some (the
-    // run's `stream_errors` counts them), but they must stay rare.
-    assert!(realigned <= 10, "at most a few xrun gaps: {realigned}");
+    assert!(
+        (compared - matched) as u64 <= damaged * PERIOD_SAMPLES,
+        "{matched} of {compared} samples equal, but only {xruns} xruns and {underruns} underruns reported"
+    );
 }

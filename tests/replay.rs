@@ -3,10 +3,13 @@
 
 mod common;
 use common::jackd::Jackd;
+use common::live::{LiveProcess, wait_until};
 use common::*;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+
+use engine_rt::IntentKind;
+use engine_rt::replay::Recording;
 
 /// Performer actions at beats: launches on the bar, a hot cue, a loop, the crossfader, EQ,
 /// filter, FX, key lock and a tempo change, all through the app's action path.
@@ -29,6 +32,36 @@ fn demo_set() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/demo.set.ron")
 }
 
+/// The first file in `dir` whose name ends with `ext`.
+fn find(dir: &Path, ext: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(ext))
+}
+
+/// The recording's log as the recorder last wrote it (it rewrites it, atomically, every two
+/// seconds while the app runs).
+fn read_log(dir: &Path) -> Option<Recording> {
+    let path = find(dir, ".rec.ron")?;
+    Recording::parse(&std::fs::read_to_string(&path).ok()?, &path).ok()
+}
+
+/// Frame at which the first recorded intent matching `kind` took effect.
+fn frame_of(rec: &Recording, kind: impl Fn(&IntentKind<usize>) -> bool) -> Option<u64> {
+    rec.intents.iter().find(|i| kind(&i.kind)).map(|i| i.frame)
+}
+
+/// The last scripted action (deck 2's sync, at beat 11) as the recording logs it.
+fn last_action(kind: &IntentKind<usize>) -> bool {
+    matches!(kind, IntentKind::Sync { deck: 1, on: true })
+}
+
+/// Frames of a bar at the demo set's tempo (124 BPM), which the test waits for after the last
+/// action so the performance goes on a while after it.
+const BAR_FRAMES: u64 = 4 * 48_000 * 60 / 124;
+
 #[test]
 fn recorded_live_performance_re_renders_identically() {
     let dir = temp_dir("replay");
@@ -36,34 +69,33 @@ fn recorded_live_performance_re_renders_identically() {
     std::fs::write(&actions, ACTIONS).expect("write actions");
     let rec_dir = dir.join("recordings");
     let jack = Jackd::start("replay");
-    let out = jack
-        .cmd(env!("CARGO_BIN_EXE_phosphene"))
-        .arg(demo_set())
-        .args(["--headless", "--audio", "jack", "--seconds", "9"])
-        .arg("--actions")
-        .arg(&actions)
-        .arg("--record-dir")
-        .arg(&rec_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run phosphene");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let line = String::from_utf8_lossy(&out.stdout);
-    assert!(line.contains("stream_errors="), "{line}");
+    let mut app = LiveProcess::spawn(
+        jack.cmd(env!("CARGO_BIN_EXE_phosphene"))
+            .arg(demo_set())
+            .args(["--headless", "--audio", "jack"])
+            .arg("--actions")
+            .arg(&actions)
+            .arg("--record-dir")
+            .arg(&rec_dir),
+    );
+    // The actions fire on the engine's clock once the set's tracks are on the decks, however
+    // long loading takes: wait until the recording holds the last of them and a bar more.
+    let waited = wait_until("the recording holds every scripted action and a bar more", || {
+        app.assert_running();
+        let rec = read_log(&rec_dir)?;
+        let last = frame_of(&rec, last_action)?;
+        (rec.frames >= last + BAR_FRAMES).then_some(rec.frames)
+    });
+    // Stopped as a service manager stops an installation: the recording is finished.
+    app.signal("TERM");
+    let out = app.finish();
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(out.stdout.contains("stream_errors="), "{}", out.stdout);
 
-    let find = |ext: &str| {
-        std::fs::read_dir(&rec_dir)
-            .expect("recordings folder")
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.to_string_lossy().ends_with(ext))
-            .unwrap_or_else(|| panic!("no *{ext} in {}", rec_dir.display()))
-    };
-    let (log, wav) = (find(".rec.ron"), find(".wav"));
+    let found = |ext: &str| find(&rec_dir, ext).unwrap_or_else(|| panic!("no *{ext} in {}", rec_dir.display()));
+    let (log, wav) = (found(".rec.ron"), found(".wav"));
     // The light of the performance is recorded too (the headless app plans it).
-    let visuals = std::fs::read_to_string(find(".visuals.ron")).expect("visuals");
+    let visuals = std::fs::read_to_string(found(".visuals.ron")).expect("visuals");
     assert!(
         visuals.contains("VisualSetup(") && visuals.contains("cues:"),
         "{visuals}"
@@ -74,6 +106,8 @@ fn recorded_live_performance_re_renders_identically() {
         "{text}"
     );
     assert!(text.contains("dropped_frames: 0"), "the live WAV is complete");
+    let rec = Recording::parse(&text, &log).expect("recording parses");
+    let play = frame_of(&rec, |k| matches!(k, IntentKind::Play { deck: 0 })).expect("deck 1 played");
 
     let again = dir.join("again.wav");
     let o = phosphene(&["render", log.to_str().unwrap(), "--out", again.to_str().unwrap()]);
@@ -81,14 +115,19 @@ fn recorded_live_performance_re_renders_identically() {
     let (live, _) = read_wav(&wav);
     let (offline, _) = read_wav(&again);
     assert!(
-        live.len() > 48_000 * 2 * 6,
-        "at least six seconds recorded: {}",
-        live.len()
+        live.len() as u64 >= 2 * waited,
+        "the recording runs until the app was stopped: {} of {waited} frames",
+        live.len() / 2
     );
     assert_eq!(live.len(), offline.len(), "same length");
-    let audible = live.iter().filter(|x| x.abs() > 0.01).count();
-    assert!(audible > live.len() / 4, "the performance is audible: {audible}");
+    let played = &live[2 * play as usize..];
+    let audible = played.iter().filter(|x| x.abs() > 0.01).count();
+    assert!(
+        audible > played.len() / 2,
+        "the performance is audible once deck 1 plays: {audible} of {}",
+        played.len()
+    );
     let equal = live.iter().zip(&offline).filter(|(a, b)| a == b).count();
-    eprintln!("{equal} of {} samples equal; {line}", live.len());
+    eprintln!("{equal} of {} samples equal; {}", live.len(), out.stdout);
     assert_eq!(equal, live.len(), "bit-identical re-render");
 }

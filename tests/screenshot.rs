@@ -3,6 +3,8 @@
 //! library. The PNG is kept in `target/artifacts/` (CI uploads it).
 
 mod common;
+use common::live::LiveProcess;
+use common::xvfb::Xvfb;
 use common::*;
 
 use std::path::Path;
@@ -28,16 +30,20 @@ fn control_window_shows_decks_waveforms_mixer_and_visuals() {
     let shot = dir.join("control-window.png");
     let runtime = dir.join("xdg");
     std::fs::create_dir_all(&runtime).expect("runtime dir");
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1920x1080x24"])
-        .arg(env!("CARGO_BIN_EXE_phosphene"))
-        .args(["--audio", "null", "--no-record", "--screenshot"])
-        .arg(&shot)
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("xvfb-run must be installed (the test command installs xvfb)");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let x = Xvfb::start();
+    // It quits by itself once the screenshot is saved.
+    let out = LiveProcess::spawn(
+        Command::new(env!("CARGO_BIN_EXE_phosphene"))
+            .args(["--audio", "null", "--no-record", "--screenshot"])
+            .arg(&shot)
+            .env("DISPLAY", x.display())
+            .env_remove("WAYLAND_DISPLAY")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
+    )
+    .finish();
+    drop(x);
+    let stderr = out.stderr;
     assert!(out.status.success(), "{stderr}");
     assert!(
         stderr.contains("Phosphene projector"),

@@ -4,6 +4,8 @@
 //! picked up.
 
 mod common;
+use common::live::LiveProcess;
+use common::xvfb::Xvfb;
 use common::*;
 
 use std::path::{Path, PathBuf};
@@ -216,6 +218,19 @@ fn render_mistakes_are_named() {
     assert!(err.contains("folded.set.ron") && err.contains("keystone"), "{err}");
 }
 
+/// Replaces `path` with `text` the way an editor's atomic save does (a new file renamed over
+/// the old), so the app never reads half a file, and with a modification time later than the
+/// old one's whatever the file system's timestamp resolution.
+fn save_scene(path: &Path, text: &str) {
+    let before = std::fs::metadata(path).and_then(|m| m.modified()).expect("scene file");
+    let tmp = path.with_extension("wgsl.tmp");
+    std::fs::write(&tmp, text).unwrap();
+    let file = std::fs::File::options().write(true).open(&tmp).unwrap();
+    file.set_modified(before + Duration::from_secs(1)).unwrap();
+    drop(file);
+    std::fs::rename(&tmp, path).unwrap();
+}
+
 #[test]
 fn a_broken_scene_edit_is_reported_while_the_show_goes_on() {
     let dir = temp_dir("visuals-reload");
@@ -228,43 +243,41 @@ fn a_broken_scene_edit_is_reported_while_the_show_goes_on() {
     }
     let runtime = dir.join("xdg");
     std::fs::create_dir_all(&runtime).unwrap();
-    let child = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1920x1080x24"])
-        .arg(env!("CARGO_BIN_EXE_phosphene"))
-        .args(["--audio", "null", "--no-record", "--seconds", "14"])
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .env("PHOSPHENE_SHADERS", &shaders)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("xvfb-run must be installed (the test command installs xvfb)");
-    std::thread::sleep(Duration::from_secs(6));
+    let x = Xvfb::start();
+    let mut app = LiveProcess::spawn(
+        Command::new(env!("CARGO_BIN_EXE_phosphene"))
+            .args(["--audio", "null", "--no-record"])
+            .env("DISPLAY", x.display())
+            .env_remove("WAYLAND_DISPLAY")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("PHOSPHENE_SHADERS", &shaders)
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
+    );
+    // Each step waits for the app to report the previous one, however slow the machine.
+    app.wait_for("the scene library to be read", |err| err.contains("scene library:"));
     let tunnel = scenes.join("tunnel.wgsl");
     let text = std::fs::read_to_string(&tunnel).unwrap();
-    std::fs::write(
+    save_scene(
         &tunnel,
-        text.replace("let fog = exp(-0.08 * depth);", "let fog = exp(-0.08 * depht);"),
-    )
-    .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    // Fixed: the new version takes over.
-    std::fs::write(
-        &tunnel,
-        text.replace("let fog = exp(-0.08 * depth);", "let fog = exp(-0.06 * depth);"),
-    )
-    .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+        &text.replace("let fog = exp(-0.08 * depth);", "let fog = exp(-0.08 * depht);"),
+    );
     let line = text.lines().position(|l| l.contains("let fog")).unwrap() + 1;
-    assert!(
-        err.contains(&format!("tunnel.wgsl:{line}:")) && err.contains("last good version keeps running"),
-        "the error names the file and line:\n{err}"
+    let located = format!("tunnel.wgsl:{line}:");
+    app.wait_for("the error, with file and line", |err| {
+        err.contains(&located) && err.contains("last good version keeps running")
+    });
+    // Fixed: the new version takes over.
+    save_scene(
+        &tunnel,
+        &text.replace("let fog = exp(-0.08 * depth);", "let fog = exp(-0.06 * depth);"),
     );
-    assert!(
-        err.contains("scene 'tunnel' reloaded"),
-        "the fixed file is picked up:\n{err}"
-    );
-    assert!(err.contains("visuals: frames="), "{err}");
+    app.wait_for("the fixed scene to be picked up", |err| {
+        err.contains("scene 'tunnel' reloaded")
+    });
+    // Ctrl+C ends the show as closing the window does: the exit report is printed.
+    app.signal("INT");
+    let out = app.finish();
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(out.stderr.contains("visuals: frames="), "{}", out.stderr);
+    assert!(out.stdout.contains("callbacks="), "{}", out.stdout);
 }

@@ -172,12 +172,16 @@ fn the_engine_keeps_playing_while_a_bad_file_fails_to_load() {
             }
         }
     }
-    let (j, error) = failure
-        .or_else(|| match loader.wait(Duration::from_secs(10)) {
-            Some(LoadEvent::Failed { job, error }) => Some((job, error)),
-            _ => None,
-        })
-        .expect("failure reported");
+    // However the loader thread was scheduled meanwhile, its report comes: wait for it (the
+    // bound is reached only if it never does).
+    while failure.is_none() {
+        match loader.wait(Duration::from_secs(120)) {
+            Some(LoadEvent::Failed { job, error }) => failure = Some((job, error)),
+            Some(_) => {}
+            None => panic!("no failure reported"),
+        }
+    }
+    let (j, error) = failure.expect("failure reported");
     assert_eq!(j, job);
     assert!(error.to_string().contains("bad.ogg"), "{error}");
     assert!(out == reference, "audio unaffected by the failed load");

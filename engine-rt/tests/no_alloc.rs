@@ -149,6 +149,21 @@ fn process_never_allocates_for_any_intent() {
     run_session(engine_rt::stretch::StretchEngine::Finer);
 }
 
+/// Waits until the janitor thread has made every used stretcher a spare again. Live, restarts
+/// of one deck are milliseconds apart and always find a spare; this loop is far faster, so it
+/// waits after every block instead, and which restart gets a spare never depends on when the
+/// janitor thread happens to run. The bound is reached only if the janitor is broken.
+fn spares_ready(h: &engine_rt::EngineHandle) {
+    let start = std::time::Instant::now();
+    while h.stretchers_pending() > 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "the stretch janitor never made the spares ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 fn run_session(stretch: engine_rt::stretch::StretchEngine) {
     // Analysis on, four output channels and a half-second recording ring that nobody drains,
     // so the tap, the cue bus, and both the recording's write and its overflow paths are
@@ -490,15 +505,10 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
             let (a, f) = watched(|| p.process(&mut out, 4));
             total.0 += a;
             total.1 += f;
+            spares_ready(&h);
         }
         while h.poll_event().is_some() {}
         h.collect();
-        // Live, restarts of one deck are milliseconds apart; the offline loop is far faster, so
-        // give the janitor the time it would have had to prepare the spares.
-        let start = std::time::Instant::now();
-        while h.stretchers_pending() > 0 && start.elapsed() < std::time::Duration::from_secs(10) {
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
     }
     assert!(out.iter().all(|v| v.is_finite()));
     assert_eq!(total, (0, 0), "{stretch:?}: allocations and frees on the audio thread");

@@ -3,30 +3,36 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A JACK server of our own, named uniquely so parallel runs never meet; killed on drop.
+/// Seconds `jack_wait` waits for the server to answer: a bound only a broken start reaches.
+const START_BOUND_SECONDS: &str = "120";
+
+/// A JACK server of our own, named uniquely so parallel runs never meet; stopped on drop.
 pub struct Jackd {
     child: Child,
     name: String,
 }
 
 impl Jackd {
-    /// Starts `jackd -d dummy` at 48 kHz / 256 frames under a unique name and waits for it.
+    /// Starts `jackd -d dummy` at 48 kHz / 256 frames under a unique name and waits until it
+    /// answers. The dummy driver's monitor ports (`system:monitor_N`) carry what reaches its
+    /// playback ports, so a recorder attached to them before a player starts misses nothing.
     pub fn start(tag: &str) -> Self {
         let name = format!("phos-test-{}-{tag}", std::process::id());
         let child = Command::new("jackd")
             .env("JACK_DEFAULT_SERVER", &name)
-            .args(["--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"])
+            .args(["--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256", "-m"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("jackd must be installed (the test command installs jackd2)");
         let s = Self { child, name };
+        // `jack_wait -w` blocks until the server answers.
         let ok = s
             .cmd("jack_wait")
-            .args(["-w", "-t", "10"])
+            .args(["-w", "-t", START_BOUND_SECONDS])
+            .stdout(Stdio::null())
             .status()
-            .map(|st| st.success())
-            .unwrap_or(false);
+            .is_ok_and(|st| st.success());
         assert!(ok, "jackd did not come up");
         s
     }
@@ -40,18 +46,19 @@ impl Jackd {
 }
 
 impl Drop for Jackd {
-    /// SIGTERM, so jackd removes itself from JACK's shared-memory registry (it has room for
-    /// only a few servers; killed ones stay registered); SIGKILL only if it will not go.
+    /// SIGTERM, and wait until it has gone: a stopped jackd removes itself from JACK's
+    /// shared-memory registry, which has room for only a few servers (killed ones stay
+    /// registered and make later starts fail). SIGKILL only if it is still there after
+    /// [`super::live::BOUND`].
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
+        if super::live::signal(self.child.id(), "TERM") {
+            let start = Instant::now();
+            while start.elapsed() < super::live::BOUND {
+                if matches!(self.child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();

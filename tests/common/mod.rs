@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod jackd;
+pub mod live;
+pub mod xvfb;
 
 /// A fresh folder for one test.
 pub fn temp_dir(name: &str) -> PathBuf {

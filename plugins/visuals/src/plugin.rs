@@ -247,6 +247,12 @@ impl ExtractResource for RenderInput {
 impl Plugin for VisualsPlugin {
     fn build(&self, app: &mut App) {
         let library = SceneLibrary::open(&scenes_dir());
+        // From here on an edit to a scene file is picked up (tests wait for this line).
+        info!(
+            "scene library: {} scenes in {}",
+            library.scenes().count(),
+            library.dir().display()
+        );
         for e in library.errors() {
             error!("{e}");
         }
