@@ -22,6 +22,7 @@ use crate::transport::Transport;
 pub struct TimedAction {
     /// Fired once the clock reaches this beat (launches then quantize as usual).
     pub beat: f64,
+    /// What fires.
     pub action: Action,
 }
 

@@ -15,8 +15,11 @@ pub const DEFAULT_SIZE: (u32, u32) = (1280, 720);
 /// A scene change at a beat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisualCue {
+    /// Clock beat the change starts at.
     pub beat: f64,
+    /// Id of the scene to change to.
     pub scene: String,
+    /// How the scenes blend.
     #[serde(default)]
     pub transition: TransitionKind,
     /// Length of the transition in beats.
@@ -36,13 +39,17 @@ pub struct VisualSetup {
     pub scene: Option<String>,
     /// Control positions (0..1) per scene id.
     pub positions: BTreeMap<String, Vec<f32>>,
+    /// Colour and feedback settings of the post pass.
     pub post: PostSettings,
+    /// Corner placement on the projector.
     pub keystone: Keystone,
     /// Composition size in pixels, independent of any window.
     pub size: (u32, u32),
     /// How scene changes from the control surfaces happen.
     pub transition: TransitionKind,
+    /// Length of those transitions in beats.
     pub transition_beats: f64,
+    /// Where those changes start.
     pub quantize: VisualQuantize,
     /// Timed scene changes.
     pub cues: Vec<VisualCue>,
