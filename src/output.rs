@@ -152,7 +152,7 @@ pub fn feed(
 }
 
 /// A running output; dropping it stops the audio.
-#[allow(dead_code)] // Held only for its Drop.
+#[allow(dead_code, reason = "held only for its Drop")]
 pub enum RunningOutput {
     Device(CpalStream),
     Null(NullOutput),

@@ -28,8 +28,10 @@ impl Engine {
     /// Builds a control handle and an audio processor joined by lock-free queues. Everything the
     /// processor will ever need is allocated here. With [`AnalysisMode::Thread`] an analysis
     /// thread is started and owned by the handle.
-    // Returns the two halves rather than `Self`: an engine is nothing but them.
-    #[allow(clippy::new_ret_no_self)]
+    #[allow(
+        clippy::new_ret_no_self,
+        reason = "returns the two halves rather than `Self`: an engine is nothing but them"
+    )]
     pub fn new(config: EngineConfig) -> Result<(EngineHandle, EngineProcessor), ConfigError> {
         config.validate()?;
         let (intent_tx, intent_rx) = rtrb::RingBuffer::new(config.intent_capacity);

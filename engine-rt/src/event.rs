@@ -31,19 +31,39 @@ impl std::fmt::Display for DropReason {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum EngineEvent {
     /// An intent took effect at this output frame, which lies at this beat.
-    Applied { id: IntentId, frame: u64, beat: f64 },
+    Applied {
+        /// The id the intent was sent with.
+        id: IntentId,
+        /// Output frame (frames rendered since the engine started) where it took effect.
+        frame: u64,
+        /// Clock beat at that frame.
+        beat: f64,
+    },
     /// An intent was dropped without effect.
-    Dropped { id: IntentId, reason: DropReason },
+    Dropped {
+        /// The id the intent was sent with.
+        id: IntentId,
+        /// Why it was dropped.
+        reason: DropReason,
+    },
     /// A deck played past the end of its track and stopped.
-    ClipEnded { deck: usize, frame: u64 },
+    ClipEnded {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Output frame where it stopped.
+        frame: u64,
+    },
     /// Periodic state of one deck (sent about every 20 ms).
     DeckState {
+        /// Index of the deck (0-based).
         deck: usize,
+        /// Whether the deck is playing.
         playing: bool,
         /// Audible playhead in track frames.
         position: f64,
         /// Playback rate (1.0 = original tempo).
         rate: f64,
+        /// Whether the stored loop is engaged.
         loop_active: bool,
         /// Stored loop as (start, end) in track frames, engaged or not.
         loop_region: Option<(f64, f64)>,
@@ -52,8 +72,11 @@ pub enum EngineEvent {
     },
     /// Periodic state of the master bus.
     MasterState {
+        /// Output frame the report was taken at.
         frame: u64,
+        /// Clock beat at that frame.
         beat: f64,
+        /// Clock tempo at that frame, in beats per minute.
         bpm: f64,
         /// Peak after the limiter (linear).
         peak: f32,
@@ -61,5 +84,8 @@ pub enum EngineEvent {
         limiter_reduction_db: f32,
     },
     /// The event queue overflowed; this many events were lost before this one.
-    EventsLost { count: u64 },
+    EventsLost {
+        /// Number of events lost.
+        count: u64,
+    },
 }

@@ -90,15 +90,20 @@ impl MasterParam {
 /// One EQ band, for kills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EqBand {
+    /// Below [`crate::dsp::eq::LOW_MID_HZ`].
     Low,
+    /// Between [`crate::dsp::eq::LOW_MID_HZ`] and [`crate::dsp::eq::MID_HIGH_HZ`].
     Mid,
+    /// Above [`crate::dsp::eq::MID_HIGH_HZ`].
     High,
 }
 
 /// Which side of the crossfader a deck follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum XfaderSide {
+    /// Full level with the crossfader at -1, silent at 1.
     A,
+    /// Full level with the crossfader at 1, silent at -1.
     B,
     /// Not affected by the crossfader.
     #[default]
@@ -121,7 +126,10 @@ pub enum XfaderCurve {
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum FxKind {
     /// Echo with a delay of this many beats, synced to the clock.
-    Echo { beats: f32 },
+    Echo {
+        /// Delay time in beats of the clock.
+        beats: f32,
+    },
     /// Algorithmic room reverb.
     Reverb,
     /// Bit-depth and sample-rate reduction.
@@ -149,73 +157,189 @@ pub type Policy = fn(&Range, f64) -> Result<f64, ValueError>;
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub enum IntentKind<T = Shared<Track>> {
     /// Put a track on a deck (stops the deck, at the track's first beat).
-    Load { deck: usize, track: T },
+    Load {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// The track to load.
+        track: T,
+    },
     /// Remove the track from a deck.
-    Eject { deck: usize },
+    Eject {
+        /// Index of the deck (0-based).
+        deck: usize,
+    },
     /// Start playback (declicked fade in).
-    Play { deck: usize },
+    Play {
+        /// Index of the deck (0-based).
+        deck: usize,
+    },
     /// Stop playback where it is (declicked fade out).
-    Pause { deck: usize },
+    Pause {
+        /// Index of the deck (0-based).
+        deck: usize,
+    },
     /// Stop and return to the cue point.
-    Stop { deck: usize },
+    Stop {
+        /// Index of the deck (0-based).
+        deck: usize,
+    },
     /// CDJ cue button: while playing, return to the cue point and stop; while stopped, set the cue
     /// point to the playhead.
-    Cue { deck: usize },
+    Cue {
+        /// Index of the deck (0-based).
+        deck: usize,
+    },
     /// Jump to a position in seconds of the track.
-    Seek { deck: usize, seconds: f64 },
+    Seek {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Target position in seconds from the start of the track.
+        seconds: f64,
+    },
     /// Store a hot cue (slot below [`ranges::HOT_CUES`]) at a position in seconds.
-    SetHotCue { deck: usize, slot: usize, seconds: f64 },
+    SetHotCue {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Hot cue slot, below [`ranges::HOT_CUES`].
+        slot: usize,
+        /// Cue position in seconds from the start of the track.
+        seconds: f64,
+    },
     /// Jump to a stored hot cue and keep playing (or start).
-    HotCue { deck: usize, slot: usize },
+    HotCue {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Hot cue slot, below [`ranges::HOT_CUES`].
+        slot: usize,
+    },
     /// Mark the loop start at the playhead.
-    LoopIn { deck: usize },
+    LoopIn {
+        /// Index of the deck (0-based).
+        deck: usize,
+    },
     /// Mark the loop end at the playhead and start looping.
-    LoopOut { deck: usize },
+    LoopOut {
+        /// Index of the deck (0-based).
+        deck: usize,
+    },
     /// Loop this many beats ([`ranges::BEAT_LOOP`]) from the playhead (snapped to the beat grid when known).
-    BeatLoop { deck: usize, beats: f64 },
+    BeatLoop {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Loop length in beats.
+        beats: f64,
+    },
     /// Leave the loop and play on.
-    LoopExit { deck: usize },
+    LoopExit {
+        /// Index of the deck (0-based).
+        deck: usize,
+    },
     /// Store a loop between two positions in seconds of the track (e.g. from a set file),
     /// engaged when `active`.
     SetLoop {
+        /// Index of the deck (0-based).
         deck: usize,
+        /// Loop start in seconds from the start of the track.
         start: f64,
+        /// Loop end in seconds from the start of the track.
         end: f64,
+        /// Whether the loop plays now; otherwise it is only stored.
         active: bool,
     },
     /// Playback rate (1.0 = original tempo), ramped over beats of the clock.
-    Rate { deck: usize, rate: f64, ramp_beats: f64 },
+    Rate {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Target rate: 1.0 plays at the original tempo, 2.0 twice as fast.
+        rate: f64,
+        /// Beats of the clock the change ramps over; 0 applies it at once.
+        ramp_beats: f64,
+    },
     /// Follow the clock: rate = clock bpm / track bpm, updated with tempo changes.
-    Sync { deck: usize, on: bool },
+    Sync {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Whether the deck follows the clock.
+        on: bool,
+    },
     /// Key lock: tempo changes keep the pitch (Rubber Band).
-    KeyLock { deck: usize, on: bool },
+    KeyLock {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Whether key lock is on.
+        on: bool,
+    },
     /// Pitch shift in semitones ([`ranges::PITCH`]).
-    Pitch { deck: usize, semitones: f64 },
+    Pitch {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Shift in semitones; 0 shifts nothing.
+        semitones: f64,
+    },
     /// Set a continuous deck parameter, optionally ramped over beats.
     Deck {
+        /// Index of the deck (0-based).
         deck: usize,
+        /// Which parameter.
         param: DeckParam,
+        /// Its new value, in the unit and range [`DeckParam`] gives for it.
         value: f32,
+        /// Beats of the clock the change ramps over; 0 applies it at once.
         ramp_beats: f64,
     },
     /// Set a continuous master parameter, optionally ramped over beats.
     Master {
+        /// Which parameter.
         param: MasterParam,
+        /// Its new value, in the unit and range [`MasterParam`] gives for it.
         value: f32,
+        /// Beats of the clock the change ramps over; 0 applies it at once.
         ramp_beats: f64,
     },
     /// Kill (mute) or restore one EQ band.
-    EqKill { deck: usize, band: EqBand, on: bool },
+    EqKill {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// The band.
+        band: EqBand,
+        /// True mutes the band, false restores it.
+        on: bool,
+    },
     /// Assign a deck to a crossfader side.
-    XfaderAssign { deck: usize, side: XfaderSide },
+    XfaderAssign {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// The side the deck follows.
+        side: XfaderSide,
+    },
     /// Choose the crossfader curve.
-    XfaderCurve { curve: XfaderCurve },
+    XfaderCurve {
+        /// The new gain law.
+        curve: XfaderCurve,
+    },
     /// Send a deck to the headphone cue bus.
-    CueMonitor { deck: usize, on: bool },
+    CueMonitor {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Whether the deck is heard on the cue bus.
+        on: bool,
+    },
     /// Put an effect in an FX slot (below [`ranges::FX_SLOTS`]), or empty it.
-    FxSlot { deck: usize, slot: u8, fx: Option<FxKind> },
+    FxSlot {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// FX slot, below [`ranges::FX_SLOTS`].
+        slot: u8,
+        /// The effect to put in the slot; `None` empties it.
+        fx: Option<FxKind>,
+    },
     /// Change the tempo, immediately or ramped over beats.
-    Tempo { bpm: f64, ramp_beats: f64 },
+    Tempo {
+        /// Target tempo in beats per minute.
+        bpm: f64,
+        /// Beats of the clock the change ramps over; 0 applies it at once.
+        ramp_beats: f64,
+    },
 }
 
 impl<T> std::fmt::Debug for IntentKind<T> {
@@ -423,8 +547,11 @@ impl<T> IntentKind<T> {
 /// [`IntentKind`].
 #[derive(Clone)]
 pub struct Intent<T = Shared<Track>> {
+    /// Echoed in the engine's report of this intent.
     pub id: IntentId,
+    /// When it takes effect.
     pub at: Quantize,
+    /// What it does.
     pub kind: IntentKind<T>,
 }
 

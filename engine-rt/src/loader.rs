@@ -32,19 +32,28 @@ pub enum LoadErrorKind {
     Corrupt(String),
     /// The file ends before the length its header announces.
     Truncated {
+        /// Seconds of audio decoded before the data ended.
         decoded_seconds: f64,
+        /// Seconds the header announces.
         expected_seconds: f64,
     },
     /// It decodes to no audio at all.
     Empty,
     /// Longer than the configured limit.
-    TooLong { seconds: f64, max_seconds: f64 },
+    TooLong {
+        /// Seconds decoded when the limit was passed (decoding stops there).
+        seconds: f64,
+        /// The configured limit in seconds.
+        max_seconds: f64,
+    },
 }
 
 /// A failed load, naming the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadError {
+    /// The file that failed.
     pub path: PathBuf,
+    /// What went wrong.
     pub kind: LoadErrorKind,
 }
 
@@ -399,15 +408,28 @@ pub type JobId = u64;
 /// What the loader thread reports.
 pub enum LoadEvent {
     /// Decoding progress 0..1.
-    Progress { job: JobId, fraction: f32 },
+    Progress {
+        /// The request this reports on.
+        job: JobId,
+        /// Share decoded so far, 0..1.
+        fraction: f32,
+    },
     /// The track is ready to send to a deck, with its waveform overview.
     Done {
+        /// The request this reports on.
         job: JobId,
+        /// The decoded track.
         track: Shared<Track>,
+        /// Its waveform overview.
         overview: Overview,
     },
     /// The file could not be loaded; the engine is unaffected.
-    Failed { job: JobId, error: LoadError },
+    Failed {
+        /// The request this reports on.
+        job: JobId,
+        /// Why it failed.
+        error: LoadError,
+    },
 }
 
 struct Request {

@@ -33,10 +33,15 @@ pub struct Mixer {
 /// Per-frame gains the mixer hands to the summing loop.
 #[derive(Debug, Clone, Copy)]
 pub struct MixGains {
+    /// Linear gain of decks on crossfader side A.
     pub a: f32,
+    /// Linear gain of decks on crossfader side B.
     pub b: f32,
+    /// Linear master gain.
     pub master: f32,
+    /// Headphone mix, 0 (cue bus only) to 1 (master only).
     pub cue_mix: f32,
+    /// Linear headphone gain.
     pub cue: f32,
 }
 

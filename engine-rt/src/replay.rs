@@ -37,13 +37,18 @@ pub struct RecordedIntent {
 /// A recorded performance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Recording {
+    /// Sample rate of the engine in Hz.
     pub sample_rate: u32,
+    /// Number of decks the engine had.
     pub decks: usize,
-    /// Tempo and bar length the engine started with.
+    /// Tempo the engine started with, in beats per minute.
     pub bpm: f64,
+    /// Beats per bar the engine started with.
     pub quantum: f64,
+    /// Master limiter ceiling in dBFS; `None` (older recordings) keeps the engine default.
     #[serde(default)]
     pub limiter_ceiling_db: Option<f32>,
+    /// Time-stretch engine for key-locked decks.
     #[serde(default)]
     pub stretch_engine: StretchEngine,
     /// The live master recording, relative to this file.

@@ -12,9 +12,13 @@ use crate::ranges::{Range, ValueError};
 /// the visuals. Displays as `path:line:column: message`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocatedError {
+    /// The file.
     pub path: PathBuf,
+    /// Line number from 1; 0 when the error has no place in the text (an unreadable file).
     pub line: usize,
+    /// Column number from 1; 0 as for `line`.
     pub column: usize,
+    /// What is wrong there.
     pub message: String,
 }
 

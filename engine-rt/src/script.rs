@@ -82,11 +82,21 @@ pub struct Session {
 #[derive(Debug)]
 pub enum ScriptError {
     /// The file could not be read.
-    Io { path: PathBuf, error: String },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        error: String,
+    },
     /// RON syntax or schema error at a line and column.
     Parse(crate::ron_file::LocatedError),
     /// The script is well-formed but says something impossible.
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is impossible.
+        message: String,
+    },
     /// A track failed to load.
     Track(LoadError),
 }

@@ -2,8 +2,10 @@
 //! while both Rust's global allocator and the C allocator (which Rubber Band's C++ uses) are
 //! watched on this thread.
 
-// The interposed allocator entry points have C's contracts; restating them here adds nothing.
-#![allow(clippy::missing_safety_doc)]
+#![allow(
+    clippy::missing_safety_doc,
+    reason = "the interposed allocator entry points have C's contracts; restating them here adds nothing"
+)]
 
 mod common;
 use common::*;
@@ -29,23 +31,28 @@ fn watching() -> bool {
 /// Rust-side allocations.
 struct Detector;
 
+// SAFETY: every method forwards to `System` with the caller's arguments, so `System`'s
+// guarantees hold; the counting around it touches only atomics and a const thread-local.
 unsafe impl GlobalAlloc for Detector {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         if watching() {
             ALLOCS.fetch_add(1, Ordering::Relaxed);
         }
+        // SAFETY: the caller upholds `GlobalAlloc`'s contract, which `System` shares.
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
         if watching() {
             FREES.fetch_add(1, Ordering::Relaxed);
         }
+        // SAFETY: the caller upholds `GlobalAlloc`'s contract, which `System` shares.
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
         if watching() {
             ALLOCS.fetch_add(1, Ordering::Relaxed);
         }
+        // SAFETY: the caller upholds `GlobalAlloc`'s contract, which `System` shares.
         unsafe { System.realloc(p, l, n) }
     }
 }
@@ -69,52 +76,67 @@ fn count_alloc() {
     }
 }
 
+/// Counts an allocation, then forwards to glibc: interposes C `malloc`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
     count_alloc();
+    // SAFETY: glibc's own entry point, called with the caller's arguments under the same contract.
     unsafe { __libc_malloc(size) }
 }
 
+/// Counts a free, then forwards to glibc: interposes C `free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn free(p: *mut c_void) {
     if !p.is_null() && watching() {
         FREES.fetch_add(1, Ordering::Relaxed);
     }
+    // SAFETY: glibc's own entry point, called with the caller's arguments under the same contract.
     unsafe { __libc_free(p) }
 }
 
+/// Counts an allocation, then forwards to glibc: interposes C `calloc`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn calloc(n: usize, size: usize) -> *mut c_void {
     count_alloc();
+    // SAFETY: glibc's own entry point, called with the caller's arguments under the same contract.
     unsafe { __libc_calloc(n, size) }
 }
 
+/// Counts an allocation, then forwards to glibc: interposes C `realloc`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn realloc(p: *mut c_void, size: usize) -> *mut c_void {
     count_alloc();
+    // SAFETY: glibc's own entry point, called with the caller's arguments under the same contract.
     unsafe { __libc_realloc(p, size) }
 }
 
+/// Counts an allocation, then forwards to glibc: interposes C `posix_memalign`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> i32 {
     count_alloc();
+    // SAFETY: glibc's own entry point, called with the caller's arguments under the same contract.
     let p = unsafe { __libc_memalign(align, size) };
     if p.is_null() {
         return 12; // ENOMEM
     }
+    // SAFETY: `posix_memalign`'s contract makes `out` valid for a pointer write.
     unsafe { *out = p };
     0
 }
 
+/// Counts an allocation, then forwards to glibc: interposes C `aligned_alloc`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut c_void {
     count_alloc();
+    // SAFETY: glibc's own entry point, called with the caller's arguments under the same contract.
     unsafe { __libc_memalign(align, size) }
 }
 
+/// Counts an allocation, then forwards to glibc: interposes C `memalign`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
     count_alloc();
+    // SAFETY: glibc's own entry point, called with the caller's arguments under the same contract.
     unsafe { __libc_memalign(align, size) }
 }
 

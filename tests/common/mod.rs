@@ -1,5 +1,5 @@
 //! Helpers for the command-line tests: temp folders, generated tracks and scripts.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "compiled into every test binary, each using a subset")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,5 +1,5 @@
 //! Shared pieces of the bench examples (included with `#[path]`; each uses a subset).
-#![allow(dead_code)]
+#![allow(dead_code, reason = "included by several examples, each using a subset")]
 
 use engine_rt::{Engine, EngineConfig, EngineHandle, EngineProcessor, Track};
 

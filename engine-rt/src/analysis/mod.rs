@@ -74,27 +74,33 @@ impl Pitch {
 /// spectrum holds linear magnitudes (a full-scale sine reads 1.0).
 #[derive(Debug, Clone)]
 pub struct AnalysisFrame {
+    /// What was analysed.
     pub source: Source,
     /// Output frame at the centre of the analysed window.
     pub sample_time: u64,
     /// Clock beat at `sample_time`.
     pub beat: f64,
+    /// Clock tempo at `sample_time`, in beats per minute.
     pub bpm: f32,
     /// Position within the beat, 0..1.
     pub beat_phase: f32,
     /// Position within the bar, 0..1.
     pub bar_phase: f32,
-    /// RMS and peak of the newest hop (linear).
+    /// RMS of the newest hop (linear).
     pub rms: f32,
+    /// Peak of the newest hop (linear).
     pub peak: f32,
-    /// Energy below 250 Hz, 250 Hz..4 kHz, above 4 kHz (0..1).
+    /// Energy below 250 Hz (0..1).
     pub bass: f32,
+    /// Energy from 250 Hz to 4 kHz (0..1).
     pub mid: f32,
+    /// Energy above 4 kHz (0..1).
     pub high: f32,
     /// Log-spaced band levels (0..1).
     pub bands: [f32; BANDS],
-    /// Spectral-flux onset in this hop, and how far above threshold it was.
+    /// Whether a spectral-flux onset fell in this hop.
     pub onset: bool,
+    /// How far above the onset threshold the flux was.
     pub onset_strength: f32,
     /// Onsets within bass, mid and high.
     pub hits: [bool; 3],

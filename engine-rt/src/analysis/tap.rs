@@ -16,9 +16,13 @@ pub const HEADER: usize = 6;
 /// Block stamp decoded from a header.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BlockStamp {
+    /// Output frame of the block's first sample.
     pub frame: u64,
+    /// Frames in the block.
     pub frames: usize,
+    /// Clock beat at `frame`.
     pub beat: f64,
+    /// Clock tempo at `frame`, in beats per minute.
     pub bpm: f32,
 }
 

@@ -14,6 +14,7 @@ const MIN_RISE: f64 = 0.2;
 /// An estimated beat grid.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TempoEstimate {
+    /// Estimated tempo in beats per minute (about [`BPM_RANGE`]: others are folded into it).
     pub bpm: f64,
     /// Time of the first beat in seconds (within the first beat period).
     pub first_beat: f64,

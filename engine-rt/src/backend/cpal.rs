@@ -19,6 +19,7 @@ pub enum HostChoice {
 /// What to open.
 #[derive(Debug, Clone)]
 pub struct DeviceRequest {
+    /// The audio system to open it through.
     pub host: HostChoice,
     /// Device name (substring match, case-insensitive); `None` for the host's default.
     pub device: Option<String>,

@@ -91,8 +91,11 @@ pub type Stereo = [f32; 2];
 /// The simultaneous outputs of one SVF step, per lane.
 #[derive(Debug, Clone, Copy)]
 pub struct SvfOut<const N: usize = 2> {
+    /// Low-pass output.
     pub low: [f32; N],
+    /// Band-pass output.
     pub band: [f32; N],
+    /// High-pass output.
     pub high: [f32; N],
 }
 
@@ -132,8 +135,10 @@ impl<const N: usize> Svf<N> {
 
     /// Filters one frame of `N` lanes.
     #[inline(always)]
-    // The lane index addresses five arrays at once; that is what lets it vectorise.
-    #[allow(clippy::needless_range_loop)]
+    #[allow(
+        clippy::needless_range_loop,
+        reason = "the lane index addresses five arrays at once; that is what lets it vectorise"
+    )]
     pub fn tick(&mut self, c: &impl Coefs, x: [f32; N]) -> SvfOut<N> {
         let mut o = SvfOut {
             low: [0.0; N],

@@ -1,5 +1,5 @@
 //! Helpers shared by the engine's behaviour tests.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "compiled into every test binary, each using a subset")]
 
 use engine_rt::backend::offline;
 use engine_rt::{Engine, EngineConfig, EngineEvent, EngineHandle, EngineProcessor, Track};

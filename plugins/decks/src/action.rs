@@ -22,7 +22,12 @@ use crate::transport::{LaunchQuantize, MixerState, Transport};
 #[derive(Message, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Action {
     /// Something for one deck (0-based engine index).
-    Deck { deck: usize, action: DeckAction },
+    Deck {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// What to do to it.
+        action: DeckAction,
+    },
     /// Something for the mixer.
     Mixer(MixerAction),
     /// Something for the clock.
@@ -53,19 +58,26 @@ pub enum DeckAction {
     HotCue(usize),
     /// Store a hot cue at a position in seconds, with a name.
     SetHotCue {
+        /// Hot cue pad, below [`HOT_CUES`].
         slot: usize,
+        /// Cue position in seconds from the start of the track.
         seconds: f64,
+        /// Label shown on the pad; may be empty.
         name: String,
     },
     /// Delete a hot cue.
     ClearHotCue(usize),
     /// Loop this many beats from the playhead (quantized); pressing the active size again exits.
     BeatLoop(f64),
+    /// Mark the loop start at the playhead.
     LoopIn,
+    /// Mark the loop end at the playhead and start looping.
     LoopOut,
+    /// Leave the loop and play on.
     LoopExit,
     /// Follow the master tempo.
     Sync(bool),
+    /// Key lock: tempo changes keep the pitch.
     KeyLock(bool),
     /// Tempo fader: playback rate (1.0 = original tempo).
     Rate(f64),
@@ -75,46 +87,70 @@ pub enum DeckAction {
     Nudge(f64),
     /// Jump to a position in seconds.
     Seek(f64),
+    /// Input trim in dB, as [`DeckParam::TrimDb`].
     TrimDb(f32),
+    /// Channel fader, as [`DeckParam::Volume`].
     Volume(f32),
     /// Band gain in dB.
     Eq(EqBand, f32),
+    /// Mute (true) or restore (false) an EQ band.
     Kill(EqBand, bool),
+    /// One-knob filter, as [`DeckParam::Filter`].
     Filter(f32),
+    /// Filter resonance, as [`DeckParam::FilterResonance`].
     Resonance(f32),
     /// Put an effect in a slot (or empty it).
     Fx {
+        /// FX slot, below [`FX_SLOTS`].
         slot: usize,
+        /// The effect; `None` empties the slot.
         fx: Option<FxKind>,
     },
+    /// Set the wet/dry amount of an FX slot.
     FxAmount {
+        /// FX slot, below [`FX_SLOTS`].
         slot: usize,
+        /// The amount, as [`DeckParam::FxAmount`].
         amount: f32,
     },
+    /// Set the main parameter of an FX slot.
     FxParam {
+        /// FX slot, below [`FX_SLOTS`].
         slot: usize,
+        /// The value, as [`DeckParam::FxParam`].
         value: f32,
     },
+    /// Assign the deck to a crossfader side.
     Xfader(XfaderSide),
+    /// Send the deck to the headphone cue bus (true) or take it off (false).
     CueMonitor(bool),
     /// Decode a file and load it onto the deck.
     Load {
+        /// The audio file.
         path: PathBuf,
+        /// Tempo of the track's beat grid; `None` has the loader estimate it.
         #[serde(default)]
         bpm: Option<f64>,
+        /// First beat of the grid in seconds (used with `bpm`).
         #[serde(default)]
         first_beat: f64,
     },
+    /// Remove the track from the deck.
     Eject,
 }
 
 /// Actions on the mixer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MixerAction {
+    /// Crossfader position, as [`MasterParam::Crossfader`].
     Crossfader(f32),
+    /// Crossfader gain law.
     Curve(XfaderCurve),
+    /// Master gain in dB, as [`MasterParam::GainDb`].
     MasterGainDb(f32),
+    /// Headphone mix, as [`MasterParam::CueMix`].
     CueMix(f32),
+    /// Headphone level in dB, as [`MasterParam::CueGainDb`].
     CueGainDb(f32),
 }
 
@@ -313,7 +349,6 @@ type DeckParts<'a> = (
 /// Turns this frame's actions into control changes and intents. Every action's values are
 /// held to their ranges first; one carrying a value that is not a finite number is refused
 /// whole, reported on the health display, and changes nothing.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_actions(
     mut actions: MessageReader<Action>,
     mut status: ResMut<EngineStatus>,

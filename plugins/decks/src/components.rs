@@ -17,12 +17,14 @@ pub use engine_rt::ranges::{FX_SLOTS, HOT_CUES};
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 #[require(DeckPlayback, DeckTrack, DeckControls, DeckLoop)]
 pub struct Deck {
+    /// The engine's deck number (0-based).
     pub index: usize,
 }
 
 /// What the engine last reported about the deck's playback.
 #[derive(Component, Debug, Clone, Default, PartialEq)]
 pub struct DeckPlayback {
+    /// Whether the deck is playing.
     pub playing: bool,
     /// Audible playhead in seconds of the track.
     pub position: f64,
@@ -48,6 +50,7 @@ pub struct DeckTrack {
 /// The deck's beat grid: the tempo the track was made at and where its first beat lies.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BeatGrid {
+    /// Tempo the track was made at, in beats per minute.
     pub bpm: f64,
     /// Seconds into the track.
     pub first_beat: f64,
@@ -69,6 +72,7 @@ impl BeatGrid {
 /// One FX slot as the performer set it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FxSlotState {
+    /// The effect in the slot; `None` when empty.
     pub fx: Option<FxKind>,
     /// Wet/dry 0..1.
     pub amount: f32,
@@ -119,6 +123,7 @@ pub struct DeckControls {
     pub filter: f32,
     /// Filter resonance 0..1.
     pub resonance: f32,
+    /// The FX slots, in order.
     pub fx: [FxSlotState; FX_SLOTS],
     /// Playback rate the tempo fader asks for (1.0 = original tempo).
     pub rate: f64,
@@ -176,7 +181,9 @@ impl CheckValues for DeckControls {
 /// The deck's loop: the stored region (track seconds) and whether it is engaged.
 #[derive(Component, Debug, Clone, Copy, Default, PartialEq)]
 pub struct DeckLoop {
+    /// Stored loop as (start, end) in seconds of the track; `None` when none is stored.
     pub region: Option<(f64, f64)>,
+    /// Whether the loop is engaged.
     pub active: bool,
 }
 
@@ -187,6 +194,7 @@ pub struct HotCue {
     pub slot: usize,
     /// Position in seconds of the track.
     pub seconds: f64,
+    /// Label shown on the pad; may be empty.
     #[serde(default)]
     pub name: String,
     /// Pad colour (sRGB).

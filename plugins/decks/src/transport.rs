@@ -126,6 +126,7 @@ impl Transport {
 pub struct MixerState {
     /// -1 (side A) .. 1 (side B).
     pub crossfader: f32,
+    /// Crossfader gain law.
     pub curve: XfaderCurve,
     /// Master gain in dB.
     pub master_gain_db: f32,

@@ -132,7 +132,9 @@ impl Intents {
 /// Asks for a file to be decoded and loaded onto a deck (at `at`, once decoded).
 #[derive(Message, Debug, Clone)]
 pub struct LoadRequest {
+    /// Index of the deck (0-based).
     pub deck: usize,
+    /// The audio file.
     pub path: PathBuf,
     /// Tempo of the track's beat grid, if known.
     pub bpm: Option<f64>,
@@ -145,24 +147,33 @@ pub struct LoadRequest {
 /// Decoding progress of a requested track, 0..1.
 #[derive(Message, Debug, Clone)]
 pub struct LoadProgress {
+    /// Index of the deck (0-based).
     pub deck: usize,
+    /// The file being decoded.
     pub path: PathBuf,
+    /// Share decoded so far, 0..1.
     pub fraction: f32,
 }
 
 /// A requested track could not be loaded; `error` names the file and the reason.
 #[derive(Message, Debug, Clone)]
 pub struct LoadFailed {
+    /// Index of the deck (0-based).
     pub deck: usize,
+    /// The file that failed.
     pub path: PathBuf,
+    /// The error message, naming the file and the reason.
     pub error: String,
 }
 
 /// An intent took effect on the audio thread, at this output frame and beat.
 #[derive(Message, Debug, Clone)]
 pub struct Applied {
+    /// The id [`Intents::push`] returned for it.
     pub id: IntentId,
+    /// Output frame where it took effect.
     pub frame: u64,
+    /// Clock beat at that frame.
     pub beat: f64,
     /// What it did; loaded tracks appear as their info.
     pub kind: IntentKind<Arc<TrackInfo>>,
@@ -179,8 +190,9 @@ pub struct EngineStatus {
     pub sample_rate: u32,
     /// Output frame of the last master report.
     pub frame: u64,
-    /// Beat and tempo at that frame.
+    /// Clock beat at that frame.
     pub beat: f64,
+    /// Clock tempo at that frame, in beats per minute.
     pub bpm: f64,
     /// Master peak after the limiter over the last report period (linear).
     pub master_peak: f32,

@@ -42,7 +42,9 @@ impl TrackInfo {
 /// world, carried together in one [`engine_rt::IntentKind::Load`].
 #[derive(Clone)]
 pub struct LoadedTrack {
+    /// The samples, freed off the audio thread when the last holder drops them.
     pub shared: Shared<Track>,
+    /// What the world shows about the track.
     pub info: Arc<TrackInfo>,
 }
 

@@ -39,6 +39,7 @@ pub struct SetFile {
     /// Decks in order; missing decks start empty.
     #[serde(default)]
     pub decks: Vec<DeckEntry>,
+    /// The mixer's controls.
     #[serde(default, deserialize_with = "checked")]
     pub mixer: MixerState,
     /// The visuals: scene, controls, post, keystone, output size, cues.
@@ -67,12 +68,16 @@ impl Default for SetFile {
 /// One deck of a set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeckEntry {
+    /// The track on the deck; `None` leaves it empty.
     #[serde(default)]
     pub track: Option<TrackEntry>,
+    /// Stored hot cues, at most one per pad.
     #[serde(default, deserialize_with = "hot_cues")]
     pub hot_cues: Vec<HotCue>,
+    /// The stored loop (`loop` in the file).
     #[serde(default, rename = "loop")]
     pub loop_region: Option<LoopEntry>,
+    /// The deck's controls.
     #[serde(default, deserialize_with = "checked")]
     pub controls: DeckControls,
 }
@@ -100,6 +105,7 @@ fn hot_cues<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<HotCue>, D::Error> {
 /// A track on a deck: its file (relative to the set) and beat grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackEntry {
+    /// The audio file, relative to the set's folder (or absolute).
     pub file: PathBuf,
     /// Tempo of the beat grid.
     #[serde(default, deserialize_with = "de::opt_bpm")]
@@ -112,8 +118,11 @@ pub struct TrackEntry {
 /// A stored loop in seconds of the track.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LoopEntry {
+    /// Loop start in seconds of the track.
     pub start: f64,
+    /// Loop end in seconds of the track.
     pub end: f64,
+    /// Whether the loop is engaged when the set opens.
     #[serde(default)]
     pub active: bool,
 }
@@ -149,11 +158,21 @@ impl<'de> Deserialize<'de> for LoopEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetError {
     /// The file could not be read or written.
-    Io { path: PathBuf, error: String },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        error: String,
+    },
     /// Syntax or value error at a line and column.
     Parse(engine_rt::ron_file::LocatedError),
     /// Well-formed, but the set asks for something this app cannot give.
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What cannot be given.
+        message: String,
+    },
 }
 
 impl std::fmt::Display for SetError {

@@ -43,7 +43,12 @@ pub enum SetCommand {
     Load(PathBuf),
     /// Put an already parsed set on the decks; `path` is where it lives (tracks are relative
     /// to its folder) or `None` for an unsaved set.
-    Apply { set: Box<SetFile>, path: Option<PathBuf> },
+    Apply {
+        /// The parsed set.
+        set: Box<SetFile>,
+        /// Where it lives; `None` when unsaved.
+        path: Option<PathBuf>,
+    },
     /// Save to the current path (an error when the set has none yet).
     Save,
     /// Save to a new path, which becomes the current one.
@@ -55,8 +60,11 @@ pub enum SetCommand {
 /// What happened to the set.
 #[derive(Message, Debug, Clone, PartialEq)]
 pub enum SetEvent {
+    /// The set from this path is on the decks (an empty path for an unsaved set).
     Loaded(PathBuf),
+    /// The set was saved to this path.
     Saved(PathBuf),
+    /// The autosave file at this path was written.
     Autosaved(PathBuf),
     /// A load or save failed; the message names the file and, for parse errors, line and column.
     Failed(String),

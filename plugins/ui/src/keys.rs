@@ -11,9 +11,13 @@ use crate::UiState;
 /// What a shortcut does.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Shortcut {
+    /// Play or pause the focused deck.
     PlayPause,
+    /// The focused deck's CDJ cue button.
     Cue,
+    /// Toggle sync on the focused deck.
     Sync,
+    /// Toggle key lock on the focused deck.
     KeyLock,
     /// Hot-cue pad 0..8 (with Shift: clear it).
     HotCue(usize),
@@ -23,10 +27,15 @@ pub enum Shortcut {
     Focus(usize),
     /// Hold to bend the tempo of the focused deck.
     Nudge(f64),
+    /// Move the crossfader by this step (negative towards A).
     Crossfader(f32),
+    /// Tap tempo.
     Tap,
+    /// Switch to the next launch quantization.
     CycleLaunch,
+    /// Show or hide the shortcut help.
     Help,
+    /// With Ctrl: save the set.
     Save,
     /// Visuals: fade to black and back.
     Blackout,
@@ -93,7 +102,6 @@ pub fn key_name(key: KeyCode) -> String {
 }
 
 /// Turns key presses into actions for the focused deck.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn handle_keys(
     keys: Res<ButtonInput<KeyCode>>,
     mut ui: ResMut<UiState>,

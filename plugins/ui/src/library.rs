@@ -13,9 +13,11 @@ pub const AUDIO_EXTENSIONS: [&str; 7] = ["wav", "flac", "mp3", "ogg", "oga", "m4
 /// The folder being browsed and its audio files.
 #[derive(Resource, Debug, Default)]
 pub struct Library {
+    /// The folder browsed.
     pub folder: PathBuf,
     /// The folder field as typed.
     pub typed: String,
+    /// Its audio files, sorted by path.
     pub files: Vec<PathBuf>,
     /// Why the folder could not be read.
     pub error: Option<String>,

@@ -16,13 +16,21 @@ const STROBE_SHARPNESS: i32 = 4;
 /// Everything the renderer needs for one frame (owned, so it can cross to the render world).
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
+    /// As [`FrameSpec::inputs`].
     pub inputs: FrameInputs,
+    /// As [`FrameSpec::layers`].
     pub layers: Vec<LayerSpec>,
+    /// As [`FrameSpec::transition`].
     pub transition: f32,
+    /// As [`FrameSpec::transition_kind`].
     pub transition_kind: TransitionKind,
+    /// As [`FrameSpec::post`].
     pub post: PostSettings,
+    /// As [`FrameSpec::strobe`].
     pub strobe: f32,
+    /// As [`FrameSpec::blackout`].
     pub blackout: f32,
+    /// As [`FrameSpec::frame`].
     pub frame: u64,
 }
 
@@ -45,6 +53,7 @@ impl Plan {
 /// The show plus the audio features it reacts to and the cues it follows.
 #[derive(Debug, Default)]
 pub struct Director {
+    /// The scenes, transitions and post settings being played.
     pub show: Show,
     features: AudioFeatures,
     frames: u64,

@@ -35,20 +35,26 @@ const WORKGROUP: u32 = 64;
 /// been on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerSpec {
+    /// Id of the scene in the library.
     pub scene: String,
+    /// Its control positions, 0..1 each.
     pub positions: [f32; PARAMS],
+    /// Seconds since the scene became active.
     pub scene_time: f32,
 }
 
 /// What to draw this frame.
 #[derive(Debug, Clone)]
 pub struct FrameSpec<'a> {
+    /// What the scenes read from the audio.
     pub inputs: &'a FrameInputs,
     /// The current scene, and during a transition the incoming one.
     pub layers: &'a [LayerSpec],
     /// Progress of the transition to the second layer (0..1).
     pub transition: f32,
+    /// How the transition blends the two layers.
     pub transition_kind: TransitionKind,
+    /// Colour and feedback settings of the post pass.
     pub post: &'a PostSettings,
     /// White flash now (from the strobe setting and the hits), 0..1.
     pub strobe: f32,
@@ -589,7 +595,6 @@ impl Renderer {
     /// Records the composition drawn into `target` (a view of `format`, `size` pixels) through
     /// `keystone`. `warp` holds the pass's uniforms: one buffer per target, because writes to
     /// a buffer land before the whole submission.
-    #[allow(clippy::too_many_arguments)]
     pub fn present(
         &mut self,
         device: &wgpu::Device,
@@ -729,6 +734,7 @@ impl Renderer {
 pub struct WarpBuffer(wgpu::Buffer);
 
 impl WarpBuffer {
+    /// Creates the buffer on `device`.
     pub fn new(device: &wgpu::Device) -> Self {
         Self(device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("keystone uniforms"),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// top-left, top-right, bottom-right, bottom-left.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Keystone {
+    /// The four corners as (x, y), in the order above.
     pub corners: [[f32; 2]; 4],
 }
 

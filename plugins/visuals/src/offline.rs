@@ -15,7 +15,9 @@ use crate::uniforms::UNIFORM_DECKS;
 
 /// A device of our own, for offline frames, tests and benchmarks.
 pub struct Gpu {
+    /// The device.
     pub device: wgpu::Device,
+    /// Its queue.
     pub queue: wgpu::Queue,
     /// The adapter, in words (e.g. "llvmpipe (LLVM 15.0.6)").
     pub adapter: String,
@@ -54,6 +56,7 @@ pub struct Readback {
 }
 
 impl Readback {
+    /// A texture and readback buffer of `size` pixels (width, height) on `device`.
     pub fn new(device: &wgpu::Device, size: (u32, u32)) -> Self {
         let padded_row = (size.0 * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
         let buffer = device.create_buffer(&wgpu::BufferDescriptor {
@@ -133,21 +136,28 @@ pub fn write_png(path: &Path, size: (u32, u32), rgba: &[u8]) -> Result<(), Strin
 pub struct FrameJob<'a> {
     /// Folder the numbered PNG files go into (`frame-000000.png`, ...).
     pub dir: &'a Path,
+    /// Video frames per second.
     pub fps: f64,
+    /// Frame size in pixels (width, height).
     pub size: (u32, u32),
     /// Length of the video.
     pub seconds: f64,
+    /// Sample rate of the audio render in Hz.
     pub sample_rate: u32,
     /// Every analysis frame of the audio render (all sources, in render order).
     pub analysis: &'a [AnalysisFrame],
+    /// The set's visuals: scene, controls, post, cues.
     pub setup: &'a VisualSetup,
+    /// The scenes to draw from.
     pub library: &'a SceneLibrary,
 }
 
 /// What an offline frame render did.
 #[derive(Debug, Clone)]
 pub struct FrameReport {
+    /// Video frames written.
     pub frames: u64,
+    /// The adapter they were drawn on, in words.
     pub adapter: String,
     /// Wall seconds spent rendering and writing frames.
     pub wall_seconds: f64,
@@ -164,7 +174,9 @@ pub const FRAME_PATTERN: &str = "frame-%06d.png";
 /// A renderer on a headless device drawing into a readback texture: offline frames, tests
 /// and benchmarks.
 pub struct Stage {
+    /// The headless device.
     pub gpu: Gpu,
+    /// The renderer on it.
     pub renderer: Renderer,
     readback: Readback,
     warp: WarpBuffer,

@@ -59,6 +59,7 @@ pub enum Projector {
 /// image and the projector window. Without the render plugins (headless) it plans and times
 /// every frame but draws nothing.
 pub struct VisualsPlugin {
+    /// Where the projector output goes at start.
     pub projector: Projector,
 }
 
@@ -78,20 +79,32 @@ pub enum VisualCommand {
     Apply(Box<VisualSetup>),
     /// Change scene; unset fields use the setup's transition, length and quantization.
     Scene {
+        /// Id of the scene to change to.
         id: String,
+        /// How the scenes blend.
         transition: Option<TransitionKind>,
+        /// Length of the transition in beats.
         beats: Option<f64>,
+        /// Where the change starts.
         at: Option<VisualQuantize>,
     },
     /// Move user parameter `slot` of the scene on now (and the one coming on) to `position`
     /// (0..1 of the scene's range).
-    Param { slot: usize, position: f32 },
+    Param {
+        /// User parameter index, below [`crate::uniforms::PARAMS`].
+        slot: usize,
+        /// Control position, 0..1.
+        position: f32,
+    },
     /// Replace the post settings.
     Post(PostSettings),
     /// Change how scene changes happen by default.
     Transition {
+        /// How the scenes blend.
         kind: TransitionKind,
+        /// Length of the transition in beats.
         beats: f64,
+        /// Where changes start.
         at: VisualQuantize,
     },
     /// Replace the keystone (ignored if the quad is not valid).
@@ -143,13 +156,15 @@ pub struct Scenes(pub SceneLibrary);
 pub struct AvSync {
     /// Latest offset in ms (positive: the light shows audio slightly ahead of the ear).
     pub offset_ms: f64,
-    /// Mean and largest absolute offset over the last two seconds.
+    /// Mean absolute offset over the last two seconds, ms.
     pub mean_abs_ms: f64,
+    /// Largest absolute offset over the last two seconds, ms.
     pub max_abs_ms: f64,
     /// Frames with no analysis for the audio heard (analysis behind the output).
     pub late_frames: u64,
-    /// Frames measured, and their mean absolute offset since the start.
+    /// Frames measured since the start.
     pub frames: u64,
+    /// Mean absolute offset of those frames, ms.
     pub overall_mean_abs_ms: f64,
 }
 
@@ -162,10 +177,13 @@ pub struct Visuals {
     pub output: Handle<Image>,
     /// Size drawn now: the set's, or smaller on a software renderer.
     pub size: (u32, u32),
+    /// Whether the alignment test pattern is shown.
     pub test_pattern: bool,
+    /// Where the projector output goes.
     pub projector: Projector,
     projector_window: Option<Entity>,
     projector_camera: Option<Entity>,
+    /// How well the light follows the sound.
     pub sync: AvSync,
     recent: std::collections::VecDeque<(f64, f64)>,
     plan: Plan,
@@ -506,7 +524,6 @@ fn drawn_size(wanted: (u32, u32), adapter: Option<&RenderAdapterInfo>) -> (u32, 
 }
 
 /// Plans this update's frame from the analysis matching the audio heard when it is shown.
-#[allow(clippy::too_many_arguments)]
 fn plan_frame(
     mut visuals: ResMut<Visuals>,
     mut input: ResMut<RenderInput>,
@@ -604,7 +621,6 @@ struct GpuVisuals {
     projector_warp: WarpBuffer,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn render_frame(
     mut commands: Commands,
     device: Res<RenderDevice>,

@@ -18,9 +18,11 @@ pub const PRELUDE: &str = concat!(
 pub const MAX_PARTICLES: u32 = 1 << 20;
 /// Fragment entry point of every scene.
 pub const FRAGMENT_ENTRY: &str = "fs_main";
-/// Entry points of particle scenes.
+/// Compute entry point of particle scenes.
 pub const COMPUTE_ENTRY: &str = "cs_main";
+/// Vertex entry point of particle scenes.
 pub const PARTICLE_VERTEX_ENTRY: &str = "vs_particle";
+/// Fragment entry point of particle scenes.
 pub const PARTICLE_FRAGMENT_ENTRY: &str = "fs_particle";
 /// Opening of the metadata header.
 const HEADER: &str = "/* phosphene";
@@ -28,9 +30,13 @@ const HEADER: &str = "/* phosphene";
 /// A parameter a scene declares; user parameter `i` is the scene's `i`-th.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ParamSpec {
+    /// Label of the control.
     pub name: String,
+    /// Value at control position 0.
     pub min: f32,
+    /// Value at control position 1.
     pub max: f32,
+    /// Value when the scene first comes on.
     pub default: f32,
 }
 
@@ -49,9 +55,12 @@ impl ParamSpec {
 /// A scene's header.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SceneMeta {
+    /// Display name.
     pub name: String,
+    /// What the scene shows (the scene list's hover text).
     #[serde(default)]
     pub description: String,
+    /// User parameters in slot order, at most [`PARAMS`].
     #[serde(default)]
     pub params: Vec<ParamSpec>,
     /// Particles simulated by the scene's compute pass (0: no compute pass).
@@ -64,7 +73,9 @@ pub struct SceneMeta {
 pub struct Scene {
     /// The file stem, e.g. `tunnel`: how sets and controls name the scene.
     pub id: String,
+    /// The scene file.
     pub path: PathBuf,
+    /// Its header.
     pub meta: SceneMeta,
     /// Prelude and scene, as compiled.
     pub source: String,

@@ -16,8 +16,11 @@ pub const DEFAULT_SIZE: (u32, u32) = (1280, 720);
 /// A scene change at a beat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisualCue {
+    /// Clock beat the change starts at.
     pub beat: f64,
+    /// Id of the scene to change to.
     pub scene: String,
+    /// How the scenes blend.
     #[serde(default)]
     pub transition: TransitionKind,
     /// Length of the transition in beats.
@@ -44,6 +47,7 @@ pub struct VisualSetup {
     /// Post effects; every value checked against [`crate::show::ranges`] as it is parsed.
     #[serde(deserialize_with = "engine_rt::ron_file::checked")]
     pub post: PostSettings,
+    /// Corner placement on the projector.
     pub keystone: Keystone,
     /// Composition size in pixels, independent of any window.
     pub size: (u32, u32),
@@ -52,6 +56,7 @@ pub struct VisualSetup {
     /// Default transition length in beats.
     #[serde(deserialize_with = "transition_beats")]
     pub transition_beats: f64,
+    /// Where those changes start.
     pub quantize: VisualQuantize,
     /// Timed scene changes.
     pub cues: Vec<VisualCue>,

@@ -170,6 +170,7 @@ pub struct Show {
     change: Option<Change>,
     /// Control positions (0..1) per scene id.
     positions: HashMap<String, [f32; PARAMS]>,
+    /// Post settings in effect.
     pub post: PostSettings,
     blackout_level: f32,
 }
@@ -177,9 +178,13 @@ pub struct Show {
 /// What the show wants drawn at one video frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
+    /// As [`crate::gpu::FrameSpec::layers`].
     pub layers: Vec<LayerSpec>,
+    /// As [`crate::gpu::FrameSpec::transition`].
     pub transition: f32,
+    /// As [`crate::gpu::FrameSpec::transition_kind`].
     pub transition_kind: TransitionKind,
+    /// As [`crate::gpu::FrameSpec::blackout`].
     pub blackout: f32,
 }
 

@@ -28,24 +28,33 @@ pub const WRAP: f64 = 4096.0;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
 pub struct Uniforms {
+    /// Size of the target in pixels (width, height).
     pub resolution: [f32; 2],
     /// Seconds of audio heard.
     pub time: f32,
     /// Video frames drawn.
     pub frame: f32,
+    /// Clock beat heard, wrapped at [`WRAP`].
     pub beat: f32,
+    /// Position within the beat, 0..1.
     pub beat_phase: f32,
+    /// Position within the bar, 0..1.
     pub bar_phase: f32,
+    /// Clock tempo in beats per minute.
     pub bpm: f32,
-    /// Master level and peak, 0..1 on a -60..0 dB scale.
+    /// Master RMS level, 0..1 on a -60..0 dB scale.
     pub level: f32,
+    /// Master peak, 0..1 on a -60..0 dB scale.
     pub peak: f32,
     /// Seconds since the previous video frame.
     pub delta: f32,
     /// Strength of the newest onset, 0..1.
     pub onset_strength: f32,
+    /// Master bass energy, 0..1 ([`engine_rt::AnalysisFrame::bass`]).
     pub bass: f32,
+    /// Master mid energy, 0..1 ([`engine_rt::AnalysisFrame::mid`]).
     pub mid: f32,
+    /// Master high energy, 0..1 ([`engine_rt::AnalysisFrame::high`]).
     pub high: f32,
     /// Seconds since the scene became active.
     pub scene_time: f32,
