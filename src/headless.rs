@@ -1,19 +1,21 @@
 //! Headless commands: offline render and live play of session scripts.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use engine_rt::backend::CallbackStats;
 use engine_rt::backend::cpal::{DeviceRequest, HostChoice};
-use engine_rt::backend::offline::write_wav;
+use engine_rt::backend::offline::{Block, RenderOptions, SinkError, WavOut};
 use engine_rt::replay::Recording;
 use engine_rt::script::{LOOKAHEAD_BEATS, ScriptEvent, ScriptRunner, Session, TrackSpec};
 use engine_rt::{AnalysisMode, Engine, EngineEvent, IntentKind};
 use phosphene_recorder::VISUALS_SUFFIX;
 use phosphene_set::SetFile;
 use phosphene_visuals::library::{SceneLibrary, scenes_dir};
-use phosphene_visuals::offline::{FrameJob, mux_video, render_frames};
+use phosphene_visuals::offline::{FrameJob, FrameStream, mux_video};
 use phosphene_visuals::setup::VisualSetup;
+use phosphene_visuals::sync::HEARD_AHEAD;
 
 use crate::InputChoice;
 use crate::output::{ChosenOutput, OutputRequest, report_line};
@@ -89,11 +91,13 @@ const SET_RENDER_SECONDS: f64 = 30.0;
 enum RenderInput {
     Script(Session),
     Recording(Recording),
-    Set(Box<SetFile>),
+    /// A set, as the script [`set_session`] makes of it, with the set's visuals.
+    Set(Session, Box<VisualSetup>),
 }
 
 impl RenderInput {
-    fn parse(text: &str, path: &Path) -> Result<Self, BoxError> {
+    /// Parses `text`; a set becomes a script `set_seconds` long.
+    fn parse(text: &str, path: &Path, set_seconds: f64) -> Result<Self, BoxError> {
         let first = text
             .lines()
             .map(str::trim)
@@ -109,7 +113,8 @@ impl RenderInput {
             }
             Self::Recording(recording)
         } else if first.starts_with("SetFile") {
-            Self::Set(Box::new(SetFile::parse(text, path)?))
+            let set = SetFile::parse(text, path)?;
+            Self::Set(set_session(&set, set_seconds)?, Box::new(set.visuals))
         } else {
             Self::Script(Session::parse(text, path)?)
         })
@@ -163,7 +168,9 @@ fn recorded_visuals(recording: &Path) -> Result<Option<VisualSetup>, BoxError> {
 }
 
 /// `phosphene render INPUT [--out WAV] [--frames DIR] [--video FILE]`: the audio offline, and
-/// the visuals frame by frame from the analysis of that same audio.
+/// the visuals frame by frame from the analysis of that same audio. Everything streams: each
+/// block of audio goes to the WAV file and its analysis to the frame renderer as soon as it is
+/// rendered, so memory stays the same whatever the length.
 pub fn render(req: &RenderRequest) -> Result<(), BoxError> {
     if req.out.is_none() && req.frames.is_none() && req.video.is_none() {
         return Err("nothing to render: give --out WAV, --frames DIR and/or --video FILE".into());
@@ -177,67 +184,89 @@ pub fn render(req: &RenderRequest) -> Result<(), BoxError> {
     let path = &req.input;
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
     let base = script_dir(path);
+    let input = RenderInput::parse(&text, path, req.seconds.unwrap_or(SET_RENDER_SECONDS))?;
+    let rate = match &input {
+        RenderInput::Recording(r) => r.sample_rate,
+        _ => req.rate,
+    };
+    // The audio ends here (the whole input without --seconds).
+    let cut = req.seconds.map(|s| (s * rate as f64) as u64);
     let visuals_wanted = req.frames.is_some() || req.video.is_some();
-    let mut analysis = Vec::new();
-    let sink = |f| {
-        if visuals_wanted {
-            analysis.push(f)
-        }
-    };
-    let (mut samples, rate, set_visuals) = match RenderInput::parse(&text, path)? {
-        RenderInput::Recording(r) => (r.render_analysed(base, RENDER_BLOCK, sink)?, r.sample_rate, None),
-        RenderInput::Script(session) => (
-            engine_rt::script::render_analysed(&session, base, req.rate, RENDER_BLOCK, sink)?,
-            req.rate,
-            None,
-        ),
-        RenderInput::Set(set) => {
-            let session = set_session(&set, req.seconds.unwrap_or(SET_RENDER_SECONDS))?;
-            (
-                engine_rt::script::render_analysed(&session, base, req.rate, RENDER_BLOCK, sink)?,
-                req.rate,
-                Some(set.visuals),
-            )
-        }
-    };
-    if let Some(s) = req.seconds {
-        samples.truncate(((s * rate as f64) as usize * 2).min(samples.len()));
-    }
-    let seconds = samples.len() as f64 / 2.0 / rate as f64;
-    let write =
-        |out: &Path| write_wav(out, &samples, rate).map_err(|e| format!("cannot write '{}': {e}", out.display()));
-    if let Some(out) = &req.out {
-        write(out)?;
-        eprintln!("rendered {seconds:.2} s of audio to {}", out.display());
-    }
-    if !visuals_wanted {
-        return Ok(());
-    }
-    let setup = match (&req.visuals, set_visuals) {
-        (Some(p), _) => SetFile::load(p)?.visuals,
-        (None, Some(v)) => v,
-        (None, None) => recorded_visuals(path)?.unwrap_or_default(),
-    };
-    let library = SceneLibrary::open(&scenes_dir());
-    for e in library.errors() {
-        eprintln!("warning: {e}");
-    }
-    if library.scenes().next().is_none() {
-        return Err(format!("no usable scenes in '{}'", library.dir().display()).into());
-    }
+
     let temp = std::env::temp_dir().join(format!("phosphene-frames-{}", std::process::id()));
     let dir = req.frames.clone().unwrap_or_else(|| temp.clone());
-    let size = req.size.unwrap_or(setup.size);
-    let report = render_frames(&FrameJob {
-        dir: &dir,
-        fps: req.fps,
-        size,
-        seconds,
-        sample_rate: rate,
-        analysis: &analysis,
-        setup: &setup,
-        library: &library,
-    })?;
+    let visuals = if visuals_wanted {
+        Some(open_visuals(req, &input)?)
+    } else {
+        None
+    };
+    let mut frames = match &visuals {
+        Some((setup, library)) => {
+            let size = req.size.unwrap_or(setup.size);
+            let job = FrameJob {
+                dir: &dir,
+                fps: req.fps,
+                size,
+                sample_rate: rate,
+                setup,
+                library,
+            };
+            Some((FrameStream::new(job)?, size))
+        }
+        None => None,
+    };
+    // Without --out, the video's audio goes beside its frames for ffmpeg.
+    let wav_path = match (&req.out, &req.video) {
+        (Some(out), _) => Some(out.clone()),
+        (None, Some(_)) => Some(dir.join("audio.wav")),
+        (None, None) => None,
+    };
+    let cannot_write = |p: &Path, e: hound::Error| format!("cannot write '{}': {e}", p.display());
+    let mut wav = match &wav_path {
+        Some(p) => Some(WavOut::create(p, rate).map_err(|e| cannot_write(p, e))?),
+        None => None,
+    };
+
+    // With visuals the engine renders half a hop past the cut (not written), so the last video
+    // frames see the same analysis as when the whole input is rendered.
+    let options = RenderOptions {
+        analysis: visuals_wanted,
+        max_frames: cut.map(|c| c + if visuals_wanted { HEARD_AHEAD } else { 0 }),
+        ..RenderOptions::new(RENDER_BLOCK)
+    };
+    let mut progress = Progress::new(rate);
+    let sink = |b: Block<'_>| -> Result<(), SinkError> {
+        let audio = cut.map_or(b.rendered, |c| b.rendered.min(c));
+        if let (Some(w), Some(p)) = (wav.as_mut(), &wav_path) {
+            let start = b.rendered - (b.samples.len() / 2) as u64;
+            let keep = audio.saturating_sub(start) as usize * 2;
+            w.write(&b.samples[..keep]).map_err(|e| cannot_write(p, e))?;
+        }
+        if let Some((f, _)) = frames.as_mut() {
+            f.advance(b.analysis, b.rendered, audio)?;
+        }
+        progress.show(audio, cut.map_or(b.expected, |c| b.expected.min(c)));
+        Ok(())
+    };
+    let rendered = match &input {
+        RenderInput::Recording(r) => r.render_stream(base, &options, sink)?,
+        RenderInput::Script(session) | RenderInput::Set(session, _) => {
+            engine_rt::script::render_stream(session, base, rate, &options, sink)?
+        }
+    };
+    drop(progress);
+    let audio = cut.map_or(rendered, |c| rendered.min(c));
+    if let (Some(w), Some(p)) = (wav, &wav_path) {
+        w.finish().map_err(|e| cannot_write(p, e))?;
+    }
+    if let Some(out) = &req.out {
+        let seconds = audio as f64 / rate as f64;
+        eprintln!("rendered {seconds:.2} s of audio to {}", out.display());
+    }
+    let Some((frames, size)) = frames else {
+        return Ok(());
+    };
+    let report = frames.finish(audio)?;
     eprintln!(
         "rendered {} frames at {}x{} into {} on {} in {:.2} s",
         report.frames,
@@ -247,16 +276,8 @@ pub fn render(req: &RenderRequest) -> Result<(), BoxError> {
         report.adapter,
         report.wall_seconds
     );
-    if let Some(video) = &req.video {
-        let audio = match &req.out {
-            Some(out) => out.clone(),
-            None => {
-                let a = dir.join("audio.wav");
-                write(&a)?;
-                a
-            }
-        };
-        let muxed = mux_video(&dir, req.fps, &audio, video);
+    if let (Some(video), Some(audio)) = (&req.video, &wav_path) {
+        let muxed = mux_video(&dir, req.fps, audio, video);
         if req.frames.is_none() {
             let _ = std::fs::remove_dir_all(&temp);
         }
@@ -264,6 +285,87 @@ pub fn render(req: &RenderRequest) -> Result<(), BoxError> {
         eprintln!("muxed {}", video.display());
     }
     Ok(())
+}
+
+/// The look of a render's frames (from `--visuals`, the input set, or what a recording wrote
+/// beside itself) and the scene library to draw it with.
+fn open_visuals(req: &RenderRequest, input: &RenderInput) -> Result<(VisualSetup, SceneLibrary), BoxError> {
+    let setup = match (&req.visuals, input) {
+        (Some(p), _) => SetFile::load(p)?.visuals,
+        (None, RenderInput::Set(_, v)) => (**v).clone(),
+        (None, _) => recorded_visuals(&req.input)?.unwrap_or_default(),
+    };
+    let library = SceneLibrary::open(&scenes_dir());
+    for e in library.errors() {
+        eprintln!("warning: {e}");
+    }
+    if library.scenes().next().is_none() {
+        return Err(format!("no usable scenes in '{}'", library.dir().display()).into());
+    }
+    Ok((setup, library))
+}
+
+/// How often the progress line may change.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// The render's progress and an estimate of the time left, on one line of a terminal; cleared
+/// when dropped. Never shown when stderr is not a terminal (scripts and tests read stderr).
+struct Progress {
+    on: bool,
+    rate: f64,
+    started: Instant,
+    next: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(rate: u32) -> Self {
+        let started = Instant::now();
+        Self {
+            on: std::io::stderr().is_terminal(),
+            rate: rate as f64,
+            started,
+            next: started + PROGRESS_EVERY,
+            shown: false,
+        }
+    }
+
+    /// `done` of an expected `total` output frames are rendered.
+    fn show(&mut self, done: u64, total: u64) {
+        let now = Instant::now();
+        if !self.on || now < self.next || done == 0 {
+            return;
+        }
+        self.next = now + PROGRESS_EVERY;
+        let total = total.max(done);
+        let elapsed = now.duration_since(self.started).as_secs_f64();
+        let left = elapsed * (total - done) as f64 / done as f64;
+        eprint!(
+            "\r\x1b[2Krendering {} of {} ({:.0} %), about {} left",
+            clock(done as f64 / self.rate),
+            clock(total as f64 / self.rate),
+            done as f64 * 100.0 / total as f64,
+            clock(left)
+        );
+        self.shown = true;
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Seconds as `m:ss` (or `h:mm:ss`).
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s / 3600 {
+        0 => format!("{}:{:02}", s / 60, s % 60),
+        h => format!("{h}:{:02}:{:02}", s / 60 % 60, s % 60),
+    }
 }
 
 /// `phosphene play SCRIPT`: plays live and prints the callback timing line at exit.
@@ -406,4 +508,18 @@ fn drive(
         std::thread::sleep(Duration::from_millis(5));
     }
     heard
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clock;
+
+    #[test]
+    fn the_time_left_reads_as_a_clock() {
+        assert_eq!(clock(0.2), "0:00");
+        assert_eq!(clock(59.6), "1:00");
+        assert_eq!(clock(754.0), "12:34");
+        assert_eq!(clock(3725.0), "1:02:05");
+        assert_eq!(clock(-3.0), "0:00");
+    }
 }

@@ -32,6 +32,39 @@ fn render_is_deterministic_and_audible() {
 }
 
 #[test]
+fn render_streams_the_bytes_of_the_in_memory_render_and_stops_at_seconds() {
+    let dir = temp_dir("render-stream");
+    let script = write_session(&dir);
+    let (streamed, in_memory, short) = (dir.join("a.wav"), dir.join("b.wav"), dir.join("c.wav"));
+    let o = phosphene(&["render", script.to_str().unwrap(), "--out", streamed.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The library's in-memory render, in blocks of another size, written in one go.
+    let session = engine_rt::Session::load(&script).unwrap();
+    let samples = engine_rt::script::render(&session, &dir, 48_000, 100).unwrap();
+    engine_rt::backend::offline::write_wav(&in_memory, &samples, 48_000).unwrap();
+    let (x, y) = (std::fs::read(&streamed).unwrap(), std::fs::read(&in_memory).unwrap());
+    assert!(x == y, "the streamed WAV has the in-memory render's bytes");
+
+    let o = phosphene(&[
+        "render",
+        script.to_str().unwrap(),
+        "--out",
+        short.to_str().unwrap(),
+        "--seconds",
+        "1.5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rendered 1.50 s of audio"), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains('\r'),
+        "no progress line when stderr is not a terminal"
+    );
+    let (cut, _) = read_wav(&short);
+    assert_eq!(cut.len(), 72_000 * 2, "exactly 1.5 s");
+    assert!(cut[..] == samples[..cut.len()], "the start of the whole render");
+}
+
+#[test]
 fn malformed_scripts_name_file_line_and_column() {
     let dir = temp_dir("malformed");
     let bad = dir.join("bad.ron");

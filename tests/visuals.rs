@@ -107,7 +107,7 @@ fn offline_frames_of_a_recording_are_deterministic_and_follow_the_audio() {
         "SetFile(bpm: 120.0, visuals: (scene: Some(\"tunnel\"), cues: [(beat: 4.0, scene: \"scope\", transition: Cut)]))",
     )
     .unwrap();
-    let frames = |name: &str| {
+    let frames = |name: &str, seconds: &str| {
         let frames = dir.join(name);
         let (out, look) = (frames.to_str().unwrap(), set.to_str().unwrap());
         let args = [
@@ -118,18 +118,22 @@ fn offline_frames_of_a_recording_are_deterministic_and_follow_the_audio() {
             "--size",
             "320x180",
             "--seconds",
-            "2.5",
+            seconds,
             "--visuals",
             look,
         ];
         render(&rec, &args, &dir);
         frames_in(&frames)
     };
-    let a = frames("a");
-    let b = frames("b");
+    let a = frames("a", "2.5");
+    let b = frames("b", "2.5");
     assert_eq!(a.len(), 75, "2.5 s at 30 fps");
     assert_eq!(a[0].0, "frame-000000.png");
     assert!(a == b, "the same recording renders the same frames, byte for byte");
+    // A render stopped early shows what the whole render showed up to there.
+    let c = frames("c", "1");
+    assert_eq!(c.len(), 30, "1 s at 30 fps");
+    assert!(c[..] == a[..30], "the first second of the longer render");
     // The tunnel is lit while the track plays; the cue at beat 4 (2 s) cuts to the scope.
     let lit = a.iter().filter(|(_, png)| brightness(png) > 2.0).count();
     assert!(lit > 60, "{lit} of 75 frames lit");

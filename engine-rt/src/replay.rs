@@ -15,11 +15,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::backend::offline::{Block, Next, RenderOptions, SinkError, drive};
 use crate::config::{AnalysisMode, EngineConfig};
 use crate::intent::{IntentKind, Quantize};
 use crate::script::{ScriptError, TrackSpec};
 use crate::stretch::StretchEngine;
-use crate::{AnalysisFrame, Engine, Session};
+use crate::{AnalysisFrame, Engine, EngineHandle, EngineProcessor, Session};
 
 /// One applied intent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,7 +152,12 @@ impl Recording {
     /// Re-renders the performance offline (tracks relative to `base`) into interleaved stereo:
     /// `frames` frames, every intent applied at its recorded frame.
     pub fn render(&self, base: &Path, block: usize) -> Result<Vec<f32>, ScriptError> {
-        self.render_inner(base, block, None)
+        let mut out = Vec::with_capacity(self.frames as usize * 2);
+        self.render_stream(base, &RenderOptions::new(block), |b| {
+            out.extend_from_slice(b.samples);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// [`Recording::render`], also analysing the audio as it renders (master and every deck,
@@ -162,15 +168,28 @@ impl Recording {
         block: usize,
         mut sink: impl FnMut(AnalysisFrame),
     ) -> Result<Vec<f32>, ScriptError> {
-        self.render_inner(base, block, Some(&mut sink))
+        let options = RenderOptions {
+            analysis: true,
+            ..RenderOptions::new(block)
+        };
+        let mut out = Vec::with_capacity(self.frames as usize * 2);
+        self.render_stream(base, &options, |b| {
+            out.extend_from_slice(b.samples);
+            b.analysis.for_each(&mut sink);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
-    fn render_inner(
+    /// Re-renders the performance, handing every block to `sink` as soon as it exists: memory
+    /// stays bounded whatever the length. Stops after `frames` or `options.max_frames`,
+    /// whichever comes first; returns the frames rendered.
+    pub fn render_stream(
         &self,
         base: &Path,
-        block: usize,
-        mut sink: Option<&mut dyn FnMut(AnalysisFrame)>,
-    ) -> Result<Vec<f32>, ScriptError> {
+        options: &RenderOptions,
+        sink: impl FnMut(Block<'_>) -> Result<(), SinkError>,
+    ) -> Result<u64, ScriptError> {
         let err = |message: String| ScriptError::Invalid {
             path: base.to_path_buf(),
             message,
@@ -185,15 +204,14 @@ impl Recording {
         };
         let decoded = session.decode_tracks(base, self.sample_rate)?;
         let mut config = self.engine_config();
-        if sink.is_some() {
+        if options.analysis {
             config.analysis = AnalysisMode::Inline;
         }
         let (mut handle, mut processor) = Engine::new(config).map_err(|e| err(e.to_string()))?;
         let tracks: Vec<_> = decoded.into_iter().map(|t| handle.share(t)).collect();
         let room = handle.free_slots().min(EngineConfig::default().pending_capacity);
-        let mut out = Vec::with_capacity(self.frames as usize * 2);
         let mut next = 0;
-        loop {
+        let feed = |handle: &mut EngineHandle, processor: &EngineProcessor| {
             // Everything due now goes in with `Now`: it lands on the first frame of the next
             // block, which is this frame; output never depends on where blocks split.
             let mut queued = 0;
@@ -205,20 +223,13 @@ impl Recording {
                 handle.act(Quantize::Now, i.kind.clone().map_track(|t| tracks[t].clone()));
                 next += 1;
             }
-            if processor.frame() >= self.frames {
-                break;
-            }
             let until = self.intents.get(next).map_or(self.frames, |i| i.frame.min(self.frames));
-            // Block by block, settling in between, so the analysis tap never overflows.
-            let gap = ((until - processor.frame()) as usize).min(block.max(1));
-            crate::backend::offline::render(&mut processor, gap, block, &mut out, |_| {});
-            handle.settle(|f| {
-                if let Some(s) = sink.as_mut() {
-                    s(f)
-                }
-            });
-        }
-        Ok(out)
+            Ok(Next {
+                frames: until.saturating_sub(processor.frame()),
+                expected: self.frames,
+            })
+        };
+        drive(&mut handle, &mut processor, options, feed, sink)
     }
 }
 

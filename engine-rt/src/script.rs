@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 use basedrop::Shared;
 use serde::{Deserialize, Serialize};
 
+use crate::backend::offline::{Block, Next, RenderOptions, SinkError, drive};
 use crate::config::EngineConfig;
 use crate::intent::{IntentKind, Quantize};
 use crate::loader::{LoadError, LoadOptions, decode_file};
 use crate::track::Track;
-use crate::{AnalysisFrame, Engine, EngineHandle};
+use crate::{AnalysisFrame, Engine, EngineHandle, EngineProcessor};
 
 fn default_quantum() -> f64 {
     crate::ranges::QUANTUM.default
@@ -99,6 +100,8 @@ pub enum ScriptError {
     },
     /// A track failed to load.
     Track(LoadError),
+    /// The render's output refused a block (e.g. its file could not be written).
+    Output(SinkError),
 }
 
 impl std::fmt::Display for ScriptError {
@@ -110,6 +113,7 @@ impl std::fmt::Display for ScriptError {
             Self::Parse(e) => e.fmt(f),
             Self::Invalid { path, message } => write!(f, "{}: {message}", path.display()),
             Self::Track(e) => e.fmt(f),
+            Self::Output(e) => e.fmt(f),
         }
     }
 }
@@ -274,7 +278,12 @@ pub const LOOKAHEAD_BEATS: f64 = 2.0;
 
 /// Renders a script offline into interleaved stereo, in blocks of `block` frames.
 pub fn render(session: &Session, base: &Path, sample_rate: u32, block: usize) -> Result<Vec<f32>, ScriptError> {
-    render_inner(session, base, sample_rate, block, None)
+    let mut out = Vec::new();
+    render_stream(session, base, sample_rate, &RenderOptions::new(block), |b| {
+        out.extend_from_slice(b.samples);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// [`render`], also analysing the audio as it renders (master and every deck, as live): every
@@ -286,19 +295,32 @@ pub fn render_analysed(
     block: usize,
     mut sink: impl FnMut(AnalysisFrame),
 ) -> Result<Vec<f32>, ScriptError> {
-    render_inner(session, base, sample_rate, block, Some(&mut sink))
+    let options = RenderOptions {
+        analysis: true,
+        ..RenderOptions::new(block)
+    };
+    let mut out = Vec::new();
+    render_stream(session, base, sample_rate, &options, |b| {
+        out.extend_from_slice(b.samples);
+        b.analysis.for_each(&mut sink);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
-fn render_inner(
+/// Renders a script offline (tracks relative to `base`), handing every block to `sink` as
+/// soon as it exists: memory stays bounded whatever the length. Stops at the script's length
+/// or at `options.max_frames`, whichever comes first; returns the frames rendered.
+pub fn render_stream(
     session: &Session,
     base: &Path,
     sample_rate: u32,
-    block: usize,
-    mut sink: Option<&mut dyn FnMut(AnalysisFrame)>,
-) -> Result<Vec<f32>, ScriptError> {
+    options: &RenderOptions,
+    sink: impl FnMut(Block<'_>) -> Result<(), SinkError>,
+) -> Result<u64, ScriptError> {
     let tracks = session.decode_tracks(base, sample_rate)?;
     let mut config = session.engine_config(sample_rate);
-    config.analysis = if sink.is_some() {
+    config.analysis = if options.analysis {
         crate::AnalysisMode::Inline
     } else {
         crate::AnalysisMode::Off
@@ -308,23 +330,17 @@ fn render_inner(
         message: e.to_string(),
     })?;
     let mut runner = ScriptRunner::new(session, tracks, &handle);
-    let (end_beat, handle, processor) = (session.length(), &mut handle, &mut processor);
-    let mut out = Vec::new();
-    loop {
+    let end_beat = session.length();
+    let feed = |handle: &mut EngineHandle, processor: &EngineProcessor| {
         runner.pump(handle, processor.beat(), LOOKAHEAD_BEATS);
+        // Recomputed every block: a tempo change moves the frame the last beat falls on.
         let end = processor.frame_at_beat(end_beat).ceil() as u64;
-        let left = end.saturating_sub(processor.frame()) as usize;
-        if left == 0 {
-            break;
-        }
-        crate::backend::offline::render(processor, left.min(block), block, &mut out, |_| {});
-        handle.settle(|f| {
-            if let Some(s) = sink.as_mut() {
-                s(f)
-            }
-        });
-    }
-    Ok(out)
+        Ok(Next {
+            frames: end.saturating_sub(processor.frame()),
+            expected: end,
+        })
+    };
+    drive(&mut handle, &mut processor, options, feed, sink)
 }
 
 #[cfg(test)]

@@ -44,9 +44,10 @@ fn fs_main(in: FullscreenOut) -> @location(0) vec4<f32> {
     var c = vec3<f32>(0.0);
     if all(uv >= vec2<f32>(0.0)) && all(uv <= vec2<f32>(1.0)) && h.z > 0.0 {
         c = clamp(textureSampleLevel(image, linear_sampler, uv, 0.0).rgb, vec3<f32>(0.0), vec3<f32>(1.0));
-        if warp.flags.y > 0.5 {
-            c = pattern(uv, warp.flags.zw);
-        }
+        // A select, not a branch on the uniform: with a branch here, Mesa's lavapipe (22.3)
+        // grew by about 400 KB at every draw of this pass, so a long offline render ran out
+        // of memory.
+        c = select(c, pattern(uv, warp.flags.zw), warp.flags.y > 0.5);
     }
     if warp.flags.x > 0.5 {
         c = srgb_to_linear(c);

@@ -39,7 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for id in ids {
         let mut director = Director::default();
         director.show.start(&id, 0.0);
-        let mut timeline = Timeline::new(&analysis);
+        let mut timeline = Timeline::default();
+        analysis.iter().cloned().for_each(|f| timeline.push(f));
         let mut times = Vec::new();
         // Start a few seconds in, where the music is full.
         let start = 8.0 * RATE as f64;

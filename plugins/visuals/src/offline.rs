@@ -1,6 +1,7 @@
 //! Frames without a window: a headless wgpu device (Mesa's lavapipe where there is no GPU),
 //! reading the composition back, and numbered PNG files.
 
+use std::collections::VecDeque;
 use std::path::Path;
 
 use engine_rt::{AnalysisFrame, Source};
@@ -10,7 +11,7 @@ use crate::gpu::{OUTPUT_FORMAT, Renderer, Target, WarpBuffer};
 use crate::keystone::Keystone;
 use crate::library::SceneLibrary;
 use crate::setup::VisualSetup;
-use crate::sync::heard_by;
+use crate::sync::{HEARD_AHEAD, heard_by};
 use crate::uniforms::UNIFORM_DECKS;
 
 /// A device of our own, for offline frames, tests and benchmarks.
@@ -140,12 +141,8 @@ pub struct FrameJob<'a> {
     pub fps: f64,
     /// Frame size in pixels (width, height).
     pub size: (u32, u32),
-    /// Length of the video.
-    pub seconds: f64,
     /// Sample rate of the audio render in Hz.
     pub sample_rate: u32,
-    /// Every analysis frame of the audio render (all sources, in render order).
-    pub analysis: &'a [AnalysisFrame],
     /// The set's visuals: scene, controls, post, cues.
     pub setup: &'a VisualSetup,
     /// The scenes to draw from.
@@ -170,6 +167,11 @@ pub fn frame_name(n: u64) -> String {
 
 /// The `ffmpeg` input pattern matching [`frame_name`].
 pub const FRAME_PATTERN: &str = "frame-%06d.png";
+
+/// Video frames in `audio_frames` of audio at `sample_rate`: the video is as long as the audio.
+pub fn video_frames(audio_frames: u64, sample_rate: u32, fps: f64) -> u64 {
+    (audio_frames as f64 / sample_rate as f64 * fps).round().max(0.0) as u64
+}
 
 /// A renderer on a headless device drawing into a readback texture: offline frames, tests
 /// and benchmarks.
@@ -229,67 +231,134 @@ impl Stage {
     }
 }
 
-/// Renders `job.seconds` of video: frame `n` shows the analysis of the audio at `n / fps`
-/// seconds, exactly as the projector would have shown it live.
-pub fn render_frames(job: &FrameJob) -> Result<FrameReport, String> {
-    let started = std::time::Instant::now();
-    std::fs::create_dir_all(job.dir).map_err(|e| format!("cannot create '{}': {e}", job.dir.display()))?;
-    let mut stage = Stage::new(job.size, job.library)?;
-    let mut director = Director::from_setup(job.setup, job.library);
-    let mut timeline = Timeline::new(job.analysis);
-    let frames = (job.seconds * job.fps).round().max(0.0) as u64;
-    for n in 0..frames {
-        let sample = (n as f64 * job.sample_rate as f64 / job.fps).round() as u64;
-        let plan = timeline.plan(
-            &mut director,
+/// Video frames rendered while the audio renders: frame `n` shows the analysis of the audio
+/// at `n / fps` seconds, exactly as the projector would have shown it live, and is drawn and
+/// written as soon as that analysis exists. Only the analysis frames a future video frame can
+/// still need are kept, so memory stays bounded whatever the length.
+pub struct FrameStream<'a> {
+    job: FrameJob<'a>,
+    stage: Stage,
+    director: Director,
+    timeline: Timeline,
+    /// The next video frame to draw.
+    next: u64,
+    busy: std::time::Duration,
+}
+
+impl<'a> FrameStream<'a> {
+    /// Creates the folder and opens the headless device with every scene compiled.
+    pub fn new(job: FrameJob<'a>) -> Result<Self, String> {
+        let started = std::time::Instant::now();
+        std::fs::create_dir_all(job.dir).map_err(|e| format!("cannot create '{}': {e}", job.dir.display()))?;
+        let stage = Stage::new(job.size, job.library)?;
+        let director = Director::from_setup(job.setup, job.library);
+        Ok(Self {
+            job,
+            stage,
+            director,
+            timeline: Timeline::default(),
+            next: 0,
+            busy: started.elapsed(),
+        })
+    }
+
+    /// Takes the analysis of the audio rendered so far (`rendered` output frames, of which the
+    /// first `audio_frames` are the video's audio) and draws every video frame it completes.
+    pub fn advance(
+        &mut self,
+        analysis: impl IntoIterator<Item = AnalysisFrame>,
+        rendered: u64,
+        audio_frames: u64,
+    ) -> Result<(), String> {
+        for f in analysis {
+            self.timeline.push(f);
+        }
+        let frames = video_frames(audio_frames, self.job.sample_rate, self.job.fps);
+        while self.next < frames && self.sample(self.next) + HEARD_AHEAD <= rendered {
+            self.draw_next()?;
+        }
+        Ok(())
+    }
+
+    /// Draws the video frames left once the audio is complete (`audio_frames` long).
+    pub fn finish(mut self, audio_frames: u64) -> Result<FrameReport, String> {
+        while self.next < video_frames(audio_frames, self.job.sample_rate, self.job.fps) {
+            self.draw_next()?;
+        }
+        Ok(FrameReport {
+            frames: self.next,
+            adapter: self.stage.gpu.adapter.clone(),
+            wall_seconds: self.busy.as_secs_f64(),
+        })
+    }
+
+    /// The output sample video frame `n` shows.
+    fn sample(&self, n: u64) -> u64 {
+        (n as f64 * self.job.sample_rate as f64 / self.job.fps).round() as u64
+    }
+
+    fn draw_next(&mut self) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        let sample = self.sample(self.next);
+        let job = &self.job;
+        let plan = self.timeline.plan(
+            &mut self.director,
             job.library,
             sample,
             (1.0 / job.fps) as f32,
             job.sample_rate,
         );
-        let pixels = stage.draw(&plan, true)?.unwrap_or_default();
-        write_png(&job.dir.join(frame_name(n)), job.size, &pixels)?;
+        let pixels = self.stage.draw(&plan, true)?.unwrap_or_default();
+        write_png(&job.dir.join(frame_name(self.next)), job.size, &pixels)?;
+        self.next += 1;
+        self.busy += started.elapsed();
+        Ok(())
     }
-    Ok(FrameReport {
-        frames,
-        adapter: stage.gpu.adapter.clone(),
-        wall_seconds: started.elapsed().as_secs_f64(),
-    })
 }
 
-/// Analysis frames of a whole render by source, walked forward one video frame at a time.
-pub struct Timeline<'a> {
-    master: Vec<&'a AnalysisFrame>,
-    decks: Vec<Vec<&'a AnalysisFrame>>,
+/// The analysis frames of a render by source, walked forward one video frame at a time. Holds
+/// only what a later plan can still use: per source the newest frame heard so far and the
+/// frames after it.
+#[derive(Default)]
+pub struct Timeline {
+    master: VecDeque<AnalysisFrame>,
+    decks: [VecDeque<AnalysisFrame>; UNIFORM_DECKS],
+    /// Master frames before this index were passed at an earlier plan.
     passed_from: usize,
 }
 
-impl<'a> Timeline<'a> {
-    /// Sorts the frames of every source by time.
-    pub fn new(analysis: &'a [AnalysisFrame]) -> Self {
-        let by_source = |source: Source| -> Vec<&AnalysisFrame> {
-            let mut v: Vec<&AnalysisFrame> = analysis.iter().filter(|f| f.source == source).collect();
-            v.sort_by_key(|f| f.sample_time);
-            v
+impl Timeline {
+    /// Adds a frame. The frames of each source come in time order, as the engine's analysis
+    /// makes them; sources the visuals do not show are ignored.
+    pub fn push(&mut self, frame: AnalysisFrame) {
+        let queue = match frame.source {
+            Source::Master => &mut self.master,
+            Source::Deck(d) if (d as usize) < UNIFORM_DECKS => &mut self.decks[d as usize],
+            _ => return,
         };
-        Self {
-            master: by_source(Source::Master),
-            decks: (0..UNIFORM_DECKS as u8).map(|d| by_source(Source::Deck(d))).collect(),
-            passed_from: 0,
-        }
+        debug_assert!(queue.back().is_none_or(|b| b.sample_time <= frame.sample_time));
+        queue.push_back(frame);
     }
 
     /// Plans the video frame shown when output sample `sample` is heard (frames must come in
-    /// order).
+    /// order, and every analysis frame heard by `sample` must have been pushed).
     pub fn plan(&mut self, director: &mut Director, library: &SceneLibrary, sample: u64, dt: f32, rate: u32) -> Plan {
-        let heard = |frames: &[&AnalysisFrame]| frames.partition_point(|f| heard_by(f.sample_time, sample));
+        let heard = |frames: &VecDeque<AnalysisFrame>| frames.partition_point(|f| heard_by(f.sample_time, sample));
         let upto = heard(&self.master);
-        let now = upto.checked_sub(1).map(|i| self.master[i]);
-        let decks: [Option<&AnalysisFrame>; UNIFORM_DECKS] =
-            std::array::from_fn(|d| heard(&self.decks[d]).checked_sub(1).map(|i| self.decks[d][i]));
-        let passed = self.master[self.passed_from.min(upto)..upto].iter().copied();
-        let plan = director.plan(library, now, passed, decks, dt, rate);
-        self.passed_from = upto;
+        let decks_heard: [usize; UNIFORM_DECKS] = std::array::from_fn(|d| heard(&self.decks[d]));
+        let plan = {
+            let now = upto.checked_sub(1).map(|i| &self.master[i]);
+            let decks = std::array::from_fn(|d| decks_heard[d].checked_sub(1).map(|i| &self.decks[d][i]));
+            let passed = self.master.range(self.passed_from.min(upto)..upto);
+            director.plan(library, now, passed, decks, dt, rate)
+        };
+        // Later plans look no further back than the newest frame heard now.
+        let old = upto.saturating_sub(1);
+        self.master.drain(..old);
+        self.passed_from = upto - old;
+        for (queue, heard) in self.decks.iter_mut().zip(decks_heard) {
+            queue.drain(..heard.saturating_sub(1));
+        }
         plan
     }
 }

@@ -13,10 +13,14 @@ pub fn newest_sample(frame_time: u64) -> u64 {
     frame_time + FFT_SIZE as u64 / 2
 }
 
+/// How far past output sample `sample` the newest sample of a frame heard by it may lie: half
+/// a hop. Offline, a video frame can be planned once the audio is rendered this far beyond it.
+pub const HEARD_AHEAD: u64 = HOP as u64 / 2;
+
 /// Whether the frame stamped `frame_time` describes audio heard by output sample `sample`:
 /// its newest hop is at most half a hop later.
 pub fn heard_by(frame_time: u64, sample: u64) -> bool {
-    newest_sample(frame_time) <= sample + HOP as u64 / 2
+    newest_sample(frame_time) <= sample + HEARD_AHEAD
 }
 
 #[cfg(test)]
