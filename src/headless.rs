@@ -313,39 +313,47 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 struct Progress {
     on: bool,
     rate: f64,
-    started: Instant,
+    /// When the first block arrived and how far it was: the pace is measured from there, so
+    /// decoding the tracks does not inflate the estimate.
+    first: Option<(Instant, u64)>,
     next: Instant,
     shown: bool,
 }
 
 impl Progress {
     fn new(rate: u32) -> Self {
-        let started = Instant::now();
         Self {
             on: std::io::stderr().is_terminal(),
             rate: rate as f64,
-            started,
-            next: started + PROGRESS_EVERY,
+            first: None,
+            next: Instant::now(),
             shown: false,
         }
     }
 
     /// `done` of an expected `total` output frames are rendered.
     fn show(&mut self, done: u64, total: u64) {
+        if !self.on {
+            return;
+        }
         let now = Instant::now();
-        if !self.on || now < self.next || done == 0 {
+        let Some((t0, done0)) = self.first else {
+            self.first = Some((now, done));
+            self.next = now + PROGRESS_EVERY;
+            return;
+        };
+        if now < self.next || done <= done0 {
             return;
         }
         self.next = now + PROGRESS_EVERY;
         let total = total.max(done);
-        let elapsed = now.duration_since(self.started).as_secs_f64();
-        let left = elapsed * (total - done) as f64 / done as f64;
+        let pace = now.duration_since(t0).as_secs_f64() / (done - done0) as f64;
         eprint!(
             "\r\x1b[2Krendering {} of {} ({:.0} %), about {} left",
             clock(done as f64 / self.rate),
             clock(total as f64 / self.rate),
             done as f64 * 100.0 / total as f64,
-            clock(left)
+            clock(pace * (total - done) as f64)
         );
         self.shown = true;
     }
