@@ -124,6 +124,8 @@ impl EngineProcessor {
     /// headphone cue bus to 3/4 when present; other channels are silent. With one channel the
     /// master is summed to mono.
     pub fn process(&mut self, out: &mut [f32], channels: usize) {
+        // Live and offline alike, so renders stay bit-equal (see `dsp::ftz`).
+        let _flush = crate::dsp::ftz::FlushDenormals::new();
         let channels = channels.max(1);
         let frames = out.len() / channels;
         let mut done = 0;

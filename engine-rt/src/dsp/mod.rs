@@ -26,6 +26,7 @@ pub(crate) use wide_kernel;
 
 pub mod eq;
 pub mod filter;
+pub mod ftz;
 pub mod fx;
 pub mod limiter;
 pub mod smooth;
