@@ -35,10 +35,10 @@ pub fn render(
 /// How an offline render of a script or a recording runs.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderOptions {
-    /// Frames per block. The output does not depend on it; the sink sees blocks this size.
+    /// Most frames per block. The output does not depend on it; the sink sees blocks no longer.
     pub block: usize,
     /// Analyse the audio as it renders (master and every deck, as live). Off, the render skips
-    /// the analysis entirely: it costs far more than the audio itself.
+    /// the analysis entirely: it costs about as much again as the audio.
     pub analysis: bool,
     /// Stop after this many frames even if the input goes on.
     pub max_frames: Option<u64>,
