@@ -30,4 +30,13 @@ phos_install_deps() {
     echo "cargo is missing: install Rust 1.95 or newer with rustup (https://rustup.rs)" >&2
     exit 1
   fi
+  # The test command lints with clippy; a minimal rustup profile lacks it.
+  if ! cargo clippy --version >/dev/null 2>&1; then
+    if command -v rustup >/dev/null; then
+      rustup component add clippy rustfmt
+    else
+      echo "cargo clippy is missing: add it with 'rustup component add clippy'" >&2
+      exit 1
+    fi
+  fi
 }
