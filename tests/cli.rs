@@ -310,39 +310,27 @@ fn the_bundled_set_autosaves_into_the_data_folder_and_a_users_set_beside_itself(
 
 #[test]
 fn the_demo_opening_plays_at_once_and_ctrl_c_ends_the_performance() {
-    use std::io::{BufRead, BufReader};
     let dir = temp_dir("demo-opening");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    // What `.ci/demo` runs, headless; `--seconds` only bounds a run that never sounds.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_phosphene"))
-        .arg(root.join("assets/demo/demo.set.ron"))
-        .arg("--actions")
-        .arg(root.join("assets/demo/opening.actions.ron"))
-        .args(["--headless", "--audio", "null", "--no-record", "--seconds", "600"])
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start phosphene");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut seen = String::new();
+    // What `.ci/demo` runs, headless; `--seconds` only bounds a run that never sounds. The
+    // process starts with default signal handling even when the tests run in a background job
+    // (which ignores Ctrl+C).
+    let mut app = common::live::LiveProcess::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_phosphene"))
+            .arg(root.join("assets/demo/demo.set.ron"))
+            .arg("--actions")
+            .arg(root.join("assets/demo/opening.actions.ron"))
+            .args(["--headless", "--audio", "null", "--no-record", "--seconds", "600"])
+            .env("XDG_DATA_HOME", dir.join("data")),
+    );
     // The demo sounds as soon as its tracks are loaded, with no hands on the controls.
-    while !seen.contains("first_audible_seconds=") {
-        match lines.next() {
-            Some(Ok(line)) => seen.push_str(&(line + "\n")),
-            _ => panic!("phosphene ended without sound:\n{seen}"),
-        }
-    }
+    app.wait_for("the first sound", |err| err.contains("first_audible_seconds="));
+    let seen = app.stderr().to_string();
     assert!(seen.contains("playing the scripted actions in"), "{seen}");
     assert!(seen.contains("Ctrl+C ends the performance"), "{seen}");
     // Ctrl+C ends it as closing the window would: a clean exit with the report line.
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(kill.success());
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let out = child.wait_with_output().expect("phosphene ends");
-    assert!(out.status.success(), "{seen}{}", rest.join("\n"));
-    assert_eq!(field(&out.stdout, "ahead"), Some(2048.0));
+    app.signal("INT");
+    let out = app.finish();
+    assert!(out.status.success(), "{}", out.stderr);
+    assert_eq!(field(out.stdout.as_bytes(), "ahead"), Some(2048.0));
 }
