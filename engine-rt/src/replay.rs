@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::offline::{Block, Next, RenderOptions, SinkError, drive};
+use crate::backend::offline::{Block, Next, RenderOptions, SinkError, drive, into_vec};
 use crate::config::{AnalysisMode, EngineConfig};
 use crate::intent::{IntentKind, Quantize};
 use crate::script::{ScriptError, TrackSpec};
@@ -153,10 +153,7 @@ impl Recording {
     /// `frames` frames, every intent applied at its recorded frame.
     pub fn render(&self, base: &Path, block: usize) -> Result<Vec<f32>, ScriptError> {
         let mut out = Vec::with_capacity(self.frames as usize * 2);
-        self.render_stream(base, &RenderOptions::new(block), |b| {
-            out.extend_from_slice(b.samples);
-            Ok(())
-        })?;
+        self.render_stream(base, &RenderOptions::new(block), into_vec(&mut out, |_| {}))?;
         Ok(out)
     }
 
@@ -166,18 +163,14 @@ impl Recording {
         &self,
         base: &Path,
         block: usize,
-        mut sink: impl FnMut(AnalysisFrame),
+        sink: impl FnMut(AnalysisFrame),
     ) -> Result<Vec<f32>, ScriptError> {
         let options = RenderOptions {
             analysis: true,
             ..RenderOptions::new(block)
         };
         let mut out = Vec::with_capacity(self.frames as usize * 2);
-        self.render_stream(base, &options, |b| {
-            out.extend_from_slice(b.samples);
-            b.analysis.for_each(&mut sink);
-            Ok(())
-        })?;
+        self.render_stream(base, &options, into_vec(&mut out, sink))?;
         Ok(out)
     }
 

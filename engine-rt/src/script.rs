@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use basedrop::Shared;
 use serde::{Deserialize, Serialize};
 
-use crate::backend::offline::{Block, Next, RenderOptions, SinkError, drive};
+use crate::backend::offline::{Block, Next, RenderOptions, SinkError, drive, into_vec};
 use crate::config::EngineConfig;
 use crate::intent::{IntentKind, Quantize};
 use crate::loader::{LoadError, LoadOptions, decode_file};
@@ -279,10 +279,13 @@ pub const LOOKAHEAD_BEATS: f64 = 2.0;
 /// Renders a script offline into interleaved stereo, in blocks of `block` frames.
 pub fn render(session: &Session, base: &Path, sample_rate: u32, block: usize) -> Result<Vec<f32>, ScriptError> {
     let mut out = Vec::new();
-    render_stream(session, base, sample_rate, &RenderOptions::new(block), |b| {
-        out.extend_from_slice(b.samples);
-        Ok(())
-    })?;
+    render_stream(
+        session,
+        base,
+        sample_rate,
+        &RenderOptions::new(block),
+        into_vec(&mut out, |_| {}),
+    )?;
     Ok(out)
 }
 
@@ -293,18 +296,14 @@ pub fn render_analysed(
     base: &Path,
     sample_rate: u32,
     block: usize,
-    mut sink: impl FnMut(AnalysisFrame),
+    sink: impl FnMut(AnalysisFrame),
 ) -> Result<Vec<f32>, ScriptError> {
     let options = RenderOptions {
         analysis: true,
         ..RenderOptions::new(block)
     };
     let mut out = Vec::new();
-    render_stream(session, base, sample_rate, &options, |b| {
-        out.extend_from_slice(b.samples);
-        b.analysis.for_each(&mut sink);
-        Ok(())
-    })?;
+    render_stream(session, base, sample_rate, &options, into_vec(&mut out, sink))?;
     Ok(out)
 }
 

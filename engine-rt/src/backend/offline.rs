@@ -72,6 +72,19 @@ pub struct Block<'a> {
 /// Why a sink could not take a block (e.g. the WAV file could not be written); it ends the render.
 pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The sink of the in-memory renders: appends every block's samples to `out` and hands its
+/// analysis frames, in order, to `frames`.
+pub fn into_vec<'a>(
+    out: &'a mut Vec<f32>,
+    mut frames: impl FnMut(AnalysisFrame) + 'a,
+) -> impl FnMut(Block<'_>) -> Result<(), SinkError> + 'a {
+    move |b| {
+        out.extend_from_slice(b.samples);
+        b.analysis.for_each(&mut frames);
+        Ok(())
+    }
+}
+
 /// What an input allows next; its feeder tells [`drive`] before every block.
 pub(crate) struct Next {
     /// Frames that may render before the feeder must run again (0: the input is over).
