@@ -425,12 +425,12 @@ impl<T> IntentKind<T> {
             },
             K::SetHotCue { deck, slot, seconds } => K::SetHotCue {
                 deck,
-                slot: ranges::check_slot("hot cue slot", slot, ranges::HOT_CUES)?,
+                slot: ranges::hot_cue_slot(slot)?,
                 seconds: policy(&ranges::POSITION, seconds)?,
             },
             K::HotCue { deck, slot } => K::HotCue {
                 deck,
-                slot: ranges::check_slot("hot cue slot", slot, ranges::HOT_CUES)?,
+                slot: ranges::hot_cue_slot(slot)?,
             },
             K::BeatLoop { deck, beats } => K::BeatLoop {
                 deck,
@@ -474,7 +474,7 @@ impl<T> IntentKind<T> {
                 ramp_beats,
             } => {
                 if let DeckParam::FxAmount(s) | DeckParam::FxParam(s) = param {
-                    ranges::check_slot("FX slot", s as usize, ranges::FX_SLOTS)?;
+                    ranges::fx_slot(s as usize)?;
                 }
                 K::Deck {
                     deck,
@@ -494,7 +494,7 @@ impl<T> IntentKind<T> {
             },
             K::FxSlot { deck, slot, fx } => K::FxSlot {
                 deck,
-                slot: ranges::check_slot("FX slot", slot as usize, ranges::FX_SLOTS)? as u8,
+                slot: ranges::fx_slot(slot as usize)? as u8,
                 fx: match fx {
                     Some(FxKind::Echo { beats }) => Some(FxKind::Echo {
                         beats: f32_in(&ranges::ECHO_BEATS, beats)?,

@@ -224,8 +224,8 @@ pub fn doc_row(r: &Range) -> String {
     format!("| {} | {} | {} | {} | {} |", r.name, r.min, r.max, r.default, r.unit)
 }
 
-/// Refuses a slot number past `count` (hot cues, FX slots), as an [`ValueError::OutOfRange`].
-pub fn check_slot(what: &'static str, slot: usize, count: usize) -> Result<usize, ValueError> {
+/// Refuses a slot number past `count`, as a [`ValueError::OutOfRange`] naming `what`.
+fn check_slot(what: &'static str, slot: usize, count: usize) -> Result<usize, ValueError> {
     if slot < count {
         Ok(slot)
     } else {
@@ -236,6 +236,16 @@ pub fn check_slot(what: &'static str, slot: usize, count: usize) -> Result<usize
             max: (count - 1) as f64,
         })
     }
+}
+
+/// Refuses a hot-cue slot a deck does not have (0..[`HOT_CUES`]).
+pub fn hot_cue_slot(slot: usize) -> Result<usize, ValueError> {
+    check_slot("hot cue slot", slot, HOT_CUES)
+}
+
+/// Refuses an FX slot a deck does not have (0..[`FX_SLOTS`]).
+pub fn fx_slot(slot: usize) -> Result<usize, ValueError> {
+    check_slot("FX slot", slot, FX_SLOTS)
 }
 
 /// `deserialize_with` functions for the file formats' fields, each [`Range::check`]ing one
@@ -296,7 +306,7 @@ mod tests {
         assert_eq!(e.to_string(), "bpm must be 20..=999, not 1000");
         assert!(BPM.check(f64::NAN).is_err());
         assert_eq!(
-            check_slot("hot cue slot", 8, HOT_CUES).unwrap_err().to_string(),
+            hot_cue_slot(8).unwrap_err().to_string(),
             "hot cue slot must be 0..=7, not 8"
         );
     }

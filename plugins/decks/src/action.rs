@@ -13,8 +13,7 @@ use phosphene_engine_bridge::{EngineStatus, Intents, LoadRequest, LoadedTrack};
 use serde::{Deserialize, Serialize};
 
 use crate::components::{
-    BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, FxSlotState, HOT_CUES, HotCue,
-    PAD_COLOURS,
+    BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FxSlotState, HotCue, PAD_COLOURS,
 };
 use crate::transport::{LaunchQuantize, MixerState, Transport};
 
@@ -193,8 +192,7 @@ impl CheckValues for DeckAction {
     fn checked_with(self, policy: Policy) -> Result<Self, ValueError> {
         use DeckAction as A;
         let f = |r: &Range, v: f32| policy(r, v as f64).map(|v| v as f32);
-        let hot_cue = |slot| ranges::check_slot("hot cue slot", slot, HOT_CUES);
-        let fx_slot = |slot| ranges::check_slot("FX slot", slot, FX_SLOTS);
+        let (hot_cue, fx_slot) = (ranges::hot_cue_slot, ranges::fx_slot);
         Ok(match self {
             A::HotCue(slot) => A::HotCue(hot_cue(slot)?),
             A::ClearHotCue(slot) => A::ClearHotCue(hot_cue(slot)?),
