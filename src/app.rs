@@ -9,6 +9,7 @@ use bevy::prelude::*;
 use bevy::window::{ExitCondition, WindowResolution};
 use engine_rt::backend::CallbackStats;
 use engine_rt::{Engine, EngineConfig};
+use phosphene_controls::{ControlsPlugin, Registry};
 use phosphene_decks::{ActionScript, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
 use phosphene_recorder::{Recorder, RecorderPlugin};
@@ -109,6 +110,13 @@ fn performance_stem() -> String {
     )
 }
 
+/// The control map of the app: its decks and the scenes in the scene folder.
+pub fn registry() -> Registry {
+    let library = phosphene_visuals::library::SceneLibrary::open(&phosphene_visuals::library::scenes_dir());
+    let scenes: Vec<String> = library.scenes().map(|s| s.id.clone()).collect();
+    Registry::new(DECKS, &scenes)
+}
+
 /// `phosphene [SET]`: plays a set with the control window, or headless.
 pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     let set_path = opts.set.clone().unwrap_or_else(demo_set);
@@ -187,6 +195,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         },
         EngineBridgePlugin,
         DecksPlugin { decks: DECKS },
+        ControlsPlugin { decks: DECKS },
         SetPlugin,
         RecorderPlugin,
     ))

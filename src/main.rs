@@ -121,6 +121,9 @@ pub enum InputChoice {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Print every control of the control map, one a line:
+    /// `<address> <kind> <range or choices> <description>`.
+    Controls,
     /// Render a session script, a recorded performance or a set offline: the audio to a WAV
     /// file and/or the visuals to numbered PNG frames (and a video). Deterministic: same input,
     /// same bytes.
@@ -164,6 +167,10 @@ fn main() -> ExitCode {
                 projector: r.projector,
                 started,
             })
+        }
+        Some(Command::Controls) => {
+            print!("{}", app::registry().listing());
+            Ok(())
         }
         Some(Command::Render(request)) => headless::render(&request),
         Some(Command::Play {

@@ -88,7 +88,7 @@ impl MasterParam {
 }
 
 /// One EQ band, for kills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum EqBand {
     /// Below [`crate::dsp::eq::LOW_MID_HZ`].
     Low,

@@ -22,16 +22,6 @@ pub enum LaunchQuantize {
 }
 
 impl LaunchQuantize {
-    /// Every setting, in the order a selector shows them.
-    pub const ALL: [Self; 6] = [
-        Self::None,
-        Self::Beat,
-        Self::Bar,
-        Self::Bars(2),
-        Self::Bars(4),
-        Self::Bars(8),
-    ];
-
     /// The engine quantization for a launch with this setting.
     pub fn quantize(self, quantum: f64) -> Quantize {
         match self {

@@ -1,26 +1,20 @@
 //! One deck's panel: track, waveforms, transport, pads, tempo, gain, EQ, filter and FX.
 
 use bevy_egui::egui::{self, Color32, RichText};
+use engine_rt::EqBand;
 use engine_rt::ranges;
-use engine_rt::{EqBand, FxKind, XfaderSide};
-use phosphene_decks::{
-    Action, BeatGrid, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, HOT_CUES, HotCue,
-    loop_beats,
-};
+use phosphene_controls::address::LOOP_SIZES;
+use phosphene_controls::choices::{self, index_of};
+use phosphene_controls::{ControlChange, ControlId, ControlValue, DeckControl as C, DeckRef, Source};
+use phosphene_decks::{BeatGrid, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, HOT_CUES, HotCue, loop_beats};
 
 use crate::waveform::{self, Marks};
 use crate::widgets::{knob, toggle};
 
-/// Beat-loop sizes offered as buttons.
-const LOOP_SIZES: [(f64, &str); 7] = [
-    (0.25, "1/4"),
-    (0.5, "1/2"),
-    (1.0, "1"),
-    (2.0, "2"),
-    (4.0, "4"),
-    (8.0, "8"),
-    (16.0, "16"),
-];
+/// A beat-loop size as its button shows it.
+fn loop_label(beats: f64) -> String {
+    if beats < 1.0 { format!("1/{}", (1.0 / beats).round()) } else { format!("{beats}") }
+}
 /// The tempo fader's range: ±8 %, the classic turntable range.
 const TEMPO_RANGE: f64 = 0.08;
 
@@ -41,10 +35,14 @@ fn time(seconds: f64) -> String {
     format!("{}:{:04.1}", (s / 60.0) as u64, s % 60.0)
 }
 
-/// Draws the panel and returns the actions its controls asked for.
-pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
+/// Draws the panel and returns the control changes its widgets asked for.
+pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<ControlChange> {
     let mut out = Vec::new();
-    let mut act = |a: DeckAction| out.push(Action::deck(v.index, a));
+    let mut act = |c: C, value: ControlValue| {
+        out.push(ControlChange::new(ControlId::Deck(DeckRef::Index(v.index), c), value, Source::Ui))
+    };
+    let set = |on: bool| ControlValue::Set(on as u8 as f64);
+    let press = ControlValue::Press;
     let c = v.controls;
     let stroke = if v.focused {
         egui::Stroke::new(1.5, Color32::from_rgb(255, 170, 60))
@@ -89,7 +87,7 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
         match &v.track.info {
             Some(info) => {
                 if let Some(seek) = waveform::overview(ui, &info.overview, info.seconds, &marks) {
-                    act(DeckAction::Seek(seek));
+                    act(C::Position, ControlValue::Set(seek / info.seconds.max(1e-9)));
                 }
                 waveform::zoomed(ui, &info.overview, &marks);
             }
@@ -104,26 +102,26 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
                 .add(egui::Button::new(RichText::new(play).strong()).min_size([70.0, 26.0].into()))
                 .clicked()
             {
-                act(DeckAction::PlayPause);
+                act(C::Play, press);
             }
             if ui.add(egui::Button::new("cue").min_size([44.0, 26.0].into())).clicked() {
-                act(DeckAction::Cue);
+                act(C::Cue, press);
             }
             if toggle(ui, "sync", c.sync) {
-                act(DeckAction::Sync(!c.sync));
+                act(C::Sync, set(!c.sync));
             }
             if toggle(ui, "key lock", c.keylock) {
-                act(DeckAction::KeyLock(!c.keylock));
+                act(C::KeyLock, set(!c.keylock));
             }
             ui.separator();
             let current = v.grid.and_then(|g| loop_beats(v.lp, g)).filter(|_| v.lp.active);
-            for (beats, label) in LOOP_SIZES {
-                if toggle(ui, label, current == Some(beats)) {
-                    act(DeckAction::BeatLoop(beats));
+            for (i, beats) in LOOP_SIZES.into_iter().enumerate() {
+                if toggle(ui, &loop_label(beats), current == Some(beats)) {
+                    act(C::BeatLoop(i), press);
                 }
             }
             if v.lp.active && ui.button("exit").clicked() {
-                act(DeckAction::LoopExit);
+                act(C::LoopExit, press);
             }
         });
         // Hot-cue pads: click to jump (or store), right-click to clear.
@@ -144,10 +142,10 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
                 let text = RichText::new(label).color(if cue.is_some() { Color32::BLACK } else { Color32::GRAY });
                 let r = ui.add(egui::Button::new(text).fill(fill).min_size([52.0, 24.0].into()));
                 if r.clicked() {
-                    act(DeckAction::HotCue(slot));
+                    act(C::HotCue(slot), press);
                 }
                 if r.secondary_clicked() {
-                    act(DeckAction::ClearHotCue(slot));
+                    act(C::HotCueDelete(slot), press);
                 }
             }
         });
@@ -159,7 +157,7 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
                 .custom_formatter(|r, _| format!("{:+.2} %", (r - 1.0) * 100.0))
                 .text("tempo");
             if ui.add_enabled(!c.sync, tempo).changed() {
-                act(DeckAction::Rate(rate));
+                act(C::Tempo, ControlValue::Set(rate));
             }
             let mut pitch = c.pitch;
             if ui
@@ -170,12 +168,12 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
                 )
                 .changed()
             {
-                act(DeckAction::Pitch(pitch));
+                act(C::Pitch, ControlValue::Set(pitch));
             }
         });
         ui.horizontal(|ui| {
             if let Some(x) = knob(ui, "gain", c.trim_db, &ranges::TRIM_DB) {
-                act(DeckAction::TrimDb(x));
+                act(C::Gain, ControlValue::Set(x as f64));
             }
             for (i, (band, name)) in [(EqBand::High, "high"), (EqBand::Mid, "mid"), (EqBand::Low, "low")]
                 .into_iter()
@@ -184,19 +182,19 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
                 let b = 2 - i;
                 ui.vertical(|ui| {
                     if let Some(x) = knob(ui, name, c.eq_db[b], &ranges::EQ_DB) {
-                        act(DeckAction::Eq(band, x));
+                        act(C::Eq(band), ControlValue::Set(x as f64));
                     }
                     if toggle(ui, "kill", c.kills[b]) {
-                        act(DeckAction::Kill(band, !c.kills[b]));
+                        act(C::Kill(band), set(!c.kills[b]));
                     }
                 });
             }
             ui.vertical(|ui| {
                 if let Some(x) = knob(ui, "filter", c.filter, &ranges::FILTER) {
-                    act(DeckAction::Filter(x));
+                    act(C::Filter, ControlValue::Set(x as f64));
                 }
                 if let Some(x) = knob(ui, "reso", c.resonance, &ranges::RESONANCE) {
-                    act(DeckAction::Resonance(x));
+                    act(C::Resonance, ControlValue::Set(x as f64));
                 }
             });
         });
@@ -204,26 +202,14 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
         for slot in 0..FX_SLOTS {
             let s = &c.fx[slot];
             ui.horizontal(|ui| {
-                let name = |fx: Option<FxKind>| match fx {
-                    None => "—".to_string(),
-                    Some(FxKind::Echo { beats }) => format!("echo {beats}"),
-                    Some(FxKind::Reverb) => "reverb".into(),
-                    Some(FxKind::Bitcrusher) => "crusher".into(),
-                };
+                let now = index_of(&choices::FX_KINDS, &s.fx);
                 egui::ComboBox::from_id_salt(("fx", v.index, slot))
                     .width(86.0)
-                    .selected_text(name(s.fx))
+                    .selected_text(choices::FX_KINDS[now].1)
                     .show_ui(ui, |ui| {
-                        let options = [
-                            None,
-                            Some(FxKind::Echo { beats: 0.75 }),
-                            Some(FxKind::Echo { beats: 0.5 }),
-                            Some(FxKind::Reverb),
-                            Some(FxKind::Bitcrusher),
-                        ];
-                        for fx in options {
-                            if ui.selectable_label(s.fx == fx, name(fx)).clicked() {
-                                act(DeckAction::Fx { slot, fx });
+                        for (i, (_, name)) in choices::FX_KINDS.iter().enumerate() {
+                            if ui.selectable_label(i == now, *name).clicked() {
+                                act(C::FxKind(slot), ControlValue::Set(i as f64));
                             }
                         }
                     });
@@ -235,7 +221,7 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
                     )
                     .changed()
                 {
-                    act(DeckAction::FxAmount { slot, amount });
+                    act(C::FxAmount(slot), ControlValue::Set(amount as f64));
                 }
                 let mut value = s.param;
                 if ui
@@ -245,23 +231,23 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<Action> {
                     )
                     .changed()
                 {
-                    act(DeckAction::FxParam { slot, value });
+                    act(C::FxParam(slot), ControlValue::Set(value as f64));
                 }
             });
         }
         ui.horizontal(|ui| {
             ui.label("crossfader");
-            for (side, label) in [(XfaderSide::A, "A"), (XfaderSide::Thru, "thru"), (XfaderSide::B, "B")] {
+            for (i, (side, label)) in choices::XFADER_SIDES.into_iter().enumerate() {
                 if toggle(ui, label, c.xfader == side) {
-                    act(DeckAction::Xfader(side));
+                    act(C::Xfader, ControlValue::Set(i as f64));
                 }
             }
             ui.separator();
             if toggle(ui, "🎧 cue", c.cue_monitor) {
-                act(DeckAction::CueMonitor(!c.cue_monitor));
+                act(C::Headphone, set(!c.cue_monitor));
             }
             if v.track.info.is_some() && ui.button("eject").clicked() {
-                act(DeckAction::Eject);
+                act(C::Eject, press);
             }
         });
     });

@@ -2,9 +2,12 @@
 
 use bevy::input::keyboard::KeyCode;
 use bevy::prelude::*;
-use phosphene_decks::{Action, DeckAction, DeckPlayback, LaunchQuantize, MixerAction, MixerState, TransportAction};
-
-use phosphene_visuals::{Scenes, VisualCommand, Visuals};
+use phosphene_controls::address::LOOP_SIZES;
+use phosphene_controls::{
+    ControlChange, ControlId, ControlValue, DeckControl, DeckRef, MapControl, MixerControl, Source, TransportControl,
+    VisualControl,
+};
+use phosphene_visuals::show::PostField;
 
 use crate::UiState;
 
@@ -101,19 +104,13 @@ pub fn key_name(key: KeyCode) -> String {
     s.trim_start_matches("Key").trim_start_matches("Digit").to_string()
 }
 
-/// Turns key presses into actions for the focused deck.
+/// Turns key presses into control changes, for the focused deck where a deck is meant.
 pub(crate) fn handle_keys(
     keys: Res<ButtonInput<KeyCode>>,
     mut ui: ResMut<UiState>,
     mut contexts: bevy_egui::EguiContexts,
-    decks: Query<(&phosphene_decks::Deck, &DeckPlayback, &phosphene_decks::DeckControls)>,
-    transport: Res<phosphene_decks::Transport>,
-    mixer: Res<MixerState>,
-    mut actions: MessageWriter<Action>,
+    mut changes: MessageWriter<ControlChange>,
     mut set: MessageWriter<phosphene_set::SetCommand>,
-    visuals: Option<Res<Visuals>>,
-    scenes: Option<Res<Scenes>>,
-    mut visual_commands: MessageWriter<VisualCommand>,
 ) {
     // Typing into a text field is not playing.
     if contexts.ctx_mut().is_ok_and(|c| c.egui_wants_keyboard_input()) {
@@ -121,42 +118,39 @@ pub(crate) fn handle_keys(
     }
     let shift = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
     let ctrl = keys.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
-    let deck = ui.focus;
-    let controls = decks.iter().find(|d| d.0.index == deck);
+    let deck = |c: DeckControl| ControlId::Deck(DeckRef::Focused, c);
     for &(key, shortcut, _) in SHORTCUTS {
         if let Shortcut::Nudge(amount) = shortcut {
-            if keys.just_pressed(key) {
-                actions.write(Action::deck(deck, DeckAction::Nudge(amount)));
+            let value = if keys.just_pressed(key) {
+                ControlValue::Set(amount)
             } else if keys.just_released(key) {
-                actions.write(Action::deck(deck, DeckAction::Nudge(0.0)));
-            }
+                ControlValue::Release
+            } else {
+                continue;
+            };
+            changes.write(ControlChange::new(deck(DeckControl::Nudge), value, Source::Keyboard));
             continue;
         }
         if !keys.just_pressed(key) {
             continue;
         }
-        let a = |a: DeckAction| Some(Action::deck(deck, a));
-        let action = match shortcut {
-            Shortcut::PlayPause => a(DeckAction::PlayPause),
-            Shortcut::Cue => a(DeckAction::Cue),
+        let press = |id: ControlId| Some((id, ControlValue::Press));
+        let change = match shortcut {
+            Shortcut::PlayPause => press(deck(DeckControl::Play)),
+            Shortcut::Cue => press(deck(DeckControl::Cue)),
             Shortcut::Sync if ctrl => None,
-            Shortcut::Sync => controls.and_then(|(_, _, c)| a(DeckAction::Sync(!c.sync))),
-            Shortcut::KeyLock => controls.and_then(|(_, _, c)| a(DeckAction::KeyLock(!c.keylock))),
-            Shortcut::HotCue(slot) if shift => a(DeckAction::ClearHotCue(slot)),
-            Shortcut::HotCue(slot) => a(DeckAction::HotCue(slot)),
-            Shortcut::Loop(beats) => a(DeckAction::BeatLoop(beats)),
-            Shortcut::Focus(d) => {
-                ui.focus = d;
-                None
+            Shortcut::Sync => press(deck(DeckControl::Sync)),
+            Shortcut::KeyLock => press(deck(DeckControl::KeyLock)),
+            Shortcut::HotCue(slot) if shift => press(deck(DeckControl::HotCueDelete(slot))),
+            Shortcut::HotCue(slot) => press(deck(DeckControl::HotCue(slot))),
+            Shortcut::Loop(beats) => {
+                LOOP_SIZES.iter().position(|b| *b == beats).and_then(|i| press(deck(DeckControl::BeatLoop(i))))
             }
+            Shortcut::Focus(d) => Some((ControlId::Map(MapControl::Focus), ControlValue::Set(d as f64))),
             Shortcut::Nudge(_) => None,
-            Shortcut::Crossfader(step) => Some(Action::Mixer(MixerAction::Crossfader(mixer.crossfader + step))),
-            Shortcut::Tap => Some(Action::Transport(TransportAction::Tap)),
-            Shortcut::CycleLaunch => {
-                let all = LaunchQuantize::ALL;
-                let i = all.iter().position(|l| *l == transport.launch).unwrap_or(0);
-                Some(Action::Transport(TransportAction::Launch(all[(i + 1) % all.len()])))
-            }
+            Shortcut::Crossfader(step) => Some((ControlId::Mixer(MixerControl::Crossfader), ControlValue::Step(step as f64))),
+            Shortcut::Tap => press(ControlId::Transport(TransportControl::Tap)),
+            Shortcut::CycleLaunch => press(ControlId::Transport(TransportControl::Launch)),
             Shortcut::Help => {
                 ui.help = !ui.help;
                 None
@@ -166,39 +160,12 @@ pub(crate) fn handle_keys(
                 None
             }
             Shortcut::Save => None,
-            Shortcut::Blackout | Shortcut::Freeze | Shortcut::NextScene => {
-                if let (Some(v), Some(s)) = (&visuals, &scenes)
-                    && let Some(c) = visual_command(shortcut, v, s)
-                {
-                    visual_commands.write(c);
-                }
-                None
-            }
+            Shortcut::Blackout => press(ControlId::Visuals(VisualControl::Post(PostField::Blackout))),
+            Shortcut::Freeze => press(ControlId::Visuals(VisualControl::Post(PostField::Freeze))),
+            Shortcut::NextScene => press(ControlId::Visuals(VisualControl::SceneNext)),
         };
-        if let Some(action) = action {
-            actions.write(action);
+        if let Some((id, value)) = change {
+            changes.write(ControlChange::new(id, value, Source::Keyboard));
         }
     }
-}
-
-/// What a visuals shortcut asks for, from the visuals' state now.
-fn visual_command(shortcut: Shortcut, visuals: &Visuals, scenes: &Scenes) -> Option<VisualCommand> {
-    let mut post = visuals.show().post.clone();
-    match shortcut {
-        Shortcut::Blackout => post.blackout = !post.blackout,
-        Shortcut::Freeze => post.freeze = !post.freeze,
-        Shortcut::NextScene => {
-            let ids: Vec<&str> = scenes.0.scenes().map(|s| s.id.as_str()).collect();
-            let now = visuals.show().scene().and_then(|c| ids.iter().position(|id| *id == c));
-            let next = ids.get(now.map_or(0, |i| (i + 1) % ids.len()))?;
-            return Some(VisualCommand::Scene {
-                id: next.to_string(),
-                transition: None,
-                beats: None,
-                at: None,
-            });
-        }
-        _ => return None,
-    }
-    Some(VisualCommand::Post(post))
 }

@@ -1,7 +1,8 @@
 //! The performer control surface (bevy_egui): four decks around the mixer, the transport and
-//! health display on top, the library below. Every control writes [`Action`]s or
-//! [`SetCommand`]s, the same messages MIDI, OSC and the keyboard use; nothing here talks to the
-//! engine directly.
+//! health display on top, the library below. Every control writes
+//! [`phosphene_controls::ControlChange`]s, the same messages MIDI, gamepads and the keyboard
+//! send through the control map; loading files writes [`Action`]s and sets [`SetCommand`]s.
+//! Nothing here talks to the engine directly.
 
 mod deck;
 mod keys;
@@ -17,9 +18,10 @@ use bevy::prelude::*;
 use bevy::window::{FileDragAndDrop, PrimaryWindow};
 use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle};
+use phosphene_controls::choices::{LAUNCHES, index_of};
+use phosphene_controls::{ControlChange, ControlId, ControlSet, ControlState, ControlValue, MapControl, Source, TransportControl};
 use phosphene_decks::{
-    Action, BeatGrid, Deck, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckSet, DeckTrack, HotCue,
-    LaunchQuantize, MixerState, Transport, TransportAction,
+    Action, BeatGrid, Deck, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckTrack, HotCue, MixerState, Transport,
 };
 use phosphene_engine_bridge::{Analysis, EngineStatus};
 use phosphene_set::{CurrentSet, SetCommand};
@@ -31,8 +33,6 @@ pub use library::{AUDIO_EXTENSIONS, Library};
 /// State of the control window itself.
 #[derive(Resource, Debug)]
 pub struct UiState {
-    /// The deck keyboard shortcuts act on (0-based).
-    pub focus: usize,
     /// Help panel open.
     pub help: bool,
     /// Smoothed frame time in seconds.
@@ -48,7 +48,6 @@ pub struct UiState {
 impl Default for UiState {
     fn default() -> Self {
         Self {
-            focus: 0,
             help: false,
             frame_time: 1.0 / 60.0,
             set_path: String::new(),
@@ -64,7 +63,8 @@ pub struct UiPlugin;
 /// Stages of the UI.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UiSet {
-    /// `Update`, before [`DeckSet::Actions`]: keyboard and dropped files become actions.
+    /// `Update`, before [`ControlSet::Apply`]: keyboard and dropped files become control
+    /// changes and actions.
     Input,
 }
 
@@ -73,7 +73,7 @@ impl Plugin for UiPlugin {
         app.add_plugins(EguiPlugin::default())
             .init_resource::<UiState>()
             .init_resource::<Library>()
-            .configure_sets(Update, UiSet::Input.before(DeckSet::Actions))
+            .configure_sets(Update, UiSet::Input.before(ControlSet::Apply))
             .add_systems(Startup, setup)
             .add_systems(Update, (keys::handle_keys, dropped_files).in_set(UiSet::Input))
             .add_systems(EguiPrimaryContextPass, draw);
@@ -93,6 +93,7 @@ fn setup(mut commands: Commands, mut library: ResMut<Library>, current: Res<Curr
 fn dropped_files(
     mut drops: MessageReader<FileDragAndDrop>,
     ui: Res<UiState>,
+    focus: Res<ControlState>,
     window: Query<&Window, With<PrimaryWindow>>,
     mut actions: MessageWriter<Action>,
 ) {
@@ -107,7 +108,7 @@ fn dropped_files(
         }
         let deck = pointer
             .and_then(|p| ui.deck_rects.iter().find(|(_, r)| r.contains(egui::pos2(p.x, p.y))))
-            .map_or(ui.focus, |(d, _)| *d);
+            .map_or(focus.focus, |(d, _)| *d);
         actions.write(Action::deck(
             deck,
             DeckAction::Load {
@@ -139,6 +140,7 @@ struct Shown<'w, 's> {
     status: Res<'w, EngineStatus>,
     analysis: Res<'w, Analysis>,
     current: Res<'w, CurrentSet>,
+    controls: Res<'w, ControlState>,
     time: Res<'w, Time<Real>>,
     /// The visuals, when they run.
     visuals: Option<Res<'w, Visuals>>,
@@ -151,6 +153,7 @@ fn draw(
     mut library: ResMut<Library>,
     shown: Shown,
     mut actions: MessageWriter<Action>,
+    mut changes: MessageWriter<ControlChange>,
     mut set_commands: MessageWriter<SetCommand>,
     mut visual_commands: MessageWriter<VisualCommand>,
 ) -> Result {
@@ -166,7 +169,7 @@ fn draw(
     {
         state.set_path = p.display().to_string();
     }
-    let mut out: Vec<Action> = Vec::new();
+    let mut out: Vec<ControlChange> = Vec::new();
     let mut root = egui::Ui::new(
         ctx.clone(),
         "phosphene".into(),
@@ -181,7 +184,9 @@ fn draw(
         .default_size(150.0)
         .resizable(true)
         .show(&mut root, |ui| {
-            out.extend(library::library_panel(ui, &mut library, shown.decks.iter().count()));
+            for a in library::library_panel(ui, &mut library, shown.decks.iter().count()) {
+                actions.write(a);
+            }
         });
     let mut decks: Vec<_> = shown.decks.iter().collect();
     decks.sort_by_key(|d| d.1.index);
@@ -200,7 +205,9 @@ fn draw(
         egui::Panel::right("visuals")
             .exact_size(visuals::PANEL_WIDTH)
             .show(&mut root, |ui| {
-                for c in visuals::visuals_panel(ui, v, scenes, preview, &mut state.visuals) {
+                let (moved, commands) = visuals::visuals_panel(ui, v, scenes, preview, &mut state.visuals);
+                out.extend(moved);
+                for c in commands {
                     visual_commands.write(c);
                 }
             });
@@ -219,7 +226,7 @@ fn draw(
                         .collect();
                     let view = deck::DeckView {
                         index: deck.index,
-                        focused: state.focus == deck.index,
+                        focused: shown.controls.focus == deck.index,
                         playback,
                         track,
                         controls,
@@ -231,7 +238,8 @@ fn draw(
                     out.extend(deck::deck_panel(col, &view));
                     let rect = egui::Rect::from_min_max(before, egui::pos2(col.max_rect().right(), col.cursor().min.y));
                     if col.rect_contains_pointer(rect) && col.input(|i| i.pointer.primary_clicked()) {
-                        state.focus = deck.index;
+                        let focus = ControlId::Map(MapControl::Focus);
+                        out.push(ControlChange::new(focus, ControlValue::Set(deck.index as f64), Source::Ui));
                     }
                     rects.push((deck.index, rect));
                     col.add_space(6.0);
@@ -243,9 +251,7 @@ fn draw(
     if state.help {
         help_window(&ctx, &mut state.help);
     }
-    for a in out {
-        actions.write(a);
-    }
+    changes.write_batch(out);
     Ok(())
 }
 
@@ -253,7 +259,7 @@ fn top_bar(
     ui: &mut egui::Ui,
     shown: &Shown,
     state: &mut UiState,
-    out: &mut Vec<Action>,
+    out: &mut Vec<ControlChange>,
     set_commands: &mut MessageWriter<SetCommand>,
 ) {
     let t = &*shown.transport;
@@ -274,10 +280,10 @@ fn top_bar(
                 .suffix(" BPM"),
         );
         if r.changed() {
-            out.push(Action::Transport(TransportAction::Tempo(bpm)));
+            out.push(ControlChange::new(ControlId::Transport(TransportControl::Tempo), ControlValue::Set(bpm), Source::Ui));
         }
         if ui.button("tap").clicked() {
-            out.push(Action::Transport(TransportAction::Tap));
+            out.push(ControlChange::new(ControlId::Transport(TransportControl::Tap), ControlValue::Press, Source::Ui));
         }
         // Beat lamps: one per beat of the bar, the current one lit.
         let beat_in_bar = (t.bar_phase() * t.quantum).floor() as usize;
@@ -297,9 +303,10 @@ fn top_bar(
         egui::ComboBox::from_id_salt("launch")
             .selected_text(t.launch.label())
             .show_ui(ui, |ui| {
-                for l in LaunchQuantize::ALL {
+                for (l, _) in LAUNCHES {
                     if ui.selectable_label(t.launch == l, l.label()).clicked() {
-                        out.push(Action::Transport(TransportAction::Launch(l)));
+                        let i = index_of(&LAUNCHES, &l) as f64;
+                        out.push(ControlChange::new(ControlId::Transport(TransportControl::Launch), ControlValue::Set(i), Source::Ui));
                     }
                 }
             });

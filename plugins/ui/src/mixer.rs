@@ -1,8 +1,10 @@
 //! The mixer strip: channel faders with meters, crossfader, master and headphones.
 
 use bevy_egui::egui::{self, Color32, RichText};
-use engine_rt::{XfaderCurve, ranges};
-use phosphene_decks::{Action, DeckAction, MixerAction, MixerState};
+use engine_rt::ranges;
+use phosphene_controls::choices;
+use phosphene_controls::{ControlChange, ControlId, ControlValue, DeckControl, DeckRef, MixerControl, Source};
+use phosphene_decks::MixerState;
 use phosphene_engine_bridge::EngineStatus;
 
 use crate::widgets::{knob, meter};
@@ -14,9 +16,15 @@ pub struct Channel {
     pub peak: f32,
 }
 
-/// Draws the mixer; returns the actions its controls asked for.
-pub fn mixer_panel(ui: &mut egui::Ui, channels: &[Channel], mixer: &MixerState, status: &EngineStatus) -> Vec<Action> {
+/// Draws the mixer; returns the control changes its widgets asked for.
+pub fn mixer_panel(
+    ui: &mut egui::Ui,
+    channels: &[Channel],
+    mixer: &MixerState,
+    status: &EngineStatus,
+) -> Vec<ControlChange> {
     let mut out = Vec::new();
+    let set = |id: ControlId, v: f64| ControlChange::new(id, ControlValue::Set(v), Source::Ui);
     ui.vertical_centered(|ui| ui.label(RichText::new("MIXER").strong()));
     ui.horizontal(|ui| {
         for ch in channels {
@@ -28,7 +36,7 @@ pub fn mixer_panel(ui: &mut egui::Ui, channels: &[Channel], mixer: &MixerState, 
                         .vertical()
                         .show_value(false);
                     if ui.add_sized([18.0, 150.0], fader).changed() {
-                        out.push(Action::deck(ch.index, DeckAction::Volume(v)));
+                        out.push(set(ControlId::Deck(DeckRef::Index(ch.index), DeckControl::Volume), v as f64));
                     }
                     meter(ui, ch.peak, 150.0);
                 });
@@ -43,24 +51,20 @@ pub fn mixer_panel(ui: &mut egui::Ui, channels: &[Channel], mixer: &MixerState, 
         .add(egui::Slider::new(&mut x, ranges::CROSSFADER.min as f32..=ranges::CROSSFADER.max as f32).show_value(false))
         .changed()
     {
-        out.push(Action::Mixer(MixerAction::Crossfader(x)));
+        out.push(set(ControlId::Mixer(MixerControl::Crossfader), x as f64));
     }
     ui.horizontal(|ui| {
         ui.label("curve");
-        for (curve, label) in [
-            (XfaderCurve::Smooth, "smooth"),
-            (XfaderCurve::Linear, "linear"),
-            (XfaderCurve::Sharp, "sharp"),
-        ] {
+        for (i, (curve, label)) in choices::CURVES.into_iter().enumerate() {
             if ui.selectable_label(mixer.curve == curve, label).clicked() {
-                out.push(Action::Mixer(MixerAction::Curve(curve)));
+                out.push(set(ControlId::Mixer(MixerControl::Curve), i as f64));
             }
         }
     });
     ui.separator();
     ui.horizontal(|ui| {
         if let Some(v) = knob(ui, "master", mixer.master_gain_db, &ranges::MASTER_GAIN_DB) {
-            out.push(Action::Mixer(MixerAction::MasterGainDb(v)));
+            out.push(set(ControlId::Mixer(MixerControl::Master), v as f64));
         }
         meter(ui, status.master_peak, 60.0);
         ui.vertical(|ui| {
@@ -80,10 +84,10 @@ pub fn mixer_panel(ui: &mut egui::Ui, channels: &[Channel], mixer: &MixerState, 
     });
     ui.horizontal(|ui| {
         if let Some(v) = knob(ui, "cue/mix", mixer.cue_mix, &ranges::CUE_MIX) {
-            out.push(Action::Mixer(MixerAction::CueMix(v)));
+            out.push(set(ControlId::Mixer(MixerControl::HeadphoneMix), v as f64));
         }
         if let Some(v) = knob(ui, "phones", mixer.cue_gain_db, &ranges::CUE_GAIN_DB) {
-            out.push(Action::Mixer(MixerAction::CueGainDb(v)));
+            out.push(set(ControlId::Mixer(MixerControl::HeadphoneGain), v as f64));
         }
     });
     out

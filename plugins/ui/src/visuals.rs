@@ -5,8 +5,10 @@
 use bevy_egui::egui::{self, Color32, RichText};
 use phosphene_visuals::director::default_positions;
 use phosphene_visuals::keystone::Keystone;
+use phosphene_controls::choices::{SCENE_QUANTIZE, TRANSITIONS, index_of};
+use phosphene_controls::{ControlChange, ControlId, ControlValue, Source, VisualControl as V};
 use phosphene_visuals::show::ranges::TRANSITION_BEATS;
-use phosphene_visuals::show::{PostSettings, TransitionKind, VisualQuantize};
+use phosphene_visuals::show::{PostField, PostSettings};
 use phosphene_visuals::{Projector, Scenes, VisualCommand, Visuals};
 
 /// Width of the panel.
@@ -25,40 +27,33 @@ pub struct VisualsUi {
     dragging: Option<usize>,
 }
 
-const TRANSITIONS: [(TransitionKind, &str); 3] = [
-    (TransitionKind::Cut, "cut"),
-    (TransitionKind::Crossfade, "crossfade"),
-    (TransitionKind::Wipe, "wipe"),
-];
-const QUANTIZE: [(VisualQuantize, &str); 4] = [
-    (VisualQuantize::Now, "now"),
-    (VisualQuantize::Beat, "beat"),
-    (VisualQuantize::Bar, "bar"),
-    (VisualQuantize::Phrase, "phrase"),
-];
+fn set(c: V, value: f64) -> ControlChange {
+    ControlChange::new(ControlId::Visuals(c), ControlValue::Set(value), Source::Ui)
+}
 
-/// Draws the panel; returns what the performer asked for.
+/// Draws the panel; returns the control changes asked for (scenes, transitions, parameters,
+/// post effects) and the set-up commands (keystone, projector, test pattern).
 pub fn visuals_panel(
     ui: &mut egui::Ui,
     visuals: &Visuals,
     scenes: &Scenes,
     preview: egui::TextureId,
     state: &mut VisualsUi,
-) -> Vec<VisualCommand> {
-    let mut out = Vec::new();
+) -> (Vec<ControlChange>, Vec<VisualCommand>) {
+    let (mut changes, mut out) = (Vec::new(), Vec::new());
     ui.label(RichText::new("VISUALS").strong());
     preview_image(ui, visuals, scenes, preview, state, &mut out);
     egui::ScrollArea::vertical().show(ui, |ui| {
-        scene_buttons(ui, visuals, scenes, &mut out);
-        transition_row(ui, visuals, &mut out);
+        scene_buttons(ui, visuals, scenes, &mut changes);
+        transition_row(ui, visuals, &mut changes);
         ui.separator();
-        params(ui, visuals, scenes, &mut out);
+        params(ui, visuals, scenes, &mut changes);
         ui.separator();
-        post(ui, &visuals.show().post, &mut out);
+        post(ui, &visuals.show().post, &mut changes);
         ui.separator();
         projector(ui, visuals, state, &mut out);
     });
-    out
+    (changes, out)
 }
 
 fn preview_image(
@@ -117,11 +112,11 @@ fn preview_image(
     }
 }
 
-fn scene_buttons(ui: &mut egui::Ui, visuals: &Visuals, scenes: &Scenes, out: &mut Vec<VisualCommand>) {
+fn scene_buttons(ui: &mut egui::Ui, visuals: &Visuals, scenes: &Scenes, out: &mut Vec<ControlChange>) {
     let show = visuals.show();
     let pending = show.pending();
     ui.horizontal_wrapped(|ui| {
-        for scene in scenes.0.scenes() {
+        for (i, scene) in scenes.0.scenes().enumerate() {
             let on = show.scene() == Some(scene.id.as_str());
             let coming = pending.is_some_and(|(id, _)| id == scene.id);
             let fill = match (on, coming) {
@@ -133,12 +128,7 @@ fn scene_buttons(ui: &mut egui::Ui, visuals: &Visuals, scenes: &Scenes, out: &mu
                 .add(egui::Button::new(&scene.meta.name).fill(fill))
                 .on_hover_text(&scene.meta.description);
             if b.clicked() {
-                out.push(VisualCommand::Scene {
-                    id: scene.id.clone(),
-                    transition: None,
-                    beats: None,
-                    at: None,
-                });
+                out.push(set(V::Scene, i as f64));
             }
         }
     });
@@ -147,7 +137,7 @@ fn scene_buttons(ui: &mut egui::Ui, visuals: &Visuals, scenes: &Scenes, out: &mu
     }
 }
 
-fn transition_row(ui: &mut egui::Ui, visuals: &Visuals, out: &mut Vec<VisualCommand>) {
+fn transition_row(ui: &mut egui::Ui, visuals: &Visuals, out: &mut Vec<ControlChange>) {
     let s = visuals.setup();
     let (mut kind, mut beats, mut at) = (s.transition, s.transition_beats, s.quantize);
     ui.horizontal(|ui| {
@@ -168,19 +158,25 @@ fn transition_row(ui: &mut egui::Ui, visuals: &Visuals, out: &mut Vec<VisualComm
         ui.label("on");
         egui::ComboBox::from_id_salt("quantize")
             .width(60.0)
-            .selected_text(QUANTIZE.iter().find(|q| q.0 == at).map_or("", |q| q.1))
+            .selected_text(SCENE_QUANTIZE.iter().find(|q| q.0 == at).map_or("", |q| q.1))
             .show_ui(ui, |ui| {
-                for (q, name) in QUANTIZE {
+                for (q, name) in SCENE_QUANTIZE {
                     ui.selectable_value(&mut at, q, name);
                 }
             });
     });
-    if (kind, beats, at) != (s.transition, s.transition_beats, s.quantize) {
-        out.push(VisualCommand::Transition { kind, beats, at });
+    if kind != s.transition {
+        out.push(set(V::TransitionKind, index_of(&TRANSITIONS, &kind) as f64));
+    }
+    if beats != s.transition_beats {
+        out.push(set(V::TransitionBeats, beats));
+    }
+    if at != s.quantize {
+        out.push(set(V::TransitionAt, index_of(&SCENE_QUANTIZE, &at) as f64));
     }
 }
 
-fn params(ui: &mut egui::Ui, visuals: &Visuals, scenes: &Scenes, out: &mut Vec<VisualCommand>) {
+fn params(ui: &mut egui::Ui, visuals: &Visuals, scenes: &Scenes, out: &mut Vec<ControlChange>) {
     let Some(scene) = visuals.show().scene().and_then(|id| scenes.0.get(id)) else {
         return;
     };
@@ -194,15 +190,12 @@ fn params(ui: &mut egui::Ui, visuals: &Visuals, scenes: &Scenes, out: &mut Vec<V
             value = spec.default;
         }
         if r.changed() || r.double_clicked() {
-            out.push(VisualCommand::Param {
-                slot,
-                position: (value - spec.min) / (spec.max - spec.min),
-            });
+            out.push(set(V::Param(slot), ((value - spec.min) / (spec.max - spec.min)) as f64));
         }
     }
 }
 
-fn post(ui: &mut egui::Ui, current: &PostSettings, out: &mut Vec<VisualCommand>) {
+fn post(ui: &mut egui::Ui, current: &PostSettings, out: &mut Vec<ControlChange>) {
     let mut p = current.clone();
     ui.horizontal(|ui| {
         if crate::widgets::toggle(ui, "blackout", p.blackout) {
@@ -222,8 +215,11 @@ fn post(ui: &mut egui::Ui, current: &PostSettings, out: &mut Vec<VisualCommand>)
     for (range, value) in p.sliders() {
         ui.add(egui::Slider::new(value, range.min as f32..=range.max as f32).text(range.name));
     }
-    if &p != current {
-        out.push(VisualCommand::Post(p));
+    // Only the settings that moved: a device moving another one this frame keeps its move.
+    for field in PostField::ALL {
+        if p.get(field) != current.get(field) {
+            out.push(set(V::Post(field), p.get(field) as f64));
+        }
     }
 }
 

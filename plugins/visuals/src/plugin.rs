@@ -25,7 +25,7 @@ use crate::library::{LibraryChange, SceneLibrary, scenes_dir};
 use crate::scene::{Scene, ShaderError};
 use crate::setup::{VisualCue, VisualSetup};
 use crate::show::ranges::{PARAM_POSITION, TRANSITION_BEATS};
-use crate::show::{PostSettings, TransitionKind, VisualQuantize};
+use crate::show::{PostField, PostSettings, TransitionKind, VisualQuantize};
 use crate::sync::{heard_by, newest_sample};
 use crate::uniforms::UNIFORM_DECKS;
 use engine_rt::intent::Policy;
@@ -96,8 +96,15 @@ pub enum VisualCommand {
         /// Control position, 0..1.
         position: f32,
     },
-    /// Replace the post settings.
+    /// Replace the post settings (a set or a recording taking over).
     Post(PostSettings),
+    /// Change one post setting, leaving the others as they are (what live controls send).
+    PostValue {
+        /// Which setting.
+        field: PostField,
+        /// Its new value (on/off settings: on above 0.5).
+        value: f32,
+    },
     /// Change how scene changes happen by default.
     Transition {
         /// How the scenes blend.
@@ -136,6 +143,14 @@ impl CheckValues for VisualCommand {
                 position: policy(&PARAM_POSITION, position as f64)? as f32,
             },
             Self::Post(post) => Self::Post(post.checked_with(policy)?),
+            Self::PostValue { field, value } => Self::PostValue {
+                field,
+                value: match field.range() {
+                    Some(r) => policy(r, value as f64)? as f32,
+                    None if value.is_finite() => value,
+                    None => return Err(ValueError::NotFinite { what: field.key() }),
+                },
+            },
             Self::Transition { kind, beats: b, at } => Self::Transition {
                 kind,
                 beats: beats(b)?,
@@ -404,6 +419,7 @@ fn apply_commands(
                 }
             }
             VisualCommand::Post(post) => v.director.show.post = post.clone(),
+            VisualCommand::PostValue { field, value } => v.director.show.post.set(*field, *value),
             VisualCommand::Transition { kind, beats, at } => {
                 v.setup.transition = *kind;
                 v.setup.transition_beats = *beats;

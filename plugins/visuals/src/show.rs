@@ -105,8 +105,107 @@ pub mod ranges {
     pub const PARAM_POSITION: Range = Range::new("parameter position", 0.0, 1.0, 0.5, "");
 }
 
+/// One post setting, so that each source changes only the effect it moves (two sources moving
+/// different effects in one frame both land).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PostField {
+    /// [`PostSettings::strobe`].
+    Strobe,
+    /// [`PostSettings::feedback`].
+    Feedback,
+    /// [`PostSettings::feedback_zoom`].
+    FeedbackZoom,
+    /// [`PostSettings::brightness`].
+    Brightness,
+    /// [`PostSettings::contrast`].
+    Contrast,
+    /// [`PostSettings::saturation`].
+    Saturation,
+    /// [`PostSettings::hue`].
+    Hue,
+    /// [`PostSettings::blackout`] (0 or 1).
+    Blackout,
+    /// [`PostSettings::freeze`] (0 or 1).
+    Freeze,
+}
+
+impl PostField {
+    /// Every post setting, in the control window's order.
+    pub const ALL: [Self; 9] = [
+        Self::Strobe,
+        Self::Feedback,
+        Self::FeedbackZoom,
+        Self::Brightness,
+        Self::Contrast,
+        Self::Saturation,
+        Self::Hue,
+        Self::Blackout,
+        Self::Freeze,
+    ];
+
+    /// Its range; `None` for the on/off ones.
+    pub fn range(self) -> Option<&'static Range> {
+        Some(match self {
+            Self::Strobe => &ranges::STROBE,
+            Self::Feedback => &ranges::FEEDBACK,
+            Self::FeedbackZoom => &ranges::FEEDBACK_ZOOM,
+            Self::Brightness => &ranges::BRIGHTNESS,
+            Self::Contrast => &ranges::CONTRAST,
+            Self::Saturation => &ranges::SATURATION,
+            Self::Hue => &ranges::HUE,
+            Self::Blackout | Self::Freeze => return None,
+        })
+    }
+
+    /// Its name in addresses and files, e.g. `feedback_zoom`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Strobe => "strobe",
+            Self::Feedback => "feedback",
+            Self::FeedbackZoom => "feedback_zoom",
+            Self::Brightness => "brightness",
+            Self::Contrast => "contrast",
+            Self::Saturation => "saturation",
+            Self::Hue => "hue",
+            Self::Blackout => "blackout",
+            Self::Freeze => "freeze",
+        }
+    }
+}
+
 impl PostSettings {
-    /// The continuous settings with their ranges and names, for controls and checks.
+    /// The value of one setting (on/off ones as 0 or 1).
+    pub fn get(&self, field: PostField) -> f32 {
+        match field {
+            PostField::Strobe => self.strobe,
+            PostField::Feedback => self.feedback,
+            PostField::FeedbackZoom => self.feedback_zoom,
+            PostField::Brightness => self.brightness,
+            PostField::Contrast => self.contrast,
+            PostField::Saturation => self.saturation,
+            PostField::Hue => self.hue,
+            PostField::Blackout => self.blackout as u8 as f32,
+            PostField::Freeze => self.freeze as u8 as f32,
+        }
+    }
+
+    /// Sets one setting, held to its range (on/off ones: on above 0.5).
+    pub fn set(&mut self, field: PostField, value: f32) {
+        let held = field.range().map_or(value, |r| r.hold_f32(value));
+        match field {
+            PostField::Strobe => self.strobe = held,
+            PostField::Feedback => self.feedback = held,
+            PostField::FeedbackZoom => self.feedback_zoom = held,
+            PostField::Brightness => self.brightness = held,
+            PostField::Contrast => self.contrast = held,
+            PostField::Saturation => self.saturation = held,
+            PostField::Hue => self.hue = held,
+            PostField::Blackout => self.blackout = value > 0.5,
+            PostField::Freeze => self.freeze = value > 0.5,
+        }
+    }
+
+    /// The continuous settings with their ranges, for controls and checks.
     pub fn sliders(&mut self) -> [(&'static Range, &mut f32); 7] {
         [
             (&ranges::STROBE, &mut self.strobe),

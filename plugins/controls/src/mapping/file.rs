@@ -1,0 +1,237 @@
+//! The mapping file format (RON): device profiles (what a piece of hardware sends and how to
+//! recognise it) kept apart from bindings (which of its controls drives which address).
+//!
+//! ```ron
+//! (
+//!     devices: [(
+//!         name: "Korg nanoKONTROL2",
+//!         ports: ["nanoKONTROL2"],
+//!         controls: [
+//!             (name: "knob 1", input: Cc(channel: 1, cc: 16)),
+//!             (name: "play", input: Cc(channel: 1, cc: 41), feedback: Same),
+//!         ],
+//!     )],
+//!     bindings: [
+//!         (device: "Korg nanoKONTROL2", control: "knob 1", to: "/deck/focused/filter",
+//!          options: (curve: S, takeover: PickUp)),
+//!         (device: "Korg nanoKONTROL2", control: "play", to: "/deck/focused/play"),
+//!     ],
+//! )
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::binding::BindingOptions;
+use crate::midi::relative::RelativeEncoding;
+use crate::state::Layer;
+
+/// One mapping file: profiles and bindings. Either part may be empty (a set's `mappings`
+/// field often holds only bindings for a profile that ships with Phosphene).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MappingFile {
+    /// Hardware this file describes.
+    pub devices: Vec<DeviceProfile>,
+    /// What each piece of hardware drives.
+    pub bindings: Vec<Binding>,
+}
+
+/// What a device is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeviceKind {
+    /// A MIDI controller (ports matched by name).
+    #[default]
+    Midi,
+    /// A game controller (matched by the name the OS gives it).
+    Gamepad,
+}
+
+/// A piece of hardware: how to recognise it and what its controls send.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeviceProfile {
+    /// The name bindings refer to.
+    pub name: String,
+    /// MIDI or gamepad.
+    pub kind: DeviceKind,
+    /// Recognised when a port (or pad) name contains one of these, ignoring case. Empty: any
+    /// device of its kind.
+    pub ports: Vec<String>,
+    /// Its physical controls, by name.
+    pub controls: Vec<HardwareControl>,
+    /// Raw MIDI messages sent when the device connects (e.g. SysEx that selects a mode).
+    pub init: Vec<Vec<u8>>,
+    /// Sticks of a gamepad: radial deadzone and outer livezone.
+    pub sticks: Option<crate::binding::shape::StickShape>,
+}
+
+/// One physical control of a device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HardwareControl {
+    /// Its name, e.g. `deck 1 play` or `knob 3`.
+    pub name: String,
+    /// What it sends.
+    pub input: Input,
+    /// How it shows a value (LED, ring, motor fader, pad colour).
+    #[serde(default)]
+    pub feedback: Feedback,
+}
+
+/// A message a device sends. MIDI channels are written 1..16, as makers' charts print them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Input {
+    /// A note (pads, buttons): on with velocity, off.
+    Note {
+        /// MIDI channel, 1..16.
+        channel: u8,
+        /// Note number, 0..127.
+        note: u8,
+    },
+    /// A 7-bit control change (knobs, faders, buttons that send 127/0).
+    Cc {
+        /// MIDI channel, 1..16.
+        channel: u8,
+        /// Controller number, 0..127.
+        cc: u8,
+    },
+    /// A 14-bit control change: `msb` (0..31) and `msb + 32`.
+    Cc14 {
+        /// MIDI channel, 1..16.
+        channel: u8,
+        /// Controller number of the coarse half, 0..31.
+        msb: u8,
+    },
+    /// A non-registered parameter (CC 99/98 select, 6/38 data).
+    Nrpn {
+        /// MIDI channel, 1..16.
+        channel: u8,
+        /// Parameter number, 0..16383.
+        param: u16,
+    },
+    /// A registered parameter (CC 101/100 select, 6/38 data).
+    Rpn {
+        /// MIDI channel, 1..16.
+        channel: u8,
+        /// Parameter number, 0..16383.
+        param: u16,
+    },
+    /// The pitch-bend wheel (14 bits, centre 8192).
+    PitchBend {
+        /// MIDI channel, 1..16.
+        channel: u8,
+    },
+    /// Program change: the program number is the value.
+    Program {
+        /// MIDI channel, 1..16.
+        channel: u8,
+    },
+    /// A relative encoder (jog wheels, endless knobs) sending steps on a CC.
+    Encoder {
+        /// MIDI channel, 1..16.
+        channel: u8,
+        /// Controller number, 0..127.
+        cc: u8,
+        /// How the steps are written.
+        encoding: RelativeEncoding,
+    },
+    /// A gamepad axis.
+    Axis(PadAxis),
+    /// A gamepad button (analog triggers too: their pressure is the value).
+    Button(PadButton),
+}
+
+/// Gamepad axes, named as Bevy names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PadAxis {
+    /// Left stick, left (-1) to right (1).
+    LeftStickX,
+    /// Left stick, down (-1) to up (1).
+    LeftStickY,
+    /// Right stick, left to right.
+    RightStickX,
+    /// Right stick, down to up.
+    RightStickY,
+    /// A third left axis some pads have.
+    LeftZ,
+    /// A third right axis some pads have.
+    RightZ,
+}
+
+/// Gamepad buttons, named by position as Bevy names them (South is A on Xbox, Cross on PlayStation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PadButton {
+    /// Bottom face button.
+    South,
+    /// Right face button.
+    East,
+    /// Top face button.
+    North,
+    /// Left face button.
+    West,
+    /// Left shoulder.
+    LeftShoulder,
+    /// Right shoulder.
+    RightShoulder,
+    /// Left analog trigger (0..1).
+    LeftTrigger,
+    /// Right analog trigger (0..1).
+    RightTrigger,
+    /// Select / back / share.
+    Select,
+    /// Start / options.
+    Start,
+    /// The logo button.
+    Mode,
+    /// Left stick pressed.
+    LeftThumb,
+    /// Right stick pressed.
+    RightThumb,
+    /// D-pad up.
+    DPadUp,
+    /// D-pad down.
+    DPadDown,
+    /// D-pad left.
+    DPadLeft,
+    /// D-pad right.
+    DPadRight,
+}
+
+/// How a control shows its value back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub enum Feedback {
+    /// It cannot (plain knobs).
+    #[default]
+    None,
+    /// The same message it sends, with the value (LEDs on buttons, rings, motor faders).
+    Same,
+    /// Another message (an LED with its own note, a ring on another CC).
+    To(Input),
+    /// A SysEx message (e.g. a pad colour): `template` with the value written at `at`.
+    SysEx {
+        /// The whole message, F0 .. F7.
+        template: Vec<u8>,
+        /// Index of the byte that carries the value (0..127).
+        at: usize,
+    },
+}
+
+/// Which message drives which address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The profile (or, for a device without one, the port name) it listens to.
+    pub device: String,
+    /// A named control of the profile ...
+    #[serde(default)]
+    pub control: Option<String>,
+    /// ... or the message itself (what learn writes).
+    #[serde(default)]
+    pub input: Option<Input>,
+    /// The control's address, e.g. `/deck/1/filter` or `/deck/focused/play`.
+    pub to: String,
+    /// The shift layer it acts on.
+    #[serde(default)]
+    pub layer: Layer,
+    /// Curve, range, takeover, smoothing, button behaviour.
+    #[serde(default)]
+    pub options: BindingOptions,
+}
