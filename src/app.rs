@@ -9,7 +9,8 @@ use bevy::prelude::*;
 use bevy::window::{ExitCondition, WindowResolution};
 use engine_rt::backend::CallbackStats;
 use engine_rt::{Engine, EngineConfig};
-use phosphene_controls::{ControlsPlugin, Registry};
+use phosphene_controls::mapping::load::global_dir;
+use phosphene_controls::{ControlsPlugin, MappingPaths, Registry};
 use phosphene_decks::{ActionScript, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
 use phosphene_recorder::{Recorder, RecorderPlugin};
@@ -47,6 +48,8 @@ pub struct AppOptions {
     pub screenshot: Option<PathBuf>,
     /// Where the projector output goes (windowed runs only).
     pub projector: Projector,
+    /// Mapping files from `--mappings`, applied last.
+    pub mappings: Vec<PathBuf>,
     /// When the process started, for the start-up report.
     pub started: Instant,
 }
@@ -195,7 +198,15 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         },
         EngineBridgePlugin,
         DecksPlugin { decks: DECKS },
-        ControlsPlugin { decks: DECKS },
+        ControlsPlugin {
+            decks: DECKS,
+            midi: true,
+            mappings: MappingPaths {
+                shipped: Some(assets_dir().join("mappings")),
+                global: Some(global_dir()),
+                extra: opts.mappings.clone(),
+            },
+        },
         SetPlugin,
         RecorderPlugin,
     ))

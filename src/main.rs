@@ -3,6 +3,7 @@
 //! engine commands.
 
 mod app;
+mod controls_cli;
 mod headless;
 mod output;
 mod signals;
@@ -81,6 +82,10 @@ struct RunArgs {
     /// Save a PNG of the control window once the set is loaded, then quit (for tests and docs).
     #[arg(long)]
     screenshot: Option<PathBuf>,
+    /// A controller mapping file (RON) applied on top of the shipped, global and set mappings;
+    /// may be given more than once (later files win).
+    #[arg(long = "mappings", value_name = "FILE")]
+    mappings: Vec<PathBuf>,
     /// Projector output: `window` (a normal window), `off`, or a monitor number (0, 1, ...)
     /// for borderless fullscreen there.
     #[arg(long, default_value = "window", value_parser = parse_projector)]
@@ -123,7 +128,22 @@ pub enum InputChoice {
 enum Command {
     /// Print every control of the control map, one a line:
     /// `<address> <kind> <range or choices> <description>`.
-    Controls,
+    Controls {
+        /// The Markdown table docs/CONTROLS.md holds instead.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// List the MIDI ports Phosphene sees, one a line: `input <name>` or `output <name>`.
+    Midi,
+    /// Convert a Mixxx controller mapping (`.midi.xml`) into a Phosphene mapping file, printing
+    /// what could not carry over.
+    ImportMixxx {
+        /// The Mixxx mapping.
+        xml: PathBuf,
+        /// Where to write the Phosphene mapping (RON); printed when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Render a session script, a recorded performance or a set offline: the audio to a WAV
     /// file and/or the visuals to numbered PNG frames (and a video). Deterministic: same input,
     /// same bytes.
@@ -165,13 +185,21 @@ fn main() -> ExitCode {
                 no_record: r.no_record,
                 screenshot: r.screenshot,
                 projector: r.projector,
+                mappings: r.mappings,
                 started,
             })
         }
-        Some(Command::Controls) => {
-            print!("{}", app::registry().listing());
+        Some(Command::Controls { markdown }) => {
+            let registry = app::registry();
+            if markdown {
+                print!("{}", phosphene_controls::docs::markdown(&registry, app::DECKS));
+            } else {
+                print!("{}", registry.listing());
+            }
             Ok(())
         }
+        Some(Command::Midi) => controls_cli::midi(),
+        Some(Command::ImportMixxx { xml, out }) => controls_cli::import_mixxx(&xml, out.as_deref()),
         Some(Command::Render(request)) => headless::render(&request),
         Some(Command::Play {
             script,

@@ -1,10 +1,39 @@
-//! Learn: click a control in the control window, then move anything on any device; the
-//! binding is inferred from what moved.
+//! Learn: click a control in the control window, then move or press anything on any device;
+//! the binding is inferred from what moved (note or CC, a 14-bit pair, NRPN, pitch bend, a
+//! relative encoder and its encoding, a gamepad axis or button), learnt on the layer held,
+//! checked for conflicts, saved to the set or the global file, and can be undone.
+
+use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
 use crate::address::ControlId;
-use crate::change::{ControlChange, Source};
+use crate::change::{ControlChange, ControlInput, InputEvent, Source};
+use crate::devices::{DeviceClass, DeviceId, Devices};
+use crate::mapping::Mappings;
+use crate::mapping::file::{Binding, Input, MappingFile};
+use crate::mapping::load::{self, LEARNED_FILE};
+use crate::midi::assemble::Event;
+use crate::midi::learn::{Learned, infer};
+use crate::registry::Registry;
+use crate::state::ControlState;
+
+/// How long learn listens after the first move before it decides what moved.
+pub const LISTEN: Duration = Duration::from_millis(600);
+/// Messages after which learn decides at once (a knob turned briskly).
+const ENOUGH: usize = 24;
+/// How far a gamepad axis must move from rest to be learnt.
+const AXIS_MOVE: f32 = 0.5;
+
+/// Where learnt bindings are saved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LearnInto {
+    /// The open set's mappings (saved with the set).
+    #[default]
+    Set,
+    /// The global `learned.ron` in the mappings folder.
+    Global,
+}
 
 /// Where learn is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -18,13 +47,32 @@ pub enum LearnPhase {
     Listening(ControlId),
 }
 
+/// What the control window asks of learn.
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LearnCommand {
+    /// Start learning: the next control clicked is the one to bind.
+    Start,
+    /// Stop learning.
+    Stop,
+    /// Undo the last learnt binding.
+    Undo,
+    /// Save learnt bindings here from now on.
+    Into(LearnInto),
+}
+
 /// Learn mode's state, shown by the control window.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Default)]
 pub struct Learn {
     /// Where learn is.
     pub phase: LearnPhase,
+    /// Where bindings go.
+    pub into: LearnInto,
     /// What learn last did or warns of, for the control window.
     pub message: Option<String>,
+    /// The device that moved first and its messages so far.
+    heard: Option<(DeviceId, Instant, Vec<(u64, Event)>)>,
+    /// Earlier contents of each file learn changed, newest last.
+    undo: Vec<(LearnInto, MappingFile)>,
 }
 
 impl Learn {
@@ -35,7 +83,205 @@ impl Learn {
             return false;
         }
         self.phase = LearnPhase::Listening(change.id);
-        self.message = Some(format!("{}: now move a control on a device", change.id.address()));
+        self.heard = None;
+        self.message = Some(format!("{}: now move or press a control on a device", change.id.address()));
         true
     }
+}
+
+/// What a gamepad move or an inferred MIDI control is, as a mapping input.
+fn to_input(l: &Learned) -> Option<Input> {
+    let c = |ch: u8| ch + 1;
+    Some(match *l {
+        Learned::Note { channel, note } => Input::Note { channel: c(channel), note },
+        Learned::Cc { channel, cc } => Input::Cc { channel: c(channel), cc },
+        Learned::Cc14 { channel, msb } => Input::Cc14 { channel: c(channel), msb },
+        Learned::Nrpn { channel, param } => Input::Nrpn { channel: c(channel), param },
+        Learned::Rpn { channel, param } => Input::Rpn { channel: c(channel), param },
+        Learned::PitchBend { channel } => Input::PitchBend { channel: c(channel) },
+        Learned::Program { channel } => Input::Program { channel: c(channel) },
+        Learned::Relative { channel, cc, encoding } => Input::Encoder { channel: c(channel), cc, encoding },
+        Learned::Aftertouch { .. } => return None,
+    })
+}
+
+/// Learn's commands, and device input while it listens.
+pub(crate) fn run_learn(
+    mut commands: MessageReader<LearnCommand>,
+    mut inputs: MessageReader<ControlInput>,
+    mut learn: ResMut<Learn>,
+    mut mappings: ResMut<Mappings>,
+    devices: Res<Devices>,
+    registry: Res<Registry>,
+    state: Res<ControlState>,
+) {
+    for c in commands.read() {
+        match c {
+            LearnCommand::Start => {
+                learn.phase = LearnPhase::ChooseControl;
+                learn.message = Some("learn: click the control to bind".into());
+            }
+            LearnCommand::Stop => {
+                learn.phase = LearnPhase::Off;
+                learn.heard = None;
+                learn.message = None;
+            }
+            LearnCommand::Into(into) => learn.into = *into,
+            LearnCommand::Undo => undo(&mut learn, &mut mappings),
+        }
+    }
+    let LearnPhase::Listening(target) = learn.phase else {
+        inputs.clear();
+        return;
+    };
+    let now = Instant::now();
+    for input in inputs.read() {
+        match &input.event {
+            InputEvent::Axis(axis, v) if v.abs() >= AXIS_MOVE => {
+                return bind(&mut learn, &mut mappings, &devices, &registry, &state, input.device, target, Input::Axis(*axis));
+            }
+            InputEvent::Button(button, v) if *v >= 0.5 => {
+                return bind(&mut learn, &mut mappings, &devices, &registry, &state, input.device, target, Input::Button(*button));
+            }
+            InputEvent::Midi(e) => {
+                let (device, first, events) = learn.heard.get_or_insert_with(|| (input.device, input.at, Vec::new()));
+                if *device == input.device {
+                    let us = input.at.saturating_duration_since(*first).as_micros() as u64;
+                    events.push((us, e.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((device, first, events)) = &learn.heard else { return };
+    let a_note = events.iter().any(|(_, e)| matches!(e, Event::Note { .. }));
+    if !(a_note || events.len() >= ENOUGH || now.saturating_duration_since(*first) >= LISTEN) {
+        return;
+    }
+    let device = *device;
+    let inference = infer(events);
+    learn.heard = None;
+    match inference.as_ref().and_then(|i| to_input(&i.learned).map(|x| (x, i))) {
+        Some((input, i)) => {
+            if i.ambiguous {
+                info!("learn: {}", i.explanation);
+            }
+            bind(&mut learn, &mut mappings, &devices, &registry, &state, device, target, input);
+        }
+        None => {
+            learn.message = Some("learn: could not tell what moved; move one control again".into());
+        }
+    }
+}
+
+/// Saves a binding of `input` on `device` to `target`, replacing any binding of the same
+/// input on the same layer, and reports what it replaced.
+fn bind(
+    learn: &mut Learn,
+    mappings: &mut Mappings,
+    devices: &Devices,
+    registry: &Registry,
+    state: &ControlState,
+    device: DeviceId,
+    target: ControlId,
+    input: Input,
+) {
+    let Some(d) = devices.get(device) else { return };
+    // A device with a profile is named by it, so the binding follows the hardware's name.
+    let profile = mappings.runtime.profiles.iter().find(|p| p.matches(&d.name, d.class)).map(|p| p.name.clone());
+    let device_name = profile.unwrap_or_else(|| port_pattern(&d.name, d.class));
+    let layer = state.layer();
+    let replaced: Vec<String> = mappings
+        .runtime
+        .bindings
+        .iter()
+        .filter(|b| b.input == input && b.layer == layer && b.matches_device(&d.name, d.class))
+        .map(|b| b.target.address())
+        .collect();
+    let binding = Binding {
+        device: device_name.clone(),
+        control: None,
+        input: Some(input),
+        to: target.address(),
+        layer,
+        hold_to: None,
+        led: Default::default(),
+        options: Default::default(),
+    };
+    let into = learn.into;
+    let result = match into {
+        LearnInto::Set => {
+            let before = mappings.set_file().clone();
+            let mut file = before.clone();
+            file.bindings.retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
+            file.bindings.push(binding);
+            mappings.use_set(file);
+            Ok(before)
+        }
+        LearnInto::Global => save_global(mappings, |file| {
+            file.bindings.retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
+            file.bindings.push(binding);
+        }),
+    };
+    match result {
+        Ok(before) => {
+            learn.undo.push((into, before));
+            let what = registry.spec(target).map_or_else(|| target.address(), |s| s.address.clone());
+            let mut msg = format!("learnt: {device_name} {input:?} on {layer:?} -> {what}");
+            if !replaced.is_empty() {
+                msg.push_str(&format!(" (replaces its binding to {})", replaced.join(", ")));
+            }
+            info!("{msg}");
+            learn.message = Some(msg);
+            learn.phase = LearnPhase::ChooseControl;
+        }
+        Err(e) => {
+            error!("learn: {e}");
+            learn.message = Some(format!("learn: {e}"));
+        }
+    }
+}
+
+/// A port's name as a binding names it: JACK and ALSA put a client and a port number before
+/// the device's own name, which can change between sessions; the part after the last `:` stays.
+fn port_pattern(name: &str, class: DeviceClass) -> String {
+    match class {
+        DeviceClass::Midi => name.rsplit(':').next().unwrap_or(name).trim().to_string(),
+        DeviceClass::Gamepad => name.to_string(),
+    }
+}
+
+/// Changes the global learnt file; returns what it held before. A file that does not read is
+/// never overwritten: the error says so.
+fn save_global(mappings: &mut Mappings, change: impl FnOnce(&mut MappingFile)) -> Result<MappingFile, String> {
+    let dir = mappings.paths.global.clone().ok_or("there is no global mappings folder in this run")?;
+    let path = dir.join(LEARNED_FILE);
+    let before = if path.exists() {
+        load::read(&path).map_err(|e| format!("{e}; fix or move it, it is not overwritten"))?
+    } else {
+        MappingFile::default()
+    };
+    let mut file = before.clone();
+    change(&mut file);
+    load::save(&path, &file)?;
+    mappings.reload();
+    Ok(before)
+}
+
+fn undo(learn: &mut Learn, mappings: &mut Mappings) {
+    let Some((into, before)) = learn.undo.pop() else {
+        learn.message = Some("learn: nothing to undo".into());
+        return;
+    };
+    let result = match into {
+        LearnInto::Set => {
+            mappings.use_set(before);
+            Ok(())
+        }
+        LearnInto::Global => save_global(mappings, |file| *file = before).map(|_| ()),
+    };
+    learn.message = Some(match result {
+        Ok(()) => "learn: undone".into(),
+        Err(e) => format!("learn: {e}"),
+    });
 }

@@ -17,9 +17,11 @@ pub mod change;
 pub mod choices;
 pub mod devices;
 pub mod docs;
+pub mod feedback;
 pub mod gamepad;
 pub mod learn;
 pub mod mapping;
+pub mod mixxx;
 pub mod midi;
 pub mod registry;
 pub mod state;
@@ -32,7 +34,9 @@ use phosphene_visuals::{Scenes, VisualSet};
 pub use address::{ControlId, DeckControl, DeckRef, MapControl, MixerControl, TransportControl, VisualControl};
 pub use change::{ControlChange, ControlValue, Source};
 pub use devices::{DeviceEvent, DeviceId, Devices};
-pub use learn::{Learn, LearnPhase};
+pub use learn::{Learn, LearnCommand, LearnInto, LearnPhase};
+pub use mapping::{MappingPaths, Mappings};
+pub use midi::source::Midi;
 pub use registry::{ControlKind, ControlSpec, Registry};
 pub use state::{ControlState, Layer};
 pub use values::ControlValues;
@@ -40,10 +44,12 @@ pub use values::ControlValues;
 /// Stages of the control map, in frame order.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ControlSet {
-    /// `Update`: device input becomes control changes through the mappings.
+    /// `Update`: devices' messages are read; learn listens; mappings turn the rest into
+    /// control changes.
     Map,
     /// `Update`, after [`ControlSet::Map`] and before [`DeckSet::Actions`] and
-    /// [`VisualSet::Control`]: control changes become actions and visual commands.
+    /// [`VisualSet::Control`]: control changes become actions and visual commands. Sources that
+    /// write [`ControlChange`]s directly (the control window, the keyboard) run before it.
     Apply,
     /// `PostUpdate`: every control's value is read back; feedback goes out to devices.
     Values,
@@ -53,23 +59,52 @@ pub enum ControlSet {
 pub struct ControlsPlugin {
     /// Decks the instrument has.
     pub decks: usize,
+    /// Read MIDI ports (off in tests that feed input themselves).
+    pub midi: bool,
+    /// Where mapping files come from.
+    pub mappings: MappingPaths,
 }
 
 impl Plugin for ControlsPlugin {
     fn build(&self, app: &mut App) {
         app.add_message::<ControlChange>()
+            .add_message::<change::ControlInput>()
             .add_message::<DeviceEvent>()
+            .add_message::<LearnCommand>()
             .insert_resource(Registry::new(self.decks, &[]))
             .insert_resource(ControlState::new(self.decks))
+            .insert_resource(Mappings::new(self.mappings.clone()))
             .init_resource::<ControlValues>()
             .init_resource::<Devices>()
             .init_resource::<Learn>()
+            .init_resource::<gamepad::Pads>()
+            .init_resource::<feedback::FeedbackSent>()
             .configure_sets(
                 Update,
                 (ControlSet::Map, ControlSet::Apply).chain().before(DeckSet::Actions).before(VisualSet::Control),
             )
+            .add_systems(
+                Update,
+                (
+                    midi::source::read_midi.run_if(resource_exists::<Midi>),
+                    gamepad::read_gamepads,
+                    mapping::read_mappings,
+                    learn::run_learn,
+                    mapping::map_inputs,
+                )
+                    .chain()
+                    .in_set(ControlSet::Map),
+            )
             .add_systems(Update, (rebuild_registry, apply::apply_changes).chain().in_set(ControlSet::Apply))
-            .add_systems(PostUpdate, values::refresh_values.in_set(ControlSet::Values));
+            .add_systems(
+                PostUpdate,
+                (values::refresh_values, feedback::send_feedback.run_if(resource_exists::<Midi>))
+                    .chain()
+                    .in_set(ControlSet::Values),
+            );
+        if self.midi {
+            app.insert_resource(Midi::start());
+        }
     }
 }
 

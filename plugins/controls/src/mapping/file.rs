@@ -231,7 +231,26 @@ pub struct Binding {
     /// The shift layer it acts on.
     #[serde(default)]
     pub layer: Layer,
+    /// For a button in `HoldTap` or `DoubleTap` mode: the address a hold (or a double tap)
+    /// drives, while a tap drives `to` (e.g. tap jumps to a hot cue, hold deletes it).
+    #[serde(default)]
+    pub hold_to: Option<String>,
+    /// How its light shows the control's value.
+    #[serde(default)]
+    pub led: LedMode,
     /// Curve, range, takeover, smoothing, button behaviour.
     #[serde(default)]
     pub options: BindingOptions,
+}
+
+/// How a light shows its control (lights follow the engine's beat clock).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LedMode {
+    /// Lit while on; rings and faders show the value.
+    #[default]
+    Value,
+    /// Blinks on each beat (lit for its first half) while on.
+    BlinkOnBeat,
+    /// Blinks on each beat while off, lit while on: "press me" (e.g. play while paused).
+    BlinkWhenOff,
 }

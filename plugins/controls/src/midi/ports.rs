@@ -88,8 +88,30 @@ struct Lister {
     output: MidiOutput,
 }
 
+/// Whether a JACK-capable server runs: jackd's socket for the server JACK would talk to, or
+/// PipeWire's (which serves JACK clients too). Asked before libjack is, because a libjack
+/// client that finds no server prints its complaints to stderr on every try.
+#[cfg(feature = "jack-midi")]
+fn server_running() -> bool {
+    let server = std::env::var("JACK_DEFAULT_SERVER").unwrap_or_else(|_| "default".into());
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let jackd = std::path::PathBuf::from(format!("/dev/shm/jack_{server}_{uid}_0"));
+    let pipewire = std::env::var_os("XDG_RUNTIME_DIR").map(|d| std::path::Path::new(&d).join("pipewire-0"));
+    jackd.exists() || pipewire.is_some_and(|p| p.exists())
+}
+
+/// The ALSA sequencer is there or not; asking is quiet.
+#[cfg(not(feature = "jack-midi"))]
+fn server_running() -> bool {
+    true
+}
+
 impl Lister {
     fn open() -> Result<Self, String> {
+        if !server_running() {
+            return Err("no MIDI system: no JACK server (jackd or PipeWire) is running".into());
+        }
         let fail = |e: midir::InitError| format!("no MIDI system: {e}");
         Ok(Self {
             input: MidiInput::new(&format!("{CLIENT}-list")).map_err(fail)?,
