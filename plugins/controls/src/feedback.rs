@@ -91,10 +91,16 @@ pub(crate) fn send_feedback(
     mut sent: ResMut<FeedbackSent>,
     mut last_layer: Local<Option<crate::state::Layer>>,
 ) {
-    // A device that (re)connects, or a new layer, gets everything again.
+    // A device that (re)connects gets its profile's set-up messages, then everything again;
+    // so does every device on a new layer.
     for e in events.read() {
         if let DeviceEvent::Connected(id) = e {
             sent.sent.retain(|(d, _), _| d != id);
+            let Some(d) = devices.get(*id) else { continue };
+            let init = mappings.runtime.profiles.iter().filter(|p| p.matches(&d.name, d.class)).flat_map(|p| &p.init);
+            for message in init {
+                midi.send(&d.name, message);
+            }
         }
     }
     if *last_layer != Some(state.layer()) {

@@ -17,12 +17,6 @@ pub struct Pads {
     entities: Vec<(Entity, DeviceId)>,
 }
 
-impl Pads {
-    /// The pad entity of a device, for rumble.
-    pub fn entity(&self, device: DeviceId) -> Option<Entity> {
-        self.entities.iter().find(|(_, d)| *d == device).map(|(e, _)| *e)
-    }
-}
 
 fn axis(a: GamepadAxis) -> Option<PadAxis> {
     Some(match a {
@@ -107,5 +101,41 @@ pub(crate) fn read_gamepads(
 impl Pads {
     fn device(&self, entity: Entity) -> Option<DeviceId> {
         self.entities.iter().find(|(e, _)| *e == entity).map(|(_, d)| *d)
+    }
+}
+
+/// How long a beat's rumble lasts.
+const PULSE: std::time::Duration = std::time::Duration::from_millis(60);
+
+/// Rumbles the pads whose profile asks for it on each beat or bar line of the engine clock.
+pub(crate) fn rumble_on_beat(
+    transport: Res<phosphene_decks::Transport>,
+    pads: Res<Pads>,
+    devices: Res<Devices>,
+    mappings: Res<crate::mapping::Mappings>,
+    mut last_beat: Local<Option<f64>>,
+    mut requests: MessageWriter<bevy::input::gamepad::GamepadRumbleRequest>,
+) {
+    use crate::mapping::file::Rumble;
+    use bevy::input::gamepad::{GamepadRumbleIntensity, GamepadRumbleRequest};
+    let beat = transport.beat.floor();
+    let bar = (transport.beat / transport.quantum.max(1.0)).floor();
+    let Some(last) = last_beat.replace(beat).filter(|l| *l != beat) else { return };
+    let new_bar = (last / transport.quantum.max(1.0)).floor() != bar;
+    for (entity, id) in &pads.entities {
+        let Some(d) = devices.get(*id) else { continue };
+        let profile = mappings.runtime.profiles.iter().find(|p| p.matches(&d.name, d.class));
+        let pulse = match profile.map(|p| p.rumble) {
+            Some(Rumble::Beat) => true,
+            Some(Rumble::Bar) => new_bar,
+            _ => false,
+        };
+        if pulse {
+            requests.write(GamepadRumbleRequest::Add {
+                duration: PULSE,
+                intensity: GamepadRumbleIntensity::weak_motor(0.6),
+                gamepad: *entity,
+            });
+        }
     }
 }

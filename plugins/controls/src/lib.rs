@@ -98,7 +98,11 @@ impl Plugin for ControlsPlugin {
             .add_systems(Update, (rebuild_registry, apply::apply_changes).chain().in_set(ControlSet::Apply))
             .add_systems(
                 PostUpdate,
-                (values::refresh_values, feedback::send_feedback.run_if(resource_exists::<Midi>))
+                (
+                    values::refresh_values,
+                    feedback::send_feedback.run_if(resource_exists::<Midi>),
+                    gamepad::rumble_on_beat,
+                )
                     .chain()
                     .in_set(ControlSet::Values),
             );

@@ -165,7 +165,7 @@ pub fn import(xml: &str, source_name: &str) -> Result<Imported, ImportError> {
     skipped.sort_by_key(|(line, _)| *line);
     let skipped = skipped.into_iter().map(|(line, text)| format!("line {line}: {text}")).collect();
     let profile =
-        DeviceProfile { name, kind: DeviceKind::Midi, ports: vec![port], controls, init: Vec::new(), sticks: None };
+        DeviceProfile { name, kind: DeviceKind::Midi, ports: vec![port], controls, ..DeviceProfile::default() };
     Ok(Imported { file: MappingFile { devices: vec![profile], bindings }, skipped })
 }
 

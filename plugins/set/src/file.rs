@@ -7,6 +7,7 @@ use engine_rt::ranges::{self, de};
 use engine_rt::ron_file::checked;
 use phosphene_decks::{DeckControls, HOT_CUES, HotCue, LaunchQuantize, MixerState};
 use phosphene_visuals::setup::VisualSetup;
+use phosphene_controls::mapping::file::MappingFile;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -19,6 +20,24 @@ fn version() -> u32 {
 
 fn quantum() -> f64 {
     ranges::QUANTUM.default
+}
+
+/// Reads the `mappings` field: a mapping file, or the empty list sets held before mappings
+/// existed.
+fn mappings<'de, D: Deserializer<'de>>(d: D) -> Result<MappingFile, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Field {
+        Legacy(Vec<ron::Value>),
+        File(MappingFile),
+    }
+    match Field::deserialize(d)? {
+        Field::File(f) => Ok(f),
+        Field::Legacy(v) if v.is_empty() => Ok(MappingFile::default()),
+        Field::Legacy(_) => Err(D::Error::custom(
+            "mappings: expected a mapping file, `(devices: [...], bindings: [...])`",
+        )),
+    }
 }
 
 /// A whole set: what a performer opens to play.
@@ -45,9 +64,10 @@ pub struct SetFile {
     /// The visuals: scene, controls, post, keystone, output size, cues.
     #[serde(default)]
     pub visuals: VisualSetup,
-    /// Controller mappings (reserved for MIDI/OSC/gamepad/gestures; kept as written).
-    #[serde(default)]
-    pub mappings: Vec<ron::Value>,
+    /// The set's own controller mappings (device profiles and bindings), on top of the shipped
+    /// and global ones. Sets written before mappings existed hold `[]` here, read as none.
+    #[serde(default, deserialize_with = "mappings")]
+    pub mappings: MappingFile,
 }
 
 impl Default for SetFile {
@@ -60,7 +80,7 @@ impl Default for SetFile {
             decks: Vec::new(),
             mixer: MixerState::default(),
             visuals: VisualSetup::default(),
-            mappings: Vec::new(),
+            mappings: MappingFile::default(),
         }
     }
 }

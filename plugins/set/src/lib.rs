@@ -18,6 +18,8 @@ use phosphene_decks::{
     BeatGrid, Deck, DeckControls, DeckLoop, DeckSet, DeckTrack, HotCue, MixerState, Transport, control_intents,
     mixer_intents,
 };
+use phosphene_controls::Mappings;
+use phosphene_controls::mapping::file::MappingFile;
 use phosphene_engine_bridge::{Intents, LoadRequest, relative_to};
 use phosphene_visuals::setup::VisualSetup;
 use phosphene_visuals::{VisualCommand, Visuals};
@@ -78,7 +80,7 @@ pub struct CurrentSet {
     /// The set's visuals as loaded, written back when no visuals run (headless).
     visuals: VisualSetup,
     /// Mappings from the file, kept for writing back.
-    mappings: Vec<ron::Value>,
+    mappings: MappingFile,
     /// The set as last saved or autosaved, to skip writes when nothing changed.
     last_written: Option<SetFile>,
     /// The last error, for displays.
@@ -178,6 +180,8 @@ struct SetWorld<'w, 's> {
     /// The running visuals (absent when headless).
     visuals: Option<Res<'w, Visuals>>,
     visual_commands: MessageWriter<'w, VisualCommand>,
+    /// The control map's mappings (absent when no controls run).
+    mappings: Option<ResMut<'w, Mappings>>,
 }
 
 fn run_commands(
@@ -292,6 +296,9 @@ fn apply(set: &SetFile, path: Option<&PathBuf>, current: &mut CurrentSet, w: &mu
     w.visual_commands
         .write(VisualCommand::Apply(Box::new(set.visuals.clone())));
     current.mappings = set.mappings.clone();
+    if let Some(m) = w.mappings.as_mut() {
+        m.use_set(set.mappings.clone());
+    }
     current.last_written = Some(set.clone());
     let base = current.base_dir();
     w.transport.bpm = set.bpm;
@@ -403,7 +410,7 @@ fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
             .visuals
             .as_ref()
             .map_or_else(|| current.visuals.clone(), |v| v.snapshot()),
-        mappings: current.mappings.clone(),
+        mappings: w.mappings.as_ref().map_or_else(|| current.mappings.clone(), |m| m.set_file().clone()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! send through the control map; loading files writes [`Action`]s and sets [`SetCommand`]s.
 //! Nothing here talks to the engine directly.
 
+mod controls;
 mod deck;
 mod keys;
 mod library;
@@ -19,7 +20,10 @@ use bevy::window::{FileDragAndDrop, PrimaryWindow};
 use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle};
 use phosphene_controls::choices::{LAUNCHES, index_of};
-use phosphene_controls::{ControlChange, ControlId, ControlSet, ControlState, ControlValue, MapControl, Source, TransportControl};
+use phosphene_controls::{
+    ControlChange, ControlId, ControlSet, ControlState, ControlValue, Devices, Learn, LearnCommand, MapControl,
+    Mappings, Midi, Source, TransportControl,
+};
 use phosphene_decks::{
     Action, BeatGrid, Deck, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckTrack, HotCue, MixerState, Transport,
 };
@@ -141,6 +145,10 @@ struct Shown<'w, 's> {
     analysis: Res<'w, Analysis>,
     current: Res<'w, CurrentSet>,
     controls: Res<'w, ControlState>,
+    learn: Res<'w, Learn>,
+    mappings: Res<'w, Mappings>,
+    devices: Res<'w, Devices>,
+    midi: Option<Res<'w, Midi>>,
     time: Res<'w, Time<Real>>,
     /// The visuals, when they run.
     visuals: Option<Res<'w, Visuals>>,
@@ -156,6 +164,7 @@ fn draw(
     mut changes: MessageWriter<ControlChange>,
     mut set_commands: MessageWriter<SetCommand>,
     mut visual_commands: MessageWriter<VisualCommand>,
+    mut learn_commands: MessageWriter<LearnCommand>,
 ) -> Result {
     let preview = shown
         .visuals
@@ -179,6 +188,13 @@ fn draw(
     );
     egui::Panel::top("transport").show(&mut root, |ui| {
         top_bar(ui, &shown, &mut state, &mut out, &mut set_commands);
+        let view = controls::ControlsView {
+            learn: &shown.learn,
+            mappings: &shown.mappings,
+            devices: &shown.devices,
+            midi: shown.midi.as_deref(),
+        };
+        learn_commands.write_batch(controls::controls_strip(ui, &view));
     });
     egui::Panel::bottom("library")
         .default_size(150.0)

@@ -63,6 +63,20 @@ pub struct DeviceProfile {
     pub init: Vec<Vec<u8>>,
     /// Sticks of a gamepad: radial deadzone and outer livezone.
     pub sticks: Option<crate::binding::shape::StickShape>,
+    /// A gamepad that can rumble does on the beat or the bar (off unless asked for).
+    pub rumble: Rumble,
+}
+
+/// When a gamepad rumbles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rumble {
+    /// Never.
+    #[default]
+    Off,
+    /// A short pulse on every beat.
+    Beat,
+    /// A short pulse on every bar line.
+    Bar,
 }
 
 /// One physical control of a device.
