@@ -153,6 +153,9 @@ pub fn quantize_target(at: crate::Quantize, beat: f64, quantum: f64) -> f64 {
         Quantize::NextBar => next_multiple(quantum),
         Quantize::NextMultiple(m) => next_multiple(m),
         Quantize::Beat(b) => b.max(beat),
+        // A frame needs the clock's tempo map: the processor resolves it (see
+        // `EngineProcessor`); alone, it reads as now.
+        Quantize::Frame(_) => beat,
     }
 }
 

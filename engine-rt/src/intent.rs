@@ -22,6 +22,10 @@ pub enum Quantize {
     NextMultiple(f64),
     /// At this absolute beat; a beat already past applies at once.
     Beat(f64),
+    /// At this output frame of the engine clock; a frame already past applies at once. What a
+    /// timestamped control change uses: its arrival time plus one fixed latency, as a frame,
+    /// so a knob's moves keep their spacing instead of bunching into UI frames.
+    Frame(u64),
 }
 
 /// Continuous per-deck parameters; all are smoothed on the audio thread.

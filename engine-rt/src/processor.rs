@@ -10,7 +10,7 @@ use crate::deck::Deck;
 use crate::dsp::fast_max;
 use crate::dsp::limiter::Limiter;
 use crate::event::{DropReason, EngineEvent};
-use crate::intent::{Intent, IntentKind};
+use crate::intent::{Intent, IntentKind, Quantize};
 use crate::mixer::Mixer;
 use crate::ranges::{Range, ValueError};
 use crate::stats::EngineStats;
@@ -205,7 +205,10 @@ impl EngineProcessor {
                 });
                 continue;
             }
-            let beat = quantize_target(intent.at, now, quantum);
+            let beat = match intent.at {
+                Quantize::Frame(f) => self.clock.beat_at(f as f64).max(now),
+                at => quantize_target(at, now, quantum),
+            };
             let seq = self.seq;
             self.seq += 1;
             let at = self.pending.partition_point(|p| (p.beat, p.seq) <= (beat, seq));

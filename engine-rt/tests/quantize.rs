@@ -49,6 +49,17 @@ fn absolute_beat_lands_exactly_and_is_reported() {
 }
 
 #[test]
+fn a_frame_target_lands_on_that_frame_whatever_the_block() {
+    for block in [1, 64, 100, 512] {
+        let (f, _) = landing(Quantize::Frame(30_123), 10_000, block);
+        assert_eq!(f, 30_123, "block {block}");
+    }
+    // A frame already past applies at once: at the first frame of the block that receives it.
+    let (f, _) = landing(Quantize::Frame(5), 10_000, 256);
+    assert_eq!(f, 10_000);
+}
+
+#[test]
 fn tempo_change_moves_later_targets() {
     let (mut h, mut p) = engine();
     let t = h.share(impulse(48_000, 0));

@@ -15,9 +15,17 @@ use crate::EngineProcessor;
 pub struct AheadOutput {
     ring: rtrb::Consumer<f32>,
     underruns: Arc<AtomicU64>,
+    channels: usize,
+    /// Samples taken from the ring so far: the engine's frames, without underrun silence.
+    taken: u64,
 }
 
 impl AheadOutput {
+    /// The engine frame of the next sample the device gets.
+    pub fn frame(&self) -> u64 {
+        self.taken / self.channels.max(1) as u64
+    }
+
     /// Fills `out` from the ring; whatever the worker has not rendered yet is silence, counted
     /// as an underrun. Never blocks.
     pub fn fill(&mut self, out: &mut [f32]) {
@@ -27,6 +35,7 @@ impl AheadOutput {
             out[..a.len()].copy_from_slice(a);
             out[a.len()..n].copy_from_slice(b);
             chunk.commit_all();
+            self.taken += n as u64;
         }
         if n < out.len() {
             out[n..].fill(0.0);
@@ -120,6 +129,8 @@ pub fn start(
     let out = AheadOutput {
         ring,
         underruns: underruns.clone(),
+        channels,
+        taken: 0,
     };
     Ok((
         out,

@@ -152,7 +152,7 @@ impl PreparedOutput {
                 self.config,
                 move |out: &mut [f32], _info| {
                     let _t = CallbackTimer::start(&stats, out.len() / channels, sr);
-                    feed.fill(out, channels);
+                    feed.fill(out, channels, &stats);
                 },
                 move |_e| err_stats.stream_error(),
                 None,

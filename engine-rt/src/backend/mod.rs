@@ -9,6 +9,7 @@ pub mod ahead;
 pub mod cpal;
 pub mod null;
 pub mod offline;
+pub mod output_clock;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,12 +57,19 @@ pub enum Feed {
 }
 
 impl Feed {
-    /// Fills an interleaved buffer of `channels` channels.
+    /// Fills an interleaved buffer of `channels` channels, first stamping on `stats`' output
+    /// clock which engine frame the buffer starts with and when.
     #[inline]
-    pub fn fill(&mut self, out: &mut [f32], channels: usize) {
+    pub fn fill(&mut self, out: &mut [f32], channels: usize, stats: &CallbackStats) {
         match self {
-            Feed::Direct(p) => p.process(out, channels),
-            Feed::Ahead(a) => a.fill(out),
+            Feed::Direct(p) => {
+                stats.clock.stamp(p.frame());
+                p.process(out, channels);
+            }
+            Feed::Ahead(a) => {
+                stats.clock.stamp(a.frame());
+                a.fill(out);
+            }
         }
     }
 }
@@ -80,6 +88,8 @@ pub struct CallbackStats {
     max_bits: AtomicU64,
     histogram: Box<[AtomicU64]>,
     stream_errors: AtomicU64,
+    /// Where the device is in engine frames, stamped each callback.
+    pub clock: output_clock::OutputClock,
 }
 
 impl Default for CallbackStats {
@@ -89,6 +99,7 @@ impl Default for CallbackStats {
             max_bits: AtomicU64::new(0),
             histogram: (0..BINS_PER_PERIOD * PERIODS).map(|_| AtomicU64::new(0)).collect(),
             stream_errors: AtomicU64::new(0),
+            clock: output_clock::OutputClock::new(),
         }
     }
 }

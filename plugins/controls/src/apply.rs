@@ -3,7 +3,7 @@
 //! the one path from every source (control window, keyboard, MIDI, gamepad) to the instrument.
 
 use bevy::prelude::*;
-use phosphene_decks::{Action, DeckAction, MixerAction, TransportAction};
+use phosphene_decks::{Action, DeckAction, MixerAction, StampedAction, TransportAction};
 use phosphene_visuals::{Scenes, VisualCommand, Visuals};
 
 use crate::address::{
@@ -179,6 +179,7 @@ pub(crate) fn apply_changes(
     scenes: Option<Res<Scenes>>,
     visuals: Option<Res<Visuals>>,
     mut actions: MessageWriter<Action>,
+    mut timed: MessageWriter<StampedAction>,
     mut visual_commands: MessageWriter<VisualCommand>,
 ) {
     let world = World {
@@ -222,9 +223,15 @@ pub(crate) fn apply_changes(
             }
         };
         match effect {
-            Effect::Action(a) => {
-                actions.write(a);
-            }
+            // A device's move keeps its arrival time, so the engine applies it in step.
+            Effect::Action(action) => match change.at {
+                Some(at) => {
+                    timed.write(StampedAction { action, at });
+                }
+                None => {
+                    actions.write(action);
+                }
+            },
             Effect::Visual(c) => {
                 visual_commands.write(c);
             }

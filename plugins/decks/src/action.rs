@@ -33,6 +33,17 @@ pub enum Action {
     Transport(TransportAction),
 }
 
+/// An action from a device that carries the moment it reached the machine: what would apply
+/// at once applies instead at the engine frame of that moment plus one fixed latency
+/// ([`EngineStatus::frame_for`]), so moves keep their timing; launches keep their quantization.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct StampedAction {
+    /// The action.
+    pub action: Action,
+    /// When its input arrived.
+    pub at: std::time::Instant,
+}
+
 impl Action {
     /// Shorthand for a deck action.
     pub fn deck(deck: usize, action: DeckAction) -> Self {
@@ -349,6 +360,7 @@ type DeckParts<'a> = (
 /// whole, reported on the health display, and changes nothing.
 pub(crate) fn apply_actions(
     mut actions: MessageReader<Action>,
+    mut timed: MessageReader<StampedAction>,
     mut status: ResMut<EngineStatus>,
     mut decks: Query<DeckParts>,
     cues: Query<(Entity, &HotCue, &ChildOf)>,
@@ -359,7 +371,11 @@ pub(crate) fn apply_actions(
     mut commands: Commands,
     time: Res<Time<Real>>,
 ) {
-    for action in actions.read() {
+    let untimed = actions.read().map(|a| (a, None));
+    let arrivals: Vec<_> = untimed.chain(timed.read().map(|t| (&t.action, Some(t.at)))).collect();
+    for (action, at) in arrivals {
+        // What applies at once applies at the frame of its arrival, where a device clock runs.
+        let now = at.and_then(|t| status.frame_for(t)).map_or(Quantize::Now, Quantize::Frame);
         let action = match action.clone().checked_with(Range::clamp) {
             Ok(a) => a,
             Err(e) => {
@@ -378,7 +394,11 @@ pub(crate) fn apply_actions(
                 let ctx = DeckContext {
                     deck: *deck,
                     entity,
-                    launch: transport.launch_quantize(),
+                    now,
+                    launch: match transport.launch {
+                        LaunchQuantize::None => now,
+                        _ => transport.launch_quantize(),
+                    },
                     snap: transport.launch != LaunchQuantize::None,
                     playback,
                     grid,
@@ -413,12 +433,12 @@ pub(crate) fn apply_actions(
                         master(MasterParam::CueGainDb, v)
                     }
                 };
-                intents.push(Quantize::Now, kind);
+                intents.push(now, kind);
             }
             Action::Transport(t) => match *t {
                 TransportAction::Tempo(bpm) => {
                     transport.bpm = bpm;
-                    intents.push(Quantize::Now, IntentKind::Tempo { bpm, ramp_beats: 0.0 });
+                    intents.push(now, IntentKind::Tempo { bpm, ramp_beats: 0.0 });
                 }
                 TransportAction::Tap => {
                     if let Some(bpm) = transport.tap(time.elapsed_secs_f64()) {
@@ -436,6 +456,8 @@ pub(crate) fn apply_actions(
 struct DeckContext<'a> {
     deck: usize,
     entity: Entity,
+    /// When what is not launched applies: now, or the frame of a device's move.
+    now: Quantize,
     launch: Quantize,
     /// Snap stored cues to the grid (quantization is on).
     snap: bool,
@@ -470,7 +492,7 @@ fn deck_action(
     let deck = ctx.deck;
     let cue = |slot: usize| find_cue(cues, ctx.entity, slot);
     let now = |intents: &mut Intents, kind: Kind| {
-        intents.push(Quantize::Now, kind);
+        intents.push(ctx.now, kind);
     };
     match action {
         DeckAction::PlayPause if ctx.playback.playing => now(intents, IntentKind::Pause { deck }),

@@ -19,7 +19,9 @@ mod transport;
 use bevy::prelude::*;
 use phosphene_engine_bridge::EngineSet;
 
-pub use action::{Action, DeckAction, MixerAction, TransportAction, control_intents, loop_beats, mixer_intents};
+pub use action::{
+    Action, DeckAction, MixerAction, StampedAction, TransportAction, control_intents, loop_beats, mixer_intents,
+};
 pub use components::{
     BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, FxSlotState, HOT_CUES, HotCue,
     PAD_COLOURS,
@@ -47,6 +49,7 @@ pub struct DecksPlugin {
 impl Plugin for DecksPlugin {
     fn build(&self, app: &mut App) {
         app.add_message::<Action>()
+            .add_message::<StampedAction>()
             .init_resource::<Transport>()
             .init_resource::<MixerState>()
             .configure_sets(PreUpdate, DeckSet::Mirror.after(EngineSet::Drain))

@@ -112,6 +112,10 @@ impl EngineLink {
     }
 }
 
+/// Seconds a timestamped control change is given to cross the app before its frame is due: one
+/// UI frame at 60 Hz plus room for a late one. Part of the one fixed latency of device controls.
+pub const CONTROL_MARGIN: f64 = 0.025;
+
 /// Intents queued this frame; [`EngineSet::Flush`] sends them in order.
 #[derive(Resource, Default)]
 pub struct Intents {
@@ -222,6 +226,16 @@ pub struct EngineStatus {
 }
 
 impl EngineStatus {
+    /// The engine frame a control change that reached the machine at `at` applies at: the
+    /// frame the device was playing then, plus the output latency and [`CONTROL_MARGIN`]. One
+    /// fixed latency for every change, so a knob's moves keep their spacing; `None` when no
+    /// device clock runs (offline renders, tests), where changes apply at once.
+    pub fn frame_for(&self, at: std::time::Instant) -> Option<u64> {
+        let device = self.callback.as_ref()?.clock.frame_at(at, self.sample_rate)?;
+        let margin = CONTROL_MARGIN * f64::from(self.sample_rate);
+        Some((device + f64::from(self.output_latency_frames) + margin).max(0.0).round() as u64)
+    }
+
     /// Records an input refused before it reached the engine (`why` says which and why): it
     /// is counted, logged, and shown on the health display.
     pub fn refuse(&mut self, why: String) {

@@ -307,10 +307,11 @@ impl Runtime {
         let mut hits: Vec<(usize, Reading)> = Vec::new();
         for want in [layer, Layer::Base] {
             for (i, b) in self.bindings.iter().enumerate() {
-                if b.layer == want && b.matches_device(name, class) {
-                    if let Some(r) = read(&b.input, &event) {
-                        hits.push((i, r));
-                    }
+                if b.layer == want
+                    && b.matches_device(name, class)
+                    && let Some(r) = read(&b.input, &event)
+                {
+                    hits.push((i, r));
                 }
             }
             if !hits.is_empty() || want == Layer::Base {
