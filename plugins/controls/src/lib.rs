@@ -67,6 +67,11 @@ pub struct ControlsPlugin {
 
 impl Plugin for ControlsPlugin {
     fn build(&self, app: &mut App) {
+        // Bevy's input plugin and the visuals register these where they run; registering them
+        // here too keeps a run without them (headless, a test) from failing.
+        app.add_message::<bevy::input::gamepad::GamepadEvent>()
+            .add_message::<bevy::input::gamepad::GamepadRumbleRequest>()
+            .add_message::<phosphene_visuals::VisualCommand>();
         app.add_message::<ControlChange>()
             .add_message::<change::ControlInput>()
             .add_message::<DeviceEvent>()

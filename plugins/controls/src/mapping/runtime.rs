@@ -302,6 +302,17 @@ impl Runtime {
     ) {
         let (id, name, class) = device;
         let now = self.micros(at);
+        // Values set by earlier messages of this batch, so that eight encoder ticks read in one
+        // frame move eight steps, not one.
+        let current = |target: ControlId, out: &[ControlChange]| {
+            out.iter()
+                .rev()
+                .find_map(|c| match c.value {
+                    ControlValue::Set(v) if c.id == target => Some(v),
+                    _ => None,
+                })
+                .unwrap_or_else(|| value(target))
+        };
         let event = self.shape_stick(id, name, class, event);
         // Bindings of the layer held now; an input with none there falls back to the base layer.
         let mut hits: Vec<(usize, Reading)> = Vec::new();
@@ -331,7 +342,7 @@ impl Runtime {
             match (&kind, reading) {
                 (ControlKind::Continuous(_), Reading::Absolute(x)) => {
                     let (lo, hi) = kind.bounds();
-                    let current = shape.from_control(value(target), lo, hi);
+                    let current = shape.from_control(current(target, out), lo, hi);
                     match state.takeover.apply(options.takeover, x, current, now) {
                         Outcome::Apply(x) => {
                             self.waiting.remove(&(i, id));
@@ -353,7 +364,7 @@ impl Runtime {
                 }
                 (ControlKind::Continuous(_), Reading::Steps(n)) => {
                     let (lo, hi) = kind.bounds();
-                    let next = shape.step(value(target), n, lo, hi, options.sensitivity);
+                    let next = shape.step(current(target, out), n, lo, hi, options.sensitivity);
                     out.push(change(ControlValue::Set(next)));
                 }
                 (ControlKind::Continuous(_), Reading::Button { pressed, velocity }) => {
