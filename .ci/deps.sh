@@ -12,7 +12,13 @@ PHOS_PACKAGES=(
   xvfb xauth                          # a display for the control-window screenshot test
   mesa-vulkan-drivers libvulkan1      # lavapipe: Vulkan in software, for Bevy's renderer
   libxkbcommon-x11-0                  # keyboard handling of the X11 window
+  libudev-dev                         # gilrs (gamepads) finds pads through udev
+  python3-venv                        # the test peers' Python environment (python-rtmidi)
 )
+
+# Python packages the live tests' peers use, in a virtual environment in the target folder
+# (where the tests look for it).
+PHOS_PY_PACKAGES=(python-rtmidi==1.5.8)
 
 phos_install_deps() {
   local missing=()
@@ -29,6 +35,12 @@ phos_install_deps() {
   if ! command -v cargo >/dev/null; then
     echo "cargo is missing: install Rust 1.95 or newer with rustup (https://rustup.rs)" >&2
     exit 1
+  fi
+  local pyenv="${CARGO_TARGET_DIR:-$PWD/target}/pyenv"
+  if ! "$pyenv/bin/python" -c "import rtmidi" 2>/dev/null; then
+    echo "making $pyenv: ${PHOS_PY_PACKAGES[*]}"
+    python3 -m venv "$pyenv"
+    "$pyenv/bin/pip" install -q "${PHOS_PY_PACKAGES[@]}"
   fi
   # The test command lints with clippy; a minimal rustup profile lacks it.
   if ! cargo clippy --version >/dev/null 2>&1; then

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 pub mod jackd;
 pub mod live;
+pub mod peer;
 pub mod xvfb;
 
 /// A fresh folder for one test.

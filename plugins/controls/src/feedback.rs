@@ -97,9 +97,10 @@ pub(crate) fn send_feedback(
         if let DeviceEvent::Connected(id) = e {
             sent.sent.retain(|(d, _), _| d != id);
             let Some(d) = devices.get(*id) else { continue };
-            let init = mappings.runtime.profiles.iter().filter(|p| p.matches(&d.name, d.class)).flat_map(|p| &p.init);
-            for message in init {
-                midi.send(&d.name, message);
+            for p in mappings.runtime.profiles.iter().filter(|p| p.matches(&d.name, d.class)) {
+                for message in &p.init {
+                    midi.send(&d.name, p.output.as_deref(), message);
+                }
             }
         }
     }
@@ -109,6 +110,7 @@ pub(crate) fn send_feedback(
     }
     let layer = state.layer();
     for d in devices.iter().filter(|d| d.connected && d.class == DeviceClass::Midi) {
+        let output = mappings.runtime.profiles.iter().find(|p| p.matches(&d.name, d.class)).and_then(|p| p.output.clone());
         let bound: Vec<&Compiled> = mappings
             .runtime
             .bindings
@@ -129,7 +131,7 @@ pub(crate) fn send_feedback(
             if sent.sent.get(&key) == Some(&bytes) {
                 continue;
             }
-            if midi.send(&d.name, &bytes) {
+            if midi.send(&d.name, output.as_deref(), &bytes) {
                 sent.sent.insert(key, bytes);
             }
         }

@@ -61,6 +61,9 @@ pub struct DeviceProfile {
     pub controls: Vec<HardwareControl>,
     /// Raw MIDI messages sent when the device connects (e.g. SysEx that selects a mode).
     pub init: Vec<Vec<u8>>,
+    /// The output port feedback goes to, when it is not the one named like the input (part of
+    /// its name, ignoring case); by default the output port paired with the input by name.
+    pub output: Option<String>,
     /// Sticks of a gamepad: radial deadzone and outer livezone.
     pub sticks: Option<crate::binding::shape::StickShape>,
     /// A gamepad that can rumble does on the beat or the bar (off unless asked for).

@@ -77,16 +77,70 @@ impl Midi {
         }
     }
 
-    /// Sends a message to the output port that belongs to a device: the port of the same
-    /// client (the part of the name before `:`) or, failing that, one of the same name.
-    /// Returns whether a port took it.
-    pub fn send(&mut self, device_name: &str, bytes: &[u8]) -> bool {
-        let client = |n: &str| n.split(':').next().unwrap_or(n).trim().to_string();
-        let want = client(device_name);
-        let Some(out) = self.ports.get().outputs.iter_mut().find(|o| client(&o.name) == want || o.name == device_name) else {
-            return false;
+    /// Sends MIDI to a device: to the output port whose name contains `output` when given,
+    /// else to the port paired with the device's input by name (the same name once the words
+    /// that say a direction are left out: `capture`/`playback`, `in`/`out`). Each message goes
+    /// as an event of its own. Returns whether a port took it.
+    pub fn send(&mut self, device_name: &str, output: Option<&str>, bytes: &[u8]) -> bool {
+        let want = pair_key(device_name);
+        let ports = self.ports.get();
+        let found = ports.outputs.iter_mut().find(|o| match output {
+            Some(pattern) => o.name.to_lowercase().contains(&pattern.to_lowercase()),
+            None => pair_key(&o.name) == want,
+        });
+        let Some(out) = found else { return false };
+        split_messages(bytes).all(|m| out.connection.send(m).is_ok())
+    }
+}
+
+/// A port's name without the words that say its direction, for pairing a device's input port
+/// with its output port.
+fn pair_key(name: &str) -> String {
+    const DIRECTION: [&str; 6] = ["capture", "playback", "in", "out", "input", "output"];
+    name.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric() && c != '-' && c != '_')
+        .filter(|w| !w.is_empty() && !DIRECTION.contains(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whole messages of an encoded stream (a 14-bit value or an NRPN is several), each from its
+/// status byte; a SysEx runs to its end.
+fn split_messages(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = if rest[0] == 0xF0 {
+            rest.iter().position(|&b| b == 0xF7).map_or(rest.len(), |i| i + 1)
+        } else {
+            rest.iter().skip(1).position(|&b| b >= 0x80).map_or(rest.len(), |i| i + 1)
         };
-        out.connection.send(bytes).is_ok()
+        let (message, tail) = rest.split_at(end);
+        rest = tail;
+        Some(message)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_pair_by_name_without_their_direction() {
+        let a = "a2j:DDJ-FLX4 [24] (capture): DDJ-FLX4 MIDI 1";
+        let b = "a2j:DDJ-FLX4 [24] (playback): DDJ-FLX4 MIDI 1";
+        assert_eq!(pair_key(a), pair_key(b));
+        assert_eq!(pair_key("phos-sender:out"), pair_key("phos-sender:in"));
+        assert_ne!(pair_key(a), pair_key("a2j:nanoKONTROL2 [28] (playback): nanoKONTROL2 MIDI 1"));
+    }
+
+    #[test]
+    fn an_encoded_stream_splits_into_its_messages() {
+        let stream = [0xB0, 99, 2, 0xB0, 98, 44, 0xF0, 1, 2, 0xF7, 0x90, 36, 127];
+        let parts: Vec<&[u8]> = split_messages(&stream).collect();
+        assert_eq!(parts, vec![&[0xB0, 99, 2][..], &[0xB0, 98, 44], &[0xF0, 1, 2, 0xF7], &[0x90, 36, 127]]);
     }
 }
 
@@ -127,6 +181,7 @@ pub(crate) fn read_midi(
                 }
             }
             PortEvent::OutputOpened { name, connection } => {
+                info!("MIDI output: {name}");
                 midi.outputs.push(name.clone());
                 ports.outputs.push(OpenOutput { name, connection });
                 // Feedback resends everything to the devices this port may belong to.

@@ -1,0 +1,149 @@
+//! MIDI against real peers on a JACK server of the test's own: a python-rtmidi sender plays the
+//! app through a mapping file given with `--mappings` (CC, 14-bit pairs, NRPN, notes, then
+//! malformed bytes), `jack_midi_dump` reads the feedback the app sends back, a controller
+//! plugged in mid-run is bound and one pulled out stalls nothing, and the recording shows the
+//! engine applied the moves.
+
+mod common;
+use common::jackd::Jackd;
+use common::live::LiveProcess;
+use common::peer::{Peer, python, script};
+use common::*;
+
+use std::path::{Path, PathBuf};
+
+use engine_rt::replay::Recording;
+use engine_rt::{DeckParam, IntentKind};
+
+/// The sender and a late one, with feedback to the MIDI monitor (`midi-monitor:input`).
+const MAPPING: &str = r#"(
+    devices: [
+        (
+            name: "Sender",
+            ports: ["phos-sender"],
+            output: Some("midi-monitor"),
+            controls: [
+                (name: "knob", input: Cc(channel: 1, cc: 16), feedback: Same),
+                (name: "fader", input: Cc14(channel: 1, msb: 0), feedback: To(Cc(channel: 1, cc: 7))),
+                (name: "fine", input: Nrpn(channel: 2, param: 300), feedback: To(Cc(channel: 2, cc: 16))),
+                (name: "pad", input: Note(channel: 1, note: 36), feedback: Same),
+            ],
+        ),
+        (
+            name: "Late",
+            ports: ["phos-late"],
+            output: Some("midi-monitor"),
+            controls: [(name: "knob", input: Cc(channel: 3, cc: 1), feedback: To(Cc(channel: 3, cc: 7)))],
+        ),
+    ],
+    bindings: [
+        (device: "Sender", control: Some("knob"), to: "/deck/1/filter", options: (takeover: None)),
+        (device: "Sender", control: Some("fader"), to: "/deck/1/volume", options: (takeover: None)),
+        (device: "Sender", control: Some("fine"), to: "/deck/2/filter", options: (takeover: None)),
+        (device: "Sender", control: Some("pad"), to: "/deck/1/headphone", options: (button: Toggle)),
+        (device: "Late", control: Some("knob"), to: "/deck/2/volume", options: (takeover: None)),
+    ],
+)"#;
+
+fn sender(jack: &Jackd, name: &str) -> Peer {
+    let mut p = Peer::spawn(jack.cmd(python().to_str().expect("path")).arg(script("midi_sender.py")).arg(name));
+    p.wait_for("the sender's port", |s| s.contains("ready"));
+    p
+}
+
+/// Sends one MIDI event (hex bytes) and waits until the sender has.
+fn send(p: &mut Peer, hex: &str) {
+    let before = p.seen.matches("sent").count();
+    p.send_line(hex);
+    p.wait_for("the event to go", |s| s.matches("sent").count() > before);
+}
+
+fn demo_set() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/demo.set.ron")
+}
+
+#[test]
+fn a_controller_plays_the_app_and_sees_its_feedback() {
+    let dir = temp_dir("midi");
+    let mapping = dir.join("test.ron");
+    std::fs::write(&mapping, MAPPING).expect("write mapping");
+    let rec_dir = dir.join("recordings");
+    let jack = Jackd::start("midi");
+    let mut monitor = Peer::spawn(jack.cmd("stdbuf").args(["-oL", "jack_midi_dump"]));
+    let mut knobs = sender(&jack, "phos-sender");
+    let mut app = LiveProcess::spawn(
+        jack.cmd(env!("CARGO_BIN_EXE_phosphene"))
+            .arg(demo_set())
+            .args(["--headless", "--audio", "null", "--record-dir"])
+            .arg(&rec_dir)
+            .arg("--mappings")
+            .arg(&mapping),
+    );
+    app.wait_for("the sender and the monitor to be found", |s| {
+        s.contains("MIDI input: phos-sender:out") && s.contains("MIDI output: midi-monitor:input")
+    });
+    // Feedback shows the filter as it stands once the device is there: centre, 64.
+    monitor.wait_for("the knob's first feedback", |s| s.contains("b0 10 40"));
+
+    send(&mut knobs, "b0 10 7f");
+    monitor.wait_for("the filter shown at the top", |s| s.contains("b0 10 7f"));
+    // A 14-bit fader: MSB 0x50, LSB 0x10 on CC 0 and 32, shown on CC 7 at 7 bits.
+    send(&mut knobs, "b0 00 50");
+    send(&mut knobs, "b0 20 10");
+    monitor.wait_for("the 14-bit fader's volume", |s| s.contains("b0 07 50"));
+    // NRPN 300 (MSB 2, LSB 44) on channel 2, data 100 << 7: deck 2's filter.
+    for m in ["b1 63 02", "b1 62 2c", "b1 06 64", "b1 26 00"] {
+        send(&mut knobs, m);
+    }
+    monitor.wait_for("the NRPN's filter", |s| s.contains("b1 10 63"));
+    // A pad toggles the headphone cue; its LED follows.
+    send(&mut knobs, "90 24 7f");
+    send(&mut knobs, "80 24 00");
+    monitor.wait_for("the pad's LED", |s| s.contains("90 24 7f"));
+
+    // Malformed input: running status, a truncated message, a SysEx flood, bytes out of range.
+    send(&mut knobs, "20 30"); // data bytes that run on the last status (a note-off)
+    send(&mut knobs, "b0 10");
+    send(&mut knobs, "90 3c 64");
+    let flood = format!("f0 {}", "01 ".repeat(2000));
+    for _ in 0..5 {
+        send(&mut knobs, &flood);
+    }
+    send(&mut knobs, "b1 c8 ff");
+    app.wait_for("the malformed input to be named", |s| s.contains("malformed MIDI"));
+    // Still playing and listening: the knob moves the filter again.
+    send(&mut knobs, "b0 10 00");
+    monitor.wait_for("the filter shown at the bottom", |s| s.contains("b0 10 00"));
+
+    // A controller plugged in mid-set is found and bound; pulled out, it stalls nothing.
+    let mut late = sender(&jack, "phos-late");
+    app.wait_for("the late controller", |s| s.contains("MIDI input: phos-late:out"));
+    send(&mut late, "b2 01 00");
+    monitor.wait_for("the late knob's volume", |s| s.contains("b2 07 00"));
+    late.close();
+    app.wait_for("the late controller to go", |s| s.contains("MIDI input gone: phos-late:out"));
+    send(&mut knobs, "b0 10 40");
+    monitor.wait_for("the filter back at the centre", |s| s.matches("b0 10 40").count() >= 2);
+    app.assert_running();
+
+    app.signal("TERM");
+    let out = app.finish();
+    assert!(out.status.success(), "{}", out.stderr);
+    // The engine applied the knob's moves: the recording logs them with their frames.
+    let log = std::fs::read_dir(&rec_dir)
+        .expect("recordings")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".rec.ron"))
+        .expect("a recording");
+    let rec = Recording::parse(&std::fs::read_to_string(&log).expect("read"), &log).expect("parses");
+    let filters: Vec<f32> = rec
+        .intents
+        .iter()
+        .filter_map(|i| match i.kind {
+            IntentKind::Deck { deck: 0, param: DeckParam::Filter, value, .. } => Some(value),
+            _ => None,
+        })
+        .collect();
+    assert!(filters.contains(&1.0) && filters.contains(&-1.0), "{filters:?}");
+}
