@@ -175,6 +175,9 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
                 1.0 / HEADLESS_HZ,
             ))),
             bevy::log::LogPlugin::default(),
+            // Gamepads play an installation too: visitors have no window to click.
+            bevy::input::InputPlugin,
+            bevy::gilrs::GilrsPlugin,
         ));
     } else {
         app.add_plugins(DefaultPlugins.set(WindowPlugin {

@@ -450,3 +450,31 @@ fn changes_land_at_the_frames_their_input_arrived() {
         assert!((gap - 144).abs() <= 1, "3 ms apart is 144 frames apart: {frames:?}");
     }
 }
+
+#[test]
+fn a_binding_can_launch_on_its_own_quantization() {
+    let text = r#"(
+        bindings: [
+            (device: "Pads", input: Note(channel: 1, note: 1), to: "/deck/1/play"),
+            (device: "Pads", input: Note(channel: 1, note: 2), to: "/deck/2/play", options: (quantize: Now)),
+        ],
+    )"#;
+    let (mut rig, _dir) = Rig::with_mapping("launch", text);
+    let dev = rig.midi_device("Pads");
+    rig.steps(2);
+    rig.midi(dev, note(1, true));
+    rig.midi(dev, note(2, true));
+    rig.steps(3);
+    let pushed = rig.processor.frame();
+    // The performer's launch quantization (a bar) holds deck 1's play; deck 2's pad plays now.
+    let bar = 4 * 24_000;
+    while rig.processor.frame() < bar + 2 * FRAME as u64 {
+        rig.step();
+    }
+    let log = &rig.app.world().resource::<AppliedLog>().0;
+    let play = |deck: usize| {
+        log.iter().find(|a| matches!(a.kind, IntentKind::Play { deck: d } if d == deck)).map(|a| a.frame)
+    };
+    assert_eq!(play(0), Some(bar as u64), "deck 1 launches on the bar");
+    assert!(play(1).is_some_and(|f| f <= pushed), "deck 2 at once: {:?}", play(1));
+}

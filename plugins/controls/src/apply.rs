@@ -223,15 +223,14 @@ pub(crate) fn apply_changes(
             }
         };
         match effect {
-            // A device's move keeps its arrival time, so the engine applies it in step.
-            Effect::Action(action) => match change.at {
-                Some(at) => {
-                    timed.write(StampedAction { action, at });
-                }
-                None => {
-                    actions.write(action);
-                }
-            },
+            // A device's move keeps its arrival time, so the engine applies it in step, and its
+            // binding's launch quantization.
+            Effect::Action(action) if change.at.is_some() || change.launch.is_some() => {
+                timed.write(StampedAction { action, at: change.at, launch: change.launch });
+            }
+            Effect::Action(action) => {
+                actions.write(action);
+            }
             Effect::Visual(c) => {
                 visual_commands.write(c);
             }

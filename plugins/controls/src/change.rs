@@ -47,12 +47,15 @@ pub struct ControlChange {
     /// When the movement reached the machine, for a device: continuous changes are applied by
     /// the engine at the frame of this time plus one fixed latency, not at the next UI frame.
     pub at: Option<Instant>,
+    /// Where a launch (play, a hot cue, a beat loop) lands, when its binding sets it; `None`
+    /// follows the performer's launch quantization.
+    pub launch: Option<engine_rt::Quantize>,
 }
 
 impl ControlChange {
     /// A change with no arrival time (applied with the frame's other changes).
     pub fn new(id: ControlId, value: ControlValue, source: Source) -> Self {
-        Self { id, value, source, at: None }
+        Self { id, value, source, at: None, launch: None }
     }
 }
 

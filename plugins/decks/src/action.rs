@@ -33,15 +33,17 @@ pub enum Action {
     Transport(TransportAction),
 }
 
-/// An action from a device that carries the moment it reached the machine: what would apply
-/// at once applies instead at the engine frame of that moment plus one fixed latency
-/// ([`EngineStatus::frame_for`]), so moves keep their timing; launches keep their quantization.
+/// An action from a device, with when its input arrived and where its launches land: what
+/// would apply at once applies instead at the engine frame of that moment plus one fixed
+/// latency ([`EngineStatus::frame_for`]), so moves keep their timing.
 #[derive(Message, Debug, Clone, PartialEq)]
 pub struct StampedAction {
     /// The action.
     pub action: Action,
     /// When its input arrived.
-    pub at: std::time::Instant,
+    pub at: Option<std::time::Instant>,
+    /// Where its launches land, instead of the performer's launch quantization.
+    pub launch: Option<Quantize>,
 }
 
 impl Action {
@@ -371,9 +373,9 @@ pub(crate) fn apply_actions(
     mut commands: Commands,
     time: Res<Time<Real>>,
 ) {
-    let untimed = actions.read().map(|a| (a, None));
-    let arrivals: Vec<_> = untimed.chain(timed.read().map(|t| (&t.action, Some(t.at)))).collect();
-    for (action, at) in arrivals {
+    let untimed = actions.read().map(|a| (a, None, None));
+    let arrivals: Vec<_> = untimed.chain(timed.read().map(|t| (&t.action, t.at, t.launch))).collect();
+    for (action, at, launch) in arrivals {
         // What applies at once applies at the frame of its arrival, where a device clock runs.
         let now = at.and_then(|t| status.frame_for(t)).map_or(Quantize::Now, Quantize::Frame);
         let action = match action.clone().checked_with(Range::clamp) {
@@ -395,9 +397,10 @@ pub(crate) fn apply_actions(
                     deck: *deck,
                     entity,
                     now,
-                    launch: match transport.launch {
-                        LaunchQuantize::None => now,
-                        _ => transport.launch_quantize(),
+                    launch: match (launch, transport.launch) {
+                        (Some(Quantize::Now), _) | (None, LaunchQuantize::None) => now,
+                        (Some(q), _) => q,
+                        (None, _) => transport.launch_quantize(),
                     },
                     snap: transport.launch != LaunchQuantize::None,
                     playback,

@@ -25,19 +25,30 @@ fn quantum() -> f64 {
 /// Reads the `mappings` field: a mapping file, or the empty list sets held before mappings
 /// existed.
 fn mappings<'de, D: Deserializer<'de>>(d: D) -> Result<MappingFile, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Field {
-        Legacy(Vec<ron::Value>),
-        File(MappingFile),
+    struct Field;
+    impl<'de> serde::de::Visitor<'de> for Field {
+        type Value = MappingFile;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a mapping file, `(devices: [...], bindings: [...])`")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<MappingFile, A::Error> {
+            match seq.next_element::<serde::de::IgnoredAny>()? {
+                None => Ok(MappingFile::default()),
+                Some(_) => Err(A::Error::custom("mappings: expected a mapping file, `(devices: [...], bindings: [...])`")),
+            }
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<MappingFile, A::Error> {
+            MappingFile::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+
+        fn visit_newtype_struct<E: Deserializer<'de>>(self, d: E) -> Result<MappingFile, E::Error> {
+            MappingFile::deserialize(d)
+        }
     }
-    match Field::deserialize(d)? {
-        Field::File(f) => Ok(f),
-        Field::Legacy(v) if v.is_empty() => Ok(MappingFile::default()),
-        Field::Legacy(_) => Err(D::Error::custom(
-            "mappings: expected a mapping file, `(devices: [...], bindings: [...])`",
-        )),
-    }
+    d.deserialize_any(Field)
 }
 
 /// A whole set: what a performer opens to play.
@@ -265,6 +276,21 @@ mod tests {
 
     fn parse(text: &str) -> Result<SetFile, SetError> {
         SetFile::parse(text, Path::new("t.set.ron"))
+    }
+
+    #[test]
+    fn mappings_read_as_a_mapping_file_and_old_sets_still_open() {
+        let old = parse("SetFile(bpm: 128.0, mappings: [])").unwrap();
+        assert!(old.mappings.bindings.is_empty());
+        let text = r#"SetFile(bpm: 128.0, mappings: (bindings: [
+            (device: "Box", input: Cc(channel: 1, cc: 1), to: "/deck/1/filter"),
+        ]))"#;
+        let set = parse(text).unwrap();
+        assert_eq!(set.mappings.bindings[0].to, "/deck/1/filter");
+        let again = parse(&set.to_text()).unwrap();
+        assert_eq!(again.mappings, set.mappings, "written back as read");
+        let e = parse("SetFile(bpm: 128.0, mappings: [1])").unwrap_err().to_string();
+        assert!(e.contains("expected a mapping file"), "{e}");
     }
 
     #[test]

@@ -37,19 +37,6 @@ pub enum Quantize {
 }
 
 impl Quantize {
-    /// The grid in beats: 0 for `Now`, `launch_beats` (the global setting, in beats) for `Default`.
-    /// A non-finite or non-positive `Beats` (which validation refuses) reads as `Now`.
-    pub fn grid_beats(&self, launch_beats: f64, beats_per_bar: f64) -> f64 {
-        match *self {
-            Quantize::Default => launch_beats,
-            Quantize::Now => 0.0,
-            Quantize::Beat => 1.0,
-            Quantize::Bar => beats_per_bar,
-            Quantize::Beats(b) if b.is_finite() && b > 0.0 => b,
-            Quantize::Beats(_) => 0.0,
-        }
-    }
-
     /// Refuses a non-finite or non-positive number of beats.
     pub fn validate(&self) -> Result<(), String> {
         match *self {
@@ -304,16 +291,6 @@ mod tests {
         let o = parse("(range: Some((-30, 6)))");
         assert!(o.validate().is_ok());
         assert!(o.validate_for(-26.0, 6.0).unwrap_err().contains("outside the control's limits"));
-    }
-
-    #[test]
-    fn quantize_grid() {
-        assert_eq!(Quantize::Default.grid_beats(4.0, 4.0), 4.0);
-        assert_eq!(Quantize::Now.grid_beats(4.0, 4.0), 0.0);
-        assert_eq!(Quantize::Beat.grid_beats(4.0, 3.0), 1.0);
-        assert_eq!(Quantize::Bar.grid_beats(1.0, 3.0), 3.0);
-        assert_eq!(Quantize::Beats(0.5).grid_beats(1.0, 4.0), 0.5);
-        assert_eq!(Quantize::Beats(f64::NAN).grid_beats(1.0, 4.0), 0.0);
     }
 
     #[test]

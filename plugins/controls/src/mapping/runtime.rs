@@ -10,7 +10,7 @@ use crate::binding::button::{ButtonOut, ButtonState};
 use crate::binding::shape::{Shape, Velocity};
 use crate::binding::smooth::{Smoother, Smoothing};
 use crate::binding::takeover::{Outcome, TakeoverState};
-use crate::binding::BindingOptions;
+use crate::binding::{BindingOptions, Quantize};
 use crate::change::{ControlChange, ControlValue, InputEvent, Source};
 use crate::devices::{DeviceClass, DeviceId};
 use crate::mapping::file::{Binding, DeviceKind, DeviceProfile, Feedback, Input, LedMode, PadAxis};
@@ -338,7 +338,14 @@ impl Runtime {
             let (target, hold_target, options, shape) =
                 (b.target, b.hold_target, b.options.clone(), b.shape.clone());
             let state = self.states.entry((i, id)).or_default();
-            let change = |value: ControlValue| ControlChange { id: target, value, source: Source::Device(id), at: Some(at) };
+            let launch = launch_of(options.quantize);
+            let change = |value: ControlValue| ControlChange {
+                id: target,
+                value,
+                source: Source::Device(id),
+                at: Some(at),
+                launch,
+            };
             match (&kind, reading) {
                 (ControlKind::Continuous(_), Reading::Absolute(x)) => {
                     let (lo, hi) = kind.bounds();
@@ -403,7 +410,7 @@ impl Runtime {
                             state.button.release(options.button, now)
                         };
                         button_changes(&outs, &kind, target, hold_target, |v, t| {
-                            out.push(ControlChange { id: t, value: v, source: Source::Device(id), at: Some(at) })
+                            out.push(ControlChange { id: t, value: v, launch, ..change(ControlValue::Press) })
                         });
                     }
                 }
@@ -414,7 +421,7 @@ impl Runtime {
                         state.button.release(options.button, now)
                     };
                     button_changes(&outs, &kind, target, hold_target, |v, t| {
-                        out.push(ControlChange { id: t, value: v, source: Source::Device(id), at: Some(at) })
+                        out.push(ControlChange { id: t, value: v, launch, ..change(ControlValue::Press) })
                     });
                 }
             }
@@ -457,13 +464,15 @@ impl Runtime {
                 && let Some(spec) = registry.spec(b.target)
             {
                 let (lo, hi) = spec.kind.bounds();
-                out.push(ControlChange { id: b.target, value: ControlValue::Set(b.shape.to_control(x, lo, hi)), source, at: None });
+                let value = ControlValue::Set(b.shape.to_control(x, lo, hi));
+                out.push(ControlChange { id: b.target, value, source, at: None, launch: None });
             }
             if state.button.next_deadline(b.options.button).is_some() {
                 let outs = state.button.tick(b.options.button, now);
                 let kind = registry.spec(b.target).map(|s| s.kind.clone()).unwrap_or(ControlKind::Trigger);
+                let launch = launch_of(b.options.quantize);
                 button_changes(&outs, &kind, b.target, b.hold_target, |v, t| {
-                    out.push(ControlChange { id: t, value: v, source, at: None })
+                    out.push(ControlChange { id: t, value: v, source, at: None, launch })
                 });
             }
         }
@@ -475,6 +484,17 @@ impl DeviceProfile {
     pub fn matches(&self, name: &str, class: DeviceClass) -> bool {
         name_matches(self.kind, &self.ports, name, class)
     }
+}
+
+/// Where a binding's launches land: its own quantization, or `None` for the performer's.
+fn launch_of(q: Quantize) -> Option<engine_rt::Quantize> {
+    Some(match q {
+        Quantize::Default => return None,
+        Quantize::Now => engine_rt::Quantize::Now,
+        Quantize::Beat => engine_rt::Quantize::NextBeat,
+        Quantize::Bar => engine_rt::Quantize::NextBar,
+        Quantize::Beats(b) => engine_rt::Quantize::NextMultiple(b),
+    })
 }
 
 /// What a button's behaviour produced, as control changes: a trigger fires on a press (or a
