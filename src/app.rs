@@ -341,6 +341,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_controls_page_lists_every_control_of_the_registry() {
+        let page = include_str!("../docs/CONTROLS.md");
+        let generated = phosphene_controls::docs::markdown(&registry(), DECKS);
+        assert!(
+            page.contains(&generated),
+            "docs/CONTROLS.md is out of date: put the output of `phosphene controls --markdown` \
+             between its markers"
+        );
+    }
+
+    #[test]
     fn a_script_in_the_window_names_the_keys_that_take_over() {
         let notice = take_over_notice(Path::new("opening.actions.ron"), false);
         assert!(

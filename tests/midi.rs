@@ -147,3 +147,19 @@ fn a_controller_plays_the_app_and_sees_its_feedback() {
         .collect();
     assert!(filters.contains(&1.0) && filters.contains(&-1.0), "{filters:?}");
 }
+
+#[test]
+fn midi_lists_the_ports_it_sees() {
+    let jack = Jackd::start("midi-list");
+    let _monitor = Peer::spawn(jack.cmd("stdbuf").args(["-oL", "jack_midi_dump"]));
+    let _knobs = sender(&jack, "phos-lister");
+    // The monitor registers its port in its own time: ask until both are there.
+    let out = common::live::wait_until("both ports listed", || {
+        let o = jack.cmd(env!("CARGO_BIN_EXE_phosphene")).arg("midi").output().expect("run");
+        assert!(o.status.success());
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        (out.contains("output midi-monitor:input")).then_some(out)
+    });
+    assert!(out.lines().any(|l| l == "input phos-lister:out"), "{out}");
+    assert!(out.lines().all(|l| l.starts_with("input ") || l.starts_with("output ")), "{out}");
+}

@@ -27,7 +27,11 @@ pub fn markdown(registry: &Registry, decks: usize) -> String {
             (ControlKind::Choice(_), ControlId::Map(crate::address::MapControl::Focus)) => format!("1..{decks}"),
             (kind, _) => kind.span().replace(',', ", "),
         };
-        let what = spec.description.replace("the focused deck", "deck N").replace('|', "\\|");
+        let what = match spec.id {
+            ControlId::Deck(..) => spec.description.replace("the focused deck", "deck N"),
+            _ => spec.description.clone(),
+        }
+        .replace('|', "\\|");
         out.push_str(&format!("| `{address}` | {} | {span} | {what} |\n", spec.kind.word()));
     }
     out.push('\n');
