@@ -10,6 +10,7 @@ use bevy::window::{ExitCondition, WindowResolution};
 use engine_rt::backend::CallbackStats;
 use engine_rt::{Engine, EngineConfig};
 use phosphene_controls::mapping::load::global_dir;
+use phosphene_controls::midi::clock::MidiClock;
 use phosphene_controls::{ControlsPlugin, MappingPaths, Registry};
 use phosphene_decks::{ActionScript, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
@@ -50,6 +51,10 @@ pub struct AppOptions {
     pub projector: Projector,
     /// Mapping files from `--mappings`, applied last.
     pub mappings: Vec<PathBuf>,
+    /// When devices' moves apply.
+    pub control_timing: phosphene_engine_bridge::ControlTiming,
+    /// The MIDI output port (part of its name) to send MIDI clock to.
+    pub midi_clock: Option<String>,
     /// When the process started, for the start-up report.
     pub started: Instant,
 }
@@ -138,10 +143,11 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     }
 
     let chosen = ChosenOutput::open(&opts.output)?;
+    let sample_rate = chosen.sample_rate();
     let defaults = SetFile::default();
     let s = set.as_ref().unwrap_or(&defaults);
     let config = EngineConfig {
-        sample_rate: chosen.sample_rate(),
+        sample_rate,
         channels: chosen.channels(),
         decks: DECKS,
         bpm: s.bpm,
@@ -216,6 +222,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     .insert_resource(EngineStatus {
         callback: Some(stats.clone()),
         output_latency_frames,
+        control_timing: opts.control_timing,
         output: what,
         notice,
         ..default()
@@ -227,6 +234,9 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     });
     if let Some(r) = recorder {
         app.insert_resource(r);
+    }
+    if let Some(port) = opts.midi_clock.clone() {
+        app.insert_resource(MidiClock::start(port, stats.clone(), sample_rate));
     }
     if let Some(a) = actions {
         app.insert_resource(a);

@@ -82,6 +82,15 @@ struct RunArgs {
     /// Save a PNG of the control window once the set is loaded, then quit (for tests and docs).
     #[arg(long)]
     screenshot: Option<PathBuf>,
+    /// When moves of MIDI controllers and gamepads apply: `arrival` (at the frame of their
+    /// arrival plus one fixed latency: no jitter) or `frame` (with the next UI frame: less
+    /// latency, up to a UI frame of jitter).
+    #[arg(long, value_enum, default_value_t = ControlTimingChoice::Arrival)]
+    control_timing: ControlTimingChoice,
+    /// Send MIDI clock (24 ticks a beat, song position, continue/stop) from the engine clock to
+    /// the MIDI output port whose name contains PORT; off by default.
+    #[arg(long, value_name = "PORT")]
+    midi_clock: Option<String>,
     /// A controller mapping file (RON) applied on top of the shipped, global and set mappings;
     /// may be given more than once (later files win).
     #[arg(long = "mappings", value_name = "FILE")]
@@ -113,6 +122,15 @@ pub enum AudioChoice {
     Jack,
     /// No device: rendered in real time and discarded.
     Null,
+}
+
+/// When devices' moves apply (see `--control-timing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ControlTimingChoice {
+    /// At the frame of their arrival plus one fixed latency.
+    Arrival,
+    /// With the next UI frame.
+    Frame,
 }
 
 /// Where live input for analysis comes from.
@@ -186,6 +204,11 @@ fn main() -> ExitCode {
                 screenshot: r.screenshot,
                 projector: r.projector,
                 mappings: r.mappings,
+                midi_clock: r.midi_clock,
+                control_timing: match r.control_timing {
+                    ControlTimingChoice::Arrival => phosphene_engine_bridge::ControlTiming::Arrival,
+                    ControlTimingChoice::Frame => phosphene_engine_bridge::ControlTiming::NextFrame,
+                },
                 started,
             })
         }

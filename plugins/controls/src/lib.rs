@@ -107,6 +107,7 @@ impl Plugin for ControlsPlugin {
                     values::refresh_values,
                     feedback::send_feedback.run_if(resource_exists::<Midi>),
                     gamepad::rumble_on_beat,
+                    midi::clock::share_position.run_if(resource_exists::<midi::clock::MidiClock>),
                 )
                     .chain()
                     .in_set(ControlSet::Values),

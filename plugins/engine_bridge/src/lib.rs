@@ -112,6 +112,16 @@ impl EngineLink {
     }
 }
 
+/// When a device's move applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ControlTiming {
+    /// At the engine frame of its arrival plus one fixed latency: every move keeps its timing.
+    #[default]
+    Arrival,
+    /// With the next UI frame: less latency, but up to a UI frame of jitter.
+    NextFrame,
+}
+
 /// Seconds a timestamped control change is given to cross the app before its frame is due: one
 /// UI frame at 60 Hz plus room for a late one. Part of the one fixed latency of device controls.
 pub const CONTROL_MARGIN: f64 = 0.025;
@@ -219,6 +229,9 @@ pub struct EngineStatus {
     /// Frames between the engine's render position and the speaker (render-ahead plus the
     /// device buffer), for matching light to the audio heard.
     pub output_latency_frames: u32,
+    /// When devices' moves apply: at the frame of their arrival (the default) or with the next
+    /// UI frame.
+    pub control_timing: ControlTiming,
     /// Where the audio goes, in words (e.g. "JACK Output, 48000 Hz").
     pub output: String,
     /// A problem the performer should see (e.g. no audio device, playing to the null output).
@@ -231,6 +244,9 @@ impl EngineStatus {
     /// fixed latency for every change, so a knob's moves keep their spacing; `None` when no
     /// device clock runs (offline renders, tests), where changes apply at once.
     pub fn frame_for(&self, at: std::time::Instant) -> Option<u64> {
+        if self.control_timing == ControlTiming::NextFrame {
+            return None;
+        }
         let device = self.callback.as_ref()?.clock.frame_at(at, self.sample_rate)?;
         let margin = CONTROL_MARGIN * f64::from(self.sample_rate);
         Some((device + f64::from(self.output_latency_frames) + margin).max(0.0).round() as u64)
