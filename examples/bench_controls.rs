@@ -22,7 +22,16 @@ const FPS: usize = 60;
 const DEVICES: usize = 4;
 const MESSAGES_PER_SECOND: usize = 1000;
 /// Knobs per device: each drives a deck control.
-const KNOBS: [&str; 8] = ["filter", "resonance", "volume", "gain", "eq/low", "eq/mid", "eq/high", "fx/1/amount"];
+const KNOBS: [&str; 8] = [
+    "filter",
+    "resonance",
+    "volume",
+    "gain",
+    "eq/low",
+    "eq/mid",
+    "eq/high",
+    "fx/1/amount",
+];
 const BLOCK: usize = 256;
 
 fn mapping() -> String {
@@ -40,26 +49,44 @@ fn mapping() -> String {
 }
 
 fn rig(mapping: &std::path::Path) -> (App, EngineProcessor, Vec<DeviceId>) {
-    let config = EngineConfig { sample_rate: RATE, decks: DEVICES, analysis: engine_rt::AnalysisMode::Off, ..EngineConfig::default() };
+    let config = EngineConfig {
+        sample_rate: RATE,
+        decks: DEVICES,
+        analysis: engine_rt::AnalysisMode::Off,
+        ..EngineConfig::default()
+    };
     let (handle, processor) = Engine::new(config).expect("engine");
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins,
         EngineBridgePlugin,
         DecksPlugin { decks: DEVICES },
-        ControlsPlugin { decks: DEVICES, midi: false, mappings: MappingPaths { extra: vec![mapping.to_path_buf()], ..default() } },
+        ControlsPlugin {
+            decks: DEVICES,
+            midi: false,
+            mappings: MappingPaths {
+                extra: vec![mapping.to_path_buf()],
+                ..default()
+            },
+        },
     ))
     .insert_resource(EngineLink::inline(handle));
     app.update();
     let ids = (0..DEVICES)
-        .map(|d| app.world_mut().resource_mut::<Devices>().connect(&format!("box {d}"), DeviceClass::Midi, 0))
+        .map(|d| {
+            app.world_mut()
+                .resource_mut::<Devices>()
+                .connect(&format!("box {d}"), DeviceClass::Midi, 0)
+        })
         .collect();
     (app, processor, ids)
 }
 
 fn quantile(v: &mut [f64], q: f64) -> f64 {
     v.sort_by(f64::total_cmp);
-    v.get(((v.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+    v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or(f64::NAN)
 }
 
 fn run(frames: usize, loaded: bool, mapping: &std::path::Path) {
@@ -79,7 +106,11 @@ fn run(frames: usize, loaded: bool, mapping: &std::path::Path) {
                 let cc = (m / DEVICES % KNOBS.len()) as u8;
                 let value = ((n * 7 + f as u64) % 128) as u8;
                 let event = InputEvent::Midi(Event::Cc { channel: 0, cc, value });
-                app.world_mut().write_message(ControlInput { device, event, at: at + Duration::from_micros(m as u64 * 250) });
+                app.world_mut().write_message(ControlInput {
+                    device,
+                    event,
+                    at: at + Duration::from_micros(m as u64 * 250),
+                });
             }
         }
         let t = Instant::now();

@@ -102,17 +102,21 @@ impl jack::ProcessHandler for Bench {
                 // Odd messages bring the fader up, even ones down.
                 let value = if self.sent.len() % 2 == 1 { 127 } else { 0 };
                 let offset = (next.max(start) - start) as u32;
-                let _ = writer.write(&jack::RawMidi { time: offset, bytes: &[0xB0, 7, value] });
+                let _ = writer.write(&jack::RawMidi {
+                    time: offset,
+                    bytes: &[0xB0, 7, value],
+                });
                 self.sent.push(next.max(start));
                 // A pseudo-random part of a block on top of the gap, so messages fall at every
                 // phase of the JACK period.
-                self.rng = self.rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                self.rng = self
+                    .rng
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 self.next = Some(next.max(start) + self.gap + (self.rng >> 33) % n);
             }
         }
-        if self.sent.len() == self.messages
-            && self.sent.last().is_some_and(|last| start > last + self.gap * 2)
-        {
+        if self.sent.len() == self.messages && self.sent.last().is_some_and(|last| start > last + self.gap * 2) {
             self.done.store(true, Ordering::Relaxed);
         }
         jack::Control::Continue
@@ -120,7 +124,12 @@ impl jack::ProcessHandler for Bench {
 }
 
 fn write_tone(path: &Path, seconds: f64) {
-    let spec = hound::WavSpec { channels: 2, sample_rate: RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec).expect("create the tone");
     for i in 0..(seconds * f64::from(RATE)) as usize {
         let v = (AMPLITUDE * (std::f32::consts::TAU * TONE_HZ * i as f32 / RATE as f32).sin() * 32767.0) as i16;
@@ -138,7 +147,10 @@ fn latencies(recorded: &[f32], first: u64, sent: &[u64], level: f32) -> Vec<Opti
         .enumerate()
         .map(|(i, &at)| {
             let from = at.checked_sub(first)? as usize;
-            let to = sent.get(i + 1).map_or(recorded.len(), |n| (n - first) as usize).min(recorded.len());
+            let to = sent
+                .get(i + 1)
+                .map_or(recorded.len(), |n| (n - first) as usize)
+                .min(recorded.len());
             let rising = i % 2 == 1;
             (from..to)
                 .find(|&t| {
@@ -173,7 +185,11 @@ fn main() {
         "SetFile(bpm: 120.0, launch: None, decks: [(track: (file: \"tone.wav\", bpm: 120.0), controls: (volume: 1.0))])",
     )
     .expect("write set");
-    std::fs::write(dir.join("play.actions.ron"), "[(beat: 0.0, action: Deck(deck: 0, action: Play))]").expect("write");
+    std::fs::write(
+        dir.join("play.actions.ron"),
+        "[(beat: 0.0, action: Deck(deck: 0, action: Play))]",
+    )
+    .expect("write");
     std::fs::write(
         dir.join("bench.ron"),
         format!(
@@ -185,9 +201,17 @@ fn main() {
 
     let (client, _) = jack::Client::new(CLIENT, jack::ClientOptions::NO_START_SERVER).expect("a running JACK server");
     let block = client.buffer_size();
-    let midi = client.register_port("midi_out", jack::MidiOut::default()).expect("midi port");
-    let input = client.register_port("in", jack::AudioIn::default()).expect("audio port");
-    let (arm, done, peak) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU32::new(0)));
+    let midi = client
+        .register_port("midi_out", jack::MidiOut::default())
+        .expect("midi port");
+    let input = client
+        .register_port("in", jack::AudioIn::default())
+        .expect("audio port");
+    let (arm, done, peak) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU32::new(0)),
+    );
     let bench = Bench {
         midi,
         input,
@@ -206,7 +230,15 @@ fn main() {
 
     let mut app: Child = Command::new(&a.phosphene)
         .arg(dir.join("bench.set.ron"))
-        .args(["--headless", "--audio", "jack", "--no-record", "--control-timing", &a.timing, "--actions"])
+        .args([
+            "--headless",
+            "--audio",
+            "jack",
+            "--no-record",
+            "--control-timing",
+            &a.timing,
+            "--actions",
+        ])
         .arg(dir.join("play.actions.ron"))
         .arg("--mappings")
         .arg(dir.join("bench.ron"))
@@ -234,9 +266,15 @@ fn main() {
     });
     let c = active.as_client();
     let outputs = c.ports(None, Some("audio"), jack::PortFlags::IS_OUTPUT);
-    let theirs = outputs.iter().find(|p| !p.starts_with("system:") && !p.starts_with(CLIENT)).expect("phosphene's output port");
-    c.connect_ports_by_name(theirs, &format!("{CLIENT}:in")).expect("connect");
-    wait("the tone", BOUND, || f32::from_bits(peak.load(Ordering::Relaxed)) > AMPLITUDE * 0.8);
+    let theirs = outputs
+        .iter()
+        .find(|p| !p.starts_with("system:") && !p.starts_with(CLIENT))
+        .expect("phosphene's output port");
+    c.connect_ports_by_name(theirs, &format!("{CLIENT}:in"))
+        .expect("connect");
+    wait("the tone", BOUND, || {
+        f32::from_bits(peak.load(Ordering::Relaxed)) > AMPLITUDE * 0.8
+    });
     let level = f32::from_bits(peak.load(Ordering::Relaxed));
     arm.store(true, Ordering::Relaxed);
     let sending = Duration::from_secs_f64(seconds);
@@ -246,10 +284,18 @@ fn main() {
     let _ = app.wait();
 
     let lat = latencies(&bench.recorded, bench.first.unwrap_or(0), &bench.sent, level);
-    let mut ms: Vec<f64> = lat.iter().flatten().map(|&f| f as f64 * 1000.0 / f64::from(RATE)).collect();
+    let mut ms: Vec<f64> = lat
+        .iter()
+        .flatten()
+        .map(|&f| f as f64 * 1000.0 / f64::from(RATE))
+        .collect();
     let missed = lat.len() - ms.len();
     ms.sort_by(f64::total_cmp);
-    let q = |p: f64| ms.get(((ms.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
+    let q = |p: f64| {
+        ms.get(((ms.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
     let std = (ms.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / ms.len().max(1) as f64).sqrt();
     println!(

@@ -27,7 +27,9 @@ pub fn midi() -> Result<(), BoxError> {
 /// `phosphene import-mixxx FILE`: a Mixxx mapping as a Phosphene mapping file.
 pub fn import_mixxx(xml: &Path, out: Option<&Path>) -> Result<(), BoxError> {
     let text = std::fs::read_to_string(xml).map_err(|e| format!("{}: {e}", xml.display()))?;
-    let name = xml.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = xml
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let imported = mixxx::import(&text, &name).map_err(|e| format!("{}: {e}", xml.display()))?;
     for line in &imported.skipped {
         eprintln!("not carried over: {line}");

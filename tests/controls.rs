@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bevy::input::InputPlugin;
 use bevy::input::gamepad::{
     GamepadConnection, GamepadConnectionEvent, RawGamepadAxisChangedEvent, RawGamepadButtonChangedEvent,
     RawGamepadEvent,
 };
-use bevy::input::InputPlugin;
 use bevy::prelude::*;
 use engine_rt::backend::CallbackStats;
 use engine_rt::{DeckParam, Engine, EngineConfig, EngineProcessor, IntentKind};
@@ -63,13 +63,21 @@ impl Rig {
             InputPlugin,
             EngineBridgePlugin,
             DecksPlugin { decks: 2 },
-            ControlsPlugin { decks: 2, midi: false, mappings },
+            ControlsPlugin {
+                decks: 2,
+                midi: false,
+                mappings,
+            },
         ))
         .init_resource::<AppliedLog>()
         .add_systems(PostUpdate, collect)
         .insert_resource(EngineLink::inline(handle));
         app.update();
-        Self { app, processor, out: Vec::new() }
+        Self {
+            app,
+            processor,
+            out: Vec::new(),
+        }
     }
 
     /// A rig whose only mappings are the text of one file given with `--mappings`.
@@ -77,7 +85,10 @@ impl Rig {
         let dir = common::temp_dir(name);
         let path = dir.join("test.ron");
         std::fs::write(&path, text).expect("write mapping");
-        let rig = Self::new(MappingPaths { extra: vec![path], ..default() });
+        let rig = Self::new(MappingPaths {
+            extra: vec![path],
+            ..default()
+        });
         (rig, dir)
     }
 
@@ -94,7 +105,10 @@ impl Rig {
 
     /// A MIDI device plugged in under this name.
     fn midi_device(&mut self, name: &str) -> DeviceId {
-        self.app.world_mut().resource_mut::<Devices>().connect(name, DeviceClass::Midi, 0)
+        self.app
+            .world_mut()
+            .resource_mut::<Devices>()
+            .connect(name, DeviceClass::Midi, 0)
     }
 
     fn midi(&mut self, device: DeviceId, event: Event) {
@@ -102,24 +116,38 @@ impl Rig {
     }
 
     fn midi_at(&mut self, device: DeviceId, event: Event, at: Instant) {
-        self.app.world_mut().write_message(ControlInput { device, event: InputEvent::Midi(event), at });
+        self.app.world_mut().write_message(ControlInput {
+            device,
+            event: InputEvent::Midi(event),
+            at,
+        });
     }
 
     fn controls(&mut self, deck: usize) -> DeckControls {
         let world = self.app.world_mut();
         let mut q = world.query::<(&Deck, &DeckControls)>();
-        q.iter(world).find(|(d, _)| d.index == deck).map(|(_, c)| c.clone()).expect("deck")
+        q.iter(world)
+            .find(|(d, _)| d.index == deck)
+            .map(|(_, c)| c.clone())
+            .expect("deck")
     }
 
     fn change(&mut self, id: ControlId, value: ControlValue, source: Source) {
-        self.app.world_mut().write_message(ControlChange::new(id, value, source));
+        self.app
+            .world_mut()
+            .write_message(ControlChange::new(id, value, source));
     }
 
     fn applied_filters(&self, deck: usize) -> Vec<(u64, f32)> {
         let log = &self.app.world().resource::<AppliedLog>().0;
         log.iter()
             .filter_map(|a| match a.kind {
-                IntentKind::Deck { deck: d, param: DeckParam::Filter, value, .. } if d == deck => Some((a.frame, value)),
+                IntentKind::Deck {
+                    deck: d,
+                    param: DeckParam::Filter,
+                    value,
+                    ..
+                } if d == deck => Some((a.frame, value)),
                 _ => None,
             })
             .collect()
@@ -131,7 +159,12 @@ fn cc(cc: u8, value: u8) -> Event {
 }
 
 fn note(note: u8, on: bool) -> Event {
-    Event::Note { channel: 0, note, velocity: if on { 100 } else { 0 }, on }
+    Event::Note {
+        channel: 0,
+        note,
+        velocity: if on { 100 } else { 0 },
+        on,
+    }
 }
 
 const KNOB: &str = r#"(
@@ -168,7 +201,15 @@ fn pick_up_takeover_waits_for_the_knob_to_reach_the_control() {
     rig.midi(dev, cc(16, 10));
     rig.steps(2);
     assert_eq!(rig.controls(0).filter, 0.0);
-    let waiting: Vec<_> = rig.app.world().resource::<Mappings>().runtime.waiting.values().copied().collect();
+    let waiting: Vec<_> = rig
+        .app
+        .world()
+        .resource::<Mappings>()
+        .runtime
+        .waiting
+        .values()
+        .copied()
+        .collect();
     assert_eq!(waiting.len(), 1, "the window shows the knob waiting");
     assert!(waiting[0].hardware < waiting[0].control);
     // Turned up slowly through the control's value, it picks up and follows.
@@ -178,7 +219,11 @@ fn pick_up_takeover_waits_for_the_knob_to_reach_the_control() {
     }
     rig.steps(2);
     let expected = 90.0 / 127.0 * 2.0 - 1.0;
-    assert!((rig.controls(0).filter - expected).abs() < 1e-4, "{}", rig.controls(0).filter);
+    assert!(
+        (rig.controls(0).filter - expected).abs() < 1e-4,
+        "{}",
+        rig.controls(0).filter
+    );
     assert!(rig.app.world().resource::<Mappings>().runtime.waiting.is_empty());
 }
 
@@ -254,7 +299,11 @@ fn relative_encoders_step_their_control_in_each_encoding() {
     // A relative encoder on a choice moves by options: sign-magnitude 65 is one step back.
     rig.midi(dev, cc(3, 65));
     rig.steps(2);
-    assert_eq!(rig.app.world().resource::<ControlState>().focus, 1, "focus wraps from deck 1 to deck 2");
+    assert_eq!(
+        rig.app.world().resource::<ControlState>().focus,
+        1,
+        "focus wraps from deck 1 to deck 2"
+    );
 }
 
 #[test]
@@ -268,29 +317,65 @@ fn fourteen_bit_and_nrpn_controls_use_their_full_resolution() {
     )"#;
     let (mut rig, _dir) = Rig::with_mapping("fine", text);
     let dev = rig.midi_device("Fine");
-    rig.midi(dev, Event::Cc14 { channel: 0, msb_cc: 0, value: 8192 + 1 });
-    rig.midi(dev, Event::Nrpn { channel: 1, param: 300, value: 4096, fine: true });
+    rig.midi(
+        dev,
+        Event::Cc14 {
+            channel: 0,
+            msb_cc: 0,
+            value: 8192 + 1,
+        },
+    );
+    rig.midi(
+        dev,
+        Event::Nrpn {
+            channel: 1,
+            param: 300,
+            value: 4096,
+            fine: true,
+        },
+    );
     rig.steps(3);
     let rate = rig.controls(0).rate;
     assert!((rate - (0.92 + 0.16 * 8193.0 / 16383.0)).abs() < 1e-9, "{rate}");
     let filter = rig.controls(1).filter;
-    assert!((filter - (4096.0 / 16383.0 * 2.0 - 1.0) as f32).abs() < 1e-5, "{filter}");
+    assert!(
+        (filter - (4096.0 / 16383.0 * 2.0 - 1.0) as f32).abs() < 1e-5,
+        "{filter}"
+    );
 }
 
 #[test]
 fn a_gamepad_plays_the_focused_deck_with_the_shipped_mapping() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mappings");
-    let mut rig = Rig::new(MappingPaths { shipped: Some(shipped), ..default() });
+    let mut rig = Rig::new(MappingPaths {
+        shipped: Some(shipped),
+        ..default()
+    });
     let pad = rig.app.world_mut().spawn_empty().id();
     // What gilrs writes for a pad plugged in: the connection, raw and as its own message.
     let connection = |rig: &mut Rig, c: GamepadConnection| {
         let event = GamepadConnectionEvent::new(pad, c);
-        rig.app.world_mut().write_message(RawGamepadEvent::Connection(event.clone()));
+        rig.app
+            .world_mut()
+            .write_message(RawGamepadEvent::Connection(event.clone()));
         rig.app.world_mut().write_message(event);
         rig.steps(2);
     };
-    connection(&mut rig, GamepadConnection::Connected { name: "Test Pad".into(), vendor_id: None, product_id: None });
-    assert!(rig.app.world().resource::<Devices>().iter().any(|d| d.name == "Test Pad" && d.connected));
+    connection(
+        &mut rig,
+        GamepadConnection::Connected {
+            name: "Test Pad".into(),
+            vendor_id: None,
+            product_id: None,
+        },
+    );
+    assert!(
+        rig.app
+            .world()
+            .resource::<Devices>()
+            .iter()
+            .any(|d| d.name == "Test Pad" && d.connected)
+    );
     let axis = |rig: &mut Rig, v: f32| {
         let e = RawGamepadAxisChangedEvent::new(pad, GamepadAxis::LeftStickX, v);
         rig.app.world_mut().write_message(RawGamepadEvent::Axis(e));
@@ -322,7 +407,11 @@ fn the_control_window_and_devices_share_one_focus() {
                                 options: (takeover: None))])"#;
     let (mut rig, _dir) = Rig::with_mapping("focus", text);
     let dev = rig.midi_device("Knobs");
-    rig.change(ControlId::Map(phosphene_controls::MapControl::Focus), ControlValue::Set(1.0), Source::Ui);
+    rig.change(
+        ControlId::Map(phosphene_controls::MapControl::Focus),
+        ControlValue::Set(1.0),
+        Source::Ui,
+    );
     rig.steps(2);
     rig.midi(dev, cc(7, 0));
     rig.steps(2);
@@ -333,7 +422,10 @@ fn the_control_window_and_devices_share_one_focus() {
 #[test]
 fn learn_binds_what_moved_saves_it_and_it_works_after_a_restart() {
     let dir = common::temp_dir("learn");
-    let paths = MappingPaths { global: Some(dir.clone()), ..default() };
+    let paths = MappingPaths {
+        global: Some(dir.clone()),
+        ..default()
+    };
     let mut rig = Rig::new(paths.clone());
     let dev = rig.midi_device("jack:Learn Box MIDI 1");
     let w = rig.app.world_mut();
@@ -348,22 +440,44 @@ fn learn_binds_what_moved_saves_it_and_it_works_after_a_restart() {
     // Turn a knob: a sweep of CC 21.
     let t0 = Instant::now();
     for (i, v) in (40..80u8).enumerate() {
-        rig.midi_at(dev, Event::Cc { channel: 2, cc: 21, value: v }, t0 + Duration::from_millis(5 * i as u64));
+        rig.midi_at(
+            dev,
+            Event::Cc {
+                channel: 2,
+                cc: 21,
+                value: v,
+            },
+            t0 + Duration::from_millis(5 * i as u64),
+        );
     }
     rig.steps(2);
     let message = rig.app.world().resource::<Learn>().message.clone().unwrap_or_default();
     assert!(message.starts_with("learnt"), "{message}");
-    assert_eq!(rig.controls(0).filter, 0.0, "what moved while learning is learnt, not played");
+    assert_eq!(
+        rig.controls(0).filter,
+        0.0,
+        "what moved while learning is learnt, not played"
+    );
     let saved = read(&dir.join(LEARNED_FILE)).expect("saved");
     let b = &saved.bindings[0];
-    assert_eq!((b.input, b.to.as_str()), (Some(Input::Cc { channel: 3, cc: 21 }), "/deck/1/filter"));
+    assert_eq!(
+        (b.input, b.to.as_str()),
+        (Some(Input::Cc { channel: 3, cc: 21 }), "/deck/1/filter")
+    );
     assert_eq!(b.device, "Learn Box MIDI 1", "bound by the device's name, not its port");
     // A new session reads it back and the knob plays the filter (after picking it up).
     drop(rig);
     let mut rig = Rig::new(paths);
     let dev = rig.midi_device("jack:Learn Box MIDI 1");
     for v in [64, 100, 127] {
-        rig.midi(dev, Event::Cc { channel: 2, cc: 21, value: v });
+        rig.midi(
+            dev,
+            Event::Cc {
+                channel: 2,
+                cc: 21,
+                value: v,
+            },
+        );
         rig.steps(1);
     }
     rig.steps(1);
@@ -378,19 +492,29 @@ fn learn_binds_what_moved_saves_it_and_it_works_after_a_restart() {
 #[test]
 fn learn_undo_restores_the_file() {
     let dir = common::temp_dir("learn-undo");
-    let mut rig = Rig::new(MappingPaths { global: Some(dir.clone()), ..default() });
+    let mut rig = Rig::new(MappingPaths {
+        global: Some(dir.clone()),
+        ..default()
+    });
     let dev = rig.midi_device("Pads");
     let w = rig.app.world_mut();
     w.write_message(LearnCommand::Into(LearnInto::Global));
     w.write_message(LearnCommand::Start);
     rig.steps(1);
-    rig.change(ControlId::Deck(DeckRef::Index(1), DeckControl::Play), ControlValue::Press, Source::Ui);
+    rig.change(
+        ControlId::Deck(DeckRef::Index(1), DeckControl::Play),
+        ControlValue::Press,
+        Source::Ui,
+    );
     rig.steps(1);
     rig.midi(dev, note(36, true));
     rig.steps(2);
     let learnt = read(&dir.join(LEARNED_FILE)).expect("saved");
     let b = &learnt.bindings[0];
-    assert_eq!((b.input, b.to.as_str()), (Some(Input::Note { channel: 1, note: 36 }), "/deck/2/play"));
+    assert_eq!(
+        (b.input, b.to.as_str()),
+        (Some(Input::Note { channel: 1, note: 36 }), "/deck/2/play")
+    );
     rig.app.world_mut().write_message(LearnCommand::Undo);
     rig.steps(2);
     assert!(read(&dir.join(LEARNED_FILE)).expect("still there").bindings.is_empty());
@@ -406,10 +530,21 @@ fn a_broken_mapping_file_is_named_left_alone_and_the_others_still_load() {
     std::fs::write(dir.join("unknown.ron"), unknown).expect("write");
     // Learn's own file is broken too: learning must not overwrite it.
     std::fs::write(dir.join(LEARNED_FILE), broken).expect("write");
-    let mut rig = Rig::new(MappingPaths { global: Some(dir.clone()), ..default() });
+    let mut rig = Rig::new(MappingPaths {
+        global: Some(dir.clone()),
+        ..default()
+    });
     let errors = rig.app.world().resource::<Mappings>().errors.clone();
-    assert!(errors.iter().any(|e| e.contains("broken.ron:3:")), "located: {errors:#?}");
-    assert!(errors.iter().any(|e| e.contains("unknown.ron") && e.contains("no control at /deck/9/filter")), "{errors:#?}");
+    assert!(
+        errors.iter().any(|e| e.contains("broken.ron:3:")),
+        "located: {errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("unknown.ron") && e.contains("no control at /deck/9/filter")),
+        "{errors:#?}"
+    );
     let dev = rig.midi_device("Test Controller");
     rig.midi(dev, cc(16, 127));
     rig.steps(2);
@@ -418,7 +553,11 @@ fn a_broken_mapping_file_is_named_left_alone_and_the_others_still_load() {
     w.write_message(LearnCommand::Into(LearnInto::Global));
     w.write_message(LearnCommand::Start);
     rig.steps(1);
-    rig.change(ControlId::Deck(DeckRef::Index(0), DeckControl::Play), ControlValue::Press, Source::Ui);
+    rig.change(
+        ControlId::Deck(DeckRef::Index(0), DeckControl::Play),
+        ControlValue::Press,
+        Source::Ui,
+    );
     rig.steps(1);
     rig.midi(dev, note(40, true));
     rig.steps(2);
@@ -473,8 +612,10 @@ fn a_binding_can_launch_on_its_own_quantization() {
     }
     let log = &rig.app.world().resource::<AppliedLog>().0;
     let play = |deck: usize| {
-        log.iter().find(|a| matches!(a.kind, IntentKind::Play { deck: d } if d == deck)).map(|a| a.frame)
+        log.iter()
+            .find(|a| matches!(a.kind, IntentKind::Play { deck: d } if d == deck))
+            .map(|a| a.frame)
     };
-    assert_eq!(play(0), Some(bar as u64), "deck 1 launches on the bar");
+    assert_eq!(play(0), Some(bar), "deck 1 launches on the bar");
     assert!(play(1).is_some_and(|f| f <= pushed), "deck 2 at once: {:?}", play(1));
 }

@@ -14,7 +14,15 @@ fn text(bytes: &[u8]) -> String {
 /// (so the performer's own global mappings never mix in).
 fn run_with_mappings(dir: &Path, mappings: &Path) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_phosphene"))
-        .args(["--headless", "--audio", "null", "--no-record", "--seconds", "1", "--mappings"])
+        .args([
+            "--headless",
+            "--audio",
+            "null",
+            "--no-record",
+            "--seconds",
+            "1",
+            "--mappings",
+        ])
         .arg(mappings)
         .env("XDG_CONFIG_HOME", dir.join("config"))
         .env("XDG_DATA_HOME", dir.join("data"))
@@ -30,13 +38,23 @@ fn controls_prints_one_control_a_line() {
     let lines: Vec<&str> = out.lines().collect();
     for line in &lines {
         let parts: Vec<&str> = line.splitn(4, ' ').collect();
-        assert_eq!(parts.len(), 4, "<address> <kind> <range or choices> <description>: {line}");
+        assert_eq!(
+            parts.len(),
+            4,
+            "<address> <kind> <range or choices> <description>: {line}"
+        );
         assert!(parts[0].starts_with('/'), "{line}");
-        assert!(["continuous", "toggle", "trigger", "choice"].contains(&parts[1]), "{line}");
+        assert!(
+            ["continuous", "toggle", "trigger", "choice"].contains(&parts[1]),
+            "{line}"
+        );
         assert!(!parts[3].is_empty(), "{line}");
     }
     let line = |address: &str| {
-        lines.iter().find(|l| l.split(' ').next() == Some(address)).unwrap_or_else(|| panic!("{address} listed"))
+        lines
+            .iter()
+            .find(|l| l.split(' ').next() == Some(address))
+            .unwrap_or_else(|| panic!("{address} listed"))
     };
     assert!(line("/deck/2/filter").starts_with("/deck/2/filter continuous -1..1 "));
     assert!(line("/deck/focused/hotcue/8/delete").contains(" trigger - "));
@@ -78,7 +96,12 @@ fn a_mixxx_mapping_imports_into_a_file_that_loads() {
     let dir = temp_dir("import-mixxx");
     let xml = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/controls/tests/fixtures/Pioneer-DDJ-400.midi.xml");
     let out = dir.join("ddj-400.ron");
-    let o = phosphene(&["import-mixxx", xml.to_str().expect("path"), "--out", out.to_str().expect("path")]);
+    let o = phosphene(&[
+        "import-mixxx",
+        xml.to_str().expect("path"),
+        "--out",
+        out.to_str().expect("path"),
+    ]);
     let err = text(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("not carried over: line "), "{err}");

@@ -46,7 +46,11 @@ const MAPPING: &str = r#"(
 )"#;
 
 fn sender(jack: &Jackd, name: &str) -> Peer {
-    let mut p = Peer::spawn(jack.cmd(python().to_str().expect("path")).arg(script("midi_sender.py")).arg(name));
+    let mut p = Peer::spawn(
+        jack.cmd(python().to_str().expect("path"))
+            .arg(script("midi_sender.py"))
+            .arg(name),
+    );
     p.wait_for("the sender's port", |s| s.contains("ready"));
     p
 }
@@ -121,7 +125,9 @@ fn a_controller_plays_the_app_and_sees_its_feedback() {
     send(&mut late, "b2 01 00");
     monitor.wait_for("the late knob's volume", |s| s.contains("b2 07 00"));
     late.close();
-    app.wait_for("the late controller to go", |s| s.contains("MIDI input gone: phos-late:out"));
+    app.wait_for("the late controller to go", |s| {
+        s.contains("MIDI input gone: phos-late:out")
+    });
     send(&mut knobs, "b0 10 40");
     monitor.wait_for("the filter back at the centre", |s| s.matches("b0 10 40").count() >= 2);
     app.assert_running();
@@ -141,7 +147,12 @@ fn a_controller_plays_the_app_and_sees_its_feedback() {
         .intents
         .iter()
         .filter_map(|i| match i.kind {
-            IntentKind::Deck { deck: 0, param: DeckParam::Filter, value, .. } => Some(value),
+            IntentKind::Deck {
+                deck: 0,
+                param: DeckParam::Filter,
+                value,
+                ..
+            } => Some(value),
             _ => None,
         })
         .collect();
@@ -155,44 +166,71 @@ fn midi_lists_the_ports_it_sees() {
     let _knobs = sender(&jack, "phos-lister");
     // The monitor registers its port in its own time: ask until both are there.
     let out = common::live::wait_until("both ports listed", || {
-        let o = jack.cmd(env!("CARGO_BIN_EXE_phosphene")).arg("midi").output().expect("run");
+        let o = jack
+            .cmd(env!("CARGO_BIN_EXE_phosphene"))
+            .arg("midi")
+            .output()
+            .expect("run");
         assert!(o.status.success());
         let out = String::from_utf8_lossy(&o.stdout).into_owned();
         (out.contains("output midi-monitor:input")).then_some(out)
     });
     assert!(out.lines().any(|l| l == "input phos-lister:out"), "{out}");
-    assert!(out.lines().all(|l| l.starts_with("input ") || l.starts_with("output ")), "{out}");
+    assert!(
+        out.lines().all(|l| l.starts_with("input ") || l.starts_with("output ")),
+        "{out}"
+    );
 }
 
 #[test]
 fn midi_clock_follows_the_engine_clock() {
     let jack = Jackd::start("clock");
-    let mut receiver =
-        Peer::spawn(jack.cmd(python().to_str().expect("path")).arg(script("midi_receiver.py")).arg("phos-clock-rx"));
+    let mut receiver = Peer::spawn(
+        jack.cmd(python().to_str().expect("path"))
+            .arg(script("midi_receiver.py"))
+            .arg("phos-clock-rx"),
+    );
     receiver.wait_for("the receiver's port", |s| s.contains("ready"));
     let dir = temp_dir("midi-clock");
     let app = LiveProcess::spawn(
         jack.cmd(env!("CARGO_BIN_EXE_phosphene"))
             .arg(demo_set())
-            .args(["--headless", "--audio", "jack", "--no-record", "--midi-clock", "phos-clock-rx"])
+            .args([
+                "--headless",
+                "--audio",
+                "jack",
+                "--no-record",
+                "--midi-clock",
+                "phos-clock-rx",
+            ])
             .env("XDG_CONFIG_HOME", dir.join("config"))
             .env("XDG_DATA_HOME", dir.join("data")),
     );
     // Four beats of ticks after the start.
     receiver.wait_for("a song position, continue and four beats of ticks", |s| {
-        s.lines().skip_while(|l| !l.ends_with(" fb")).filter(|l| l.ends_with(" f8")).count() >= 4 * 24
+        s.lines()
+            .skip_while(|l| !l.ends_with(" fb"))
+            .filter(|l| l.ends_with(" f8"))
+            .count()
+            >= 4 * 24
     });
     app.signal("TERM");
     let out = app.finish();
     assert!(out.status.success(), "{}", out.stderr);
     receiver.wait_for("stop", |s| s.lines().any(|l| l.ends_with(" fc")));
     let lines: Vec<&str> = receiver.seen.lines().filter(|l| *l != "ready").collect();
-    let position = lines.iter().position(|l| l.contains(" f2 ")).expect("a song position first");
+    let position = lines
+        .iter()
+        .position(|l| l.contains(" f2 "))
+        .expect("a song position first");
     let cont = lines.iter().position(|l| l.ends_with(" fb")).expect("continue");
     assert!(position < cont, "{lines:?}");
     // It joins on a bar line: a multiple of 16 sixteenths.
-    let bytes: Vec<u16> =
-        lines[position].split(' ').skip(2).map(|b| u16::from_str_radix(b, 16).expect("hex")).collect();
+    let bytes: Vec<u16> = lines[position]
+        .split(' ')
+        .skip(2)
+        .map(|b| u16::from_str_radix(b, 16).expect("hex"))
+        .collect();
     assert_eq!((bytes[0] | (bytes[1] << 7)) % 16, 0, "{}", lines[position]);
     // Ticks come at 24 a beat of the set's 124 BPM.
     let ticks: Vec<f64> = lines[cont..]
@@ -202,5 +240,8 @@ fn midi_clock_follows_the_engine_clock() {
         .collect();
     let interval = (ticks[ticks.len() - 1] - ticks[0]) / (ticks.len() - 1) as f64;
     let expected = 60.0 / 124.0 / 24.0;
-    assert!((interval / expected - 1.0).abs() < 0.02, "mean tick {interval} s, expected {expected} s");
+    assert!(
+        (interval / expected - 1.0).abs() < 0.02,
+        "mean tick {interval} s, expected {expected} s"
+    );
 }

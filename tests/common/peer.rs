@@ -37,7 +37,12 @@ impl Peer {
                 }
             }
         });
-        Self { child, stdin, lines, seen: String::new() }
+        Self {
+            child,
+            stdin,
+            lines,
+            seen: String::new(),
+        }
     }
 
     /// Reads what it prints until `done` holds for the whole of it; panics naming `what` if it

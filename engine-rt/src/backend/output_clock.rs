@@ -85,7 +85,9 @@ mod tests {
         // Ten milliseconds later is 480 frames later, whenever it is asked.
         let later = Instant::now() + Duration::from_millis(10);
         let a = clock.frame_at(later, 48_000).expect("stamped");
-        let b = clock.frame_at(later + Duration::from_millis(10), 48_000).expect("stamped");
+        let b = clock
+            .frame_at(later + Duration::from_millis(10), 48_000)
+            .expect("stamped");
         assert!((b - a - 480.0).abs() < 1e-3, "{a} {b}");
     }
 }

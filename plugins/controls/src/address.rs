@@ -283,8 +283,17 @@ mod tests {
         assert_eq!(d(DeckControl::HotCueDelete(7)), "/deck/2/hotcue/8/delete");
         assert_eq!(d(DeckControl::BeatLoop(0)), "/deck/2/loop/beats/0.25");
         assert_eq!(d(DeckControl::BeatLoop(4)), "/deck/2/loop/beats/4");
-        assert_eq!(ControlId::Deck(DeckRef::Focused, DeckControl::Play).address(), "/deck/focused/play");
-        assert_eq!(ControlId::Visuals(VisualControl::Param(2)).address(), "/visuals/param/3");
-        assert_eq!(ControlId::Visuals(VisualControl::Post(PostField::Strobe)).address(), "/visuals/post/strobe");
+        assert_eq!(
+            ControlId::Deck(DeckRef::Focused, DeckControl::Play).address(),
+            "/deck/focused/play"
+        );
+        assert_eq!(
+            ControlId::Visuals(VisualControl::Param(2)).address(),
+            "/visuals/param/3"
+        );
+        assert_eq!(
+            ControlId::Visuals(VisualControl::Post(PostField::Strobe)).address(),
+            "/visuals/post/strobe"
+        );
     }
 }

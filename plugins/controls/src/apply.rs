@@ -61,8 +61,8 @@ pub fn resolve(kind: &ControlKind, current: f64, value: ControlValue, is_nudge: 
     }
 }
 
-/// What applying a move needs to read.
-pub(crate) struct World<'a, 'w, 's> {
+/// What applying a move needs to read of the world.
+pub(crate) struct Lookup<'a, 'w, 's> {
     decks: &'a Query<'w, 's, DeckView<'static>>,
     scenes: Vec<String>,
     visuals: Option<&'a Visuals>,
@@ -79,7 +79,7 @@ pub enum Effect {
     None,
 }
 
-fn deck_effect(deck: usize, c: DeckControl, mv: Move, w: &World, state: &ControlState) -> Effect {
+fn deck_effect(deck: usize, c: DeckControl, mv: Move, w: &Lookup, state: &ControlState) -> Effect {
     use DeckControl as C;
     let view = w.decks.iter().find(|d| d.1.index == deck);
     let v = match mv {
@@ -104,8 +104,14 @@ fn deck_effect(deck: usize, c: DeckControl, mv: Move, w: &World, state: &Control
         C::Resonance => DeckAction::Resonance(v as f32),
         C::HotCue(k) => DeckAction::HotCue(k),
         C::HotCueSet(k) => {
-            let Some(d) = view.filter(|d| d.4.info.is_some()) else { return Effect::None };
-            DeckAction::SetHotCue { slot: k, seconds: d.3.position, name: String::new() }
+            let Some(d) = view.filter(|d| d.4.info.is_some()) else {
+                return Effect::None;
+            };
+            DeckAction::SetHotCue {
+                slot: k,
+                seconds: d.3.position,
+                name: String::new(),
+            }
         }
         C::HotCueDelete(k) => DeckAction::ClearHotCue(k),
         C::BeatLoop(i) => DeckAction::BeatLoop(LOOP_SIZES[i]),
@@ -115,19 +121,32 @@ fn deck_effect(deck: usize, c: DeckControl, mv: Move, w: &World, state: &Control
         C::JumpForward | C::JumpBack => {
             // Whole beats of the track's grid keep the phase.
             let Some(d) = view else { return Effect::None };
-            let (Some(grid), Some(info)) = (d.6, d.4.info.as_ref()) else { return Effect::None };
+            let (Some(grid), Some(info)) = (d.6, d.4.info.as_ref()) else {
+                return Effect::None;
+            };
             let sign = if c == C::JumpBack { -1.0 } else { 1.0 };
             let beats = state.jump_beats(deck);
             DeckAction::Seek((d.3.position + sign * beats * grid.beat_seconds()).clamp(0.0, info.seconds))
         }
         C::JumpSize => return Effect::None,
-        C::FxKind(s) => DeckAction::Fx { slot: s, fx: choices::FX_KINDS[(v as usize).min(choices::FX_KINDS.len() - 1)].0 },
-        C::FxAmount(s) => DeckAction::FxAmount { slot: s, amount: v as f32 },
-        C::FxParam(s) => DeckAction::FxParam { slot: s, value: v as f32 },
+        C::FxKind(s) => DeckAction::Fx {
+            slot: s,
+            fx: choices::FX_KINDS[(v as usize).min(choices::FX_KINDS.len() - 1)].0,
+        },
+        C::FxAmount(s) => DeckAction::FxAmount {
+            slot: s,
+            amount: v as f32,
+        },
+        C::FxParam(s) => DeckAction::FxParam {
+            slot: s,
+            value: v as f32,
+        },
         C::Xfader => DeckAction::Xfader(choices::XFADER_SIDES[(v as usize).min(2)].0),
         C::Headphone => DeckAction::CueMonitor(on),
         C::Position => {
-            let Some(info) = view.and_then(|d| d.4.info.as_ref()) else { return Effect::None };
+            let Some(info) = view.and_then(|d| d.4.info.as_ref()) else {
+                return Effect::None;
+            };
             DeckAction::Seek(v * info.seconds)
         }
         C::Eject => DeckAction::Eject,
@@ -135,14 +154,19 @@ fn deck_effect(deck: usize, c: DeckControl, mv: Move, w: &World, state: &Control
     Effect::Action(Action::deck(deck, a))
 }
 
-fn visual_effect(c: VisualControl, mv: Move, w: &World, current_scene: f64) -> Effect {
+fn visual_effect(c: VisualControl, mv: Move, w: &Lookup, current_scene: f64) -> Effect {
     let v = match mv {
         Move::To(v) => v,
         Move::Fire => 1.0,
     };
     let scene = |i: usize| {
         w.scenes.get(i).map_or(Effect::None, |id| {
-            Effect::Visual(VisualCommand::Scene { id: id.clone(), transition: None, beats: None, at: None })
+            Effect::Visual(VisualCommand::Scene {
+                id: id.clone(),
+                transition: None,
+                beats: None,
+                at: None,
+            })
         })
     };
     let n = w.scenes.len();
@@ -163,7 +187,10 @@ fn visual_effect(c: VisualControl, mv: Move, w: &World, current_scene: f64) -> E
         VisualControl::TransitionKind => transition(Some(v as usize), None, None),
         VisualControl::TransitionBeats => transition(None, Some(v), None),
         VisualControl::TransitionAt => transition(None, None, Some(v as usize)),
-        VisualControl::Param(slot) => Effect::Visual(VisualCommand::Param { slot, position: v as f32 }),
+        VisualControl::Param(slot) => Effect::Visual(VisualCommand::Param {
+            slot,
+            position: v as f32,
+        }),
         VisualControl::Post(field) => Effect::Visual(VisualCommand::PostValue { field, value: v as f32 }),
     }
 }
@@ -182,9 +209,11 @@ pub(crate) fn apply_changes(
     mut timed: MessageWriter<StampedAction>,
     mut visual_commands: MessageWriter<VisualCommand>,
 ) {
-    let world = World {
+    let world = Lookup {
         decks: &decks,
-        scenes: scenes.as_ref().map_or_else(Vec::new, |s| s.0.scenes().map(|s| s.id.clone()).collect()),
+        scenes: scenes
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.0.scenes().map(|s| s.id.clone()).collect()),
         visuals: visuals.as_deref(),
     };
     for change in changes.read() {
@@ -198,7 +227,9 @@ pub(crate) fn apply_changes(
             continue;
         };
         let is_nudge = matches!(id, ControlId::Deck(_, DeckControl::Nudge));
-        let Some(mv) = resolve(&spec.kind, values.get(id), change.value, is_nudge) else { continue };
+        let Some(mv) = resolve(&spec.kind, values.get(id), change.value, is_nudge) else {
+            continue;
+        };
         if let Move::To(v) = mv {
             values.set(id, v);
         }
@@ -226,7 +257,11 @@ pub(crate) fn apply_changes(
             // A device's move keeps its arrival time, so the engine applies it in step, and its
             // binding's launch quantization.
             Effect::Action(action) if change.at.is_some() || change.launch.is_some() => {
-                timed.write(StampedAction { action, at: change.at, launch: change.launch });
+                timed.write(StampedAction {
+                    action,
+                    at: change.at,
+                    launch: change.launch,
+                });
             }
             Effect::Action(action) => {
                 actions.write(action);
@@ -272,4 +307,3 @@ fn map_move(state: &mut ControlState, m: MapControl, mv: Move) {
         _ => {}
     }
 }
-

@@ -55,7 +55,13 @@ pub struct ControlChange {
 impl ControlChange {
     /// A change with no arrival time (applied with the frame's other changes).
     pub fn new(id: ControlId, value: ControlValue, source: Source) -> Self {
-        Self { id, value, source, at: None, launch: None }
+        Self {
+            id,
+            value,
+            source,
+            at: None,
+            launch: None,
+        }
     }
 }
 

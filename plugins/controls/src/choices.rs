@@ -15,11 +15,15 @@ pub const FX_KINDS: [(Option<FxKind>, &str); 5] = [
 ];
 
 /// Crossfader sides.
-pub const XFADER_SIDES: [(XfaderSide, &str); 3] = [(XfaderSide::A, "A"), (XfaderSide::Thru, "thru"), (XfaderSide::B, "B")];
+pub const XFADER_SIDES: [(XfaderSide, &str); 3] =
+    [(XfaderSide::A, "A"), (XfaderSide::Thru, "thru"), (XfaderSide::B, "B")];
 
 /// Crossfader laws.
-pub const CURVES: [(XfaderCurve, &str); 3] =
-    [(XfaderCurve::Smooth, "smooth"), (XfaderCurve::Linear, "linear"), (XfaderCurve::Sharp, "sharp")];
+pub const CURVES: [(XfaderCurve, &str); 3] = [
+    (XfaderCurve::Smooth, "smooth"),
+    (XfaderCurve::Linear, "linear"),
+    (XfaderCurve::Sharp, "sharp"),
+];
 
 /// Launch quantizations.
 pub const LAUNCHES: [(LaunchQuantize, &str); 6] = [
@@ -32,8 +36,11 @@ pub const LAUNCHES: [(LaunchQuantize, &str); 6] = [
 ];
 
 /// Scene transitions.
-pub const TRANSITIONS: [(TransitionKind, &str); 3] =
-    [(TransitionKind::Cut, "cut"), (TransitionKind::Crossfade, "crossfade"), (TransitionKind::Wipe, "wipe")];
+pub const TRANSITIONS: [(TransitionKind, &str); 3] = [
+    (TransitionKind::Cut, "cut"),
+    (TransitionKind::Crossfade, "crossfade"),
+    (TransitionKind::Wipe, "wipe"),
+];
 
 /// Where scene changes land.
 pub const SCENE_QUANTIZE: [(VisualQuantize, &str); 4] = [

@@ -52,12 +52,22 @@ impl Devices {
     /// Marks the `ordinal`-th device of this name and class connected; the same id as before
     /// when it was seen earlier.
     pub fn connect(&mut self, name: &str, class: DeviceClass, ordinal: usize) -> DeviceId {
-        if let Some(d) = self.list.iter_mut().find(|d| d.name == name && d.class == class && d.ordinal == ordinal) {
+        if let Some(d) = self
+            .list
+            .iter_mut()
+            .find(|d| d.name == name && d.class == class && d.ordinal == ordinal)
+        {
             d.connected = true;
             return d.id;
         }
         let id = DeviceId(self.list.len() as u32);
-        self.list.push(Device { id, name: name.to_string(), class, ordinal, connected: true });
+        self.list.push(Device {
+            id,
+            name: name.to_string(),
+            class,
+            ordinal,
+            connected: true,
+        });
         id
     }
 

@@ -64,15 +64,35 @@ pub fn message(input: &Input, feedback: &Feedback, x: f64) -> Option<Vec<u8>> {
     let ch = |c: u8| c.saturating_sub(1) & 0x0F;
     match *target {
         Input::Note { channel, note } => {
-            encode(&MidiMessage::NoteOn { channel: ch(channel), note, velocity: v7 }, &mut out);
+            encode(
+                &MidiMessage::NoteOn {
+                    channel: ch(channel),
+                    note,
+                    velocity: v7,
+                },
+                &mut out,
+            );
         }
         Input::Cc { channel, cc } | Input::Encoder { channel, cc, .. } => {
-            encode(&MidiMessage::ControlChange { channel: ch(channel), cc, value: v7 }, &mut out);
+            encode(
+                &MidiMessage::ControlChange {
+                    channel: ch(channel),
+                    cc,
+                    value: v7,
+                },
+                &mut out,
+            );
         }
         Input::Cc14 { channel, msb } => encode_cc14(ch(channel), msb, v14, &mut out),
         Input::Nrpn { channel, param } => encode_nrpn(ch(channel), param, v14, &mut out),
         Input::Rpn { channel, param } => encode_rpn(ch(channel), param, v14, &mut out),
-        Input::PitchBend { channel } => encode(&MidiMessage::PitchBend { channel: ch(channel), value: v14 }, &mut out),
+        Input::PitchBend { channel } => encode(
+            &MidiMessage::PitchBend {
+                channel: ch(channel),
+                value: v14,
+            },
+            &mut out,
+        ),
         Input::Program { .. } | Input::Axis(_) | Input::Button(_) => return None,
     }
     Some(out)
@@ -110,7 +130,12 @@ pub(crate) fn send_feedback(
     }
     let layer = state.layer();
     for d in devices.iter().filter(|d| d.connected && d.class == DeviceClass::Midi) {
-        let output = mappings.runtime.profiles.iter().find(|p| p.matches(&d.name, d.class)).and_then(|p| p.output.clone());
+        let output = mappings
+            .runtime
+            .profiles
+            .iter()
+            .find(|p| p.matches(&d.name, d.class))
+            .and_then(|p| p.output.clone());
         let bound: Vec<&Compiled> = mappings
             .runtime
             .bindings
@@ -120,13 +145,16 @@ pub(crate) fn send_feedback(
         for b in &bound {
             // The layer held now shows its bindings; an input with none there shows the base.
             let on_layer = b.layer == layer
-                || (b.layer == crate::state::Layer::Base && !bound.iter().any(|o| o.input == b.input && o.layer == layer));
+                || (b.layer == crate::state::Layer::Base
+                    && !bound.iter().any(|o| o.input == b.input && o.layer == layer));
             if !on_layer {
                 continue;
             }
             let Some(spec) = registry.spec(b.target) else { continue };
             let x = shown(b, &spec.kind, values.get(b.target), transport.beat);
-            let Some(bytes) = message(&b.input, &b.feedback, x) else { continue };
+            let Some(bytes) = message(&b.input, &b.feedback, x) else {
+                continue;
+            };
             let key = (d.id, b.input);
             if sent.sent.get(&key) == Some(&bytes) {
                 continue;

@@ -17,7 +17,6 @@ pub struct Pads {
     entities: Vec<(Entity, DeviceId)>,
 }
 
-
 fn axis(a: GamepadAxis) -> Option<PadAxis> {
     Some(match a {
         GamepadAxis::LeftStickX => PadAxis::LeftStickX,
@@ -87,12 +86,24 @@ pub(crate) fn read_gamepads(
                 }
             },
             GamepadEvent::Axis(a) => {
-                let (Some(device), Some(ax)) = (pads.device(a.entity), axis(a.axis)) else { continue };
-                inputs.write(ControlInput { device, event: InputEvent::Axis(ax, a.value), at });
+                let (Some(device), Some(ax)) = (pads.device(a.entity), axis(a.axis)) else {
+                    continue;
+                };
+                inputs.write(ControlInput {
+                    device,
+                    event: InputEvent::Axis(ax, a.value),
+                    at,
+                });
             }
             GamepadEvent::Button(b) => {
-                let (Some(device), Some(bt)) = (pads.device(b.entity), button(b.button)) else { continue };
-                inputs.write(ControlInput { device, event: InputEvent::Button(bt, b.value), at });
+                let (Some(device), Some(bt)) = (pads.device(b.entity), button(b.button)) else {
+                    continue;
+                };
+                inputs.write(ControlInput {
+                    device,
+                    event: InputEvent::Button(bt, b.value),
+                    at,
+                });
             }
         }
     }
@@ -120,7 +131,9 @@ pub(crate) fn rumble_on_beat(
     use bevy::input::gamepad::{GamepadRumbleIntensity, GamepadRumbleRequest};
     let beat = transport.beat.floor();
     let bar = (transport.beat / transport.quantum.max(1.0)).floor();
-    let Some(last) = last_beat.replace(beat).filter(|l| *l != beat) else { return };
+    let Some(last) = last_beat.replace(beat).filter(|l| *l != beat) else {
+        return;
+    };
     let new_bar = (last / transport.quantum.max(1.0)).floor() != bar;
     for (entity, id) in &pads.entities {
         let Some(d) = devices.get(*id) else { continue };

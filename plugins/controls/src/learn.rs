@@ -84,7 +84,10 @@ impl Learn {
         }
         self.phase = LearnPhase::Listening(change.id);
         self.heard = None;
-        self.message = Some(format!("{}: now move or press a control on a device", change.id.address()));
+        self.message = Some(format!(
+            "{}: now move or press a control on a device",
+            change.id.address()
+        ));
         true
     }
 }
@@ -93,14 +96,33 @@ impl Learn {
 fn to_input(l: &Learned) -> Option<Input> {
     let c = |ch: u8| ch + 1;
     Some(match *l {
-        Learned::Note { channel, note } => Input::Note { channel: c(channel), note },
-        Learned::Cc { channel, cc } => Input::Cc { channel: c(channel), cc },
-        Learned::Cc14 { channel, msb } => Input::Cc14 { channel: c(channel), msb },
-        Learned::Nrpn { channel, param } => Input::Nrpn { channel: c(channel), param },
-        Learned::Rpn { channel, param } => Input::Rpn { channel: c(channel), param },
+        Learned::Note { channel, note } => Input::Note {
+            channel: c(channel),
+            note,
+        },
+        Learned::Cc { channel, cc } => Input::Cc {
+            channel: c(channel),
+            cc,
+        },
+        Learned::Cc14 { channel, msb } => Input::Cc14 {
+            channel: c(channel),
+            msb,
+        },
+        Learned::Nrpn { channel, param } => Input::Nrpn {
+            channel: c(channel),
+            param,
+        },
+        Learned::Rpn { channel, param } => Input::Rpn {
+            channel: c(channel),
+            param,
+        },
         Learned::PitchBend { channel } => Input::PitchBend { channel: c(channel) },
         Learned::Program { channel } => Input::Program { channel: c(channel) },
-        Learned::Relative { channel, cc, encoding } => Input::Encoder { channel: c(channel), cc, encoding },
+        Learned::Relative { channel, cc, encoding } => Input::Encoder {
+            channel: c(channel),
+            cc,
+            encoding,
+        },
         Learned::Aftertouch { .. } => return None,
     })
 }
@@ -138,10 +160,28 @@ pub(crate) fn run_learn(
     for input in inputs.read() {
         match &input.event {
             InputEvent::Axis(axis, v) if v.abs() >= AXIS_MOVE => {
-                return bind(&mut learn, &mut mappings, &devices, &registry, &state, input.device, target, Input::Axis(*axis));
+                return bind(
+                    &mut learn,
+                    &mut mappings,
+                    &devices,
+                    &registry,
+                    &state,
+                    input.device,
+                    target,
+                    Input::Axis(*axis),
+                );
             }
             InputEvent::Button(button, v) if *v >= 0.5 => {
-                return bind(&mut learn, &mut mappings, &devices, &registry, &state, input.device, target, Input::Button(*button));
+                return bind(
+                    &mut learn,
+                    &mut mappings,
+                    &devices,
+                    &registry,
+                    &state,
+                    input.device,
+                    target,
+                    Input::Button(*button),
+                );
             }
             InputEvent::Midi(e) => {
                 let (device, first, events) = learn.heard.get_or_insert_with(|| (input.device, input.at, Vec::new()));
@@ -153,7 +193,9 @@ pub(crate) fn run_learn(
             _ => {}
         }
     }
-    let Some((device, first, events)) = &learn.heard else { return };
+    let Some((device, first, events)) = &learn.heard else {
+        return;
+    };
     let a_note = events.iter().any(|(_, e)| matches!(e, Event::Note { .. }));
     if !(a_note || events.len() >= ENOUGH || now.saturating_duration_since(*first) >= LISTEN) {
         return;
@@ -166,7 +208,16 @@ pub(crate) fn run_learn(
             if i.ambiguous {
                 info!("learn: {}", i.explanation);
             }
-            bind(&mut learn, &mut mappings, &devices, &registry, &state, device, target, input);
+            bind(
+                &mut learn,
+                &mut mappings,
+                &devices,
+                &registry,
+                &state,
+                device,
+                target,
+                input,
+            );
         }
         None => {
             learn.message = Some("learn: could not tell what moved; move one control again".into());
@@ -188,7 +239,12 @@ fn bind(
 ) {
     let Some(d) = devices.get(device) else { return };
     // A device with a profile is named by it, so the binding follows the hardware's name.
-    let profile = mappings.runtime.profiles.iter().find(|p| p.matches(&d.name, d.class)).map(|p| p.name.clone());
+    let profile = mappings
+        .runtime
+        .profiles
+        .iter()
+        .find(|p| p.matches(&d.name, d.class))
+        .map(|p| p.name.clone());
     let device_name = profile.unwrap_or_else(|| port_pattern(&d.name, d.class));
     let layer = state.layer();
     let replaced: Vec<String> = mappings
@@ -213,20 +269,24 @@ fn bind(
         LearnInto::Set => {
             let before = mappings.set_file().clone();
             let mut file = before.clone();
-            file.bindings.retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
+            file.bindings
+                .retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
             file.bindings.push(binding);
             mappings.use_set(file);
             Ok(before)
         }
         LearnInto::Global => save_global(mappings, |file| {
-            file.bindings.retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
+            file.bindings
+                .retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
             file.bindings.push(binding);
         }),
     };
     match result {
         Ok(before) => {
             learn.undo.push((into, before));
-            let what = registry.spec(target).map_or_else(|| target.address(), |s| s.address.clone());
+            let what = registry
+                .spec(target)
+                .map_or_else(|| target.address(), |s| s.address.clone());
             let mut msg = format!("learnt: {device_name} {input:?} on {layer:?} -> {what}");
             if !replaced.is_empty() {
                 msg.push_str(&format!(" (replaces its binding to {})", replaced.join(", ")));
@@ -254,7 +314,11 @@ fn port_pattern(name: &str, class: DeviceClass) -> String {
 /// Changes the global learnt file; returns what it held before. A file that does not read is
 /// never overwritten: the error says so.
 fn save_global(mappings: &mut Mappings, change: impl FnOnce(&mut MappingFile)) -> Result<MappingFile, String> {
-    let dir = mappings.paths.global.clone().ok_or("there is no global mappings folder in this run")?;
+    let dir = mappings
+        .paths
+        .global
+        .clone()
+        .ok_or("there is no global mappings folder in this run")?;
     let path = dir.join(LEARNED_FILE);
     let before = if path.exists() {
         load::read(&path).map_err(|e| format!("{e}; fix or move it, it is not overwritten"))?

@@ -21,8 +21,8 @@ pub mod feedback;
 pub mod gamepad;
 pub mod learn;
 pub mod mapping;
-pub mod mixxx;
 pub mod midi;
+pub mod mixxx;
 pub mod registry;
 pub mod state;
 pub mod values;
@@ -86,7 +86,10 @@ impl Plugin for ControlsPlugin {
             .init_resource::<feedback::FeedbackSent>()
             .configure_sets(
                 Update,
-                (ControlSet::Map, ControlSet::Apply).chain().before(DeckSet::Actions).before(VisualSet::Control),
+                (ControlSet::Map, ControlSet::Apply)
+                    .chain()
+                    .before(DeckSet::Actions)
+                    .before(VisualSet::Control),
             )
             .add_systems(
                 Update,
@@ -100,7 +103,12 @@ impl Plugin for ControlsPlugin {
                     .chain()
                     .in_set(ControlSet::Map),
             )
-            .add_systems(Update, (rebuild_registry, apply::apply_changes).chain().in_set(ControlSet::Apply))
+            .add_systems(
+                Update,
+                (rebuild_registry, apply::apply_changes)
+                    .chain()
+                    .in_set(ControlSet::Apply),
+            )
             .add_systems(
                 PostUpdate,
                 (
@@ -120,7 +128,9 @@ impl Plugin for ControlsPlugin {
 
 /// Lists the scenes in the registry when the library changes.
 fn rebuild_registry(scenes: Option<Res<Scenes>>, state: Res<ControlState>, mut registry: ResMut<Registry>) {
-    let Some(scenes) = scenes.filter(|s| s.is_changed()) else { return };
+    let Some(scenes) = scenes.filter(|s| s.is_changed()) else {
+        return;
+    };
     let ids: Vec<String> = scenes.0.scenes().map(|s| s.id.clone()).collect();
     *registry = Registry::new(state.decks, &ids);
 }

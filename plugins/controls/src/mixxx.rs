@@ -62,7 +62,9 @@ use crate::binding::BindingOptions;
 use crate::binding::button::ButtonMode;
 use crate::binding::curve::Curve;
 use crate::binding::takeover::Takeover;
-use crate::mapping::file::{Binding, DeviceKind, DeviceProfile, Feedback, HardwareControl, Input, LedMode, MappingFile};
+use crate::mapping::file::{
+    Binding, DeviceKind, DeviceProfile, Feedback, HardwareControl, Input, LedMode, MappingFile,
+};
 use crate::midi::relative::RelativeEncoding;
 use crate::state::Layer;
 
@@ -101,7 +103,12 @@ pub enum ImportError {
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Xml { source, line, column, message } => {
+            Self::Xml {
+                source,
+                line,
+                column,
+                message,
+            } => {
                 write!(f, "{source}: XML syntax error at {line}:{column}: {message}")
             }
             Self::NotMixxx { source, reason } => write!(f, "{source}: not a Mixxx mapping: {reason}"),
@@ -116,22 +123,37 @@ impl std::error::Error for ImportError {}
 pub fn import(xml: &str, source_name: &str) -> Result<Imported, ImportError> {
     let doc = Document::parse(xml).map_err(|e| {
         let pos = e.pos();
-        ImportError::Xml { source: source_name.to_owned(), line: pos.row, column: pos.col, message: e.to_string() }
+        ImportError::Xml {
+            source: source_name.to_owned(),
+            line: pos.row,
+            column: pos.col,
+            message: e.to_string(),
+        }
     })?;
-    let not_mixxx = |reason: String| ImportError::NotMixxx { source: source_name.to_owned(), reason };
+    let not_mixxx = |reason: String| ImportError::NotMixxx {
+        source: source_name.to_owned(),
+        reason,
+    };
 
     let root = doc.root_element();
     let root_name = root.tag_name().name();
     if root_name != "MixxxControllerPreset" && root_name != "MixxxMIDIPreset" {
-        return Err(not_mixxx(format!("the root element is <{root_name}>, not <MixxxControllerPreset>")));
+        return Err(not_mixxx(format!(
+            "the root element is <{root_name}>, not <MixxxControllerPreset>"
+        )));
     }
     let mut controllers = children(root, "controller");
-    let controller = controllers.next().ok_or_else(|| not_mixxx("no <controller> element".to_owned()))?;
+    let controller = controllers
+        .next()
+        .ok_or_else(|| not_mixxx("no <controller> element".to_owned()))?;
 
     let mut importer = Importer::new(&doc, source_name);
     for extra in controllers {
         let line = importer.line(extra);
-        importer.skip(line, "a second <controller> element: only the first is imported".to_owned());
+        importer.skip(
+            line,
+            "a second <controller> element: only the first is imported".to_owned(),
+        );
     }
 
     let name = child(root, "info")
@@ -141,7 +163,12 @@ pub fn import(xml: &str, source_name: &str) -> Result<Imported, ImportError> {
         .filter(|n| !n.is_empty())
         .unwrap_or(source_name)
         .to_owned();
-    let port = controller.attribute("id").map(str::trim).filter(|id| !id.is_empty()).unwrap_or(&name).to_owned();
+    let port = controller
+        .attribute("id")
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .unwrap_or(&name)
+        .to_owned();
 
     importer.device = name.clone();
     if let Some(scripts) = child(controller, "scriptfiles") {
@@ -149,7 +176,10 @@ pub fn import(xml: &str, source_name: &str) -> Result<Imported, ImportError> {
             let line = importer.line(file);
             let filename = file.attribute("filename").unwrap_or("?");
             let prefix = file.attribute("functionprefix").unwrap_or("");
-            importer.skip(line, format!("script file {filename} (functions {prefix}.*): JavaScript is not imported"));
+            importer.skip(
+                line,
+                format!("script file {filename} (functions {prefix}.*): JavaScript is not imported"),
+            );
         }
     }
     if let Some(controls) = child(controller, "controls") {
@@ -161,12 +191,31 @@ pub fn import(xml: &str, source_name: &str) -> Result<Imported, ImportError> {
         }
     }
 
-    let Importer { controls, bindings, mut skipped, .. } = importer;
+    let Importer {
+        controls,
+        bindings,
+        mut skipped,
+        ..
+    } = importer;
     skipped.sort_by_key(|(line, _)| *line);
-    let skipped = skipped.into_iter().map(|(line, text)| format!("line {line}: {text}")).collect();
-    let profile =
-        DeviceProfile { name, kind: DeviceKind::Midi, ports: vec![port], controls, ..DeviceProfile::default() };
-    Ok(Imported { file: MappingFile { devices: vec![profile], bindings }, skipped })
+    let skipped = skipped
+        .into_iter()
+        .map(|(line, text)| format!("line {line}: {text}"))
+        .collect();
+    let profile = DeviceProfile {
+        name,
+        kind: DeviceKind::Midi,
+        ports: vec![port],
+        controls,
+        ..DeviceProfile::default()
+    };
+    Ok(Imported {
+        file: MappingFile {
+            devices: vec![profile],
+            bindings,
+        },
+        skipped,
+    })
 }
 
 /// How a Phosphene control takes values.
@@ -194,11 +243,21 @@ struct Target {
 
 impl Target {
     fn new(address: String, kind: Kind) -> Self {
-        Self { address, kind, range: None, curve: Curve::Linear }
+        Self {
+            address,
+            kind,
+            range: None,
+            curve: Curve::Linear,
+        }
     }
 
     fn ranged(address: String, range: (f64, f64)) -> Self {
-        Self { address, kind: Kind::Continuous, range: Some(range), curve: Curve::Linear }
+        Self {
+            address,
+            kind: Kind::Continuous,
+            range: Some(range),
+            curve: Curve::Linear,
+        }
     }
 
     /// A gain knob whose centre is unity (0 dB), as Mixxx's gain and EQ knobs are: `centre` is the
@@ -259,7 +318,13 @@ struct Importer<'a, 'input> {
 
 impl<'a, 'input> Importer<'a, 'input> {
     fn new(doc: &'a Document<'input>, device: &str) -> Self {
-        Self { doc, device: device.to_owned(), controls: Vec::new(), bindings: Vec::new(), skipped: Vec::new() }
+        Self {
+            doc,
+            device: device.to_owned(),
+            controls: Vec::new(),
+            bindings: Vec::new(),
+            skipped: Vec::new(),
+        }
     }
 
     fn skip(&mut self, line: u32, text: String) {
@@ -271,9 +336,20 @@ impl<'a, 'input> Importer<'a, 'input> {
     }
 
     fn read(&self, node: Node<'_, '_>) -> Line {
-        let text = |name: &str| child(node, name).and_then(|n| n.text()).map(str::trim).unwrap_or("").to_owned();
+        let text = |name: &str| {
+            child(node, name)
+                .and_then(|n| n.text())
+                .map(str::trim)
+                .unwrap_or("")
+                .to_owned()
+        };
         let options = child(node, "options")
-            .map(|o| o.children().filter(Node::is_element).map(|e| e.tag_name().name().to_ascii_lowercase()).collect())
+            .map(|o| {
+                o.children()
+                    .filter(Node::is_element)
+                    .map(|e| e.tag_name().name().to_ascii_lowercase())
+                    .collect()
+            })
             .unwrap_or_default();
         Line {
             line: self.line(node),
@@ -291,7 +367,11 @@ impl<'a, 'input> Importer<'a, 'input> {
             .iter()
             .enumerate()
             .filter(|(_, l)| l.has("fourteen-bit-lsb") && !is_script(l))
-            .map(|(index, _)| Lsb { index, used: false, note: None })
+            .map(|(index, _)| Lsb {
+                index,
+                used: false,
+                note: None,
+            })
             .collect();
 
         for line in &lines {
@@ -358,9 +438,15 @@ impl<'a, 'input> Importer<'a, 'input> {
     /// The message a line listens to.
     fn input(&self, line: &Line, status: u8, midino: u8, lines: &[Line], lsbs: &mut [Lsb]) -> Result<Input, String> {
         let channel = (status & 0x0F) + 1;
-        let relative = if ["rot64", "rot64inv", "rot64fast", "spread64"].iter().any(|o| line.has(o)) {
+        let relative = if ["rot64", "rot64inv", "rot64fast", "spread64"]
+            .iter()
+            .any(|o| line.has(o))
+        {
             Some(RelativeEncoding::Offset64)
-        } else if ["diff", "selectknob", "hercjog", "hercjogfast"].iter().any(|o| line.has(o)) {
+        } else if ["diff", "selectknob", "hercjog", "hercjogfast"]
+            .iter()
+            .any(|o| line.has(o))
+        {
             Some(RelativeEncoding::TwosComplement)
         } else {
             None
@@ -369,7 +455,11 @@ impl<'a, 'input> Importer<'a, 'input> {
             0x8 | 0x9 if relative.is_none() => Ok(Input::Note { channel, note: midino }),
             0xB => {
                 if let Some(encoding) = relative {
-                    return Ok(Input::Encoder { channel, cc: midino, encoding });
+                    return Ok(Input::Encoder {
+                        channel,
+                        cc: midino,
+                        encoding,
+                    });
                 }
                 if !line.has("fourteen-bit-msb") {
                     return Ok(Input::Cc { channel, cc: midino });
@@ -408,7 +498,11 @@ impl<'a, 'input> Importer<'a, 'input> {
             return existing.name.clone();
         }
         let name = control_name(input);
-        self.controls.push(HardwareControl { name: name.clone(), input, feedback: Feedback::None });
+        self.controls.push(HardwareControl {
+            name: name.clone(),
+            input,
+            feedback: Feedback::None,
+        });
         name
     }
 
@@ -493,7 +587,10 @@ impl<'a, 'input> Importer<'a, 'input> {
 /// Whether a line calls a script function (`<script-binding>`, or a key like `Prefix.function`; the
 /// dot in `beatloop_0.5_toggle` is a number's).
 fn is_script(line: &Line) -> bool {
-    let function = line.key.rsplit_once('.').is_some_and(|(_, f)| f.starts_with(|c: char| c.is_ascii_alphabetic()));
+    let function = line
+        .key
+        .rsplit_once('.')
+        .is_some_and(|(_, f)| f.starts_with(|c: char| c.is_ascii_alphabetic()));
     line.has("script-binding") || function
 }
 
@@ -507,7 +604,11 @@ fn options(line: &Line, target: &Target) -> BindingOptions {
     };
     BindingOptions {
         invert: line.has("invert") || line.has("rot64inv"),
-        takeover: if line.has("soft-takeover") { Takeover::PickUp } else { Takeover::None },
+        takeover: if line.has("soft-takeover") {
+            Takeover::PickUp
+        } else {
+            Takeover::None
+        },
         button,
         range: target.range,
         curve: target.curve.clone(),
@@ -567,7 +668,8 @@ fn children<'a, 'input: 'a>(
     name: &str,
 ) -> impl Iterator<Item = Node<'a, 'input>> + use<'a, 'input> {
     let name = name.to_owned();
-    node.children().filter(move |n| n.is_element() && n.tag_name().name().eq_ignore_ascii_case(&name))
+    node.children()
+        .filter(move |n| n.is_element() && n.tag_name().name().eq_ignore_ascii_case(&name))
 }
 
 /// The input key an output key stands for.
@@ -582,7 +684,10 @@ fn output_key(key: &str) -> String {
     {
         return format!("hotcue_{k}_activate");
     }
-    if let Some(b) = key.strip_prefix("beatloop_").and_then(|rest| rest.strip_suffix("_enabled")) {
+    if let Some(b) = key
+        .strip_prefix("beatloop_")
+        .and_then(|rest| rest.strip_suffix("_enabled"))
+    {
         return format!("beatloop_{b}_toggle");
     }
     key.to_owned()
@@ -606,7 +711,10 @@ fn target(group: &str, key: &str) -> Result<Target, String> {
     use Kind::{Continuous, Toggle};
     let unknown = || Err(format!("key {key} of {group} has no Phosphene counterpart"));
 
-    if let Some(channel) = group.strip_prefix("[EqualizerRack1_").and_then(|s| s.strip_suffix("_Effect1]")) {
+    if let Some(channel) = group
+        .strip_prefix("[EqualizerRack1_")
+        .and_then(|s| s.strip_suffix("_Effect1]"))
+    {
         let d = deck_of(channel)?;
         return match key {
             "parameter1" => Ok(Target::unity_centre(format!("/deck/{d}/eq/low"), EQ_CENTRE)),
@@ -618,14 +726,20 @@ fn target(group: &str, key: &str) -> Result<Target, String> {
             _ => unknown(),
         };
     }
-    if let Some(channel) = group.strip_prefix("[QuickEffectRack1_").and_then(|s| s.strip_suffix(']')) {
+    if let Some(channel) = group
+        .strip_prefix("[QuickEffectRack1_")
+        .and_then(|s| s.strip_suffix(']'))
+    {
         let d = deck_of(channel)?;
         return match key {
             "super1" => Ok(Target::new(format!("/deck/{d}/filter"), Continuous)),
             _ => unknown(),
         };
     }
-    if let Some(unit) = group.strip_prefix("[EffectRack1_EffectUnit").and_then(|s| s.strip_suffix(']')) {
+    if let Some(unit) = group
+        .strip_prefix("[EffectRack1_EffectUnit")
+        .and_then(|s| s.strip_suffix(']'))
+    {
         let Ok(unit) = unit.parse::<u8>() else {
             return Err(format!(
                 "group {group}: single effects of a unit are not carried (Phosphene's FX slots belong to a deck)"
@@ -713,12 +827,22 @@ fn numbered_deck_target(d: u8, key: &str) -> Option<Result<Target, String>> {
         if action != "toggle" && action != "activate" {
             return None;
         }
-        const SIZES: [(f64, &str); 8] =
-            [(0.25, "0.25"), (0.5, "0.5"), (1.0, "1"), (2.0, "2"), (4.0, "4"), (8.0, "8"), (16.0, "16"), (32.0, "32")];
+        const SIZES: [(f64, &str); 8] = [
+            (0.25, "0.25"),
+            (0.5, "0.5"),
+            (1.0, "1"),
+            (2.0, "2"),
+            (4.0, "4"),
+            (8.0, "8"),
+            (16.0, "16"),
+            (32.0, "32"),
+        ];
         let beats = size.parse::<f64>().ok();
         return Some(match SIZES.iter().find(|(b, _)| Some(*b) == beats) {
             Some((_, name)) => Ok(Target::new(format!("/deck/{d}/loop/beats/{name}"), Kind::Trigger)),
-            None => Err(format!("a loop of {size} beats: Phosphene loops 0.25 to 32 beats in powers of two")),
+            None => Err(format!(
+                "a loop of {size} beats: Phosphene loops 0.25 to 32 beats in powers of two"
+            )),
         });
     }
     if let Some((size, direction)) = key.strip_prefix("beatjump_").and_then(|rest| rest.split_once('_'))

@@ -93,7 +93,13 @@ pub struct ControlSpec {
 impl ControlSpec {
     /// Its line in `phosphene controls`: `<address> <kind> <range or choices> <description>`.
     pub fn line(&self) -> String {
-        format!("{} {} {} {}", self.address, self.kind.word(), self.kind.span(), self.description)
+        format!(
+            "{} {} {} {}",
+            self.address,
+            self.kind.word(),
+            self.kind.span(),
+            self.description
+        )
     }
 }
 
@@ -115,7 +121,11 @@ fn band_name(b: EqBand) -> &'static str {
 }
 
 fn continuous(range: Range, what: &str) -> (ControlKind, String) {
-    let unit = if range.unit.is_empty() { String::new() } else { format!(" ({})", range.unit) };
+    let unit = if range.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", range.unit)
+    };
     (ControlKind::Continuous(range), format!("{what}{unit}"))
 }
 
@@ -137,24 +147,48 @@ fn deck_spec(c: DeckControl, deck: &str) -> (ControlKind, String) {
         C::Volume => continuous(ranges::VOLUME, &format!("channel fader of {deck}")),
         C::Eq(b) => continuous(ranges::EQ_DB, &format!("{} EQ of {deck}", band_name(b))),
         C::Kill(b) => (Toggle, format!("kill the {} band of {deck}", band_name(b))),
-        C::Filter => continuous(ranges::FILTER, &format!("filter of {deck}: low-pass left of centre, high-pass right")),
+        C::Filter => continuous(
+            ranges::FILTER,
+            &format!("filter of {deck}: low-pass left of centre, high-pass right"),
+        ),
         C::Resonance => continuous(ranges::RESONANCE, &format!("filter resonance of {deck}")),
-        C::HotCue(k) => t(format!("hot cue {} of {deck}: jump (quantized), or store when empty", k + 1)),
+        C::HotCue(k) => t(format!(
+            "hot cue {} of {deck}: jump (quantized), or store when empty",
+            k + 1
+        )),
         C::HotCueSet(k) => t(format!("store hot cue {} of {deck} at the playhead", k + 1)),
         C::HotCueDelete(k) => t(format!("delete hot cue {} of {deck}", k + 1)),
-        C::BeatLoop(i) => t(format!("loop {} beats on {deck} (quantized); again leaves it", beats_part(LOOP_SIZES[i]))),
+        C::BeatLoop(i) => t(format!(
+            "loop {} beats on {deck} (quantized); again leaves it",
+            beats_part(LOOP_SIZES[i])
+        )),
         C::LoopIn => t(format!("loop start of {deck} at the playhead")),
         C::LoopOut => t(format!("loop end of {deck} at the playhead; starts looping")),
         C::LoopExit => t(format!("leave the loop on {deck}")),
         C::JumpForward => t(format!("jump {deck} forward by the beat jump size (keeps the phase)")),
         C::JumpBack => t(format!("jump {deck} back by the beat jump size (keeps the phase)")),
-        C::JumpSize => (ControlKind::Choice(JUMP_SIZES.iter().map(|b| beats_part(*b)).collect()), format!("beat jump size of {deck}, in beats")),
-        C::FxKind(s) => (ControlKind::Choice(names(&choices::FX_KINDS)), format!("effect in FX slot {} of {deck}", s + 1)),
+        C::JumpSize => (
+            ControlKind::Choice(JUMP_SIZES.iter().map(|b| beats_part(*b)).collect()),
+            format!("beat jump size of {deck}, in beats"),
+        ),
+        C::FxKind(s) => (
+            ControlKind::Choice(names(&choices::FX_KINDS)),
+            format!("effect in FX slot {} of {deck}", s + 1),
+        ),
         C::FxAmount(s) => continuous(ranges::FX_AMOUNT, &format!("wet/dry of FX slot {} of {deck}", s + 1)),
-        C::FxParam(s) => continuous(ranges::FX_PARAM, &format!("main parameter of FX slot {} of {deck}", s + 1)),
-        C::Xfader => (ControlKind::Choice(names(&choices::XFADER_SIDES)), format!("crossfader side of {deck}")),
+        C::FxParam(s) => continuous(
+            ranges::FX_PARAM,
+            &format!("main parameter of FX slot {} of {deck}", s + 1),
+        ),
+        C::Xfader => (
+            ControlKind::Choice(names(&choices::XFADER_SIDES)),
+            format!("crossfader side of {deck}"),
+        ),
         C::Headphone => (Toggle, format!("send {deck} to the headphones")),
-        C::Position => continuous(POSITION_SHARE, &format!("playhead of {deck} as a share of the track (seeks)")),
+        C::Position => continuous(
+            POSITION_SHARE,
+            &format!("playhead of {deck} as a share of the track (seeks)"),
+        ),
         C::Eject => t(format!("remove the track from {deck}")),
     }
 }
@@ -162,7 +196,18 @@ fn deck_spec(c: DeckControl, deck: &str) -> (ControlKind, String) {
 /// Every control of one deck, in the order the registry lists them.
 pub fn deck_controls() -> Vec<DeckControl> {
     use DeckControl as C;
-    let mut v = vec![C::Play, C::Cue, C::Stop, C::Sync, C::KeyLock, C::Tempo, C::Pitch, C::Nudge, C::Gain, C::Volume];
+    let mut v = vec![
+        C::Play,
+        C::Cue,
+        C::Stop,
+        C::Sync,
+        C::KeyLock,
+        C::Tempo,
+        C::Pitch,
+        C::Nudge,
+        C::Gain,
+        C::Volume,
+    ];
     for b in [EqBand::Low, EqBand::Mid, EqBand::High] {
         v.extend([C::Eq(b), C::Kill(b)]);
     }
@@ -171,7 +216,14 @@ pub fn deck_controls() -> Vec<DeckControl> {
         v.extend([C::HotCue(k), C::HotCueSet(k), C::HotCueDelete(k)]);
     }
     v.extend((0..LOOP_SIZES.len()).map(C::BeatLoop));
-    v.extend([C::LoopIn, C::LoopOut, C::LoopExit, C::JumpForward, C::JumpBack, C::JumpSize]);
+    v.extend([
+        C::LoopIn,
+        C::LoopOut,
+        C::LoopExit,
+        C::JumpForward,
+        C::JumpBack,
+        C::JumpSize,
+    ]);
     for s in 0..FX_SLOTS {
         v.extend([C::FxKind(s), C::FxAmount(s), C::FxParam(s)]);
     }
@@ -197,7 +249,11 @@ impl Registry {
         let mixer = |m| ControlId::Mixer(m);
         let (k, d) = continuous(ranges::CROSSFADER, "crossfader: -1 all A, 1 all B");
         r.add(mixer(MixerControl::Crossfader), k, d);
-        r.add(mixer(MixerControl::Curve), ControlKind::Choice(names(&choices::CURVES)), "crossfader law".into());
+        r.add(
+            mixer(MixerControl::Curve),
+            ControlKind::Choice(names(&choices::CURVES)),
+            "crossfader law".into(),
+        );
         let (k, d) = continuous(ranges::MASTER_GAIN_DB, "master gain");
         r.add(mixer(MixerControl::Master), k, d);
         let (k, d) = continuous(ranges::CUE_MIX, "headphone mix: 0 cue only, 1 master only");
@@ -206,22 +262,49 @@ impl Registry {
         r.add(mixer(MixerControl::HeadphoneGain), k, d);
         let (k, d) = continuous(ranges::BPM, "master tempo");
         r.add(ControlId::Transport(TransportControl::Tempo), k, d);
-        r.add(ControlId::Transport(TransportControl::Tap), ControlKind::Trigger, "tap tempo: taps on the beat set the master tempo".into());
+        r.add(
+            ControlId::Transport(TransportControl::Tap),
+            ControlKind::Trigger,
+            "tap tempo: taps on the beat set the master tempo".into(),
+        );
         r.add(
             ControlId::Transport(TransportControl::Launch),
             ControlKind::Choice(names(&choices::LAUNCHES)),
             "where launches (play, hot cues, loops) land".into(),
         );
         let v = ControlId::Visuals;
-        r.add(v(VisualControl::Scene), ControlKind::Choice(scenes.to_vec()), "the scene on (changes on the transition's quantization)".into());
-        r.add(v(VisualControl::SceneNext), ControlKind::Trigger, "the next scene of the library".into());
-        r.add(v(VisualControl::ScenePrevious), ControlKind::Trigger, "the previous scene of the library".into());
-        r.add(v(VisualControl::TransitionKind), ControlKind::Choice(names(&choices::TRANSITIONS)), "how scenes blend".into());
+        r.add(
+            v(VisualControl::Scene),
+            ControlKind::Choice(scenes.to_vec()),
+            "the scene on (changes on the transition's quantization)".into(),
+        );
+        r.add(
+            v(VisualControl::SceneNext),
+            ControlKind::Trigger,
+            "the next scene of the library".into(),
+        );
+        r.add(
+            v(VisualControl::ScenePrevious),
+            ControlKind::Trigger,
+            "the previous scene of the library".into(),
+        );
+        r.add(
+            v(VisualControl::TransitionKind),
+            ControlKind::Choice(names(&choices::TRANSITIONS)),
+            "how scenes blend".into(),
+        );
         let (k, d) = continuous(visual_ranges::TRANSITION_BEATS, "length of a scene transition");
         r.add(v(VisualControl::TransitionBeats), k, d);
-        r.add(v(VisualControl::TransitionAt), ControlKind::Choice(names(&choices::SCENE_QUANTIZE)), "where scene changes land".into());
+        r.add(
+            v(VisualControl::TransitionAt),
+            ControlKind::Choice(names(&choices::SCENE_QUANTIZE)),
+            "where scene changes land".into(),
+        );
         for k in 0..PARAMS {
-            let (kind, d) = continuous(visual_ranges::PARAM_POSITION, &format!("scene parameter {} (0..1 of the scene's own range)", k + 1));
+            let (kind, d) = continuous(
+                visual_ranges::PARAM_POSITION,
+                &format!("scene parameter {} (0..1 of the scene's own range)", k + 1),
+            );
             r.add(v(VisualControl::Param(k)), kind, d);
         }
         for f in PostField::ALL {
@@ -237,10 +320,26 @@ impl Registry {
             ControlKind::Choice((1..=decks).map(|d| d.to_string()).collect()),
             "the focused deck, which `/deck/focused/...` drives".into(),
         );
-        r.add(m(MapControl::FocusNext), ControlKind::Trigger, "focus the next deck".into());
-        r.add(m(MapControl::FocusPrevious), ControlKind::Trigger, "focus the previous deck".into());
-        r.add(m(MapControl::Shift), ControlKind::Toggle, "shift layer: bindings on the Shift layer act while it is on".into());
-        r.add(m(MapControl::Alt), ControlKind::Toggle, "alt layer: bindings on the Alt layer act while it is on".into());
+        r.add(
+            m(MapControl::FocusNext),
+            ControlKind::Trigger,
+            "focus the next deck".into(),
+        );
+        r.add(
+            m(MapControl::FocusPrevious),
+            ControlKind::Trigger,
+            "focus the previous deck".into(),
+        );
+        r.add(
+            m(MapControl::Shift),
+            ControlKind::Toggle,
+            "shift layer: bindings on the Shift layer act while it is on".into(),
+        );
+        r.add(
+            m(MapControl::Alt),
+            ControlKind::Toggle,
+            "alt layer: bindings on the Alt layer act while it is on".into(),
+        );
         r
     }
 
@@ -248,7 +347,12 @@ impl Registry {
         let address = id.address();
         self.by_address.insert(address.clone(), self.specs.len());
         self.by_id.insert(id, self.specs.len());
-        self.specs.push(ControlSpec { id, address, kind, description });
+        self.specs.push(ControlSpec {
+            id,
+            address,
+            kind,
+            description,
+        });
     }
 
     /// Every control, in registry order.
@@ -258,7 +362,9 @@ impl Registry {
 
     /// The control at an address.
     pub fn lookup(&self, address: &str) -> Option<&ControlSpec> {
-        self.by_address.get(address.trim_end_matches('/')).map(|&i| &self.specs[i])
+        self.by_address
+            .get(address.trim_end_matches('/'))
+            .map(|&i| &self.specs[i])
     }
 
     /// A control's spec.
@@ -284,8 +390,14 @@ mod tests {
             assert_eq!(s.line().split(' ').next(), Some(s.address.as_str()));
         }
         let line = r.lookup("/deck/2/filter").map(ControlSpec::line);
-        assert_eq!(line.as_deref(), Some("/deck/2/filter continuous -1..1 filter of deck 2: low-pass left of centre, high-pass right"));
-        assert_eq!(r.lookup("/visuals/scene").map(|s| s.kind.span()).as_deref(), Some("tunnel,bloom"));
+        assert_eq!(
+            line.as_deref(),
+            Some("/deck/2/filter continuous -1..1 filter of deck 2: low-pass left of centre, high-pass right")
+        );
+        assert_eq!(
+            r.lookup("/visuals/scene").map(|s| s.kind.span()).as_deref(),
+            Some("tunnel,bloom")
+        );
         assert!(r.lookup("/deck/5/filter").is_none());
     }
 

@@ -36,7 +36,13 @@ pub struct ControlState {
 impl ControlState {
     /// Focus on deck 1, no layer held, default jump sizes.
     pub fn new(decks: usize) -> Self {
-        Self { focus: 0, decks, shift: false, alt: false, jump: vec![DEFAULT_JUMP; decks] }
+        Self {
+            focus: 0,
+            decks,
+            shift: false,
+            alt: false,
+            jump: vec![DEFAULT_JUMP; decks],
+        }
     }
 
     /// The layer bindings act on now (shift wins over alt when both are held).
@@ -50,6 +56,11 @@ impl ControlState {
 
     /// A deck's beat jump size in beats.
     pub fn jump_beats(&self, deck: usize) -> f64 {
-        JUMP_SIZES[self.jump.get(deck).copied().unwrap_or(DEFAULT_JUMP).min(JUMP_SIZES.len() - 1)]
+        JUMP_SIZES[self
+            .jump
+            .get(deck)
+            .copied()
+            .unwrap_or(DEFAULT_JUMP)
+            .min(JUMP_SIZES.len() - 1)]
     }
 }

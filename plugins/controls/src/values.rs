@@ -43,8 +43,15 @@ impl ControlValues {
 }
 
 /// The parts of a deck a value reads.
-pub(crate) type DeckView<'a> =
-    (Entity, &'a Deck, &'a DeckControls, &'a DeckPlayback, &'a DeckTrack, &'a DeckLoop, Option<&'a BeatGrid>);
+pub(crate) type DeckView<'a> = (
+    Entity,
+    &'a Deck,
+    &'a DeckControls,
+    &'a DeckPlayback,
+    &'a DeckTrack,
+    &'a DeckLoop,
+    Option<&'a BeatGrid>,
+);
 
 fn band(b: EqBand) -> usize {
     match b {
@@ -83,7 +90,10 @@ fn deck_value(c: DeckControl, d: &DeckView, cues: &[usize], state: &ControlState
         C::FxParam(s) => k.fx[s].param as f64,
         C::Xfader => index_of(&choices::XFADER_SIDES, &k.xfader) as f64,
         C::Headphone => flag(k.cue_monitor),
-        C::Position => track.info.as_ref().map_or(0.0, |i| (play.position / i.seconds.max(1e-9)).clamp(0.0, 1.0)),
+        C::Position => track
+            .info
+            .as_ref()
+            .map_or(0.0, |i| (play.position / i.seconds.max(1e-9)).clamp(0.0, 1.0)),
         C::Cue | C::Stop | C::Nudge | C::LoopIn | C::LoopOut | C::JumpForward | C::JumpBack | C::Eject => 0.0,
     }
 }
@@ -103,9 +113,16 @@ pub(crate) fn refresh_values(
     let views: Vec<DeckView> = decks.iter().collect();
     let stored: Vec<Vec<usize>> = views
         .iter()
-        .map(|d| cues.iter().filter(|(_, p)| p.parent() == d.0).map(|(c, _)| c.slot).collect())
+        .map(|d| {
+            cues.iter()
+                .filter(|(_, p)| p.parent() == d.0)
+                .map(|(c, _)| c.slot)
+                .collect()
+        })
         .collect();
-    let scene_ids: Vec<&str> = scenes.as_ref().map_or_else(Vec::new, |s| s.0.scenes().map(|s| s.id.as_str()).collect());
+    let scene_ids: Vec<&str> = scenes
+        .as_ref()
+        .map_or_else(Vec::new, |s| s.0.scenes().map(|s| s.id.as_str()).collect());
     for spec in registry.specs() {
         let v = match spec.id {
             ControlId::Deck(r, c) => {
@@ -113,7 +130,9 @@ pub(crate) fn refresh_values(
                     DeckRef::Index(i) => i,
                     DeckRef::Focused => state.focus,
                 };
-                let Some(i) = views.iter().position(|d| d.1.index == index) else { continue };
+                let Some(i) = views.iter().position(|d| d.1.index == index) else {
+                    continue;
+                };
                 deck_value(c, &views[i], &stored[i], &state)
             }
             ControlId::Mixer(m) => match m {

@@ -15,7 +15,9 @@ use phosphene_controls::state::Layer;
 const FIXTURE: &str = "Pioneer-DDJ-400.midi.xml";
 
 fn fixture_text() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(FIXTURE);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(FIXTURE);
     fs::read_to_string(&path).expect("fixture readable")
 }
 
@@ -28,7 +30,12 @@ fn inputs_by_address(file: &MappingFile) -> BTreeMap<String, BTreeSet<String>> {
     let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for binding in &file.bindings {
         let name = binding.control.as_deref().expect("named control");
-        let input = file.devices[0].controls.iter().find(|c| c.name == name).expect("control exists").input;
+        let input = file.devices[0]
+            .controls
+            .iter()
+            .find(|c| c.name == name)
+            .expect("control exists")
+            .input;
         // A 7-bit CC and a 14-bit CC on the same number are the same fader read at two resolutions.
         let key = match input {
             Input::Cc14 { channel, msb } => format!("{:?}", Input::Cc { channel, cc: msb }),
@@ -59,7 +66,10 @@ fn fixture_imports() {
         assert_eq!(binding.layer, Layer::Base);
     }
     // What was carried over compiles against the real control map with no error.
-    let loaded = [Loaded { origin: Origin::Flag(FIXTURE.into()), file: file.clone() }];
+    let loaded = [Loaded {
+        origin: Origin::Flag(FIXTURE.into()),
+        file: file.clone(),
+    }];
     let runtime = Runtime::compile(&loaded, &Registry::new(4, &[]));
     assert!(runtime.errors.is_empty(), "{:#?}", runtime.errors);
 
@@ -68,11 +78,19 @@ fn fixture_imports() {
     let play2 = format!("{:?}", Input::Note { channel: 2, note: 0x0B });
     assert_eq!(by_address["/deck/1/play"], BTreeSet::from([play1]));
     assert_eq!(by_address["/deck/2/play"], BTreeSet::from([play2]));
-    let tempo = file.bindings.iter().find(|b| b.to == "/deck/1/tempo").expect("rate fader");
+    let tempo = file
+        .bindings
+        .iter()
+        .find(|b| b.to == "/deck/1/tempo")
+        .expect("rate fader");
     assert_eq!(tempo.options.range, Some((0.92, 1.08)));
 
     // LEDs: play and cue of both decks, hot cue and beat loop pads of deck 1.
-    let lit = file.devices[0].controls.iter().filter(|c| c.feedback == Feedback::Same).count();
+    let lit = file.devices[0]
+        .controls
+        .iter()
+        .filter(|c| c.feedback == Feedback::Same)
+        .count();
     assert_eq!(lit, 4 + 8 + 8);
 }
 
@@ -89,13 +107,18 @@ fn fixture_skipped_list() {
         "line 705: output [Channel1] play_indicator (0x90 0x47): /deck/1/play already shows on the LED of",
         "line 751: output [Channel2] hotcue_1_enabled (0x99 0x00): no carried input drives /deck/2/hotcue/1",
     ] {
-        assert!(skipped.iter().any(|s| s.starts_with(needle)), "missing {needle:?} in {skipped:#?}");
+        assert!(
+            skipped.iter().any(|s| s.starts_with(needle)),
+            "missing {needle:?} in {skipped:#?}"
+        );
     }
     // 8 fixed beat jumps, library + 2 loads, sync_master, 2 pregain LSBs; 2 shifted play LEDs,
     // 16 LEDs of deck 2 pads that the file has no inputs for.
     assert_eq!(skipped.len(), 8 + 3 + 1 + 2 + 2 + 16, "{skipped:#?}");
-    let lines: Vec<u32> =
-        skipped.iter().map(|s| s["line ".len()..].split(':').next().unwrap().parse().unwrap()).collect();
+    let lines: Vec<u32> = skipped
+        .iter()
+        .map(|s| s["line ".len()..].split(':').next().unwrap().parse().unwrap())
+        .collect();
     assert!(lines.windows(2).all(|w| w[0] <= w[1]), "in file order");
 }
 

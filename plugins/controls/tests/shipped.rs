@@ -40,16 +40,30 @@ fn every_mapping_file_is_valid() {
         let text = fs::read_to_string(&path).expect("readable");
         assert!(text.starts_with("//"), "{}: starts with its comment", path.display());
         let file: MappingFile = read(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!file.devices.is_empty() && !file.bindings.is_empty(), "{}", path.display());
+        assert!(
+            !file.devices.is_empty() && !file.bindings.is_empty(),
+            "{}",
+            path.display()
+        );
         for device in &file.devices {
             let mut names: Vec<&str> = device.controls.iter().map(|c| c.name.as_str()).collect();
             names.sort_unstable();
             let count = names.len();
             names.dedup();
-            assert_eq!(names.len(), count, "{}: duplicate control names in {}", path.display(), device.name);
+            assert_eq!(
+                names.len(),
+                count,
+                "{}: duplicate control names in {}",
+                path.display(),
+                device.name
+            );
             let inputs: Vec<Input> = device.controls.iter().map(|c| c.input).collect();
             for (i, input) in inputs.iter().enumerate() {
-                assert!(!inputs[i + 1..].contains(input), "{}: {input:?} named twice", path.display());
+                assert!(
+                    !inputs[i + 1..].contains(input),
+                    "{}: {input:?} named twice",
+                    path.display()
+                );
             }
         }
         for binding in &file.bindings {
@@ -58,7 +72,10 @@ fn every_mapping_file_is_valid() {
                 .iter()
                 .find(|d| d.name == binding.device)
                 .unwrap_or_else(|| panic!("{}: no profile {}", path.display(), binding.device));
-            let control = binding.control.as_deref().unwrap_or_else(|| panic!("{}: {binding:?}", path.display()));
+            let control = binding
+                .control
+                .as_deref()
+                .unwrap_or_else(|| panic!("{}: {binding:?}", path.display()));
             assert!(
                 device.controls.iter().any(|c| c.name == control),
                 "{}: {} has no control {control:?}",
@@ -67,7 +84,10 @@ fn every_mapping_file_is_valid() {
             );
         }
         // Every address exists and every option holds for its control.
-        let loaded = [Loaded { origin: Origin::Shipped(path.clone()), file }];
+        let loaded = [Loaded {
+            origin: Origin::Shipped(path.clone()),
+            file,
+        }];
         let runtime = Runtime::compile(&loaded, &registry);
         assert!(runtime.errors.is_empty(), "{}: {:#?}", path.display(), runtime.errors);
     }
@@ -93,13 +113,26 @@ fn no_control_is_bound_twice_on_one_layer_to_one_address() {
 fn flx4_covers_both_decks() {
     let file = load("pioneer-ddj-flx4.ron");
     for d in 1..=2 {
-        for path in ["play", "cue", "sync", "tempo", "volume", "gain", "eq/low", "filter", "headphone"] {
+        for path in [
+            "play",
+            "cue",
+            "sync",
+            "tempo",
+            "volume",
+            "gain",
+            "eq/low",
+            "filter",
+            "headphone",
+        ] {
             let to = format!("/deck/{d}/{path}");
             assert!(file.bindings.iter().any(|b| b.to == to), "{to}");
         }
         for k in 1..=8 {
             let delete = format!("/deck/{d}/hotcue/{k}/delete");
-            assert!(file.bindings.iter().any(|b| b.to == delete && b.layer == Layer::Shift), "{delete}");
+            assert!(
+                file.bindings.iter().any(|b| b.to == delete && b.layer == Layer::Shift),
+                "{delete}"
+            );
         }
     }
     for (address, lo, hi) in [("/deck/1/gain", -24.0, 12.0), ("/deck/2/eq/low", -26.0, 6.0)] {
@@ -109,7 +142,11 @@ fn flx4_covers_both_decks() {
     }
     let device = &file.devices[0];
     let lit = device.controls.iter().filter(|c| c.feedback != Feedback::None).count();
-    assert_eq!(lit, 2 * (4 + 8 + 8), "play, cue, sync, headphone cue and 16 pads per deck");
+    assert_eq!(
+        lit,
+        2 * (4 + 8 + 8),
+        "play, cue, sync, headphone cue and 16 pads per deck"
+    );
     assert_eq!(device.init.len(), 1);
 }
 
@@ -119,7 +156,11 @@ fn gamepad_is_idle_safe() {
     let device = &file.devices[0];
     assert_eq!(device.kind, DeviceKind::Gamepad);
     assert!(device.ports.is_empty());
-    let filter = file.bindings.iter().find(|b| b.to == "/deck/focused/filter").expect("filter on the left stick");
+    let filter = file
+        .bindings
+        .iter()
+        .find(|b| b.to == "/deck/focused/filter")
+        .expect("filter on the left stick");
     assert_eq!(filter.options.takeover, Takeover::None);
     for binding in &file.bindings {
         for unsafe_end in ["/eject", "/stop", "/volume", "/mixer/"] {

@@ -374,10 +374,14 @@ pub(crate) fn apply_actions(
     time: Res<Time<Real>>,
 ) {
     let untimed = actions.read().map(|a| (a, None, None));
-    let arrivals: Vec<_> = untimed.chain(timed.read().map(|t| (&t.action, t.at, t.launch))).collect();
+    let arrivals: Vec<_> = untimed
+        .chain(timed.read().map(|t| (&t.action, t.at, t.launch)))
+        .collect();
     for (action, at, launch) in arrivals {
         // What applies at once applies at the frame of its arrival, where a device clock runs.
-        let now = at.and_then(|t| status.frame_for(t)).map_or(Quantize::Now, Quantize::Frame);
+        let now = at
+            .and_then(|t| status.frame_for(t))
+            .map_or(Quantize::Now, Quantize::Frame);
         let action = match action.clone().checked_with(Range::clamp) {
             Ok(a) => a,
             Err(e) => {

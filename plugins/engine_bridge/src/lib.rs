@@ -249,7 +249,11 @@ impl EngineStatus {
         }
         let device = self.callback.as_ref()?.clock.frame_at(at, self.sample_rate)?;
         let margin = CONTROL_MARGIN * f64::from(self.sample_rate);
-        Some((device + f64::from(self.output_latency_frames) + margin).max(0.0).round() as u64)
+        Some(
+            (device + f64::from(self.output_latency_frames) + margin)
+                .max(0.0)
+                .round() as u64,
+        )
     }
 
     /// Records an input refused before it reached the engine (`why` says which and why): it

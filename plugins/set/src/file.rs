@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use engine_rt::ranges::{self, de};
 use engine_rt::ron_file::checked;
+use phosphene_controls::mapping::file::MappingFile;
 use phosphene_decks::{DeckControls, HOT_CUES, HotCue, LaunchQuantize, MixerState};
 use phosphene_visuals::setup::VisualSetup;
-use phosphene_controls::mapping::file::MappingFile;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -36,7 +36,9 @@ fn mappings<'de, D: Deserializer<'de>>(d: D) -> Result<MappingFile, D::Error> {
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<MappingFile, A::Error> {
             match seq.next_element::<serde::de::IgnoredAny>()? {
                 None => Ok(MappingFile::default()),
-                Some(_) => Err(A::Error::custom("mappings: expected a mapping file, `(devices: [...], bindings: [...])`")),
+                Some(_) => Err(A::Error::custom(
+                    "mappings: expected a mapping file, `(devices: [...], bindings: [...])`",
+                )),
             }
         }
 

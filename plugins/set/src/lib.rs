@@ -14,12 +14,12 @@ use std::time::Duration;
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use engine_rt::{IntentKind, Quantize};
+use phosphene_controls::Mappings;
+use phosphene_controls::mapping::file::MappingFile;
 use phosphene_decks::{
     BeatGrid, Deck, DeckControls, DeckLoop, DeckSet, DeckTrack, HotCue, MixerState, Transport, control_intents,
     mixer_intents,
 };
-use phosphene_controls::Mappings;
-use phosphene_controls::mapping::file::MappingFile;
 use phosphene_engine_bridge::{Intents, LoadRequest, relative_to};
 use phosphene_visuals::setup::VisualSetup;
 use phosphene_visuals::{VisualCommand, Visuals};
@@ -410,7 +410,10 @@ fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
             .visuals
             .as_ref()
             .map_or_else(|| current.visuals.clone(), |v| v.snapshot()),
-        mappings: w.mappings.as_ref().map_or_else(|| current.mappings.clone(), |m| m.set_file().clone()),
+        mappings: w
+            .mappings
+            .as_ref()
+            .map_or_else(|| current.mappings.clone(), |m| m.set_file().clone()),
     }
 }
 

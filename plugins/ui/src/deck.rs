@@ -6,14 +6,20 @@ use engine_rt::ranges;
 use phosphene_controls::address::LOOP_SIZES;
 use phosphene_controls::choices::{self, index_of};
 use phosphene_controls::{ControlChange, ControlId, ControlValue, DeckControl as C, DeckRef, Source};
-use phosphene_decks::{BeatGrid, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, HOT_CUES, HotCue, loop_beats};
+use phosphene_decks::{
+    BeatGrid, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, HOT_CUES, HotCue, loop_beats,
+};
 
 use crate::waveform::{self, Marks};
 use crate::widgets::{knob, toggle};
 
 /// A beat-loop size as its button shows it.
 fn loop_label(beats: f64) -> String {
-    if beats < 1.0 { format!("1/{}", (1.0 / beats).round()) } else { format!("{beats}") }
+    if beats < 1.0 {
+        format!("1/{}", (1.0 / beats).round())
+    } else {
+        format!("{beats}")
+    }
 }
 /// The tempo fader's range: ±8 %, the classic turntable range.
 const TEMPO_RANGE: f64 = 0.08;
@@ -39,7 +45,11 @@ fn time(seconds: f64) -> String {
 pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<ControlChange> {
     let mut out = Vec::new();
     let mut act = |c: C, value: ControlValue| {
-        out.push(ControlChange::new(ControlId::Deck(DeckRef::Index(v.index), c), value, Source::Ui))
+        out.push(ControlChange::new(
+            ControlId::Deck(DeckRef::Index(v.index), c),
+            value,
+            Source::Ui,
+        ))
     };
     let set = |on: bool| ControlValue::Set(on as u8 as f64);
     let press = ControlValue::Press;

@@ -143,12 +143,16 @@ pub(crate) fn handle_keys(
             Shortcut::KeyLock => press(deck(DeckControl::KeyLock)),
             Shortcut::HotCue(slot) if shift => press(deck(DeckControl::HotCueDelete(slot))),
             Shortcut::HotCue(slot) => press(deck(DeckControl::HotCue(slot))),
-            Shortcut::Loop(beats) => {
-                LOOP_SIZES.iter().position(|b| *b == beats).and_then(|i| press(deck(DeckControl::BeatLoop(i))))
-            }
+            Shortcut::Loop(beats) => LOOP_SIZES
+                .iter()
+                .position(|b| *b == beats)
+                .and_then(|i| press(deck(DeckControl::BeatLoop(i)))),
             Shortcut::Focus(d) => Some((ControlId::Map(MapControl::Focus), ControlValue::Set(d as f64))),
             Shortcut::Nudge(_) => None,
-            Shortcut::Crossfader(step) => Some((ControlId::Mixer(MixerControl::Crossfader), ControlValue::Step(step as f64))),
+            Shortcut::Crossfader(step) => Some((
+                ControlId::Mixer(MixerControl::Crossfader),
+                ControlValue::Step(step as f64),
+            )),
             Shortcut::Tap => press(ControlId::Transport(TransportControl::Tap)),
             Shortcut::CycleLaunch => press(ControlId::Transport(TransportControl::Launch)),
             Shortcut::Help => {

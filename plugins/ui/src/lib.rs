@@ -255,7 +255,11 @@ fn draw(
                     let rect = egui::Rect::from_min_max(before, egui::pos2(col.max_rect().right(), col.cursor().min.y));
                     if col.rect_contains_pointer(rect) && col.input(|i| i.pointer.primary_clicked()) {
                         let focus = ControlId::Map(MapControl::Focus);
-                        out.push(ControlChange::new(focus, ControlValue::Set(deck.index as f64), Source::Ui));
+                        out.push(ControlChange::new(
+                            focus,
+                            ControlValue::Set(deck.index as f64),
+                            Source::Ui,
+                        ));
                     }
                     rects.push((deck.index, rect));
                     col.add_space(6.0);
@@ -296,10 +300,18 @@ fn top_bar(
                 .suffix(" BPM"),
         );
         if r.changed() {
-            out.push(ControlChange::new(ControlId::Transport(TransportControl::Tempo), ControlValue::Set(bpm), Source::Ui));
+            out.push(ControlChange::new(
+                ControlId::Transport(TransportControl::Tempo),
+                ControlValue::Set(bpm),
+                Source::Ui,
+            ));
         }
         if ui.button("tap").clicked() {
-            out.push(ControlChange::new(ControlId::Transport(TransportControl::Tap), ControlValue::Press, Source::Ui));
+            out.push(ControlChange::new(
+                ControlId::Transport(TransportControl::Tap),
+                ControlValue::Press,
+                Source::Ui,
+            ));
         }
         // Beat lamps: one per beat of the bar, the current one lit.
         let beat_in_bar = (t.bar_phase() * t.quantum).floor() as usize;
@@ -322,7 +334,11 @@ fn top_bar(
                 for (l, _) in LAUNCHES {
                     if ui.selectable_label(t.launch == l, l.label()).clicked() {
                         let i = index_of(&LAUNCHES, &l) as f64;
-                        out.push(ControlChange::new(ControlId::Transport(TransportControl::Launch), ControlValue::Set(i), Source::Ui));
+                        out.push(ControlChange::new(
+                            ControlId::Transport(TransportControl::Launch),
+                            ControlValue::Set(i),
+                            Source::Ui,
+                        ));
                     }
                 }
             });

@@ -36,7 +36,10 @@ pub fn mixer_panel(
                         .vertical()
                         .show_value(false);
                     if ui.add_sized([18.0, 150.0], fader).changed() {
-                        out.push(set(ControlId::Deck(DeckRef::Index(ch.index), DeckControl::Volume), v as f64));
+                        out.push(set(
+                            ControlId::Deck(DeckRef::Index(ch.index), DeckControl::Volume),
+                            v as f64,
+                        ));
                     }
                     meter(ui, ch.peak, 150.0);
                 });

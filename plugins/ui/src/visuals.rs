@@ -3,10 +3,10 @@
 //! the projector.
 
 use bevy_egui::egui::{self, Color32, RichText};
-use phosphene_visuals::director::default_positions;
-use phosphene_visuals::keystone::Keystone;
 use phosphene_controls::choices::{SCENE_QUANTIZE, TRANSITIONS, index_of};
 use phosphene_controls::{ControlChange, ControlId, ControlValue, Source, VisualControl as V};
+use phosphene_visuals::director::default_positions;
+use phosphene_visuals::keystone::Keystone;
 use phosphene_visuals::show::ranges::TRANSITION_BEATS;
 use phosphene_visuals::show::{PostField, PostSettings};
 use phosphene_visuals::{Projector, Scenes, VisualCommand, Visuals};

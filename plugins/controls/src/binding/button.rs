@@ -75,7 +75,10 @@ pub struct ButtonOuts {
 }
 
 impl ButtonOuts {
-    const EMPTY: ButtonOuts = ButtonOuts { items: [ButtonOut::Fire; OUT_CAPACITY], len: 0 };
+    const EMPTY: ButtonOuts = ButtonOuts {
+        items: [ButtonOut::Fire; OUT_CAPACITY],
+        len: 0,
+    };
 
     fn one(out: ButtonOut) -> Self {
         let mut outs = Self::EMPTY;
@@ -228,9 +231,9 @@ impl ButtonState {
             ButtonMode::HoldTap { hold_ms } if self.pressed && !self.hold_fired => {
                 Some(self.pressed_at.saturating_add(ms_to_us(hold_ms)))
             }
-            ButtonMode::DoubleTap { window_ms } => {
-                self.pending_tap.map(|first| first.saturating_add(ms_to_us(window_ms)).saturating_add(1))
-            }
+            ButtonMode::DoubleTap { window_ms } => self
+                .pending_tap
+                .map(|first| first.saturating_add(ms_to_us(window_ms)).saturating_add(1)),
             _ => None,
         }
     }
@@ -385,8 +388,18 @@ mod tests {
 
     #[test]
     fn validation() {
-        assert!(ButtonMode::HoldTap { hold_ms: 0 }.validate().unwrap_err().contains("hold_ms"));
-        assert!(ButtonMode::DoubleTap { window_ms: 0 }.validate().unwrap_err().contains("window_ms"));
+        assert!(
+            ButtonMode::HoldTap { hold_ms: 0 }
+                .validate()
+                .unwrap_err()
+                .contains("hold_ms")
+        );
+        assert!(
+            ButtonMode::DoubleTap { window_ms: 0 }
+                .validate()
+                .unwrap_err()
+                .contains("window_ms")
+        );
         assert!(HOLD.validate().is_ok() && ButtonMode::Toggle.validate().is_ok());
     }
 }

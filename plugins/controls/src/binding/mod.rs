@@ -145,7 +145,14 @@ impl BindingOptions {
     /// deadzone out of bounds, non-positive sensitivity, zero button windows, bad smoothing or
     /// quantize numbers. A reversed `range` is accepted (it runs the control backwards).
     pub fn validate(&self) -> Result<(), String> {
-        shape::check_shape(self.range, &self.curve, self.steps, self.detent, self.deadzone, self.bipolar)?;
+        shape::check_shape(
+            self.range,
+            &self.curve,
+            self.steps,
+            self.detent,
+            self.deadzone,
+            self.bipolar,
+        )?;
         if !(self.sensitivity.is_finite() && self.sensitivity > 0.0) {
             return Err(format!(
                 "sensitivity {:?}: must be above 0 (the share of the travel one encoder step moves, default 1/128 = 0.0078125)",
@@ -208,25 +215,51 @@ mod tests {
         assert_eq!(o.curve, Curve::Points(vec![(0.0, 0.0), (0.5, 0.8), (1.0, 1.0)]));
         assert_eq!(o.button, ButtonMode::HoldTap { hold_ms: 450 });
         assert_eq!(o.velocity, Velocity::Curve(Curve::Exp));
-        assert_eq!(o.smoothing, Smoothing::OneEuro { min_cutoff: 1.0, beta: 20.0, d_cutoff: 1.0 });
+        assert_eq!(
+            o.smoothing,
+            Smoothing::OneEuro {
+                min_cutoff: 1.0,
+                beta: 20.0,
+                d_cutoff: 1.0
+            }
+        );
         assert_eq!(o.quantize, Quantize::Beats(0.5));
         assert_eq!(o.takeover, Takeover::None);
         assert!(o.validate().is_ok());
         let s = o.shape();
-        assert_eq!((s.steps, s.detent, s.bipolar, s.invert), (Some(8), Some(0.06), true, true));
+        assert_eq!(
+            (s.steps, s.detent, s.bipolar, s.invert),
+            (Some(8), Some(0.06), true, true)
+        );
     }
 
     #[test]
     fn ron_variant_defaults_and_forms() {
-        assert_eq!(parse("(button: HoldTap())").button, ButtonMode::HoldTap { hold_ms: 300 });
-        assert_eq!(parse("(button: DoubleTap())").button, ButtonMode::DoubleTap { window_ms: 300 });
-        assert_eq!(parse("(button: DoubleTap(window_ms: 200))").button, ButtonMode::DoubleTap { window_ms: 200 });
+        assert_eq!(
+            parse("(button: HoldTap())").button,
+            ButtonMode::HoldTap { hold_ms: 300 }
+        );
+        assert_eq!(
+            parse("(button: DoubleTap())").button,
+            ButtonMode::DoubleTap { window_ms: 300 }
+        );
+        assert_eq!(
+            parse("(button: DoubleTap(window_ms: 200))").button,
+            ButtonMode::DoubleTap { window_ms: 200 }
+        );
         assert_eq!(
             parse("(smoothing: OneEuro())").smoothing,
-            Smoothing::OneEuro { min_cutoff: 1.0, beta: smooth::DEFAULT_BETA, d_cutoff: 1.0 }
+            Smoothing::OneEuro {
+                min_cutoff: 1.0,
+                beta: smooth::DEFAULT_BETA,
+                d_cutoff: 1.0
+            }
         );
         assert_eq!(parse("(smoothing: SlewMs(80))").smoothing, Smoothing::SlewMs(80.0));
-        assert_eq!(parse("(smoothing: SlewBeats(0.25))").smoothing, Smoothing::SlewBeats(0.25));
+        assert_eq!(
+            parse("(smoothing: SlewBeats(0.25))").smoothing,
+            Smoothing::SlewBeats(0.25)
+        );
         assert_eq!(parse("(quantize: Bar, velocity: ToValue)").quantize, Quantize::Bar);
     }
 
@@ -290,7 +323,11 @@ mod tests {
         assert!(parse("(range: Some((0.8, 0.2)))").validate().is_ok());
         let o = parse("(range: Some((-30, 6)))");
         assert!(o.validate().is_ok());
-        assert!(o.validate_for(-26.0, 6.0).unwrap_err().contains("outside the control's limits"));
+        assert!(
+            o.validate_for(-26.0, 6.0)
+                .unwrap_err()
+                .contains("outside the control's limits")
+        );
     }
 
     #[test]
@@ -304,7 +341,9 @@ mod tests {
         let out = state.apply(o.takeover, 0.1, current, 0);
         assert!(matches!(out, takeover::Outcome::Waiting { .. }));
         let out = state.apply(o.takeover, current + 0.01, current, 200_000);
-        let takeover::Outcome::Apply(x) = out else { panic!("{out:?}") };
+        let takeover::Outcome::Apply(x) = out else {
+            panic!("{out:?}")
+        };
         assert!((shape.to_control(x, -26.0, 6.0) - control_db).abs() < 1.0);
     }
 }

@@ -81,7 +81,11 @@ impl Shape {
         if steps == 0 || hi == lo {
             return clamp_between(if current.is_nan() { lo } else { current }, spec_min, spec_max);
         }
-        let sensitivity = if sensitivity.is_finite() && sensitivity > 0.0 { sensitivity } else { DEFAULT_SENSITIVITY };
+        let sensitivity = if sensitivity.is_finite() && sensitivity > 0.0 {
+            sensitivity
+        } else {
+            DEFAULT_SENSITIVITY
+        };
         let delta = f64::from(steps) * sensitivity * if self.invert { -1.0 } else { 1.0 };
         let norm = unit((current - lo) / (hi - lo));
         let mut y = self.curve.apply(self.curve.invert(norm) + delta);
@@ -100,7 +104,14 @@ impl Shape {
     /// Checks the options on their own (NaN/inf refused, equal range ends, steps, detent, deadzone,
     /// curve points), naming the first problem.
     pub fn validate(&self) -> Result<(), String> {
-        check_shape(self.range, &self.curve, self.steps, self.detent, self.deadzone, self.bipolar)
+        check_shape(
+            self.range,
+            &self.curve,
+            self.steps,
+            self.detent,
+            self.deadzone,
+            self.bipolar,
+        )
     }
 
     /// Like [`Shape::validate`], and also checks that `range` lies within the control's limits.
@@ -121,7 +132,11 @@ impl Shape {
     /// some travel outside it.
     fn dz(&self) -> f64 {
         let cap = if self.bipolar { 0.49 } else { 0.99 };
-        if self.deadzone.is_nan() { 0.0 } else { self.deadzone.clamp(0.0, cap) }
+        if self.deadzone.is_nan() {
+            0.0
+        } else {
+            self.deadzone.clamp(0.0, cap)
+        }
     }
 
     fn deadzone_in(&self, x: f64) -> f64 {
@@ -131,7 +146,11 @@ impl Shape {
         }
         if self.bipolar {
             let d = x - 0.5;
-            if d.abs() <= dz { 0.5 } else { 0.5 + d.signum() * (d.abs() - dz) / (0.5 - dz) * 0.5 }
+            if d.abs() <= dz {
+                0.5
+            } else {
+                0.5 + d.signum() * (d.abs() - dz) / (0.5 - dz) * 0.5
+            }
         } else if x <= dz {
             0.0
         } else {
@@ -146,7 +165,11 @@ impl Shape {
         }
         if self.bipolar {
             let d = x - 0.5;
-            if d == 0.0 { 0.5 } else { 0.5 + d.signum() * (dz + d.abs() / 0.5 * (0.5 - dz)) }
+            if d == 0.0 {
+                0.5
+            } else {
+                0.5 + d.signum() * (dz + d.abs() / 0.5 * (0.5 - dz))
+            }
         } else if x <= 0.0 {
             0.0
         } else {
@@ -217,7 +240,9 @@ pub(crate) fn check_shape(
             return Err(format!("range ({a:?}, {b:?}): both ends must be finite numbers"));
         }
         if a == b {
-            return Err(format!("range ({a:?}, {b:?}): the ends are equal, so the binding would have no travel"));
+            return Err(format!(
+                "range ({a:?}, {b:?}): the ends are equal, so the binding would have no travel"
+            ));
         }
     }
     curve.validate()?;
@@ -229,12 +254,20 @@ pub(crate) fn check_shape(
     if let Some(w) = detent
         && !(w.is_finite() && (0.0..0.98).contains(&w))
     {
-        return Err(format!("detent {w:?}: the width must be a number from 0 up to (not including) 0.98"));
+        return Err(format!(
+            "detent {w:?}: the width must be a number from 0 up to (not including) 0.98"
+        ));
     }
     let dz_max = if bipolar { 0.49 } else { 0.99 };
     if !(deadzone.is_finite() && deadzone >= 0.0 && deadzone < dz_max) {
-        let kind = if bipolar { "bipolar (around the centre)" } else { "unipolar (from 0)" };
-        return Err(format!("deadzone {deadzone:?}: must be at least 0 and below {dz_max} for a {kind} input"));
+        let kind = if bipolar {
+            "bipolar (around the centre)"
+        } else {
+            "unipolar (from 0)"
+        };
+        return Err(format!(
+            "deadzone {deadzone:?}: must be at least 0 and below {dz_max} for a {kind} input"
+        ));
     }
     Ok(())
 }
@@ -245,7 +278,9 @@ pub(crate) fn check_range_within(range: Option<(f64, f64)>, spec_min: f64, spec_
     if let Some((a, b)) = range
         && (a.min(b) < lo || a.max(b) > hi)
     {
-        return Err(format!("range ({a:?}, {b:?}) lies outside the control's limits ({lo:?} .. {hi:?})"));
+        return Err(format!(
+            "range ({a:?}, {b:?}) lies outside the control's limits ({lo:?} .. {hi:?})"
+        ));
     }
     Ok(())
 }
@@ -301,7 +336,12 @@ pub struct StickShape {
 
 impl Default for StickShape {
     fn default() -> Self {
-        StickShape { deadzone: 0.1, livezone: 0.95, curve_x: Curve::Linear, curve_y: Curve::Linear }
+        StickShape {
+            deadzone: 0.1,
+            livezone: 0.95,
+            curve_x: Curve::Linear,
+            curve_y: Curve::Linear,
+        }
     }
 }
 
@@ -314,14 +354,21 @@ impl StickShape {
     pub fn apply(&self, x: f64, y: f64) -> (f64, f64) {
         let axis = |v: f64| if v.is_nan() { 0.0 } else { v.clamp(-1.0, 1.0) };
         let (x, y) = (axis(x), axis(y));
-        let (dz, live) = if self.zones_ok() { (self.deadzone, self.livezone) } else { (0.1, 0.95) };
+        let (dz, live) = if self.zones_ok() {
+            (self.deadzone, self.livezone)
+        } else {
+            (0.1, 0.95)
+        };
         let r = x.hypot(y);
         if r <= dz {
             return (0.0, 0.0);
         }
         let m = ((r.min(live) - dz) / (live - dz)).min(1.0);
         let (ux, uy) = (x / r * m, y / r * m);
-        (ux.signum() * self.curve_x.apply(ux.abs()), uy.signum() * self.curve_y.apply(uy.abs()))
+        (
+            ux.signum() * self.curve_x.apply(ux.abs()),
+            uy.signum() * self.curve_y.apply(uy.abs()),
+        )
     }
 
     /// Checks `0 <= deadzone < livezone <= 1` (finite) and the curves.
@@ -378,23 +425,36 @@ mod tests {
 
     #[test]
     fn range_and_reversed_range() {
-        let s = Shape { range: Some((0.2, 0.6)), ..Shape::default() };
+        let s = Shape {
+            range: Some((0.2, 0.6)),
+            ..Shape::default()
+        };
         assert!(close(s.to_control(0.0, 0.0, 1.0), 0.2));
         assert!(close(s.to_control(1.0, 0.0, 1.0), 0.6));
         assert!(close(s.from_control(0.4, 0.0, 1.0), 0.5));
         assert_eq!(s.from_control(0.9, 0.0, 1.0), 1.0);
-        let r = Shape { range: Some((0.8, 0.2)), ..Shape::default() };
+        let r = Shape {
+            range: Some((0.8, 0.2)),
+            ..Shape::default()
+        };
         assert!(close(r.to_control(0.0, 0.0, 1.0), 0.8));
         assert!(close(r.to_control(1.0, 0.0, 1.0), 0.2));
         assert!(close(r.from_control(0.35, 0.0, 1.0), 0.75));
         // A range sticking out of the control is clamped at runtime.
-        let wide = Shape { range: Some((0.0, 2.0)), ..Shape::default() };
+        let wide = Shape {
+            range: Some((0.0, 2.0)),
+            ..Shape::default()
+        };
         assert_eq!(wide.to_control(1.0, 0.0, 1.0), 1.0);
     }
 
     #[test]
     fn invert_flips_and_round_trips() {
-        let s = Shape { invert: true, curve: Curve::Exp, ..Shape::default() };
+        let s = Shape {
+            invert: true,
+            curve: Curve::Exp,
+            ..Shape::default()
+        };
         assert!(close(s.to_control(0.0, -1.0, 1.0), 1.0));
         assert!(close(s.to_control(1.0, -1.0, 1.0), -1.0));
         for i in 0..=20 {
@@ -406,7 +466,11 @@ mod tests {
     #[test]
     fn curve_round_trip_through_shape() {
         for curve in [Curve::Linear, Curve::Log, Curve::Exp, Curve::S] {
-            let s = Shape { curve: curve.clone(), range: Some((-20.0, 4.0)), ..Shape::default() };
+            let s = Shape {
+                curve: curve.clone(),
+                range: Some((-20.0, 4.0)),
+                ..Shape::default()
+            };
             for i in 0..=50 {
                 let x = i as f64 / 50.0;
                 let back = s.from_control(s.to_control(x, -26.0, 6.0), -26.0, 6.0);
@@ -417,7 +481,10 @@ mod tests {
 
     #[test]
     fn detent_snaps_centre_without_jumps() {
-        let s = Shape { detent: Some(0.1), ..Shape::default() };
+        let s = Shape {
+            detent: Some(0.1),
+            ..Shape::default()
+        };
         for x in [0.45, 0.47, 0.5, 0.53, 0.55] {
             assert!(close(s.to_control(x, -1.0, 1.0), 0.0), "{x}");
         }
@@ -435,7 +502,10 @@ mod tests {
 
     #[test]
     fn unipolar_deadzone() {
-        let s = Shape { deadzone: 0.1, ..Shape::default() };
+        let s = Shape {
+            deadzone: 0.1,
+            ..Shape::default()
+        };
         assert_eq!(s.to_control(0.05, 0.0, 1.0), 0.0);
         assert_eq!(s.to_control(0.1, 0.0, 1.0), 0.0);
         assert!(s.to_control(0.1001, 0.0, 1.0) < 1e-3);
@@ -447,7 +517,11 @@ mod tests {
 
     #[test]
     fn bipolar_deadzone() {
-        let s = Shape { deadzone: 0.05, bipolar: true, ..Shape::default() };
+        let s = Shape {
+            deadzone: 0.05,
+            bipolar: true,
+            ..Shape::default()
+        };
         for x in [0.45, 0.48, 0.5, 0.52, 0.55] {
             assert!(close(s.to_control(x, -1.0, 1.0), 0.0), "{x}");
         }
@@ -461,12 +535,19 @@ mod tests {
 
     #[test]
     fn steps_quantise_evenly_in_control_units() {
-        let s = Shape { steps: Some(5), ..Shape::default() };
+        let s = Shape {
+            steps: Some(5),
+            ..Shape::default()
+        };
         assert!(close(s.to_control(0.1, 0.0, 4.0), 0.0));
         assert!(close(s.to_control(0.2, 0.0, 4.0), 1.0));
         assert!(close(s.to_control(0.6, 0.0, 4.0), 2.0));
         assert!(close(s.to_control(0.9, 0.0, 4.0), 4.0));
-        let stepped = Shape { steps: Some(3), curve: Curve::Exp, ..Shape::default() };
+        let stepped = Shape {
+            steps: Some(3),
+            curve: Curve::Exp,
+            ..Shape::default()
+        };
         for i in 0..=100 {
             let v = stepped.to_control(i as f64 / 100.0, 0.0, 1.0);
             assert!(close(v, 0.0) || close(v, 0.5) || close(v, 1.0));
@@ -484,16 +565,25 @@ mod tests {
         // Bad sensitivity falls back to the default; zero steps leave the value alone.
         assert!(close(s.step(0.0, 1, 0.0, 1.0, f64::NAN), 1.0 / 128.0));
         assert_eq!(s.step(0.3, 0, 0.0, 1.0, 0.1), 0.3);
-        let inv = Shape { invert: true, ..Shape::default() };
+        let inv = Shape {
+            invert: true,
+            ..Shape::default()
+        };
         assert!(close(inv.step(0.5, 1, 0.0, 1.0, 0.1), 0.4));
-        let ranged = Shape { range: Some((0.2, 0.4)), ..Shape::default() };
+        let ranged = Shape {
+            range: Some((0.2, 0.4)),
+            ..Shape::default()
+        };
         assert!(close(ranged.step(0.3, 1, 0.0, 1.0, 0.25), 0.35));
         assert!(close(ranged.step(0.39, 100, 0.0, 1.0, 0.25), 0.4));
     }
 
     #[test]
     fn relative_steps_follow_the_curve() {
-        let s = Shape { curve: Curve::Exp, ..Shape::default() };
+        let s = Shape {
+            curve: Curve::Exp,
+            ..Shape::default()
+        };
         let mut v = 0.0;
         for _ in 0..64 {
             v = s.step(v, 1, 0.0, 1.0, DEFAULT_SENSITIVITY);
@@ -503,7 +593,10 @@ mod tests {
 
     #[test]
     fn relative_steps_never_stick_when_quantised() {
-        let s = Shape { steps: Some(4), ..Shape::default() };
+        let s = Shape {
+            steps: Some(4),
+            ..Shape::default()
+        };
         let mut v = 0.0;
         let mut seen = vec![];
         for _ in 0..5 {
@@ -521,26 +614,91 @@ mod tests {
         assert_eq!(Velocity::Ignore.apply(0.7), None);
         assert_eq!(Velocity::ToValue.apply(0.7), Some(0.7));
         assert_eq!(Velocity::ToValue.apply(f64::NAN), Some(0.0));
-        assert!(close(Velocity::Curve(Curve::Exp).apply(0.5).unwrap(), Curve::Exp.apply(0.5)));
+        assert!(close(
+            Velocity::Curve(Curve::Exp).apply(0.5).unwrap(),
+            Curve::Exp.apply(0.5)
+        ));
     }
 
     #[test]
     fn shape_validation_messages() {
         let err = |s: Shape| s.validate().unwrap_err();
         assert!(
-            err(Shape { range: Some((0.5, 0.5)), ..Shape::default() }).contains("range (0.5, 0.5): the ends are equal")
+            err(Shape {
+                range: Some((0.5, 0.5)),
+                ..Shape::default()
+            })
+            .contains("range (0.5, 0.5): the ends are equal")
         );
-        assert!(err(Shape { range: Some((f64::NAN, 1.0)), ..Shape::default() }).contains("finite"));
-        assert!(err(Shape { steps: Some(1), ..Shape::default() }).contains("steps 1"));
-        assert!(err(Shape { detent: Some(1.5), ..Shape::default() }).contains("detent 1.5"));
-        assert!(err(Shape { detent: Some(f64::INFINITY), ..Shape::default() }).contains("detent inf"));
-        assert!(err(Shape { deadzone: -0.1, ..Shape::default() }).contains("deadzone -0.1"));
-        assert!(err(Shape { deadzone: 0.6, bipolar: true, ..Shape::default() }).contains("bipolar"));
-        assert!(err(Shape { curve: Curve::Points(vec![(0.0, 0.0)]), ..Shape::default() }).contains("curve Points"));
-        assert!(Shape { range: Some((0.8, 0.2)), deadzone: 0.6, ..Shape::default() }.validate().is_ok());
-        let wide = Shape { range: Some((-2.0, 1.0)), ..Shape::default() };
+        assert!(
+            err(Shape {
+                range: Some((f64::NAN, 1.0)),
+                ..Shape::default()
+            })
+            .contains("finite")
+        );
+        assert!(
+            err(Shape {
+                steps: Some(1),
+                ..Shape::default()
+            })
+            .contains("steps 1")
+        );
+        assert!(
+            err(Shape {
+                detent: Some(1.5),
+                ..Shape::default()
+            })
+            .contains("detent 1.5")
+        );
+        assert!(
+            err(Shape {
+                detent: Some(f64::INFINITY),
+                ..Shape::default()
+            })
+            .contains("detent inf")
+        );
+        assert!(
+            err(Shape {
+                deadzone: -0.1,
+                ..Shape::default()
+            })
+            .contains("deadzone -0.1")
+        );
+        assert!(
+            err(Shape {
+                deadzone: 0.6,
+                bipolar: true,
+                ..Shape::default()
+            })
+            .contains("bipolar")
+        );
+        assert!(
+            err(Shape {
+                curve: Curve::Points(vec![(0.0, 0.0)]),
+                ..Shape::default()
+            })
+            .contains("curve Points")
+        );
+        assert!(
+            Shape {
+                range: Some((0.8, 0.2)),
+                deadzone: 0.6,
+                ..Shape::default()
+            }
+            .validate()
+            .is_ok()
+        );
+        let wide = Shape {
+            range: Some((-2.0, 1.0)),
+            ..Shape::default()
+        };
         assert!(wide.validate().is_ok());
-        assert!(wide.validate_for(-1.0, 1.0).unwrap_err().contains("outside the control's limits (-1.0 .. 1.0)"));
+        assert!(
+            wide.validate_for(-1.0, 1.0)
+                .unwrap_err()
+                .contains("outside the control's limits (-1.0 .. 1.0)")
+        );
         assert!(wide.validate_for(-2.0, 2.0).is_ok());
     }
 
@@ -569,15 +727,30 @@ mod tests {
 
     #[test]
     fn stick_per_axis_curves_and_validation() {
-        let s = StickShape { curve_x: Curve::Exp, ..StickShape::default() };
+        let s = StickShape {
+            curve_x: Curve::Exp,
+            ..StickShape::default()
+        };
         let (x, y) = s.apply(-0.525, 0.0);
         assert!(close(x, -Curve::Exp.apply(0.5)) && y == 0.0);
         let (_, y) = s.apply(0.0, 0.525);
         assert!(close(y, 0.5));
-        assert!(StickShape { deadzone: 0.5, livezone: 0.4, ..StickShape::default() }.validate().is_err());
+        assert!(
+            StickShape {
+                deadzone: 0.5,
+                livezone: 0.4,
+                ..StickShape::default()
+            }
+            .validate()
+            .is_err()
+        );
         assert!(StickShape::default().validate().is_ok());
         // Invalid zones fall back to the defaults rather than dividing by zero.
-        let bad = StickShape { deadzone: 0.5, livezone: 0.5, ..StickShape::default() };
+        let bad = StickShape {
+            deadzone: 0.5,
+            livezone: 0.5,
+            ..StickShape::default()
+        };
         assert!(bad.apply(1.0, 0.0).0.is_finite());
     }
 }

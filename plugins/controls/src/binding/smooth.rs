@@ -70,9 +70,15 @@ impl Smoothing {
     pub fn validate(&self) -> Result<(), String> {
         match *self {
             Smoothing::None => Ok(()),
-            Smoothing::OneEuro { min_cutoff, beta, d_cutoff } => {
+            Smoothing::OneEuro {
+                min_cutoff,
+                beta,
+                d_cutoff,
+            } => {
                 if !(min_cutoff.is_finite() && min_cutoff > 0.0) {
-                    Err(format!("smoothing OneEuro: min_cutoff {min_cutoff:?} must be above 0 Hz"))
+                    Err(format!(
+                        "smoothing OneEuro: min_cutoff {min_cutoff:?} must be above 0 Hz"
+                    ))
                 } else if !(beta.is_finite() && beta >= 0.0) {
                     Err(format!("smoothing OneEuro: beta {beta:?} must be 0 or more"))
                 } else if !(d_cutoff.is_finite() && d_cutoff > 0.0) {
@@ -81,12 +87,12 @@ impl Smoothing {
                     Ok(())
                 }
             }
-            Smoothing::SlewMs(ms) if !(ms.is_finite() && ms >= 0.0) => {
-                Err(format!("smoothing SlewMs({ms:?}): the time must be 0 or more milliseconds"))
-            }
-            Smoothing::SlewBeats(beats) if !(beats.is_finite() && beats >= 0.0) => {
-                Err(format!("smoothing SlewBeats({beats:?}): the time must be 0 or more beats"))
-            }
+            Smoothing::SlewMs(ms) if !(ms.is_finite() && ms >= 0.0) => Err(format!(
+                "smoothing SlewMs({ms:?}): the time must be 0 or more milliseconds"
+            )),
+            Smoothing::SlewBeats(beats) if !(beats.is_finite() && beats >= 0.0) => Err(format!(
+                "smoothing SlewBeats({beats:?}): the time must be 0 or more beats"
+            )),
             _ => Ok(()),
         }
     }
@@ -112,7 +118,14 @@ pub struct Smoother {
 impl Smoother {
     /// A smoother with no input yet.
     pub fn new(mode: Smoothing) -> Self {
-        Smoother { mode, target: None, out: 0.0, at: 0, speed: 0.0, seconds_per_beat: DEFAULT_SECONDS_PER_BEAT }
+        Smoother {
+            mode,
+            target: None,
+            out: 0.0,
+            at: 0,
+            speed: 0.0,
+            seconds_per_beat: DEFAULT_SECONDS_PER_BEAT,
+        }
     }
 
     /// Changes the smoothing mode, keeping the current output (so a glide continues from where it is).
@@ -141,7 +154,11 @@ impl Smoother {
         };
         match self.mode {
             Smoothing::None => self.out = x,
-            Smoothing::OneEuro { min_cutoff, beta, d_cutoff } => {
+            Smoothing::OneEuro {
+                min_cutoff,
+                beta,
+                d_cutoff,
+            } => {
                 let gap = now_us.saturating_sub(self.at);
                 if gap > 0 {
                     // The previous input was held until just before this one.
@@ -167,9 +184,11 @@ impl Smoother {
         let target = self.target?;
         match self.mode {
             Smoothing::None => self.out = target,
-            Smoothing::OneEuro { min_cutoff, beta, d_cutoff } => {
-                self.euro_hold(target, now_us.saturating_sub(self.at), min_cutoff, beta, d_cutoff)
-            }
+            Smoothing::OneEuro {
+                min_cutoff,
+                beta,
+                d_cutoff,
+            } => self.euro_hold(target, now_us.saturating_sub(self.at), min_cutoff, beta, d_cutoff),
             Smoothing::SlewMs(_) | Smoothing::SlewBeats(_) => self.slew(target, now_us),
         }
         self.at = self.at.max(now_us);
@@ -205,7 +224,11 @@ impl Smoother {
         }
         let max_move = elapsed_s / full_travel_s;
         let gap = target - self.out;
-        self.out = if gap.abs() <= max_move { target } else { self.out + gap.signum() * max_move };
+        self.out = if gap.abs() <= max_move {
+            target
+        } else {
+            self.out + gap.signum() * max_move
+        };
     }
 
     /// Runs the one-euro filter over `span_us` of a held input, in periods of at most `MAX_PERIOD_US`.
@@ -213,7 +236,11 @@ impl Smoother {
         let mut left = span_us;
         let mut repeats = 0;
         while left > 0 && self.out != held {
-            let period = if repeats < MAX_REPEATS { left.min(MAX_PERIOD_US) } else { left };
+            let period = if repeats < MAX_REPEATS {
+                left.min(MAX_PERIOD_US)
+            } else {
+                left
+            };
             self.euro_step(held, held, period as f64 * 1e-6, min_cutoff, beta, d_cutoff);
             left -= period;
             repeats += 1;
@@ -256,7 +283,11 @@ mod tests {
     const MS: u64 = 1000;
 
     fn euro() -> Smoothing {
-        Smoothing::OneEuro { min_cutoff: default_min_cutoff(), beta: default_beta(), d_cutoff: default_d_cutoff() }
+        Smoothing::OneEuro {
+            min_cutoff: default_min_cutoff(),
+            beta: default_beta(),
+            d_cutoff: default_d_cutoff(),
+        }
     }
 
     /// Deterministic noise in -1..1 (a small LCG), so tests need no dependencies.
@@ -306,7 +337,11 @@ mod tests {
         }
         assert!(worst < 0.05, "lag {worst}");
         // For comparison, a plain 1 Hz low-pass (beta 0) trails by about half the travel.
-        let mut plain = Smoother::new(Smoothing::OneEuro { min_cutoff: 1.0, beta: 0.0, d_cutoff: 1.0 });
+        let mut plain = Smoother::new(Smoothing::OneEuro {
+            min_cutoff: 1.0,
+            beta: 0.0,
+            d_cutoff: 1.0,
+        });
         plain.seed(0.0, 0);
         for i in 1..=250u64 {
             plain.input(i as f64 / 250.0, i * MS);
@@ -415,7 +450,11 @@ mod tests {
         s.input(0.0, 0);
         // Time going backwards is treated as no time passing.
         assert_eq!(s.value(0, 0.5), Some(1.0));
-        let mut e = Smoother::new(Smoothing::OneEuro { min_cutoff: f64::NAN, beta: -1.0, d_cutoff: 0.0 });
+        let mut e = Smoother::new(Smoothing::OneEuro {
+            min_cutoff: f64::NAN,
+            beta: -1.0,
+            d_cutoff: 0.0,
+        });
         e.input(0.1, 10);
         e.input(0.9, 5);
         e.input(0.5, 20);
@@ -424,14 +463,31 @@ mod tests {
 
     #[test]
     fn validation_messages() {
-        let bad = Smoothing::OneEuro { min_cutoff: 0.0, beta: 1.0, d_cutoff: 1.0 };
+        let bad = Smoothing::OneEuro {
+            min_cutoff: 0.0,
+            beta: 1.0,
+            d_cutoff: 1.0,
+        };
         assert!(bad.validate().unwrap_err().contains("min_cutoff 0.0"));
-        let bad = Smoothing::OneEuro { min_cutoff: 1.0, beta: f64::NAN, d_cutoff: 1.0 };
+        let bad = Smoothing::OneEuro {
+            min_cutoff: 1.0,
+            beta: f64::NAN,
+            d_cutoff: 1.0,
+        };
         assert!(bad.validate().unwrap_err().contains("beta NaN"));
-        let bad = Smoothing::OneEuro { min_cutoff: 1.0, beta: 1.0, d_cutoff: -2.0 };
+        let bad = Smoothing::OneEuro {
+            min_cutoff: 1.0,
+            beta: 1.0,
+            d_cutoff: -2.0,
+        };
         assert!(bad.validate().unwrap_err().contains("d_cutoff -2.0"));
         assert!(Smoothing::SlewMs(-1.0).validate().unwrap_err().contains("SlewMs(-1.0)"));
-        assert!(Smoothing::SlewBeats(f64::INFINITY).validate().unwrap_err().contains("SlewBeats(inf)"));
+        assert!(
+            Smoothing::SlewBeats(f64::INFINITY)
+                .validate()
+                .unwrap_err()
+                .contains("SlewBeats(inf)")
+        );
         assert!(euro().validate().is_ok() && Smoothing::SlewMs(0.0).validate().is_ok());
     }
 }

@@ -76,7 +76,14 @@ impl Default for TakeoverState {
 impl TakeoverState {
     /// A new state, already armed: at start-up the hardware position is unknown to the control.
     pub fn new() -> Self {
-        TakeoverState { armed: true, prev: None, stroke_hw: 0.0, stroke_at: 0, stroke_dir: 0, anchor: None }
+        TakeoverState {
+            armed: true,
+            prev: None,
+            stroke_hw: 0.0,
+            stroke_at: 0,
+            stroke_dir: 0,
+            anchor: None,
+        }
     }
 
     /// Requires the hardware to take over again. Call at start, on set and layer changes, and whenever
@@ -96,11 +103,18 @@ impl TakeoverState {
     /// refused: the reading is ignored (state unchanged) and `Waiting` is returned.
     pub fn apply(&mut self, mode: Takeover, hw: f64, current: f64, now_us: u64) -> Outcome {
         if hw.is_nan() || current.is_nan() {
-            return Outcome::Waiting { hardware: unit(hw), control: unit(current) };
+            return Outcome::Waiting {
+                hardware: unit(hw),
+                control: unit(current),
+            };
         }
         let (hw, control) = (unit(hw), unit(current));
         let fast = self.track_stroke(hw, now_us);
-        let prev = self.prev.replace(Reading { hw, control, at: now_us });
+        let prev = self.prev.replace(Reading {
+            hw,
+            control,
+            at: now_us,
+        });
         if !self.armed || mode == Takeover::None {
             self.armed = false;
             return Outcome::Apply(hw);
@@ -174,7 +188,11 @@ impl TakeoverState {
 /// `0..hw0` onto `0..c0`, so both meet at either end of the travel and the control never jumps.
 fn scaled(hw0: f64, c0: f64, hw: f64) -> f64 {
     if hw >= hw0 {
-        if hw0 >= 1.0 { c0 } else { c0 + (hw - hw0) * (1.0 - c0) / (1.0 - hw0) }
+        if hw0 >= 1.0 {
+            c0
+        } else {
+            c0 + (hw - hw0) * (1.0 - c0) / (1.0 - hw0)
+        }
     } else if hw0 <= 0.0 {
         c0
     } else {
@@ -206,14 +224,23 @@ mod tests {
     #[test]
     fn pickup_waits_then_picks_up_when_near() {
         let mut s = TakeoverState::new();
-        assert_eq!(s.apply(Takeover::PickUp, 0.2, 0.5, 0), Outcome::Waiting { hardware: 0.2, control: 0.5 });
+        assert_eq!(
+            s.apply(Takeover::PickUp, 0.2, 0.5, 0),
+            Outcome::Waiting {
+                hardware: 0.2,
+                control: 0.5
+            }
+        );
         // Slow approach from below: readings 100 ms apart.
         let mut t = 0;
         let mut hw = 0.2;
         while hw < 0.46 {
             hw += 0.02;
             t += 100 * MS;
-            assert!(applied(s.apply(Takeover::PickUp, hw, 0.5, t)).is_none(), "jumped at {hw}");
+            assert!(
+                applied(s.apply(Takeover::PickUp, hw, 0.5, t)).is_none(),
+                "jumped at {hw}"
+            );
         }
         t += 100 * MS;
         assert_eq!(s.apply(Takeover::PickUp, 0.48, 0.5, t), Outcome::Apply(0.48));
@@ -281,7 +308,10 @@ mod tests {
         while hw < 0.8 {
             hw += 1.0 / 127.0;
             t += 8 * MS;
-            assert!(applied(s.apply(Takeover::PickUp, hw, 0.9, t)).is_none(), "passed at {hw}");
+            assert!(
+                applied(s.apply(Takeover::PickUp, hw, 0.9, t)).is_none(),
+                "passed at {hw}"
+            );
         }
         // A single jump after a pause (touch strip tapped elsewhere) also waits.
         assert!(applied(s.apply(Takeover::PickUp, 0.3, 0.9, t + 500 * MS)).is_none());
@@ -291,7 +321,13 @@ mod tests {
     fn scale_moves_proportionally_then_tracks() {
         let mut s = TakeoverState::new();
         // Hardware at 0.6, control at 0.2: the anchoring reading waits.
-        assert_eq!(s.apply(Takeover::Scale, 0.6, 0.2, 0), Outcome::Waiting { hardware: 0.6, control: 0.2 });
+        assert_eq!(
+            s.apply(Takeover::Scale, 0.6, 0.2, 0),
+            Outcome::Waiting {
+                hardware: 0.6,
+                control: 0.2
+            }
+        );
         // Moving up: hw 0.6..1 maps onto control 0.2..1.
         let v = applied(s.apply(Takeover::Scale, 0.8, 0.2, 100 * MS)).unwrap();
         assert!((v - 0.6).abs() < 1e-9);
@@ -317,7 +353,10 @@ mod tests {
             for i in 1..=200 {
                 hw = unit(hw + dir * 0.005);
                 let v = applied(s.apply(Takeover::Scale, hw, last, i * 10 * MS)).unwrap();
-                assert!((v - last).abs() <= PICKUP_THRESHOLD + 0.01, "{hw0},{c0}: jump {last} -> {v}");
+                assert!(
+                    (v - last).abs() <= PICKUP_THRESHOLD + 0.01,
+                    "{hw0},{c0}: jump {last} -> {v}"
+                );
                 last = v;
             }
             assert!(!s.is_armed(), "{hw0},{c0} never met");
@@ -334,7 +373,10 @@ mod tests {
     #[test]
     fn nan_is_refused_and_bad_values_clamped() {
         let mut s = TakeoverState::new();
-        assert!(matches!(s.apply(Takeover::None, f64::NAN, 0.5, 0), Outcome::Waiting { .. }));
+        assert!(matches!(
+            s.apply(Takeover::None, f64::NAN, 0.5, 0),
+            Outcome::Waiting { .. }
+        ));
         assert!(s.is_armed());
         assert_eq!(s.apply(Takeover::PickUp, 7.0, 1.0, 0), Outcome::Apply(1.0));
         // Timestamps going backwards do not panic.

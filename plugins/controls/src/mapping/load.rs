@@ -63,7 +63,11 @@ pub fn read(path: &Path) -> Result<MappingFile, String> {
 /// Every `.ron` file of a folder, in name order, with the errors of those that did not read.
 pub fn read_dir(dir: &Path, origin: fn(PathBuf) -> Origin) -> (Vec<Loaded>, Vec<String>) {
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "ron")).collect(),
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+            .collect(),
         // No folder is no mappings, not an error.
         Err(_) => return (Vec::new(), Vec::new()),
     };
@@ -71,7 +75,10 @@ pub fn read_dir(dir: &Path, origin: fn(PathBuf) -> Origin) -> (Vec<Loaded>, Vec<
     let (mut loaded, mut errors) = (Vec::new(), Vec::new());
     for path in paths {
         match read(&path) {
-            Ok(file) => loaded.push(Loaded { origin: origin(path), file }),
+            Ok(file) => loaded.push(Loaded {
+                origin: origin(path),
+                file,
+            }),
             Err(e) => errors.push(e),
         }
     }

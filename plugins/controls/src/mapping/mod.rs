@@ -51,7 +51,11 @@ pub struct Mappings {
 impl Mappings {
     /// Mappings read from these places (on the first frame).
     pub fn new(paths: MappingPaths) -> Self {
-        Self { paths, dirty: true, ..default() }
+        Self {
+            paths,
+            dirty: true,
+            ..default()
+        }
     }
 
     /// The open set's mappings (a set file's `mappings` field).
@@ -84,10 +88,16 @@ impl Mappings {
                 errors.extend(e);
             }
         }
-        loaded.push(Loaded { origin: Origin::Set, file: self.set.clone() });
+        loaded.push(Loaded {
+            origin: Origin::Set,
+            file: self.set.clone(),
+        });
         for path in &self.paths.extra {
             match load::read(path) {
-                Ok(file) => loaded.push(Loaded { origin: Origin::Flag(path.clone()), file }),
+                Ok(file) => loaded.push(Loaded {
+                    origin: Origin::Flag(path.clone()),
+                    file,
+                }),
                 Err(e) => errors.push(e),
             }
         }
@@ -164,7 +174,15 @@ pub(crate) fn map_inputs(
     for input in inputs.read() {
         let Some(d) = devices.get(input.device) else { continue };
         let layer = state.layer();
-        runtime.input((d.id, &d.name, d.class), &input.event, input.at, layer, &registry, |id| values.get(id), &mut out);
+        runtime.input(
+            (d.id, &d.name, d.class),
+            &input.event,
+            input.at,
+            layer,
+            &registry,
+            |id| values.get(id),
+            &mut out,
+        );
     }
     runtime.tick(Instant::now(), 60.0 / transport.bpm.max(1.0), &registry, &mut out);
     changes.write_batch(out);

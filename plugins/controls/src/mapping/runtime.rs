@@ -111,38 +111,76 @@ fn read(input: &Input, event: &InputEvent) -> Option<Reading> {
     let ch = |c: u8| c.checked_sub(1);
     let full14 = |v: u16| f64::from(v) / 16383.0;
     match (input, event) {
-        (Input::Note { channel, note }, InputEvent::Midi(Event::Note { channel: c, note: n, velocity, on }))
-            if ch(*channel) == Some(*c) && note == n =>
-        {
-            Some(Reading::Button { pressed: *on, velocity: f64::from(*velocity) / 127.0 })
-        }
-        (Input::Cc { channel, cc }, InputEvent::Midi(Event::Cc { channel: c, cc: n, value }))
-            if ch(*channel) == Some(*c) && cc == n =>
-        {
-            Some(Reading::Absolute(f64::from(*value) / 127.0))
-        }
-        (Input::Encoder { channel, cc, encoding }, InputEvent::Midi(Event::Cc { channel: c, cc: n, value }))
-            if ch(*channel) == Some(*c) && cc == n =>
-        {
-            Some(Reading::Steps(decode(*encoding, *value)))
-        }
-        (Input::Cc14 { channel, msb }, InputEvent::Midi(Event::Cc14 { channel: c, msb_cc, value }))
-            if ch(*channel) == Some(*c) && msb == msb_cc =>
-        {
-            Some(Reading::Absolute(full14(*value)))
-        }
-        (Input::Nrpn { channel, param }, InputEvent::Midi(Event::Nrpn { channel: c, param: p, value, .. }))
-        | (Input::Rpn { channel, param }, InputEvent::Midi(Event::Rpn { channel: c, param: p, value, .. }))
-            if ch(*channel) == Some(*c) && param == p =>
-        {
-            Some(Reading::Absolute(full14(*value)))
-        }
-        (Input::Nrpn { channel, param }, InputEvent::Midi(Event::NrpnIncrement { channel: c, param: p, delta }))
-        | (Input::Rpn { channel, param }, InputEvent::Midi(Event::RpnIncrement { channel: c, param: p, delta }))
-            if ch(*channel) == Some(*c) && param == p =>
-        {
-            Some(Reading::Steps(i32::from(*delta)))
-        }
+        (
+            Input::Note { channel, note },
+            InputEvent::Midi(Event::Note {
+                channel: c,
+                note: n,
+                velocity,
+                on,
+            }),
+        ) if ch(*channel) == Some(*c) && note == n => Some(Reading::Button {
+            pressed: *on,
+            velocity: f64::from(*velocity) / 127.0,
+        }),
+        (
+            Input::Cc { channel, cc },
+            InputEvent::Midi(Event::Cc {
+                channel: c,
+                cc: n,
+                value,
+            }),
+        ) if ch(*channel) == Some(*c) && cc == n => Some(Reading::Absolute(f64::from(*value) / 127.0)),
+        (
+            Input::Encoder { channel, cc, encoding },
+            InputEvent::Midi(Event::Cc {
+                channel: c,
+                cc: n,
+                value,
+            }),
+        ) if ch(*channel) == Some(*c) && cc == n => Some(Reading::Steps(decode(*encoding, *value))),
+        (
+            Input::Cc14 { channel, msb },
+            InputEvent::Midi(Event::Cc14 {
+                channel: c,
+                msb_cc,
+                value,
+            }),
+        ) if ch(*channel) == Some(*c) && msb == msb_cc => Some(Reading::Absolute(full14(*value))),
+        (
+            Input::Nrpn { channel, param },
+            InputEvent::Midi(Event::Nrpn {
+                channel: c,
+                param: p,
+                value,
+                ..
+            }),
+        )
+        | (
+            Input::Rpn { channel, param },
+            InputEvent::Midi(Event::Rpn {
+                channel: c,
+                param: p,
+                value,
+                ..
+            }),
+        ) if ch(*channel) == Some(*c) && param == p => Some(Reading::Absolute(full14(*value))),
+        (
+            Input::Nrpn { channel, param },
+            InputEvent::Midi(Event::NrpnIncrement {
+                channel: c,
+                param: p,
+                delta,
+            }),
+        )
+        | (
+            Input::Rpn { channel, param },
+            InputEvent::Midi(Event::RpnIncrement {
+                channel: c,
+                param: p,
+                delta,
+            }),
+        ) if ch(*channel) == Some(*c) && param == p => Some(Reading::Steps(i32::from(*delta))),
         (Input::PitchBend { channel }, InputEvent::Midi(Event::PitchBend { channel: c, value }))
             if ch(*channel) == Some(*c) =>
         {
@@ -177,7 +215,11 @@ pub struct Runtime {
 }
 
 fn describe(b: &Binding, i: usize) -> String {
-    let what = b.control.clone().or_else(|| b.input.map(|x| format!("{x:?}"))).unwrap_or_default();
+    let what = b
+        .control
+        .clone()
+        .or_else(|| b.input.map(|x| format!("{x:?}")))
+        .unwrap_or_default();
     format!("binding {} ({} {what} -> {})", i + 1, b.device, b.to)
 }
 
@@ -198,8 +240,12 @@ impl Runtime {
                 match rt.compile_one(b, registry) {
                     Ok(c) => {
                         // A later file's binding of the same input on the same layer wins.
-                        rt.bindings.retain(|o| !(o.device == c.device && o.input == c.input && o.layer == c.layer));
-                        rt.bindings.push(Compiled { origin: format!("{}: {}", loaded.origin, describe(b, i)), ..c });
+                        rt.bindings
+                            .retain(|o| !(o.device == c.device && o.input == c.input && o.layer == c.layer));
+                        rt.bindings.push(Compiled {
+                            origin: format!("{}: {}", loaded.origin, describe(b, i)),
+                            ..c
+                        });
                     }
                     Err(e) => rt.errors.push(format!("{}: {}: {e}", loaded.origin, describe(b, i))),
                 }
@@ -212,20 +258,26 @@ impl Runtime {
         let profile = self.profiles.iter().find(|p| p.name == b.device);
         let (input, feedback) = match (&b.control, b.input, profile) {
             (Some(name), _, Some(p)) => {
-                let c = p.controls.iter().find(|c| c.name == *name).ok_or_else(|| {
-                    format!("the profile '{}' has no control named '{name}'", p.name)
-                })?;
+                let c = p
+                    .controls
+                    .iter()
+                    .find(|c| c.name == *name)
+                    .ok_or_else(|| format!("the profile '{}' has no control named '{name}'", p.name))?;
                 (c.input, c.feedback.clone())
             }
             (Some(name), _, None) => return Err(format!("no device profile '{}' to find '{name}' in", b.device)),
             (None, Some(input), p) => {
-                let fb = p.and_then(|p| p.controls.iter().find(|c| c.input == input)).map(|c| c.feedback.clone());
+                let fb = p
+                    .and_then(|p| p.controls.iter().find(|c| c.input == input))
+                    .map(|c| c.feedback.clone());
                 (input, fb.unwrap_or_default())
             }
             (None, None, _) => return Err("names neither a `control` of a profile nor an `input`".into()),
         };
         let lookup = |address: &str| {
-            registry.lookup(address).ok_or_else(|| format!("there is no control at {address}"))
+            registry
+                .lookup(address)
+                .ok_or_else(|| format!("there is no control at {address}"))
         };
         let spec = lookup(&b.to)?;
         let hold_target = b.hold_to.as_deref().map(lookup).transpose()?.map(|s| s.id);
@@ -335,8 +387,7 @@ impl Runtime {
                 continue;
             };
             let kind = spec.kind.clone();
-            let (target, hold_target, options, shape) =
-                (b.target, b.hold_target, b.options.clone(), b.shape.clone());
+            let (target, hold_target, options, shape) = (b.target, b.hold_target, b.options.clone(), b.shape.clone());
             let state = self.states.entry((i, id)).or_default();
             let launch = launch_of(options.quantize);
             let change = |value: ControlValue| ControlChange {
@@ -365,7 +416,14 @@ impl Runtime {
                             }
                         }
                         Outcome::Waiting { hardware, control } => {
-                            self.waiting.insert((i, id), Waiting { target, hardware, control });
+                            self.waiting.insert(
+                                (i, id),
+                                Waiting {
+                                    target,
+                                    hardware,
+                                    control,
+                                },
+                            );
                         }
                     }
                 }
@@ -410,7 +468,12 @@ impl Runtime {
                             state.button.release(options.button, now)
                         };
                         button_changes(&outs, &kind, target, hold_target, |v, t| {
-                            out.push(ControlChange { id: t, value: v, launch, ..change(ControlValue::Press) })
+                            out.push(ControlChange {
+                                id: t,
+                                value: v,
+                                launch,
+                                ..change(ControlValue::Press)
+                            })
                         });
                     }
                 }
@@ -421,7 +484,12 @@ impl Runtime {
                         state.button.release(options.button, now)
                     };
                     button_changes(&outs, &kind, target, hold_target, |v, t| {
-                        out.push(ControlChange { id: t, value: v, launch, ..change(ControlValue::Press) })
+                        out.push(ControlChange {
+                            id: t,
+                            value: v,
+                            launch,
+                            ..change(ControlValue::Press)
+                        })
                     });
                 }
             }
@@ -430,7 +498,9 @@ impl Runtime {
 
     /// A stick axis with the device's radial deadzone applied (both axes of a stick together).
     fn shape_stick(&mut self, id: DeviceId, name: &str, class: DeviceClass, event: &InputEvent) -> InputEvent {
-        let InputEvent::Axis(axis, v) = *event else { return event.clone() };
+        let InputEvent::Axis(axis, v) = *event else {
+            return event.clone();
+        };
         let left = matches!(axis, PadAxis::LeftStickX | PadAxis::LeftStickY);
         let is_x = matches!(axis, PadAxis::LeftStickX | PadAxis::RightStickX);
         if matches!(axis, PadAxis::LeftZ | PadAxis::RightZ) {
@@ -465,14 +535,29 @@ impl Runtime {
             {
                 let (lo, hi) = spec.kind.bounds();
                 let value = ControlValue::Set(b.shape.to_control(x, lo, hi));
-                out.push(ControlChange { id: b.target, value, source, at: None, launch: None });
+                out.push(ControlChange {
+                    id: b.target,
+                    value,
+                    source,
+                    at: None,
+                    launch: None,
+                });
             }
             if state.button.next_deadline(b.options.button).is_some() {
                 let outs = state.button.tick(b.options.button, now);
-                let kind = registry.spec(b.target).map(|s| s.kind.clone()).unwrap_or(ControlKind::Trigger);
+                let kind = registry
+                    .spec(b.target)
+                    .map(|s| s.kind.clone())
+                    .unwrap_or(ControlKind::Trigger);
                 let launch = launch_of(b.options.quantize);
                 button_changes(&outs, &kind, b.target, b.hold_target, |v, t| {
-                    out.push(ControlChange { id: t, value: v, source, at: None, launch })
+                    out.push(ControlChange {
+                        id: t,
+                        value: v,
+                        source,
+                        at: None,
+                        launch,
+                    })
                 });
             }
         }

@@ -251,8 +251,18 @@ pub struct Assembler {
 
 fn param_event(kind: Selected, channel: u8, param: u16, value: u16, fine: bool) -> Event {
     match kind {
-        Selected::Nrpn => Event::Nrpn { channel, param, value, fine },
-        Selected::Rpn => Event::Rpn { channel, param, value, fine },
+        Selected::Nrpn => Event::Nrpn {
+            channel,
+            param,
+            value,
+            fine,
+        },
+        Selected::Rpn => Event::Rpn {
+            channel,
+            param,
+            value,
+            fine,
+        },
     }
 }
 
@@ -321,12 +331,22 @@ impl Assembler {
     /// Emits a held-back 14-bit MSB, if any (see the module documentation). Call this before
     /// consuming events, e.g. once per frame.
     pub fn flush(&mut self, out: &mut impl FnMut(Event)) {
-        let Some(Pending { channel, msb_cc }) = self.pending.take() else { return };
+        let Some(Pending { channel, msb_cc }) = self.pending.take() else {
+            return;
+        };
         let state = &self.channels[usize::from(channel & 0x0F)];
         let i = usize::from(msb_cc & 0x1F);
         let msb = u16::from(state.msb[i]);
-        let lsb = if state.lsb_seen & (1 << i) != 0 { u16::from(state.lsb[i]) } else { msb };
-        out(Event::Cc14 { channel, msb_cc, value: msb << 7 | lsb });
+        let lsb = if state.lsb_seen & (1 << i) != 0 {
+            u16::from(state.lsb[i])
+        } else {
+            msb
+        };
+        out(Event::Cc14 {
+            channel,
+            msb_cc,
+            value: msb << 7 | lsb,
+        });
     }
 
     /// Processes one message, handing zero, one or two events to `out` (two when a held MSB
@@ -340,12 +360,36 @@ impl Assembler {
             }
         }
         let event = match msg {
-            MidiMessage::NoteOn { channel, note, velocity } => Event::Note { channel, note, velocity, on: true },
-            MidiMessage::NoteOff { channel, note, velocity } => Event::Note { channel, note, velocity, on: false },
-            MidiMessage::PolyPressure { channel, note, value } => {
-                Event::Aftertouch { channel, note: Some(note), value }
-            }
-            MidiMessage::ChannelPressure { channel, value } => Event::Aftertouch { channel, note: None, value },
+            MidiMessage::NoteOn {
+                channel,
+                note,
+                velocity,
+            } => Event::Note {
+                channel,
+                note,
+                velocity,
+                on: true,
+            },
+            MidiMessage::NoteOff {
+                channel,
+                note,
+                velocity,
+            } => Event::Note {
+                channel,
+                note,
+                velocity,
+                on: false,
+            },
+            MidiMessage::PolyPressure { channel, note, value } => Event::Aftertouch {
+                channel,
+                note: Some(note),
+                value,
+            },
+            MidiMessage::ChannelPressure { channel, value } => Event::Aftertouch {
+                channel,
+                note: None,
+                value,
+            },
             MidiMessage::ProgramChange { channel, program } => Event::Program { channel, program },
             MidiMessage::PitchBend { channel, value } => Event::PitchBend { channel, value },
             MidiMessage::ControlChange { channel, cc, value } => match self.control_change(channel, cc, value) {
@@ -433,7 +477,11 @@ impl Assembler {
             if self.pending == Some(Pending { channel, msb_cc }) {
                 self.pending = None;
             }
-            return Some(Event::Cc14 { channel, msb_cc, value: u16::from(state.msb[i]) << 7 | u16::from(value) });
+            return Some(Event::Cc14 {
+                channel,
+                msb_cc,
+                value: u16::from(state.msb[i]) << 7 | u16::from(value),
+            });
         }
         Some(Event::Cc { channel, cc, value })
     }
@@ -522,12 +570,27 @@ mod tests {
         let got = run(
             &mut a,
             [
-                MidiMessage::NoteOn { channel: 1, note: 60, velocity: 90 },
-                MidiMessage::NoteOff { channel: 1, note: 60, velocity: 0 },
-                MidiMessage::PolyPressure { channel: 2, note: 61, value: 5 },
+                MidiMessage::NoteOn {
+                    channel: 1,
+                    note: 60,
+                    velocity: 90,
+                },
+                MidiMessage::NoteOff {
+                    channel: 1,
+                    note: 60,
+                    velocity: 0,
+                },
+                MidiMessage::PolyPressure {
+                    channel: 2,
+                    note: 61,
+                    value: 5,
+                },
                 MidiMessage::ChannelPressure { channel: 2, value: 6 },
                 MidiMessage::ProgramChange { channel: 3, program: 7 },
-                MidiMessage::PitchBend { channel: 4, value: 8192 },
+                MidiMessage::PitchBend {
+                    channel: 4,
+                    value: 8192,
+                },
                 cc(5, 7, 100),
                 MidiMessage::SysEx(vec![1, 2]),
                 MidiMessage::Clock,
@@ -538,13 +601,38 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Note { channel: 1, note: 60, velocity: 90, on: true },
-                Event::Note { channel: 1, note: 60, velocity: 0, on: false },
-                Event::Aftertouch { channel: 2, note: Some(61), value: 5 },
-                Event::Aftertouch { channel: 2, note: None, value: 6 },
+                Event::Note {
+                    channel: 1,
+                    note: 60,
+                    velocity: 90,
+                    on: true
+                },
+                Event::Note {
+                    channel: 1,
+                    note: 60,
+                    velocity: 0,
+                    on: false
+                },
+                Event::Aftertouch {
+                    channel: 2,
+                    note: Some(61),
+                    value: 5
+                },
+                Event::Aftertouch {
+                    channel: 2,
+                    note: None,
+                    value: 6
+                },
                 Event::Program { channel: 3, program: 7 },
-                Event::PitchBend { channel: 4, value: 8192 },
-                Event::Cc { channel: 5, cc: 7, value: 100 },
+                Event::PitchBend {
+                    channel: 4,
+                    value: 8192
+                },
+                Event::Cc {
+                    channel: 5,
+                    cc: 7,
+                    value: 100
+                },
                 Event::SysEx(vec![1, 2]),
                 Event::Clock(Clock::Tick),
                 Event::Clock(Clock::SongPosition(32)),
@@ -558,7 +646,21 @@ mod tests {
     fn unconfigured_pairs_pass_as_plain_cc() {
         let mut a = Assembler::new();
         let got = run(&mut a, [cc(0, 1, 10), cc(0, 33, 20)]);
-        assert_eq!(got, vec![Event::Cc { channel: 0, cc: 1, value: 10 }, Event::Cc { channel: 0, cc: 33, value: 20 }]);
+        assert_eq!(
+            got,
+            vec![
+                Event::Cc {
+                    channel: 0,
+                    cc: 1,
+                    value: 10
+                },
+                Event::Cc {
+                    channel: 0,
+                    cc: 33,
+                    value: 20
+                }
+            ]
+        );
     }
 
     #[test]
@@ -570,13 +672,31 @@ mod tests {
         assert!(got.is_empty());
         assert!(a.has_pending());
         let got = run(&mut a, [cc(0, 39, 0x05)]);
-        assert_eq!(got, vec![Event::Cc14 { channel: 0, msb_cc: 7, value: 0x40 << 7 | 5 }]);
+        assert_eq!(
+            got,
+            vec![Event::Cc14 {
+                channel: 0,
+                msb_cc: 7,
+                value: 0x40 << 7 | 5
+            }]
+        );
         assert!(!a.has_pending());
         // Extremes.
         let got = run_flush(&mut a, [cc(0, 7, 127), cc(0, 39, 127), cc(0, 7, 0), cc(0, 39, 0)]);
         assert_eq!(
             got,
-            vec![Event::Cc14 { channel: 0, msb_cc: 7, value: 16383 }, Event::Cc14 { channel: 0, msb_cc: 7, value: 0 }]
+            vec![
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 16383
+                },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 0
+                }
+            ]
         );
     }
 
@@ -588,8 +708,16 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Cc14 { channel: 2, msb_cc: 1, value: 3 << 7 | 4 },
-                Event::Cc14 { channel: 2, msb_cc: 1, value: 3 << 7 | 9 }
+                Event::Cc14 {
+                    channel: 2,
+                    msb_cc: 1,
+                    value: 3 << 7 | 4
+                },
+                Event::Cc14 {
+                    channel: 2,
+                    msb_cc: 1,
+                    value: 3 << 7 | 9
+                }
             ]
         );
     }
@@ -601,7 +729,14 @@ mod tests {
         let mut got = run(&mut a, [cc(0, 0, 10), cc(0, 32, 50), cc(0, 0, 11)]);
         assert_eq!(got.len(), 1);
         a.flush(&mut |e| got.push(e));
-        assert_eq!(got[1], Event::Cc14 { channel: 0, msb_cc: 0, value: 11 << 7 });
+        assert_eq!(
+            got[1],
+            Event::Cc14 {
+                channel: 0,
+                msb_cc: 0,
+                value: 11 << 7
+            }
+        );
         // Flushing twice emits nothing more.
         a.flush(&mut |e| got.push(e));
         assert_eq!(got.len(), 2);
@@ -615,9 +750,21 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Cc14 { channel: 0, msb_cc: 7, value: 0 },
-                Event::Cc14 { channel: 0, msb_cc: 7, value: 64 << 7 | 64 },
-                Event::Cc14 { channel: 0, msb_cc: 7, value: 16383 },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 0
+                },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 64 << 7 | 64
+                },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 16383
+                },
             ]
         );
     }
@@ -627,13 +774,42 @@ mod tests {
         let mut a = Assembler::new();
         a.set_14bit(0, 7, true);
         let got = run(&mut a, [cc(0, 7, 1), MidiMessage::Clock, cc(0, 39, 2)]);
-        assert_eq!(got, vec![Event::Clock(Clock::Tick), Event::Cc14 { channel: 0, msb_cc: 7, value: 1 << 7 | 2 }]);
-        let got = run(&mut a, [cc(0, 7, 3), MidiMessage::NoteOn { channel: 0, note: 1, velocity: 1 }]);
         assert_eq!(
             got,
             vec![
-                Event::Cc14 { channel: 0, msb_cc: 7, value: 3 << 7 },
-                Event::Note { channel: 0, note: 1, velocity: 1, on: true },
+                Event::Clock(Clock::Tick),
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 1 << 7 | 2
+                }
+            ]
+        );
+        let got = run(
+            &mut a,
+            [
+                cc(0, 7, 3),
+                MidiMessage::NoteOn {
+                    channel: 0,
+                    note: 1,
+                    velocity: 1,
+                },
+            ],
+        );
+        assert_eq!(
+            got,
+            vec![
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 3 << 7
+                },
+                Event::Note {
+                    channel: 0,
+                    note: 1,
+                    velocity: 1,
+                    on: true
+                },
             ]
         );
         // An MSB followed by another MSB: the first is flushed.
@@ -641,8 +817,16 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Cc14 { channel: 0, msb_cc: 7, value: 4 << 7 },
-                Event::Cc14 { channel: 0, msb_cc: 7, value: 5 << 7 | 6 }
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 4 << 7
+                },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 5 << 7 | 6
+                }
             ]
         );
         // The LSB of another channel does not complete it.
@@ -650,7 +834,18 @@ mod tests {
         let got = run(&mut a, [cc(0, 7, 8), cc(1, 39, 9)]);
         assert_eq!(
             got,
-            vec![Event::Cc14 { channel: 0, msb_cc: 7, value: 8 << 7 }, Event::Cc14 { channel: 1, msb_cc: 7, value: 9 }]
+            vec![
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 8 << 7
+                },
+                Event::Cc14 {
+                    channel: 1,
+                    msb_cc: 7,
+                    value: 9
+                }
+            ]
         );
     }
 
@@ -659,13 +854,35 @@ mod tests {
         let mut a = Assembler::new();
         a.set_14bit(0, 1, true);
         a.set_14bit(0, 2, true);
-        let got = run_flush(&mut a, [cc(0, 1, 1), cc(0, 33, 1), cc(0, 2, 2), cc(0, 34, 2), cc(0, 1, 3), cc(0, 33, 3)]);
+        let got = run_flush(
+            &mut a,
+            [
+                cc(0, 1, 1),
+                cc(0, 33, 1),
+                cc(0, 2, 2),
+                cc(0, 34, 2),
+                cc(0, 1, 3),
+                cc(0, 33, 3),
+            ],
+        );
         assert_eq!(
             got,
             vec![
-                Event::Cc14 { channel: 0, msb_cc: 1, value: 129 },
-                Event::Cc14 { channel: 0, msb_cc: 2, value: 258 },
-                Event::Cc14 { channel: 0, msb_cc: 1, value: 387 },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 1,
+                    value: 129
+                },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 2,
+                    value: 258
+                },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 1,
+                    value: 387
+                },
             ]
         );
     }
@@ -678,7 +895,21 @@ mod tests {
         a.set_14bit(0, 7, false);
         assert!(!a.has_pending());
         let got = run_flush(&mut a, [cc(0, 7, 2), cc(0, 39, 3)]);
-        assert_eq!(got, vec![Event::Cc { channel: 0, cc: 7, value: 2 }, Event::Cc { channel: 0, cc: 39, value: 3 }]);
+        assert_eq!(
+            got,
+            vec![
+                Event::Cc {
+                    channel: 0,
+                    cc: 7,
+                    value: 2
+                },
+                Event::Cc {
+                    channel: 0,
+                    cc: 39,
+                    value: 3
+                }
+            ]
+        );
         // Out-of-range configuration is ignored.
         a.set_14bit(16, 0, true);
         a.set_14bit(0, 32, true);
@@ -692,8 +923,18 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Nrpn { channel: 0, param: 130, value: 64 << 7, fine: false },
-                Event::Nrpn { channel: 0, param: 130, value: 64 << 7 | 3, fine: true },
+                Event::Nrpn {
+                    channel: 0,
+                    param: 130,
+                    value: 64 << 7,
+                    fine: false
+                },
+                Event::Nrpn {
+                    channel: 0,
+                    param: 130,
+                    value: 64 << 7 | 3,
+                    fine: true
+                },
             ]
         );
     }
@@ -705,8 +946,18 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Nrpn { channel: 3, param: 5, value: 100 << 7, fine: false },
-                Event::Nrpn { channel: 3, param: 5, value: 101 << 7, fine: false },
+                Event::Nrpn {
+                    channel: 3,
+                    param: 5,
+                    value: 100 << 7,
+                    fine: false
+                },
+                Event::Nrpn {
+                    channel: 3,
+                    param: 5,
+                    value: 101 << 7,
+                    fine: false
+                },
             ]
         );
     }
@@ -718,10 +969,30 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Nrpn { channel: 0, param: 1, value: 1 << 7, fine: false },
-                Event::Nrpn { channel: 0, param: 1, value: 1 << 7 | 7, fine: true },
-                Event::Nrpn { channel: 0, param: 1, value: 2 << 7 | 7, fine: false },
-                Event::Nrpn { channel: 0, param: 2, value: 3 << 7, fine: false },
+                Event::Nrpn {
+                    channel: 0,
+                    param: 1,
+                    value: 1 << 7,
+                    fine: false
+                },
+                Event::Nrpn {
+                    channel: 0,
+                    param: 1,
+                    value: 1 << 7 | 7,
+                    fine: true
+                },
+                Event::Nrpn {
+                    channel: 0,
+                    param: 1,
+                    value: 2 << 7 | 7,
+                    fine: false
+                },
+                Event::Nrpn {
+                    channel: 0,
+                    param: 2,
+                    value: 3 << 7,
+                    fine: false
+                },
             ]
         );
     }
@@ -730,14 +1001,35 @@ mod tests {
     fn rpn_and_rpn_null() {
         let mut a = Assembler::new();
         // Pitch bend range = 12 semitones, then RPN null: data entry is a plain CC again.
-        let got = bytes(&mut a, &[0xB0, 101, 0, 100, 0, 6, 12, 38, 0, 101, 127, 100, 127, 6, 5, 38, 1]);
+        let got = bytes(
+            &mut a,
+            &[0xB0, 101, 0, 100, 0, 6, 12, 38, 0, 101, 127, 100, 127, 6, 5, 38, 1],
+        );
         assert_eq!(
             got,
             vec![
-                Event::Rpn { channel: 0, param: 0, value: 12 << 7, fine: false },
-                Event::Rpn { channel: 0, param: 0, value: 12 << 7, fine: true },
-                Event::Cc { channel: 0, cc: 6, value: 5 },
-                Event::Cc { channel: 0, cc: 38, value: 1 },
+                Event::Rpn {
+                    channel: 0,
+                    param: 0,
+                    value: 12 << 7,
+                    fine: false
+                },
+                Event::Rpn {
+                    channel: 0,
+                    param: 0,
+                    value: 12 << 7,
+                    fine: true
+                },
+                Event::Cc {
+                    channel: 0,
+                    cc: 6,
+                    value: 5
+                },
+                Event::Cc {
+                    channel: 0,
+                    cc: 38,
+                    value: 1
+                },
             ]
         );
     }
@@ -749,10 +1041,26 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Cc { channel: 0, cc: 6, value: 1 },
-                Event::Cc { channel: 0, cc: 38, value: 2 },
-                Event::Cc { channel: 0, cc: 96, value: 0 },
-                Event::Cc { channel: 0, cc: 97, value: 0 },
+                Event::Cc {
+                    channel: 0,
+                    cc: 6,
+                    value: 1
+                },
+                Event::Cc {
+                    channel: 0,
+                    cc: 38,
+                    value: 2
+                },
+                Event::Cc {
+                    channel: 0,
+                    cc: 96,
+                    value: 0
+                },
+                Event::Cc {
+                    channel: 0,
+                    cc: 97,
+                    value: 0
+                },
             ]
         );
     }
@@ -760,14 +1068,33 @@ mod tests {
     #[test]
     fn increments_and_decrements() {
         let mut a = Assembler::new();
-        let got = bytes(&mut a, &[0xB0, 99, 2, 98, 0, 96, 0, 96, 127, 97, 1, 101, 0, 100, 1, 97, 0]);
+        let got = bytes(
+            &mut a,
+            &[0xB0, 99, 2, 98, 0, 96, 0, 96, 127, 97, 1, 101, 0, 100, 1, 97, 0],
+        );
         assert_eq!(
             got,
             vec![
-                Event::NrpnIncrement { channel: 0, param: 256, delta: 1 },
-                Event::NrpnIncrement { channel: 0, param: 256, delta: 1 },
-                Event::NrpnIncrement { channel: 0, param: 256, delta: -1 },
-                Event::RpnIncrement { channel: 0, param: 1, delta: -1 },
+                Event::NrpnIncrement {
+                    channel: 0,
+                    param: 256,
+                    delta: 1
+                },
+                Event::NrpnIncrement {
+                    channel: 0,
+                    param: 256,
+                    delta: 1
+                },
+                Event::NrpnIncrement {
+                    channel: 0,
+                    param: 256,
+                    delta: -1
+                },
+                Event::RpnIncrement {
+                    channel: 0,
+                    param: 1,
+                    delta: -1
+                },
             ]
         );
     }
@@ -779,8 +1106,17 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Cc { channel: 1, cc: 6, value: 4 },
-                Event::Nrpn { channel: 0, param: 9, value: 4 << 7, fine: false }
+                Event::Cc {
+                    channel: 1,
+                    cc: 6,
+                    value: 4
+                },
+                Event::Nrpn {
+                    channel: 0,
+                    param: 9,
+                    value: 4 << 7,
+                    fine: false
+                }
             ]
         );
     }
@@ -793,9 +1129,21 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Cc { channel: 0, cc: 99, value: 1 },
-                Event::Cc { channel: 0, cc: 98, value: 2 },
-                Event::Cc { channel: 0, cc: 6, value: 3 },
+                Event::Cc {
+                    channel: 0,
+                    cc: 99,
+                    value: 1
+                },
+                Event::Cc {
+                    channel: 0,
+                    cc: 98,
+                    value: 2
+                },
+                Event::Cc {
+                    channel: 0,
+                    cc: 6,
+                    value: 3
+                },
             ]
         );
         a.set_parameter_numbers(99, false); // ignored, no panic
@@ -809,9 +1157,23 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Cc14 { channel: 0, msb_cc: 6, value: 1 << 7 | 2 },
-                Event::Nrpn { channel: 0, param: 3, value: 4 << 7, fine: false },
-                Event::Nrpn { channel: 0, param: 3, value: 4 << 7 | 5, fine: true },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 6,
+                    value: 1 << 7 | 2
+                },
+                Event::Nrpn {
+                    channel: 0,
+                    param: 3,
+                    value: 4 << 7,
+                    fine: false
+                },
+                Event::Nrpn {
+                    channel: 0,
+                    param: 3,
+                    value: 4 << 7 | 5,
+                    fine: true
+                },
             ]
         );
     }
@@ -826,7 +1188,18 @@ mod tests {
         let got = bytes(&mut a, &[0xB0, 6, 1, 7, 2, 39, 3]);
         assert_eq!(
             got,
-            vec![Event::Cc { channel: 0, cc: 6, value: 1 }, Event::Cc14 { channel: 0, msb_cc: 7, value: 2 << 7 | 3 }]
+            vec![
+                Event::Cc {
+                    channel: 0,
+                    cc: 6,
+                    value: 1
+                },
+                Event::Cc14 {
+                    channel: 0,
+                    msb_cc: 7,
+                    value: 2 << 7 | 3
+                }
+            ]
         );
     }
 
@@ -845,10 +1218,24 @@ mod tests {
         assert_eq!(out, vec![0xB3, 7, (12345 >> 7) as u8, 0xB3, 39, (12345 & 0x7F) as u8]);
         let mut a = Assembler::new();
         a.set_14bit(3, 7, true);
-        assert_eq!(bytes(&mut a, &out), vec![Event::Cc14 { channel: 3, msb_cc: 7, value: 12345 }]);
+        assert_eq!(
+            bytes(&mut a, &out),
+            vec![Event::Cc14 {
+                channel: 3,
+                msb_cc: 7,
+                value: 12345
+            }]
+        );
         out.clear();
         encode_cc14(0, 1, 60000, &mut out);
-        assert_eq!(bytes(&mut Assembler::new(), &out)[0], Event::Cc { channel: 0, cc: 1, value: 127 });
+        assert_eq!(
+            bytes(&mut Assembler::new(), &out)[0],
+            Event::Cc {
+                channel: 0,
+                cc: 1,
+                value: 127
+            }
+        );
     }
 
     #[test]
@@ -862,18 +1249,50 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Event::Nrpn { channel: 2, param: 1000, value: 9999 & !0x7F, fine: false },
-                Event::Nrpn { channel: 2, param: 1000, value: 9999, fine: true },
-                Event::Rpn { channel: 2, param: 0, value: 12 << 7, fine: false },
-                Event::Rpn { channel: 2, param: 0, value: 12 << 7, fine: true },
-                Event::Cc { channel: 2, cc: 6, value: 1 },
+                Event::Nrpn {
+                    channel: 2,
+                    param: 1000,
+                    value: 9999 & !0x7F,
+                    fine: false
+                },
+                Event::Nrpn {
+                    channel: 2,
+                    param: 1000,
+                    value: 9999,
+                    fine: true
+                },
+                Event::Rpn {
+                    channel: 2,
+                    param: 0,
+                    value: 12 << 7,
+                    fine: false
+                },
+                Event::Rpn {
+                    channel: 2,
+                    param: 0,
+                    value: 12 << 7,
+                    fine: true
+                },
+                Event::Cc {
+                    channel: 2,
+                    cc: 6,
+                    value: 1
+                },
             ]
         );
     }
 
     #[test]
     fn event_channel() {
-        assert_eq!(Event::Cc14 { channel: 4, msb_cc: 0, value: 0 }.channel(), Some(4));
+        assert_eq!(
+            Event::Cc14 {
+                channel: 4,
+                msb_cc: 0,
+                value: 0
+            }
+            .channel(),
+            Some(4)
+        );
         assert_eq!(Event::Clock(Clock::Tick).channel(), None);
     }
 }

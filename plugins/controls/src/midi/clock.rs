@@ -69,7 +69,11 @@ impl Drop for MidiClock {
 }
 
 /// Shares the engine clock's latest report with the clock thread.
-pub(crate) fn share_position(status: Res<EngineStatus>, transport: Res<phosphene_decks::Transport>, clock: Res<MidiClock>) {
+pub(crate) fn share_position(
+    status: Res<EngineStatus>,
+    transport: Res<phosphene_decks::Transport>,
+    clock: Res<MidiClock>,
+) {
     let p = &clock.position;
     p.frame.store(status.frame, Ordering::Relaxed);
     p.beat.store(status.beat.to_bits(), Ordering::Relaxed);
@@ -79,10 +83,10 @@ pub(crate) fn share_position(status: Res<EngineStatus>, transport: Res<phosphene
 
 fn open(pattern: &str) -> Option<MidiOutputConnection> {
     let out = MidiOutput::new(&format!("{CLIENT}-clock")).ok()?;
-    let port = out
-        .ports()
-        .into_iter()
-        .find(|p| out.port_name(p).is_ok_and(|n| n.to_lowercase().contains(&pattern.to_lowercase())))?;
+    let port = out.ports().into_iter().find(|p| {
+        out.port_name(p)
+            .is_ok_and(|n| n.to_lowercase().contains(&pattern.to_lowercase()))
+    })?;
     out.connect(&port, "clock").ok()
 }
 
@@ -141,7 +145,11 @@ fn run(pattern: &str, p: &Position, output: &CallbackStats, sample_rate: u32) {
             next_tick = Some((beat_now * PPQN).ceil() as i64);
             continue;
         }
-        let sent = if started { c.send(&[0xF8]) } else { c.send(&[0xFB]).and_then(|()| c.send(&[0xF8])) };
+        let sent = if started {
+            c.send(&[0xF8])
+        } else {
+            c.send(&[0xFB]).and_then(|()| c.send(&[0xF8]))
+        };
         if sent.is_err() {
             conn = None;
             continue;

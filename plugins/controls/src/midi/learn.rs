@@ -201,7 +201,10 @@ pub fn infer(events: &[(u64, Event)]) -> Option<Inference> {
     let (_, mut inference) = best?;
     let ignored = total - inference.events;
     if ignored > 0 {
-        let _ = write!(inference.explanation, " {ignored} event(s) from other controls were ignored.");
+        let _ = write!(
+            inference.explanation,
+            " {ignored} event(s) from other controls were ignored."
+        );
     }
     Some(inference)
 }
@@ -210,15 +213,24 @@ fn collect(events: &[(u64, Event)]) -> BTreeMap<Key, Group> {
     let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
     for (_, event) in events {
         let (key, value, step) = match *event {
-            Event::Note { channel, note, velocity, on } => {
+            Event::Note {
+                channel,
+                note,
+                velocity,
+                on,
+            } => {
                 let g = groups.entry(Key::Note(channel, note)).or_default();
                 g.ons += usize::from(on);
                 (Key::Note(channel, note), u16::from(velocity), false)
             }
             Event::Cc { channel, cc, value } => (Key::Cc(channel, cc), u16::from(value), false),
             Event::Cc14 { channel, msb_cc, value } => (Key::Cc14(channel, msb_cc), value, false),
-            Event::Nrpn { channel, param, value, .. } => (Key::Nrpn(channel, param), value, false),
-            Event::Rpn { channel, param, value, .. } => (Key::Rpn(channel, param), value, false),
+            Event::Nrpn {
+                channel, param, value, ..
+            } => (Key::Nrpn(channel, param), value, false),
+            Event::Rpn {
+                channel, param, value, ..
+            } => (Key::Rpn(channel, param), value, false),
             Event::NrpnIncrement { channel, param, .. } => (Key::Nrpn(channel, param), 0, true),
             Event::RpnIncrement { channel, param, .. } => (Key::Rpn(channel, param), 0, true),
             Event::PitchBend { channel, value } => (Key::PitchBend(channel), value, false),
@@ -260,7 +272,8 @@ fn merge_raw_pairs(events: &[(u64, Event)], groups: &mut BTreeMap<Key, Group>) {
             .collect();
         let followed = |i: usize| {
             let (t, _, _) = seq[i];
-            seq.get(i + 1).is_some_and(|&(t2, msb, _)| !msb && t2.saturating_sub(t) <= PAIR_WINDOW_US)
+            seq.get(i + 1)
+                .is_some_and(|&(t2, msb, _)| !msb && t2.saturating_sub(t) <= PAIR_WINDOW_US)
         };
         let msbs: Vec<usize> = (0..seq.len()).filter(|&i| seq[i].1).collect();
         let paired = msbs.iter().filter(|&&i| followed(i)).count();
@@ -290,7 +303,11 @@ fn merge_raw_pairs(events: &[(u64, Event)], groups: &mut BTreeMap<Key, Group>) {
 
 /// Attributes key pressure to its note and channel pressure to the busiest note on its channel.
 fn fold_pressure(groups: &mut BTreeMap<Key, Group>) {
-    let pressure: Vec<Key> = groups.keys().copied().filter(|k| matches!(k, Key::Aftertouch(..))).collect();
+    let pressure: Vec<Key> = groups
+        .keys()
+        .copied()
+        .filter(|k| matches!(k, Key::Aftertouch(..)))
+        .collect();
     for key in pressure {
         let Key::Aftertouch(ch, note) = key else { continue };
         let target = match note {
@@ -337,9 +354,16 @@ fn guess_relative(values: &[u8]) -> Option<(RelativeEncoding, bool)> {
             .count()
     };
     // Order is the preference when fits tie: the more common scheme first.
-    let fits = [RelativeEncoding::TwosComplement, RelativeEncoding::Offset64, RelativeEncoding::SignMagnitude]
-        .map(|enc| (enc, in_range(enc)));
-    let (enc, fit) = fits.iter().copied().fold(fits[0], |best, c| if c.1 > best.1 { c } else { best });
+    let fits = [
+        RelativeEncoding::TwosComplement,
+        RelativeEncoding::Offset64,
+        RelativeEncoding::SignMagnitude,
+    ]
+    .map(|enc| (enc, in_range(enc)));
+    let (enc, fit) = fits
+        .iter()
+        .copied()
+        .fold(fits[0], |best, c| if c.1 > best.1 { c } else { best });
     if n == 0 || fit * 10 < n * 9 {
         return None;
     }
@@ -364,8 +388,13 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
     let d = distinct(&g.values);
     let (min, max) = (d.first().copied().unwrap_or(0), d.last().copied().unwrap_or(0));
     let n = g.count;
-    let make =
-        |learned, kind, explanation: String| Inference { learned, kind, ambiguous: false, events: n, explanation };
+    let make = |learned, kind, explanation: String| Inference {
+        learned,
+        kind,
+        ambiguous: false,
+        events: n,
+        explanation,
+    };
     // Continuous controls that barely moved are likely someone brushing a noisy pot.
     let jitter7 = max - min <= 2;
     let jitter14 = max - min <= 2 << 7;
@@ -386,7 +415,11 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
             make(
                 Learned::Program { channel },
                 ControlKind::Button,
-                format!("Program change on channel {} ({}): a program or scene selector.", channel + 1, list(&d)),
+                format!(
+                    "Program change on channel {} ({}): a program or scene selector.",
+                    channel + 1,
+                    list(&d)
+                ),
             ),
             false,
         ),
@@ -394,7 +427,10 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
             make(
                 Learned::PitchBend { channel },
                 ControlKind::Continuous,
-                format!("Pitch bend on channel {} moved between {min} and {max}: a wheel or fader.", channel + 1),
+                format!(
+                    "Pitch bend on channel {} moved between {min} and {max}: a wheel or fader.",
+                    channel + 1
+                ),
             ),
             jitter14,
         ),
@@ -408,7 +444,11 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
         ),
         Key::Cc14(channel, msb) => {
             let button = d.len() == 2 && min == 0;
-            let kind = if button { ControlKind::Button } else { ControlKind::Continuous };
+            let kind = if button {
+                ControlKind::Button
+            } else {
+                ControlKind::Continuous
+            };
             let explanation = format!(
                 "CC {msb} and CC {} on channel {} moved together ({n} events, {min}..={max} in 14 bits): \
                  a high-resolution {}; enable the pair with set_14bit({channel}, {msb}, true).",
@@ -416,7 +456,10 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
                 channel + 1,
                 if button { "button" } else { "control" },
             );
-            (make(Learned::Cc14 { channel, msb }, kind, explanation), !button && jitter14)
+            (
+                make(Learned::Cc14 { channel, msb }, kind, explanation),
+                !button && jitter14,
+            )
         }
         Key::Nrpn(channel, param) | Key::Rpn(channel, param) => {
             let nrpn = matches!(key, Key::Nrpn(..));
@@ -426,14 +469,26 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
                 (Learned::Rpn { channel, param }, "RPN")
             };
             let (kind, what) = if g.steps > g.values.len() {
-                (ControlKind::Relative, format!("sent {} increment/decrement(s): an endless control", g.steps))
+                (
+                    ControlKind::Relative,
+                    format!("sent {} increment/decrement(s): an endless control", g.steps),
+                )
             } else if d.len() == 2 && min == 0 {
-                (ControlKind::Button, format!("toggled between {min} and {max}: a button"))
+                (
+                    ControlKind::Button,
+                    format!("toggled between {min} and {max}: a button"),
+                )
             } else {
-                (ControlKind::Continuous, format!("moved between {min} and {max}: a continuous control"))
+                (
+                    ControlKind::Continuous,
+                    format!("moved between {min} and {max}: a continuous control"),
+                )
             };
             let explanation = format!("{name} {param} on channel {} {what}.", channel + 1);
-            (make(learned, kind, explanation), kind == ControlKind::Continuous && jitter14)
+            (
+                make(learned, kind, explanation),
+                kind == ControlKind::Continuous && jitter14,
+            )
         }
         Key::Cc(channel, cc) => classify_cc(channel, cc, g, &d),
     }
@@ -444,13 +499,21 @@ fn classify_cc(channel: u8, cc: u8, g: &Group, d: &[u16]) -> (Inference, bool) {
     let values: Vec<u8> = g.values.iter().map(|&v| (v & 0x7F) as u8).collect();
     let (min, max) = (d.first().copied().unwrap_or(0), d.last().copied().unwrap_or(0));
     let ch = channel + 1;
-    let inference =
-        |learned, kind, ambiguous, explanation| Inference { learned, kind, ambiguous, events: n, explanation };
+    let inference = |learned, kind, ambiguous, explanation| Inference {
+        learned,
+        kind,
+        ambiguous,
+        events: n,
+        explanation,
+    };
     let press_release = d.len() == 2 && min == 0 && max >= 64;
     let press_only = d.len() == 1 && n <= 3 && (min == 0 || min == 127);
     if press_release || press_only {
         let explanation = format!("CC {cc} on channel {ch} only sent {}: a button.", list(d));
-        return (inference(Learned::Cc { channel, cc }, ControlKind::Button, false, explanation), false);
+        return (
+            inference(Learned::Cc { channel, cc }, ControlKind::Button, false, explanation),
+            false,
+        );
     }
     if let Some((encoding, ambiguous)) = guess_relative(&values)
         && step_like(&values, encoding)
@@ -467,7 +530,12 @@ fn classify_cc(channel: u8, cc: u8, g: &Group, d: &[u16]) -> (Inference, bool) {
             );
         }
         return (
-            inference(Learned::Relative { channel, cc, encoding }, ControlKind::Relative, ambiguous, explanation),
+            inference(
+                Learned::Relative { channel, cc, encoding },
+                ControlKind::Relative,
+                ambiguous,
+                explanation,
+            ),
             false,
         );
     }
@@ -475,7 +543,10 @@ fn classify_cc(channel: u8, cc: u8, g: &Group, d: &[u16]) -> (Inference, bool) {
         "CC {cc} on channel {ch} sent {n} value(s) between {min} and {max} ({} distinct): an absolute knob or fader.",
         d.len()
     );
-    (inference(Learned::Cc { channel, cc }, ControlKind::Continuous, false, explanation), max - min <= 2)
+    (
+        inference(Learned::Cc { channel, cc }, ControlKind::Continuous, false, explanation),
+        max - min <= 2,
+    )
 }
 
 #[cfg(test)]
@@ -487,7 +558,11 @@ mod tests {
 
     /// Timestamps events 5 ms apart.
     fn timed(events: impl IntoIterator<Item = Event>) -> Vec<(u64, Event)> {
-        events.into_iter().enumerate().map(|(i, e)| (i as u64 * 5_000, e)).collect()
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| (i as u64 * 5_000, e))
+            .collect()
     }
 
     fn ccs(channel: u8, cc: u8, values: &[u8]) -> Vec<Event> {
@@ -530,8 +605,18 @@ mod tests {
     #[test]
     fn note_is_button() {
         let ev = timed(vec![
-            Event::Note { channel: 9, note: 36, velocity: 100, on: true },
-            Event::Note { channel: 9, note: 36, velocity: 0, on: false },
+            Event::Note {
+                channel: 9,
+                note: 36,
+                velocity: 100,
+                on: true,
+            },
+            Event::Note {
+                channel: 9,
+                note: 36,
+                velocity: 0,
+                on: false,
+            },
         ]);
         let inf = infer(&ev).unwrap();
         assert_eq!(inf.learned, Learned::Note { channel: 9, note: 36 });
@@ -541,21 +626,47 @@ mod tests {
 
     #[test]
     fn pad_pressure_counts_toward_note() {
-        let mut ev = vec![Event::Note { channel: 0, note: 40, velocity: 90, on: true }];
-        ev.extend((0..20).map(|v| Event::Aftertouch { channel: 0, note: Some(40), value: v * 5 }));
-        ev.extend((0..10).map(|v| Event::Aftertouch { channel: 0, note: None, value: v * 9 }));
-        ev.push(Event::Note { channel: 0, note: 40, velocity: 0, on: false });
+        let mut ev = vec![Event::Note {
+            channel: 0,
+            note: 40,
+            velocity: 90,
+            on: true,
+        }];
+        ev.extend((0..20).map(|v| Event::Aftertouch {
+            channel: 0,
+            note: Some(40),
+            value: v * 5,
+        }));
+        ev.extend((0..10).map(|v| Event::Aftertouch {
+            channel: 0,
+            note: None,
+            value: v * 9,
+        }));
+        ev.push(Event::Note {
+            channel: 0,
+            note: 40,
+            velocity: 0,
+            on: false,
+        });
         // A noisy knob that sent a few values meanwhile.
         ev.extend(ccs(0, 10, &[64, 65, 64, 65, 64, 65]));
         let inf = infer(&timed(ev)).unwrap();
         assert_eq!(inf.learned, Learned::Note { channel: 0, note: 40 });
         assert_eq!(inf.events, 32);
-        assert!(inf.explanation.contains("6 event(s) from other controls"), "{}", inf.explanation);
+        assert!(
+            inf.explanation.contains("6 event(s) from other controls"),
+            "{}",
+            inf.explanation
+        );
     }
 
     #[test]
     fn channel_pressure_alone_is_aftertouch() {
-        let ev = timed((0..10).map(|v| Event::Aftertouch { channel: 1, note: None, value: v * 10 }));
+        let ev = timed((0..10).map(|v| Event::Aftertouch {
+            channel: 1,
+            note: None,
+            value: v * 10,
+        }));
         let inf = infer(&ev).unwrap();
         assert_eq!(inf.learned, Learned::Aftertouch { channel: 1, note: None });
         assert_eq!(inf.kind, ControlKind::Continuous);
@@ -572,7 +683,11 @@ mod tests {
 
     #[test]
     fn absolute_knob_near_the_ends_is_not_relative() {
-        for values in [(0..=20).collect::<Vec<u8>>(), (1..=15).collect(), (113..=127).rev().collect()] {
+        for values in [
+            (0..=20).collect::<Vec<u8>>(),
+            (1..=15).collect(),
+            (113..=127).rev().collect(),
+        ] {
             let inf = infer(&timed(ccs(0, 1, &values))).unwrap();
             assert_eq!(inf.learned, Learned::Cc { channel: 0, cc: 1 }, "{values:?}");
             assert_eq!(inf.kind, ControlKind::Continuous);
@@ -592,7 +707,10 @@ mod tests {
     #[test]
     fn cc_buttons() {
         let inf = infer(&timed(ccs(2, 20, &[127, 0, 127, 0]))).unwrap();
-        assert_eq!((inf.learned, inf.kind), (Learned::Cc { channel: 2, cc: 20 }, ControlKind::Button));
+        assert_eq!(
+            (inf.learned, inf.kind),
+            (Learned::Cc { channel: 2, cc: 20 }, ControlKind::Button)
+        );
         let inf = infer(&timed(ccs(2, 21, &[127]))).unwrap();
         assert_eq!(inf.kind, ControlKind::Button);
         let inf = infer(&timed(ccs(2, 22, &[100, 0]))).unwrap();
@@ -603,7 +721,15 @@ mod tests {
         let inf = infer(&timed(ccs(0, 16, values))).unwrap();
         assert_eq!(
             (inf.learned, inf.kind, inf.ambiguous),
-            (Learned::Relative { channel: 0, cc: 16, encoding: expected }, ControlKind::Relative, ambiguous),
+            (
+                Learned::Relative {
+                    channel: 0,
+                    cc: 16,
+                    encoding: expected
+                },
+                ControlKind::Relative,
+                ambiguous
+            ),
             "{values:?}: {}",
             inf.explanation
         );
@@ -676,10 +802,24 @@ mod tests {
             let t = i as u64 * 20_000;
             let (msb, lsb) = ((v >> 7) as u8, (v & 0x7F) as u8);
             if last_msb != Some(msb) {
-                ev.push((t, Event::Cc { channel: 3, cc: 1, value: msb }));
+                ev.push((
+                    t,
+                    Event::Cc {
+                        channel: 3,
+                        cc: 1,
+                        value: msb,
+                    },
+                ));
                 last_msb = Some(msb);
             }
-            ev.push((t + 300, Event::Cc { channel: 3, cc: 33, value: lsb }));
+            ev.push((
+                t + 300,
+                Event::Cc {
+                    channel: 3,
+                    cc: 33,
+                    value: lsb,
+                },
+            ));
         }
         let inf = infer(&ev).unwrap();
         assert_eq!(inf.learned, Learned::Cc14 { channel: 3, msb: 1 });
@@ -687,7 +827,11 @@ mod tests {
 
     #[test]
     fn fourteen_bit_from_assembled_events() {
-        let ev = timed((0..30).map(|i| Event::Cc14 { channel: 0, msb_cc: 2, value: i * 400 }));
+        let ev = timed((0..30).map(|i| Event::Cc14 {
+            channel: 0,
+            msb_cc: 2,
+            value: i * 400,
+        }));
         let inf = infer(&ev).unwrap();
         assert_eq!(inf.learned, Learned::Cc14 { channel: 0, msb: 2 });
         assert_eq!(inf.kind, ControlKind::Continuous);
@@ -696,9 +840,28 @@ mod tests {
     #[test]
     fn unrelated_cc_n_and_n_plus_32_are_not_a_pair() {
         // CC 1 and CC 33 moved at different times, far apart: two separate controls.
-        let mut ev: Vec<(u64, Event)> =
-            (0..20u8).map(|i| (u64::from(i) * 50_000, Event::Cc { channel: 0, cc: 1, value: i })).collect();
-        ev.extend((0..3u8).map(|i| (2_000_000 + u64::from(i) * 50_000, Event::Cc { channel: 0, cc: 33, value: i })));
+        let mut ev: Vec<(u64, Event)> = (0..20u8)
+            .map(|i| {
+                (
+                    u64::from(i) * 50_000,
+                    Event::Cc {
+                        channel: 0,
+                        cc: 1,
+                        value: i,
+                    },
+                )
+            })
+            .collect();
+        ev.extend((0..3u8).map(|i| {
+            (
+                2_000_000 + u64::from(i) * 50_000,
+                Event::Cc {
+                    channel: 0,
+                    cc: 33,
+                    value: i,
+                },
+            )
+        }));
         let inf = infer(&ev).unwrap();
         assert_eq!(inf.learned, Learned::Cc { channel: 0, cc: 1 });
     }
@@ -718,36 +881,71 @@ mod tests {
 
     #[test]
     fn nrpn_increments_are_relative() {
-        let mut ev = vec![Event::Nrpn { channel: 0, param: 5, value: 0, fine: false }];
-        ev.extend((0..8).map(|_| Event::NrpnIncrement { channel: 0, param: 5, delta: 1 }));
+        let mut ev = vec![Event::Nrpn {
+            channel: 0,
+            param: 5,
+            value: 0,
+            fine: false,
+        }];
+        ev.extend((0..8).map(|_| Event::NrpnIncrement {
+            channel: 0,
+            param: 5,
+            delta: 1,
+        }));
         let inf = infer(&timed(ev)).unwrap();
-        assert_eq!((inf.learned, inf.kind), (Learned::Nrpn { channel: 0, param: 5 }, ControlKind::Relative));
+        assert_eq!(
+            (inf.learned, inf.kind),
+            (Learned::Nrpn { channel: 0, param: 5 }, ControlKind::Relative)
+        );
     }
 
     #[test]
     fn rpn() {
-        let ev = timed((0..5).map(|i| Event::Rpn { channel: 0, param: 0, value: i << 7, fine: false }));
+        let ev = timed((0..5).map(|i| Event::Rpn {
+            channel: 0,
+            param: 0,
+            value: i << 7,
+            fine: false,
+        }));
         assert_eq!(infer(&ev).unwrap().learned, Learned::Rpn { channel: 0, param: 0 });
     }
 
     #[test]
     fn pitch_bend_and_program() {
-        let ev = timed((0..40).map(|i| Event::PitchBend { channel: 0, value: 8192 + i * 100 }));
+        let ev = timed((0..40).map(|i| Event::PitchBend {
+            channel: 0,
+            value: 8192 + i * 100,
+        }));
         let inf = infer(&ev).unwrap();
-        assert_eq!((inf.learned, inf.kind), (Learned::PitchBend { channel: 0 }, ControlKind::Continuous));
+        assert_eq!(
+            (inf.learned, inf.kind),
+            (Learned::PitchBend { channel: 0 }, ControlKind::Continuous)
+        );
         let ev = timed([Event::Program { channel: 5, program: 3 }]);
         let inf = infer(&ev).unwrap();
-        assert_eq!((inf.learned, inf.kind), (Learned::Program { channel: 5 }, ControlKind::Button));
+        assert_eq!(
+            (inf.learned, inf.kind),
+            (Learned::Program { channel: 5 }, ControlKind::Button)
+        );
     }
 
     #[test]
     fn busiest_control_wins_over_noise() {
         let mut ev = ccs(0, 7, &(20..60).collect::<Vec<u8>>());
         ev.extend(ccs(0, 8, &[10, 11, 12]));
-        ev.push(Event::Note { channel: 0, note: 1, velocity: 1, on: true });
+        ev.push(Event::Note {
+            channel: 0,
+            note: 1,
+            velocity: 1,
+            on: true,
+        });
         let inf = infer(&timed(ev)).unwrap();
         assert_eq!(inf.learned, Learned::Cc { channel: 0, cc: 7 });
-        assert!(inf.explanation.contains("4 event(s) from other controls"), "{}", inf.explanation);
+        assert!(
+            inf.explanation.contains("4 event(s) from other controls"),
+            "{}",
+            inf.explanation
+        );
     }
 
     #[test]

@@ -124,8 +124,18 @@ impl Lister {
         let own = |n: &String| !n.starts_with(CLIENT);
         let (i, o) = (&self.input, &self.output);
         PortList {
-            inputs: i.ports().iter().filter_map(|p| i.port_name(p).ok()).filter(own).collect(),
-            outputs: o.ports().iter().filter_map(|p| o.port_name(p).ok()).filter(own).collect(),
+            inputs: i
+                .ports()
+                .iter()
+                .filter_map(|p| i.port_name(p).ok())
+                .filter(own)
+                .collect(),
+            outputs: o
+                .ports()
+                .iter()
+                .filter_map(|p| o.port_name(p).ok())
+                .filter(own)
+                .collect(),
         }
     }
 }
@@ -176,7 +186,12 @@ fn open_input(name: &str) -> Result<(MidiInputConnection<()>, rtrb::Consumer<Raw
     let (mut tx, rx) = rtrb::RingBuffer::new(RING);
     let callback = move |_stamp: u64, bytes: &[u8], _: &mut ()| {
         // On the MIDI system's thread: no allocation, no lock; a full ring drops the message.
-        let mut raw = RawMidi { at: Instant::now(), len: 0, cut: bytes.len() > MAX_BYTES, bytes: [0; MAX_BYTES] };
+        let mut raw = RawMidi {
+            at: Instant::now(),
+            len: 0,
+            cut: bytes.len() > MAX_BYTES,
+            bytes: [0; MAX_BYTES],
+        };
         let n = bytes.len().min(MAX_BYTES);
         raw.bytes[..n].copy_from_slice(&bytes[..n]);
         raw.len = n as u16;
@@ -241,7 +256,10 @@ fn watch(events: &Sender<PortEvent>, stop: &Receiver<()>) {
         inputs.retain(|(key, _)| {
             let keep = now.contains(key);
             if !keep {
-                let _ = events.send(PortEvent::InputClosed { name: key.0.clone(), ordinal: key.1 });
+                let _ = events.send(PortEvent::InputClosed {
+                    name: key.0.clone(),
+                    ordinal: key.1,
+                });
             }
             keep
         });
@@ -251,7 +269,11 @@ fn watch(events: &Sender<PortEvent>, stop: &Receiver<()>) {
             }
             // A port that fails to open is tried again on the next poll.
             if let Ok((connection, messages)) = open_input(&key.0) {
-                let opened = PortEvent::InputOpened { name: key.0.clone(), ordinal: key.1, messages };
+                let opened = PortEvent::InputOpened {
+                    name: key.0.clone(),
+                    ordinal: key.1,
+                    messages,
+                };
                 if events.send(opened).is_err() {
                     return;
                 }
@@ -270,7 +292,13 @@ fn watch(events: &Sender<PortEvent>, stop: &Receiver<()>) {
                 continue;
             }
             if let Ok(connection) = open_output(name) {
-                if events.send(PortEvent::OutputOpened { name: name.clone(), connection }).is_err() {
+                if events
+                    .send(PortEvent::OutputOpened {
+                        name: name.clone(),
+                        connection,
+                    })
+                    .is_err()
+                {
                     return;
                 }
                 outputs.push(name.clone());

@@ -37,8 +37,11 @@ pub enum RelativeEncoding {
 impl RelativeEncoding {
     /// The encodings that carry a signed value in one CC, i.e. those [`learn`](super::learn) can detect
     /// from a stream of values (button pairs are two separate controls).
-    pub const VALUE_ENCODINGS: [RelativeEncoding; 3] =
-        [RelativeEncoding::TwosComplement, RelativeEncoding::SignMagnitude, RelativeEncoding::Offset64];
+    pub const VALUE_ENCODINGS: [RelativeEncoding; 3] = [
+        RelativeEncoding::TwosComplement,
+        RelativeEncoding::SignMagnitude,
+        RelativeEncoding::Offset64,
+    ];
 }
 
 /// Decodes one CC value into signed steps. Values above 127 are masked to 7 bits first, so any
@@ -121,13 +124,21 @@ pub struct Acceleration {
 
 impl Default for Acceleration {
     fn default() -> Self {
-        Acceleration { threshold_hz: 8.0, exponent: 1.0, max_factor: 8.0 }
+        Acceleration {
+            threshold_hz: 8.0,
+            exponent: 1.0,
+            max_factor: 8.0,
+        }
     }
 }
 
 impl Acceleration {
     /// No acceleration: every step counts once.
-    pub const NONE: Acceleration = Acceleration { threshold_hz: 8.0, exponent: 1.0, max_factor: 1.0 };
+    pub const NONE: Acceleration = Acceleration {
+        threshold_hz: 8.0,
+        exponent: 1.0,
+        max_factor: 1.0,
+    };
 
     /// The multiplier for a tick that came `interval_us` microseconds after the previous one
     /// (`None` for the first tick of a gesture). Always finite and at least 1.
@@ -144,7 +155,11 @@ impl Acceleration {
             return 1.0;
         }
         let factor = (rate / self.threshold_hz).powf(self.exponent);
-        if factor.is_finite() { factor.min(self.max_factor).max(1.0) } else { self.max_factor.max(1.0) }
+        if factor.is_finite() {
+            factor.min(self.max_factor).max(1.0)
+        } else {
+            self.max_factor.max(1.0)
+        }
     }
 
     /// Scales `steps` by [`Acceleration::factor`].
@@ -302,18 +317,37 @@ mod tests {
 
     #[test]
     fn exponent_shapes_curve() {
-        let a = Acceleration { exponent: 2.0, max_factor: 100.0, ..Acceleration::default() };
+        let a = Acceleration {
+            exponent: 2.0,
+            max_factor: 100.0,
+            ..Acceleration::default()
+        };
         assert!((a.factor(Some(31_250)) - 16.0).abs() < 1e-2);
     }
 
     #[test]
     fn bad_settings_disable_acceleration() {
         for a in [
-            Acceleration { threshold_hz: 0.0, ..Acceleration::default() },
-            Acceleration { threshold_hz: f32::NAN, ..Acceleration::default() },
-            Acceleration { exponent: -1.0, ..Acceleration::default() },
-            Acceleration { max_factor: f32::INFINITY, ..Acceleration::default() },
-            Acceleration { max_factor: -2.0, ..Acceleration::default() },
+            Acceleration {
+                threshold_hz: 0.0,
+                ..Acceleration::default()
+            },
+            Acceleration {
+                threshold_hz: f32::NAN,
+                ..Acceleration::default()
+            },
+            Acceleration {
+                exponent: -1.0,
+                ..Acceleration::default()
+            },
+            Acceleration {
+                max_factor: f32::INFINITY,
+                ..Acceleration::default()
+            },
+            Acceleration {
+                max_factor: -2.0,
+                ..Acceleration::default()
+            },
             Acceleration::NONE,
         ] {
             let f = a.factor(Some(1));
@@ -321,7 +355,10 @@ mod tests {
         }
         assert_eq!(Acceleration::NONE.factor(Some(1)), 1.0);
         // max_factor below 1 never shrinks steps.
-        let a = Acceleration { max_factor: 0.5, ..Acceleration::default() };
+        let a = Acceleration {
+            max_factor: 0.5,
+            ..Acceleration::default()
+        };
         assert_eq!(a.factor(Some(1_000)), 1.0);
     }
 
@@ -347,7 +384,13 @@ mod tests {
     fn serde_defaults_fill_missing_fields() {
         let map = MapDeserializer::<_, DeError>::new(vec![("max_factor", 3.0f32)].into_iter());
         let a = Acceleration::deserialize(map).unwrap();
-        assert_eq!(a, Acceleration { max_factor: 3.0, ..Acceleration::default() });
+        assert_eq!(
+            a,
+            Acceleration {
+                max_factor: 3.0,
+                ..Acceleration::default()
+            }
+        );
         let empty = MapDeserializer::<_, DeError>::new(Vec::<(&str, f32)>::new().into_iter());
         assert_eq!(Acceleration::deserialize(empty).unwrap(), Acceleration::default());
     }

@@ -115,33 +115,15 @@ fn split_messages(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
         let end = if rest[0] == 0xF0 {
             rest.iter().position(|&b| b == 0xF7).map_or(rest.len(), |i| i + 1)
         } else {
-            rest.iter().skip(1).position(|&b| b >= 0x80).map_or(rest.len(), |i| i + 1)
+            rest.iter()
+                .skip(1)
+                .position(|&b| b >= 0x80)
+                .map_or(rest.len(), |i| i + 1)
         };
         let (message, tail) = rest.split_at(end);
         rest = tail;
         Some(message)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ports_pair_by_name_without_their_direction() {
-        let a = "a2j:DDJ-FLX4 [24] (capture): DDJ-FLX4 MIDI 1";
-        let b = "a2j:DDJ-FLX4 [24] (playback): DDJ-FLX4 MIDI 1";
-        assert_eq!(pair_key(a), pair_key(b));
-        assert_eq!(pair_key("phos-sender:out"), pair_key("phos-sender:in"));
-        assert_ne!(pair_key(a), pair_key("a2j:nanoKONTROL2 [28] (playback): nanoKONTROL2 MIDI 1"));
-    }
-
-    #[test]
-    fn an_encoded_stream_splits_into_its_messages() {
-        let stream = [0xB0, 99, 2, 0xB0, 98, 44, 0xF0, 1, 2, 0xF7, 0x90, 36, 127];
-        let parts: Vec<&[u8]> = split_messages(&stream).collect();
-        assert_eq!(parts, vec![&[0xB0, 99, 2][..], &[0xB0, 98, 44], &[0xF0, 1, 2, 0xF7], &[0x90, 36, 127]]);
-    }
 }
 
 /// Ports opened and closed, and every input's messages, into control input.
@@ -155,7 +137,11 @@ pub(crate) fn read_midi(
     let ports = midi.ports.get();
     while let Some(event) = ports.watcher.as_ref().and_then(PortWatcher::try_next) {
         match event {
-            PortEvent::InputOpened { name, ordinal, messages } => {
+            PortEvent::InputOpened {
+                name,
+                ordinal,
+                messages,
+            } => {
                 let device = devices.connect(&name, DeviceClass::Midi, ordinal);
                 info!("MIDI input: {name}");
                 midi.inputs.push(name.clone());
@@ -208,7 +194,11 @@ pub(crate) fn read_midi(
         while let Ok(raw) = input.messages.pop() {
             let at = raw.at;
             let mut emit = |e| {
-                inputs.write(ControlInput { device, event: InputEvent::Midi(e), at });
+                inputs.write(ControlInput {
+                    device,
+                    event: InputEvent::Midi(e),
+                    at,
+                });
             };
             parser.feed(raw.data(), &mut |m| match m {
                 Ok(m) => assembler.process(m, &mut emit),
@@ -219,12 +209,20 @@ pub(crate) fn read_midi(
             });
             if raw.cut {
                 malformed += 1;
-                last = Some(format!("{}: a SysEx message longer than {} bytes was cut", input.name, raw.bytes.len()));
+                last = Some(format!(
+                    "{}: a SysEx message longer than {} bytes was cut",
+                    input.name,
+                    raw.bytes.len()
+                ));
             }
         }
         // A coarse-only move on a 14-bit control lands this frame, not with the next message.
         assembler.flush(&mut |e| {
-            inputs.write(ControlInput { device, event: InputEvent::Midi(e), at: std::time::Instant::now() });
+            inputs.write(ControlInput {
+                device,
+                event: InputEvent::Midi(e),
+                at: std::time::Instant::now(),
+            });
         });
     }
     if malformed > 0 {
@@ -233,5 +231,37 @@ pub(crate) fn read_midi(
             warn!("malformed MIDI: {l}");
         }
         midi.last_malformed = last;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_pair_by_name_without_their_direction() {
+        let a = "a2j:DDJ-FLX4 [24] (capture): DDJ-FLX4 MIDI 1";
+        let b = "a2j:DDJ-FLX4 [24] (playback): DDJ-FLX4 MIDI 1";
+        assert_eq!(pair_key(a), pair_key(b));
+        assert_eq!(pair_key("phos-sender:out"), pair_key("phos-sender:in"));
+        assert_ne!(
+            pair_key(a),
+            pair_key("a2j:nanoKONTROL2 [28] (playback): nanoKONTROL2 MIDI 1")
+        );
+    }
+
+    #[test]
+    fn an_encoded_stream_splits_into_its_messages() {
+        let stream = [0xB0, 99, 2, 0xB0, 98, 44, 0xF0, 1, 2, 0xF7, 0x90, 36, 127];
+        let parts: Vec<&[u8]> = split_messages(&stream).collect();
+        assert_eq!(
+            parts,
+            vec![
+                &[0xB0, 99, 2][..],
+                &[0xB0, 98, 44],
+                &[0xF0, 1, 2, 0xF7],
+                &[0x90, 36, 127]
+            ]
+        );
     }
 }

@@ -154,18 +154,31 @@ impl fmt::Display for MidiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             MidiError::StrayData(b) => {
-                write!(f, "data byte 0x{b:02X} arrived with no status byte in effect and was ignored")
+                write!(
+                    f,
+                    "data byte 0x{b:02X} arrived with no status byte in effect and was ignored"
+                )
             }
-            MidiError::Truncated { status, received, interrupted_by } => write!(
+            MidiError::Truncated {
+                status,
+                received,
+                interrupted_by,
+            } => write!(
                 f,
                 "message with status 0x{status:02X} was cut off by status byte 0x{interrupted_by:02X} \
                  after {received} data byte(s) and was dropped"
             ),
             MidiError::SysExTooLong { max } => {
-                write!(f, "system exclusive message (0xF0) exceeded the {max}-byte limit and was dropped")
+                write!(
+                    f,
+                    "system exclusive message (0xF0) exceeded the {max}-byte limit and was dropped"
+                )
             }
             MidiError::StrayEndOfExclusive => {
-                write!(f, "end-of-exclusive byte 0xF7 arrived with no system exclusive message in progress")
+                write!(
+                    f,
+                    "end-of-exclusive byte 0xF7 arrived with no system exclusive message in progress"
+                )
             }
             MidiError::UndefinedStatus(b) => write!(f, "undefined status byte 0x{b:02X} was ignored"),
         }
@@ -216,14 +229,37 @@ fn data_len(status: u8) -> u8 {
 fn build(status: u8, d: [u8; 2]) -> MidiMessage {
     let channel = status & 0x0F;
     match status & 0xF0 {
-        0x80 => MidiMessage::NoteOff { channel, note: d[0], velocity: d[1] },
-        0x90 if d[1] == 0 => MidiMessage::NoteOff { channel, note: d[0], velocity: 0 },
-        0x90 => MidiMessage::NoteOn { channel, note: d[0], velocity: d[1] },
-        0xA0 => MidiMessage::PolyPressure { channel, note: d[0], value: d[1] },
-        0xB0 => MidiMessage::ControlChange { channel, cc: d[0], value: d[1] },
+        0x80 => MidiMessage::NoteOff {
+            channel,
+            note: d[0],
+            velocity: d[1],
+        },
+        0x90 if d[1] == 0 => MidiMessage::NoteOff {
+            channel,
+            note: d[0],
+            velocity: 0,
+        },
+        0x90 => MidiMessage::NoteOn {
+            channel,
+            note: d[0],
+            velocity: d[1],
+        },
+        0xA0 => MidiMessage::PolyPressure {
+            channel,
+            note: d[0],
+            value: d[1],
+        },
+        0xB0 => MidiMessage::ControlChange {
+            channel,
+            cc: d[0],
+            value: d[1],
+        },
         0xC0 => MidiMessage::ProgramChange { channel, program: d[0] },
         0xD0 => MidiMessage::ChannelPressure { channel, value: d[0] },
-        0xE0 => MidiMessage::PitchBend { channel, value: u16::from(d[0]) | (u16::from(d[1]) << 7) },
+        0xE0 => MidiMessage::PitchBend {
+            channel,
+            value: u16::from(d[0]) | (u16::from(d[1]) << 7),
+        },
         _ => match status {
             0xF1 => MidiMessage::QuarterFrame(d[0]),
             0xF2 => MidiMessage::SongPosition(u16::from(d[0]) | (u16::from(d[1]) << 7)),
@@ -240,7 +276,12 @@ impl Parser {
     /// exhaust memory.
     #[must_use]
     pub fn new(max_sysex: usize) -> Self {
-        Parser { state: State::Idle, running: None, sysex: Vec::new(), max_sysex }
+        Parser {
+            state: State::Idle,
+            running: None,
+            sysex: Vec::new(),
+            max_sysex,
+        }
     }
 
     /// Forgets any partial message and the running status (e.g. after reconnecting a port).
@@ -270,12 +311,20 @@ impl Parser {
         match self.state {
             State::Idle => match self.running {
                 Some(status) => {
-                    self.state = State::Data { status, have: 0, bytes: [0; 2] };
+                    self.state = State::Data {
+                        status,
+                        have: 0,
+                        bytes: [0; 2],
+                    };
                     self.data(b, out);
                 }
                 None => out(Err(MidiError::StrayData(b))),
             },
-            State::Data { status, mut have, mut bytes } => {
+            State::Data {
+                status,
+                mut have,
+                mut bytes,
+            } => {
                 bytes[usize::from(have)] = b;
                 have += 1;
                 if have >= data_len(status) {
@@ -320,7 +369,11 @@ impl Parser {
                 }
             }
             State::Data { status, have, .. } => {
-                out(Err(MidiError::Truncated { status, received: usize::from(have), interrupted_by: b }));
+                out(Err(MidiError::Truncated {
+                    status,
+                    received: usize::from(have),
+                    interrupted_by: b,
+                }));
                 if b == 0xF7 {
                     out(Err(MidiError::StrayEndOfExclusive));
                 }
@@ -330,7 +383,11 @@ impl Parser {
                 if b == 0xF7 {
                     out(Ok(MidiMessage::SysEx(payload)));
                 } else {
-                    out(Err(MidiError::Truncated { status: 0xF0, received: payload.len(), interrupted_by: b }));
+                    out(Err(MidiError::Truncated {
+                        status: 0xF0,
+                        received: payload.len(),
+                        interrupted_by: b,
+                    }));
                 }
             }
             // The overflow was already reported when it happened.
@@ -339,7 +396,11 @@ impl Parser {
         match b {
             0x80..=0xEF => {
                 self.running = Some(b);
-                self.state = State::Data { status: b, have: 0, bytes: [0; 2] };
+                self.state = State::Data {
+                    status: b,
+                    have: 0,
+                    bytes: [0; 2],
+                };
             }
             // System common messages cancel running status (MIDI 1.0, "Running Status").
             0xF0 => {
@@ -349,7 +410,11 @@ impl Parser {
             }
             0xF1..=0xF3 => {
                 self.running = None;
-                self.state = State::Data { status: b, have: 0, bytes: [0; 2] };
+                self.state = State::Data {
+                    status: b,
+                    have: 0,
+                    bytes: [0; 2],
+                };
             }
             0xF6 => {
                 self.running = None;
@@ -390,8 +455,16 @@ pub fn encode(msg: &MidiMessage, out: &mut Vec<u8>) {
         [(v & 0x7F) as u8, (v >> 7) as u8]
     };
     match msg {
-        MidiMessage::NoteOn { channel, note, velocity } => out.extend([st(0x90, *channel), d(*note), d(*velocity)]),
-        MidiMessage::NoteOff { channel, note, velocity } => out.extend([st(0x80, *channel), d(*note), d(*velocity)]),
+        MidiMessage::NoteOn {
+            channel,
+            note,
+            velocity,
+        } => out.extend([st(0x90, *channel), d(*note), d(*velocity)]),
+        MidiMessage::NoteOff {
+            channel,
+            note,
+            velocity,
+        } => out.extend([st(0x80, *channel), d(*note), d(*velocity)]),
         MidiMessage::PolyPressure { channel, note, value } => out.extend([st(0xA0, *channel), d(*note), d(*value)]),
         MidiMessage::ControlChange { channel, cc, value } => out.extend([st(0xB0, *channel), d(*cc), d(*value)]),
         MidiMessage::ProgramChange { channel, program } => out.extend([st(0xC0, *channel), d(*program)]),
@@ -447,24 +520,48 @@ mod tests {
 
     #[test]
     fn channel_messages() {
-        let got = parse(&[0x91, 60, 100, 0x81, 60, 64, 0xA2, 1, 2, 0xB3, 7, 99, 0xC4, 5, 0xD5, 77, 0xE6, 0x00, 0x40]);
+        let got = parse(&[
+            0x91, 60, 100, 0x81, 60, 64, 0xA2, 1, 2, 0xB3, 7, 99, 0xC4, 5, 0xD5, 77, 0xE6, 0x00, 0x40,
+        ]);
         assert_eq!(
             got,
             vec![
-                Ok(MidiMessage::NoteOn { channel: 1, note: 60, velocity: 100 }),
-                Ok(MidiMessage::NoteOff { channel: 1, note: 60, velocity: 64 }),
-                Ok(MidiMessage::PolyPressure { channel: 2, note: 1, value: 2 }),
+                Ok(MidiMessage::NoteOn {
+                    channel: 1,
+                    note: 60,
+                    velocity: 100
+                }),
+                Ok(MidiMessage::NoteOff {
+                    channel: 1,
+                    note: 60,
+                    velocity: 64
+                }),
+                Ok(MidiMessage::PolyPressure {
+                    channel: 2,
+                    note: 1,
+                    value: 2
+                }),
                 cc(3, 7, 99),
                 Ok(MidiMessage::ProgramChange { channel: 4, program: 5 }),
                 Ok(MidiMessage::ChannelPressure { channel: 5, value: 77 }),
-                Ok(MidiMessage::PitchBend { channel: 6, value: 8192 }),
+                Ok(MidiMessage::PitchBend {
+                    channel: 6,
+                    value: 8192
+                }),
             ]
         );
     }
 
     #[test]
     fn note_on_velocity_zero_is_note_off() {
-        assert_eq!(parse(&[0x90, 60, 0]), vec![Ok(MidiMessage::NoteOff { channel: 0, note: 60, velocity: 0 })]);
+        assert_eq!(
+            parse(&[0x90, 60, 0]),
+            vec![Ok(MidiMessage::NoteOff {
+                channel: 0,
+                note: 60,
+                velocity: 0
+            })]
+        );
     }
 
     #[test]
@@ -474,7 +571,10 @@ mod tests {
             got,
             vec![
                 Ok(MidiMessage::PitchBend { channel: 0, value: 0 }),
-                Ok(MidiMessage::PitchBend { channel: 0, value: 16383 })
+                Ok(MidiMessage::PitchBend {
+                    channel: 0,
+                    value: 16383
+                })
             ]
         );
     }
@@ -490,8 +590,16 @@ mod tests {
                 cc(0, 2, 12),
                 Ok(MidiMessage::ProgramChange { channel: 1, program: 3 }),
                 Ok(MidiMessage::ProgramChange { channel: 1, program: 4 }),
-                Ok(MidiMessage::NoteOn { channel: 0, note: 60, velocity: 1 }),
-                Ok(MidiMessage::NoteOff { channel: 0, note: 60, velocity: 0 }),
+                Ok(MidiMessage::NoteOn {
+                    channel: 0,
+                    note: 60,
+                    velocity: 1
+                }),
+                Ok(MidiMessage::NoteOff {
+                    channel: 0,
+                    note: 60,
+                    velocity: 0
+                }),
             ]
         );
     }
@@ -518,7 +626,11 @@ mod tests {
         let got = parse(&[0xF0, 0x7E, 0xF8, 0x01, 0xFB, 0x02, 0xF7]);
         assert_eq!(
             got,
-            vec![Ok(MidiMessage::Clock), Ok(MidiMessage::Continue), Ok(MidiMessage::SysEx(vec![0x7E, 1, 2]))]
+            vec![
+                Ok(MidiMessage::Clock),
+                Ok(MidiMessage::Continue),
+                Ok(MidiMessage::SysEx(vec![0x7E, 1, 2]))
+            ]
         );
     }
 
@@ -533,15 +645,30 @@ mod tests {
         let got = parse(&[0x90, 60, 0xB0, 7, 100]);
         assert_eq!(
             got,
-            vec![Err(MidiError::Truncated { status: 0x90, received: 1, interrupted_by: 0xB0 }), cc(0, 7, 100)]
+            vec![
+                Err(MidiError::Truncated {
+                    status: 0x90,
+                    received: 1,
+                    interrupted_by: 0xB0
+                }),
+                cc(0, 7, 100)
+            ]
         );
         // A status with no data at all is lost too.
         let got = parse(&[0xC0, 0x80, 1, 2]);
         assert_eq!(
             got,
             vec![
-                Err(MidiError::Truncated { status: 0xC0, received: 0, interrupted_by: 0x80 }),
-                Ok(MidiMessage::NoteOff { channel: 0, note: 1, velocity: 2 }),
+                Err(MidiError::Truncated {
+                    status: 0xC0,
+                    received: 0,
+                    interrupted_by: 0x80
+                }),
+                Ok(MidiMessage::NoteOff {
+                    channel: 0,
+                    note: 1,
+                    velocity: 2
+                }),
             ]
         );
     }
@@ -553,7 +680,11 @@ mod tests {
             got,
             vec![
                 cc(0, 1, 2),
-                Err(MidiError::Truncated { status: 0xB0, received: 1, interrupted_by: 0xF0 }),
+                Err(MidiError::Truncated {
+                    status: 0xB0,
+                    received: 1,
+                    interrupted_by: 0xF0
+                }),
                 Ok(MidiMessage::SysEx(vec![])),
             ]
         );
@@ -565,18 +696,32 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Err(MidiError::Truncated { status: 0xF0, received: 3, interrupted_by: 0x90 }),
-                Ok(MidiMessage::NoteOn { channel: 0, note: 60, velocity: 100 }),
+                Err(MidiError::Truncated {
+                    status: 0xF0,
+                    received: 3,
+                    interrupted_by: 0x90
+                }),
+                Ok(MidiMessage::NoteOn {
+                    channel: 0,
+                    note: 60,
+                    velocity: 100
+                }),
             ]
         );
     }
 
     #[test]
     fn stray_data() {
-        assert_eq!(parse(&[5, 6]), vec![Err(MidiError::StrayData(5)), Err(MidiError::StrayData(6))]);
+        assert_eq!(
+            parse(&[5, 6]),
+            vec![Err(MidiError::StrayData(5)), Err(MidiError::StrayData(6))]
+        );
         // System common cancels running status, so data after it is stray.
         let got = parse(&[0xB0, 1, 2, 0xF6, 3]);
-        assert_eq!(got, vec![cc(0, 1, 2), Ok(MidiMessage::TuneRequest), Err(MidiError::StrayData(3))]);
+        assert_eq!(
+            got,
+            vec![cc(0, 1, 2), Ok(MidiMessage::TuneRequest), Err(MidiError::StrayData(3))]
+        );
         // After a SysEx there is no running status either.
         let got = parse(&[0x90, 1, 2, 0xF0, 0xF7, 3, 4]);
         assert_eq!(got[2..], [Err(MidiError::StrayData(3)), Err(MidiError::StrayData(4))]);
@@ -589,7 +734,11 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Err(MidiError::Truncated { status: 0x90, received: 1, interrupted_by: 0xF7 }),
+                Err(MidiError::Truncated {
+                    status: 0x90,
+                    received: 1,
+                    interrupted_by: 0xF7
+                }),
                 Err(MidiError::StrayEndOfExclusive),
             ]
         );
@@ -636,13 +785,19 @@ mod tests {
         let mut s = vec![0xF0];
         s.extend(std::iter::repeat_n(0x11, 9));
         s.extend([0xF7, 0xB0, 1, 2]);
-        assert_eq!(parse_chunks(8, &[&s]), vec![Err(MidiError::SysExTooLong { max: 8 }), cc(0, 1, 2)]);
+        assert_eq!(
+            parse_chunks(8, &[&s]),
+            vec![Err(MidiError::SysExTooLong { max: 8 }), cc(0, 1, 2)]
+        );
     }
 
     #[test]
     fn zero_cap_still_passes_empty_sysex() {
         assert_eq!(parse_chunks(0, &[&[0xF0, 0xF7]]), vec![Ok(MidiMessage::SysEx(vec![]))]);
-        assert_eq!(parse_chunks(0, &[&[0xF0, 1, 0xF7]]), vec![Err(MidiError::SysExTooLong { max: 0 })]);
+        assert_eq!(
+            parse_chunks(0, &[&[0xF0, 1, 0xF7]]),
+            vec![Err(MidiError::SysExTooLong { max: 0 })]
+        );
     }
 
     #[test]
@@ -669,7 +824,14 @@ mod tests {
         assert_eq!(errors, 1);
         assert_eq!(
             messages,
-            vec![MidiMessage::ControlChange { channel: 0, cc: 7, value: 99 }, MidiMessage::SysEx(vec![1, 2])]
+            vec![
+                MidiMessage::ControlChange {
+                    channel: 0,
+                    cc: 7,
+                    value: 99
+                },
+                MidiMessage::SysEx(vec![1, 2])
+            ]
         );
     }
 
@@ -683,7 +845,11 @@ mod tests {
             got,
             vec![
                 Err(MidiError::SysExTooLong { max: 16 }),
-                Ok(MidiMessage::NoteOn { channel: 0, note: 60, velocity: 1 })
+                Ok(MidiMessage::NoteOn {
+                    channel: 0,
+                    note: 60,
+                    velocity: 1
+                })
             ]
         );
     }
@@ -719,7 +885,11 @@ mod tests {
         for i in 0..=s.len() {
             assert_eq!(parse_chunks(8, &[&s[..i], &s[i..]]), whole, "split at {i}");
             for j in i..=s.len() {
-                assert_eq!(parse_chunks(8, &[&s[..i], &s[i..j], &s[j..]]), whole, "split at {i},{j}");
+                assert_eq!(
+                    parse_chunks(8, &[&s[..i], &s[i..j], &s[j..]]),
+                    whole,
+                    "split at {i},{j}"
+                );
             }
         }
         // Pseudo-random chunk sizes.
@@ -762,13 +932,35 @@ mod tests {
     #[test]
     fn encode_round_trips() {
         let msgs = vec![
-            MidiMessage::NoteOn { channel: 15, note: 127, velocity: 1 },
-            MidiMessage::NoteOff { channel: 0, note: 0, velocity: 64 },
-            MidiMessage::PolyPressure { channel: 3, note: 10, value: 20 },
-            MidiMessage::ControlChange { channel: 9, cc: 74, value: 127 },
-            MidiMessage::ProgramChange { channel: 2, program: 99 },
+            MidiMessage::NoteOn {
+                channel: 15,
+                note: 127,
+                velocity: 1,
+            },
+            MidiMessage::NoteOff {
+                channel: 0,
+                note: 0,
+                velocity: 64,
+            },
+            MidiMessage::PolyPressure {
+                channel: 3,
+                note: 10,
+                value: 20,
+            },
+            MidiMessage::ControlChange {
+                channel: 9,
+                cc: 74,
+                value: 127,
+            },
+            MidiMessage::ProgramChange {
+                channel: 2,
+                program: 99,
+            },
             MidiMessage::ChannelPressure { channel: 4, value: 33 },
-            MidiMessage::PitchBend { channel: 5, value: 12345 },
+            MidiMessage::PitchBend {
+                channel: 5,
+                value: 12345,
+            },
             MidiMessage::SysEx(vec![0x7D, 0x00, 0x42]),
             MidiMessage::QuarterFrame(0x35),
             MidiMessage::SongPosition(16383),
@@ -792,8 +984,21 @@ mod tests {
     #[test]
     fn encode_masks_out_of_range_fields() {
         let mut bytes = Vec::new();
-        encode(&MidiMessage::ControlChange { channel: 17, cc: 200, value: 255 }, &mut bytes);
-        encode(&MidiMessage::PitchBend { channel: 0, value: 60000 }, &mut bytes);
+        encode(
+            &MidiMessage::ControlChange {
+                channel: 17,
+                cc: 200,
+                value: 255,
+            },
+            &mut bytes,
+        );
+        encode(
+            &MidiMessage::PitchBend {
+                channel: 0,
+                value: 60000,
+            },
+            &mut bytes,
+        );
         encode(&MidiMessage::SysEx(vec![0xF7, 0x80]), &mut bytes);
         assert_eq!(bytes, vec![0xB1, 0x48, 0x7F, 0xE0, 0x7F, 0x7F, 0xF0, 0x77, 0x00, 0xF7]);
         assert!(parse(&bytes).iter().all(|r| r.is_ok()));
@@ -802,15 +1007,34 @@ mod tests {
     #[test]
     fn encode_uses_full_status_every_time() {
         let mut bytes = Vec::new();
-        encode(&MidiMessage::ControlChange { channel: 0, cc: 1, value: 2 }, &mut bytes);
-        encode(&MidiMessage::ControlChange { channel: 0, cc: 1, value: 3 }, &mut bytes);
+        encode(
+            &MidiMessage::ControlChange {
+                channel: 0,
+                cc: 1,
+                value: 2,
+            },
+            &mut bytes,
+        );
+        encode(
+            &MidiMessage::ControlChange {
+                channel: 0,
+                cc: 1,
+                value: 3,
+            },
+            &mut bytes,
+        );
         assert_eq!(bytes, vec![0xB0, 1, 2, 0xB0, 1, 3]);
     }
 
     #[test]
     fn error_messages_name_bytes_in_hex() {
         assert!(MidiError::StrayData(0x05).to_string().contains("0x05"));
-        let t = MidiError::Truncated { status: 0x90, received: 1, interrupted_by: 0xB0 }.to_string();
+        let t = MidiError::Truncated {
+            status: 0x90,
+            received: 1,
+            interrupted_by: 0xB0,
+        }
+        .to_string();
         assert!(t.contains("0x90") && t.contains("0xB0"));
         assert!(MidiError::SysExTooLong { max: 4096 }.to_string().contains("0xF0"));
         assert!(MidiError::StrayEndOfExclusive.to_string().contains("0xF7"));
@@ -834,6 +1058,9 @@ mod tests {
         p.feed(&[0xB0, 1, 2, 0x90, 60], &mut |r| got.push(r));
         p.reset();
         p.feed(&[3, 4], &mut |r| got.push(r));
-        assert_eq!(got, vec![cc(0, 1, 2), Err(MidiError::StrayData(3)), Err(MidiError::StrayData(4))]);
+        assert_eq!(
+            got,
+            vec![cc(0, 1, 2), Err(MidiError::StrayData(3)), Err(MidiError::StrayData(4))]
+        );
     }
 }

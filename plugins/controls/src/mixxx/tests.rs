@@ -42,9 +42,18 @@ fn run(controls: &str, outputs: &str) -> Imported {
 
 /// The binding to `to`, and the control it names.
 fn bound<'a>(imported: &'a Imported, to: &str) -> (&'a Binding, &'a HardwareControl) {
-    let binding = imported.file.bindings.iter().find(|b| b.to == to).unwrap_or_else(|| panic!("no binding to {to}"));
+    let binding = imported
+        .file
+        .bindings
+        .iter()
+        .find(|b| b.to == to)
+        .unwrap_or_else(|| panic!("no binding to {to}"));
     let name = binding.control.as_deref().expect("named control");
-    let control = imported.file.devices[0].controls.iter().find(|c| c.name == name).expect("control exists");
+    let control = imported.file.devices[0]
+        .controls
+        .iter()
+        .find(|c| c.name == name)
+        .expect("control exists");
     (binding, control)
 }
 
@@ -73,7 +82,10 @@ fn notes_and_note_off_merge() {
     assert_eq!(play.input, Input::Note { channel: 1, note: 0x0B });
     assert_eq!(binding.layer, Layer::Base);
     assert_eq!(binding.options.button, ButtonMode::Momentary);
-    assert_eq!(imported.file.bindings.iter().filter(|b| b.to == "/deck/1/play").count(), 1);
+    assert_eq!(
+        imported.file.bindings.iter().filter(|b| b.to == "/deck/1/play").count(),
+        1
+    );
     let (_, cue) = bound(&imported, "/deck/2/cue");
     assert_eq!(cue.input, Input::Note { channel: 2, note: 12 });
     assert_eq!(imported.file.devices[0].controls.len(), 2);
@@ -84,8 +96,20 @@ fn fourteen_bit_pairs_become_cc14() {
     let imported = run(
         &(control("[Channel1]", "rate", "0xB0", "0x00", "<fourteen-bit-msb/>")
             + &control("[Channel1]", "rate", "0xB0", "0x20", "<fourteen-bit-lsb/>")
-            + &control("[Master]", "crossfader", "0xB6", "0x1F", "<fourteen-bit-msb/><soft-takeover/>")
-            + &control("[Master]", "crossfader", "0xB6", "0x3F", "<fourteen-bit-lsb/><soft-takeover/>")),
+            + &control(
+                "[Master]",
+                "crossfader",
+                "0xB6",
+                "0x1F",
+                "<fourteen-bit-msb/><soft-takeover/>",
+            )
+            + &control(
+                "[Master]",
+                "crossfader",
+                "0xB6",
+                "0x3F",
+                "<fourteen-bit-lsb/><soft-takeover/>",
+            )),
         "",
     );
     let (rate, fader) = bound(&imported, "/deck/1/tempo");
@@ -96,7 +120,10 @@ fn fourteen_bit_pairs_become_cc14() {
     assert_eq!(control.input, Input::Cc14 { channel: 7, msb: 0x1F });
     assert_eq!(xfade.options.takeover, Takeover::PickUp);
     assert!(
-        imported.skipped.iter().all(|s| !s.contains("rate") && !s.contains("crossfader")),
+        imported
+            .skipped
+            .iter()
+            .all(|s| !s.contains("rate") && !s.contains("crossfader")),
         "{:?}",
         imported.skipped
     );
@@ -113,12 +140,27 @@ fn unpaired_fourteen_bit_halves() {
             + &control("[Channel4]", "volume", "0xB3", "0x33", "<fourteen-bit-lsb/>")),
         "",
     );
-    assert_eq!(bound(&imported, "/deck/1/volume").1.input, Input::Cc { channel: 1, cc: 0x13 });
-    assert_eq!(bound(&imported, "/deck/2/volume").1.input, Input::Cc { channel: 2, cc: 0x13 });
+    assert_eq!(
+        bound(&imported, "/deck/1/volume").1.input,
+        Input::Cc { channel: 1, cc: 0x13 }
+    );
+    assert_eq!(
+        bound(&imported, "/deck/2/volume").1.input,
+        Input::Cc { channel: 2, cc: 0x13 }
+    );
     assert!(skipped_has(&imported, "LSB half (0x40)"), "{:?}", imported.skipped);
-    assert!(skipped_has(&imported, "[Channel3] volume (0xB2 0x33): a fourteen-bit-lsb line without"));
-    assert_eq!(bound(&imported, "/deck/4/volume").1.input, Input::Cc { channel: 4, cc: 0x13 });
-    assert!(skipped_has(&imported, "[Channel4] volume (0xB3 0x33): its MSB line is not marked fourteen-bit-msb"));
+    assert!(skipped_has(
+        &imported,
+        "[Channel3] volume (0xB2 0x33): a fourteen-bit-lsb line without"
+    ));
+    assert_eq!(
+        bound(&imported, "/deck/4/volume").1.input,
+        Input::Cc { channel: 4, cc: 0x13 }
+    );
+    assert!(skipped_has(
+        &imported,
+        "[Channel4] volume (0xB3 0x33): its MSB line is not marked fourteen-bit-msb"
+    ));
 }
 
 #[test]
@@ -131,14 +173,35 @@ fn relative_options_become_encoders() {
         "",
     );
     let (b1, c1) = bound(&imported, "/deck/1/beatjump/size");
-    assert_eq!(c1.input, Input::Encoder { channel: 1, cc: 0x21, encoding: RelativeEncoding::Offset64 });
+    assert_eq!(
+        c1.input,
+        Input::Encoder {
+            channel: 1,
+            cc: 0x21,
+            encoding: RelativeEncoding::Offset64
+        }
+    );
     assert!(!b1.options.invert);
     let (b2, c2) = bound(&imported, "/deck/2/beatjump/size");
-    assert_eq!(c2.input, Input::Encoder { channel: 2, cc: 0x21, encoding: RelativeEncoding::Offset64 });
+    assert_eq!(
+        c2.input,
+        Input::Encoder {
+            channel: 2,
+            cc: 0x21,
+            encoding: RelativeEncoding::Offset64
+        }
+    );
     assert!(b2.options.invert);
     for (deck, channel) in [(3, 3), (4, 4)] {
         let (_, c) = bound(&imported, &format!("/deck/{deck}/beatjump/size"));
-        assert_eq!(c.input, Input::Encoder { channel, cc: 0x21, encoding: RelativeEncoding::TwosComplement });
+        assert_eq!(
+            c.input,
+            Input::Encoder {
+                channel,
+                cc: 0x21,
+                encoding: RelativeEncoding::TwosComplement
+            }
+        );
     }
 }
 
@@ -154,11 +217,20 @@ fn invert_and_button_modes() {
         "",
     );
     assert!(bound(&imported, "/deck/1/volume").0.options.invert);
-    assert_eq!(bound(&imported, "/deck/1/headphone").0.options.button, ButtonMode::Toggle);
-    assert_eq!(bound(&imported, "/deck/2/headphone").0.options.button, ButtonMode::Momentary);
+    assert_eq!(
+        bound(&imported, "/deck/1/headphone").0.options.button,
+        ButtonMode::Toggle
+    );
+    assert_eq!(
+        bound(&imported, "/deck/2/headphone").0.options.button,
+        ButtonMode::Momentary
+    );
     assert_eq!(bound(&imported, "/deck/1/keylock").0.options.button, ButtonMode::Toggle);
     assert_eq!(bound(&imported, "/deck/1/sync").0.options.button, ButtonMode::Toggle);
-    assert_eq!(bound(&imported, "/deck/2/position").0.options.button, ButtonMode::Toggle);
+    assert_eq!(
+        bound(&imported, "/deck/2/position").0.options.button,
+        ButtonMode::Toggle
+    );
 }
 
 #[test]
@@ -181,13 +253,24 @@ fn deck_keys() {
         ("beatloop_4_toggle", "/deck/1/loop/beats/4"),
         ("filterLowKill", "/deck/1/eq/low/kill"),
     ];
-    let controls: String =
-        cases.iter().enumerate().map(|(i, (key, _))| control("[Channel1]", key, "0x90", &i.to_string(), "")).collect();
+    let controls: String = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (key, _))| control("[Channel1]", key, "0x90", &i.to_string(), ""))
+        .collect();
     let imported = run(&controls, "");
     for (key, address) in cases {
-        assert!(imported.file.bindings.iter().any(|b| b.to == address), "{key} -> {address}: {:?}", imported.skipped);
+        assert!(
+            imported.file.bindings.iter().any(|b| b.to == address),
+            "{key} -> {address}: {:?}",
+            imported.skipped
+        );
     }
-    assert!(imported.skipped.iter().all(|s| !s.contains("[Channel1]")), "{:?}", imported.skipped);
+    assert!(
+        imported.skipped.iter().all(|s| !s.contains("[Channel1]")),
+        "{:?}",
+        imported.skipped
+    );
     let bend = run(&control("[Channel2]", "rate_temp_down", "0x91", "0x10", ""), "");
     assert_eq!(bound(&bend, "/deck/2/nudge").0.options.range, Some((0.0, -0.04)));
 }
@@ -197,7 +280,13 @@ fn rack_and_master_groups() {
     let imported = run(
         &(control("[EqualizerRack1_[Channel2]_Effect1]", "parameter1", "0xB1", "0x0F", "")
             + &control("[EqualizerRack1_[Channel2]_Effect1]", "parameter3", "0xB1", "0x07", "")
-            + &control("[EqualizerRack1_[Channel2]_Effect1]", "button_parameter2", "0x91", "0x30", "")
+            + &control(
+                "[EqualizerRack1_[Channel2]_Effect1]",
+                "button_parameter2",
+                "0x91",
+                "0x30",
+                "",
+            )
             + &control("[QuickEffectRack1_[Channel3]]", "super1", "0xB6", "0x19", "")
             + &control("[EffectRack1_EffectUnit2]", "mix", "0xB4", "0x02", "")
             + &control("[EffectRack1_EffectUnit1]", "super1", "0xB4", "0x03", "")
@@ -217,10 +306,21 @@ fn rack_and_master_groups() {
         "/mixer/headphone/mix",
         "/mixer/headphone/gain",
     ] {
-        assert!(imported.file.bindings.iter().any(|b| b.to == address), "{address}: {:?}", imported.skipped);
+        assert!(
+            imported.file.bindings.iter().any(|b| b.to == address),
+            "{address}: {:?}",
+            imported.skipped
+        );
     }
-    assert_eq!(bound(&imported, "/deck/2/eq/mid/kill").0.options.button, ButtonMode::Toggle);
-    assert!(imported.skipped.len() == 1, "only the script file: {:?}", imported.skipped);
+    assert_eq!(
+        bound(&imported, "/deck/2/eq/mid/kill").0.options.button,
+        ButtonMode::Toggle
+    );
+    assert!(
+        imported.skipped.len() == 1,
+        "only the script file: {:?}",
+        imported.skipped
+    );
 }
 
 #[test]
@@ -257,7 +357,11 @@ fn what_is_skipped() {
         "message type 0xAn is not supported",
         "group [Channel] has no Phosphene counterpart",
     ] {
-        assert!(skipped_has(&imported, needle), "missing {needle:?} in {:#?}", imported.skipped);
+        assert!(
+            skipped_has(&imported, needle),
+            "missing {needle:?} in {:#?}",
+            imported.skipped
+        );
     }
     // 13 lines and the script file.
     assert_eq!(imported.skipped.len(), 14, "{:#?}", imported.skipped);
@@ -273,7 +377,13 @@ fn outputs_set_feedback() {
             + &control("[Channel1]", "pfl", "0x90", "0x54", "")),
         &(output("[Channel1]", "play_indicator", "0x90", "0x0B", "<minimum>0.5</minimum>")
             + &output("[Channel1]", "play_indicator", "0x90", "0x47", "")
-            + &output("[Channel1]", "cue_indicator", "0x90", "0x4C", "<on>0x7F</on><off>0x00</off>")
+            + &output(
+                "[Channel1]",
+                "cue_indicator",
+                "0x90",
+                "0x4C",
+                "<on>0x7F</on><off>0x00</off>",
+            )
             + &output("[Channel1]", "hotcue_1_status", "0x97", "0x00", "")
             + &output("[Channel1]", "hotcue_1_enabled", "0x98", "0x00", "")
             + &output("[Channel1]", "pfl", "0x90", "0x54", "<on>0x01</on>")
@@ -281,7 +391,10 @@ fn outputs_set_feedback() {
             + &output("[Channel1]", "loop_enabled", "0x90", "0x10", "")),
     );
     assert_eq!(bound(&imported, "/deck/1/play").1.feedback, Feedback::Same);
-    assert_eq!(bound(&imported, "/deck/1/cue").1.feedback, Feedback::To(Input::Note { channel: 1, note: 0x4C }));
+    assert_eq!(
+        bound(&imported, "/deck/1/cue").1.feedback,
+        Feedback::To(Input::Note { channel: 1, note: 0x4C })
+    );
     assert_eq!(bound(&imported, "/deck/1/hotcue/1").1.feedback, Feedback::Same);
     assert_eq!(bound(&imported, "/deck/1/hotcue/1/delete").1.feedback, Feedback::None);
     assert_eq!(bound(&imported, "/deck/1/headphone").1.feedback, Feedback::Same);
@@ -292,7 +405,11 @@ fn outputs_set_feedback() {
         "output [Channel2] play_indicator (0x91 0x0B): no carried input drives /deck/2/play",
         "output [Channel1] loop_enabled (0x90 0x10): key loop_enabled of [Channel1]",
     ] {
-        assert!(skipped_has(&imported, needle), "missing {needle:?} in {:#?}", imported.skipped);
+        assert!(
+            skipped_has(&imported, needle),
+            "missing {needle:?} in {:#?}",
+            imported.skipped
+        );
     }
 }
 
@@ -303,22 +420,36 @@ fn pitch_bend_and_program() {
             + &control("[Channel2]", "beatjump_size", "0xC1", "0x00", "")),
         "",
     );
-    assert_eq!(bound(&imported, "/deck/1/tempo").1.input, Input::PitchBend { channel: 1 });
-    assert_eq!(bound(&imported, "/deck/2/beatjump/size").1.input, Input::Program { channel: 2 });
+    assert_eq!(
+        bound(&imported, "/deck/1/tempo").1.input,
+        Input::PitchBend { channel: 1 }
+    );
+    assert_eq!(
+        bound(&imported, "/deck/2/beatjump/size").1.input,
+        Input::Program { channel: 2 }
+    );
 }
 
 #[test]
 fn xml_errors_carry_line_and_column() {
-    let err = import("<MixxxControllerPreset>\n  <controller id=\"x\">\n  </controls>\n", "broken.midi.xml")
-        .expect_err("malformed");
+    let err = import(
+        "<MixxxControllerPreset>\n  <controller id=\"x\">\n  </controls>\n",
+        "broken.midi.xml",
+    )
+    .expect_err("malformed");
     match &err {
-        ImportError::Xml { source, line, column, .. } => {
+        ImportError::Xml {
+            source, line, column, ..
+        } => {
             assert_eq!(source, "broken.midi.xml");
             assert_eq!((*line, *column), (3, 3));
         }
         other => panic!("expected an XML error, got {other:?}"),
     }
-    assert!(err.to_string().starts_with("broken.midi.xml: XML syntax error at 3:3"), "{err}");
+    assert!(
+        err.to_string().starts_with("broken.midi.xml: XML syntax error at 3:3"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -384,7 +515,10 @@ fn odd_lines_are_skipped_not_fatal() {
          <midino>0</midino></output>",
     );
     assert_eq!(imported.file.bindings.len(), 1, "{:#?}", imported.skipped);
-    assert_eq!(bound(&imported, "/deck/1/play").1.input, Input::Note { channel: 2, note: 1 });
+    assert_eq!(
+        bound(&imported, "/deck/1/play").1.input,
+        Input::Note { channel: 2, note: 1 }
+    );
     // 7 odd controls, 2 odd outputs, the script file.
     assert_eq!(imported.skipped.len(), 10, "{:#?}", imported.skipped);
     assert!(import("<MixxxControllerPreset><controller/></MixxxControllerPreset>", "x").is_ok());
