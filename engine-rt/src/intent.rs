@@ -102,6 +102,16 @@ pub enum EqBand {
     High,
 }
 
+impl EqBand {
+    /// Every band, low to high: the order band arrays (gains, kills) are indexed in.
+    pub const ALL: [EqBand; 3] = [EqBand::Low, EqBand::Mid, EqBand::High];
+
+    /// The band's index in [`EqBand::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// Which side of the crossfader a deck follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum XfaderSide {

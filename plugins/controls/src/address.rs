@@ -167,7 +167,8 @@ pub enum ControlId {
     Map(MapControl),
 }
 
-fn band(b: EqBand) -> &'static str {
+/// A band's name in addresses and descriptions.
+pub(crate) fn band_name(b: EqBand) -> &'static str {
     match b {
         EqBand::Low => "low",
         EqBand::Mid => "mid",
@@ -215,8 +216,8 @@ impl fmt::Display for ControlId {
                     C::Nudge => f.write_str("nudge"),
                     C::Gain => f.write_str("gain"),
                     C::Volume => f.write_str("volume"),
-                    C::Eq(b) => write!(f, "eq/{}", band(*b)),
-                    C::Kill(b) => write!(f, "eq/{}/kill", band(*b)),
+                    C::Eq(b) => write!(f, "eq/{}", band_name(*b)),
+                    C::Kill(b) => write!(f, "eq/{}/kill", band_name(*b)),
                     C::Filter => f.write_str("filter"),
                     C::Resonance => f.write_str("resonance"),
                     C::HotCue(k) => write!(f, "hotcue/{}", k + 1),

@@ -93,7 +93,7 @@ pub fn message(input: &Input, feedback: &Feedback, x: f64) -> Option<Vec<u8>> {
             },
             &mut out,
         ),
-        Input::Program { .. } | Input::Axis(_) | Input::Button(_) => return None,
+        Input::Program { .. } | Input::Aftertouch { .. } | Input::Axis(_) | Input::Button(_) => return None,
     }
     Some(out)
 }

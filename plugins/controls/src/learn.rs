@@ -14,7 +14,7 @@ use crate::mapping::Mappings;
 use crate::mapping::file::{Binding, Input, MappingFile};
 use crate::mapping::load::{self, LEARNED_FILE};
 use crate::midi::assemble::Event;
-use crate::midi::learn::{Learned, infer};
+use crate::midi::learn::infer;
 use crate::registry::Registry;
 use crate::state::ControlState;
 
@@ -90,41 +90,6 @@ impl Learn {
         ));
         true
     }
-}
-
-/// What a gamepad move or an inferred MIDI control is, as a mapping input.
-fn to_input(l: &Learned) -> Option<Input> {
-    let c = |ch: u8| ch + 1;
-    Some(match *l {
-        Learned::Note { channel, note } => Input::Note {
-            channel: c(channel),
-            note,
-        },
-        Learned::Cc { channel, cc } => Input::Cc {
-            channel: c(channel),
-            cc,
-        },
-        Learned::Cc14 { channel, msb } => Input::Cc14 {
-            channel: c(channel),
-            msb,
-        },
-        Learned::Nrpn { channel, param } => Input::Nrpn {
-            channel: c(channel),
-            param,
-        },
-        Learned::Rpn { channel, param } => Input::Rpn {
-            channel: c(channel),
-            param,
-        },
-        Learned::PitchBend { channel } => Input::PitchBend { channel: c(channel) },
-        Learned::Program { channel } => Input::Program { channel: c(channel) },
-        Learned::Relative { channel, cc, encoding } => Input::Encoder {
-            channel: c(channel),
-            cc,
-            encoding,
-        },
-        Learned::Aftertouch { .. } => return None,
-    })
 }
 
 /// Learn's commands, and device input while it listens.
@@ -203,8 +168,8 @@ pub(crate) fn run_learn(
     let device = *device;
     let inference = infer(events);
     learn.heard = None;
-    match inference.as_ref().and_then(|i| to_input(&i.learned).map(|x| (x, i))) {
-        Some((input, i)) => {
+    match inference {
+        Some(i) => {
             if i.ambiguous {
                 info!("learn: {}", i.explanation);
             }
@@ -216,7 +181,7 @@ pub(crate) fn run_learn(
                 &state,
                 device,
                 target,
-                input,
+                i.learned,
             );
         }
         None => {
@@ -264,22 +229,22 @@ fn bind(
         led: Default::default(),
         options: Default::default(),
     };
+    // The learnt binding takes the place of any of the same input on the same layer.
+    let replace = |file: &mut MappingFile| {
+        file.bindings
+            .retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
+        file.bindings.push(binding);
+    };
     let into = learn.into;
     let result = match into {
         LearnInto::Set => {
             let before = mappings.set_file().clone();
             let mut file = before.clone();
-            file.bindings
-                .retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
-            file.bindings.push(binding);
+            replace(&mut file);
             mappings.use_set(file);
             Ok(before)
         }
-        LearnInto::Global => save_global(mappings, |file| {
-            file.bindings
-                .retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
-            file.bindings.push(binding);
-        }),
+        LearnInto::Global => save_global(mappings, replace),
     };
     match result {
         Ok(before) => {

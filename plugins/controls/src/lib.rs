@@ -19,6 +19,7 @@ pub mod devices;
 pub mod docs;
 pub mod feedback;
 pub mod gamepad;
+pub mod input;
 pub mod learn;
 pub mod mapping;
 pub mod midi;

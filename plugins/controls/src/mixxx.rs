@@ -636,6 +636,8 @@ fn control_name(input: Input) -> String {
         Input::Program { channel } => format!("ch{channel} program"),
         Input::Nrpn { channel, param } => format!("ch{channel} nrpn {param}"),
         Input::Rpn { channel, param } => format!("ch{channel} rpn {param}"),
+        Input::Aftertouch { channel, note: Some(n) } => format!("ch{channel} pressure 0x{n:02X}"),
+        Input::Aftertouch { channel, note: None } => format!("ch{channel} pressure"),
         Input::Axis(axis) => format!("{axis:?}"),
         Input::Button(button) => format!("{button:?}"),
     }

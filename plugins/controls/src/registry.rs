@@ -13,7 +13,7 @@ use phosphene_visuals::uniforms::PARAMS;
 
 use crate::address::{
     ControlId, DeckControl, DeckRef, JUMP_SIZES, LOOP_SIZES, MapControl, MixerControl, TransportControl, VisualControl,
-    beats_part,
+    band_name, beats_part,
 };
 use crate::choices::{self, names};
 
@@ -112,14 +112,6 @@ pub struct Registry {
     by_id: HashMap<ControlId, usize>,
 }
 
-fn band_name(b: EqBand) -> &'static str {
-    match b {
-        EqBand::Low => "low",
-        EqBand::Mid => "mid",
-        EqBand::High => "high",
-    }
-}
-
 fn continuous(range: Range, what: &str) -> (ControlKind, String) {
     let unit = if range.unit.is_empty() {
         String::new()
@@ -208,7 +200,7 @@ pub fn deck_controls() -> Vec<DeckControl> {
         C::Gain,
         C::Volume,
     ];
-    for b in [EqBand::Low, EqBand::Mid, EqBand::High] {
+    for b in EqBand::ALL {
         v.extend([C::Eq(b), C::Kill(b)]);
     }
     v.extend([C::Filter, C::Resonance]);

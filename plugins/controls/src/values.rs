@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use bevy::prelude::*;
-use engine_rt::EqBand;
 use phosphene_decks::{
     BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, HotCue, MixerState, Transport, loop_beats,
 };
@@ -53,14 +52,6 @@ pub(crate) type DeckView<'a> = (
     Option<&'a BeatGrid>,
 );
 
-fn band(b: EqBand) -> usize {
-    match b {
-        EqBand::Low => 0,
-        EqBand::Mid => 1,
-        EqBand::High => 2,
-    }
-}
-
 fn flag(b: bool) -> f64 {
     b as u8 as f64
 }
@@ -77,8 +68,8 @@ fn deck_value(c: DeckControl, d: &DeckView, cues: &[usize], state: &ControlState
         C::Pitch => k.pitch,
         C::Gain => k.trim_db as f64,
         C::Volume => k.volume as f64,
-        C::Eq(b) => k.eq_db[band(b)] as f64,
-        C::Kill(b) => flag(k.kills[band(b)]),
+        C::Eq(b) => k.eq_db[b.index()] as f64,
+        C::Kill(b) => flag(k.kills[b.index()]),
         C::Filter => k.filter as f64,
         C::Resonance => k.resonance as f64,
         C::HotCue(s) | C::HotCueSet(s) | C::HotCueDelete(s) => flag(cues.contains(&s)),

@@ -268,16 +268,6 @@ fn master(param: MasterParam, value: f32) -> Kind {
     }
 }
 
-const BANDS: [EqBand; 3] = [EqBand::Low, EqBand::Mid, EqBand::High];
-
-fn band_index(band: EqBand) -> usize {
-    match band {
-        EqBand::Low => 0,
-        EqBand::Mid => 1,
-        EqBand::High => 2,
-    }
-}
-
 fn eq_param(band: EqBand) -> DeckParam {
     match band {
         EqBand::Low => DeckParam::EqLowDb,
@@ -317,8 +307,8 @@ pub fn control_intents(deck: usize, c: &DeckControls) -> Vec<Kind> {
             on: c.cue_monitor,
         },
     ];
-    for band in BANDS {
-        let i = band_index(band);
+    for band in EqBand::ALL {
+        let i = band.index();
         v.push(param(deck, eq_param(band), c.eq_db[i]));
         v.push(IntentKind::EqKill {
             deck,
@@ -601,12 +591,12 @@ fn deck_action(
             now(intents, param(deck, DeckParam::Volume, controls.volume));
         }
         DeckAction::Eq(band, db) => {
-            let i = band_index(*band);
+            let i = band.index();
             controls.eq_db[i] = *db;
             now(intents, param(deck, eq_param(*band), controls.eq_db[i]));
         }
         DeckAction::Kill(band, on) => {
-            controls.kills[band_index(*band)] = *on;
+            controls.kills[band.index()] = *on;
             now(
                 intents,
                 IntentKind::EqKill {

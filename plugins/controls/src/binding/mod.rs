@@ -145,14 +145,7 @@ impl BindingOptions {
     /// deadzone out of bounds, non-positive sensitivity, zero button windows, bad smoothing or
     /// quantize numbers. A reversed `range` is accepted (it runs the control backwards).
     pub fn validate(&self) -> Result<(), String> {
-        shape::check_shape(
-            self.range,
-            &self.curve,
-            self.steps,
-            self.detent,
-            self.deadzone,
-            self.bipolar,
-        )?;
+        self.shape().validate()?;
         if !(self.sensitivity.is_finite() && self.sensitivity > 0.0) {
             return Err(format!(
                 "sensitivity {:?}: must be above 0 (the share of the travel one encoder step moves, default 1/128 = 0.0078125)",

@@ -22,7 +22,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::binding::BindingOptions;
-use crate::midi::relative::RelativeEncoding;
+pub use crate::input::{Input, PadAxis, PadButton};
 use crate::state::Layer;
 
 /// One mapping file: profiles and bindings. Either part may be empty (a set's `mappings`
@@ -92,125 +92,6 @@ pub struct HardwareControl {
     /// How it shows a value (LED, ring, motor fader, pad colour).
     #[serde(default)]
     pub feedback: Feedback,
-}
-
-/// A message a device sends. MIDI channels are written 1..16, as makers' charts print them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Input {
-    /// A note (pads, buttons): on with velocity, off.
-    Note {
-        /// MIDI channel, 1..16.
-        channel: u8,
-        /// Note number, 0..127.
-        note: u8,
-    },
-    /// A 7-bit control change (knobs, faders, buttons that send 127/0).
-    Cc {
-        /// MIDI channel, 1..16.
-        channel: u8,
-        /// Controller number, 0..127.
-        cc: u8,
-    },
-    /// A 14-bit control change: `msb` (0..31) and `msb + 32`.
-    Cc14 {
-        /// MIDI channel, 1..16.
-        channel: u8,
-        /// Controller number of the coarse half, 0..31.
-        msb: u8,
-    },
-    /// A non-registered parameter (CC 99/98 select, 6/38 data).
-    Nrpn {
-        /// MIDI channel, 1..16.
-        channel: u8,
-        /// Parameter number, 0..16383.
-        param: u16,
-    },
-    /// A registered parameter (CC 101/100 select, 6/38 data).
-    Rpn {
-        /// MIDI channel, 1..16.
-        channel: u8,
-        /// Parameter number, 0..16383.
-        param: u16,
-    },
-    /// The pitch-bend wheel (14 bits, centre 8192).
-    PitchBend {
-        /// MIDI channel, 1..16.
-        channel: u8,
-    },
-    /// Program change: the program number is the value.
-    Program {
-        /// MIDI channel, 1..16.
-        channel: u8,
-    },
-    /// A relative encoder (jog wheels, endless knobs) sending steps on a CC.
-    Encoder {
-        /// MIDI channel, 1..16.
-        channel: u8,
-        /// Controller number, 0..127.
-        cc: u8,
-        /// How the steps are written.
-        encoding: RelativeEncoding,
-    },
-    /// A gamepad axis.
-    Axis(PadAxis),
-    /// A gamepad button (analog triggers too: their pressure is the value).
-    Button(PadButton),
-}
-
-/// Gamepad axes, named as Bevy names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum PadAxis {
-    /// Left stick, left (-1) to right (1).
-    LeftStickX,
-    /// Left stick, down (-1) to up (1).
-    LeftStickY,
-    /// Right stick, left to right.
-    RightStickX,
-    /// Right stick, down to up.
-    RightStickY,
-    /// A third left axis some pads have.
-    LeftZ,
-    /// A third right axis some pads have.
-    RightZ,
-}
-
-/// Gamepad buttons, named by position as Bevy names them (South is A on Xbox, Cross on PlayStation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum PadButton {
-    /// Bottom face button.
-    South,
-    /// Right face button.
-    East,
-    /// Top face button.
-    North,
-    /// Left face button.
-    West,
-    /// Left shoulder.
-    LeftShoulder,
-    /// Right shoulder.
-    RightShoulder,
-    /// Left analog trigger (0..1).
-    LeftTrigger,
-    /// Right analog trigger (0..1).
-    RightTrigger,
-    /// Select / back / share.
-    Select,
-    /// Start / options.
-    Start,
-    /// The logo button.
-    Mode,
-    /// Left stick pressed.
-    LeftThumb,
-    /// Right stick pressed.
-    RightThumb,
-    /// D-pad up.
-    DPadUp,
-    /// D-pad down.
-    DPadDown,
-    /// D-pad left.
-    DPadLeft,
-    /// D-pad right.
-    DPadRight,
 }
 
 /// How a control shows its value back.

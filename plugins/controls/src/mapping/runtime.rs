@@ -191,6 +191,14 @@ fn read(input: &Input, event: &InputEvent) -> Option<Reading> {
         {
             Some(Reading::Index(f64::from(*program)))
         }
+        (
+            Input::Aftertouch { channel, note },
+            InputEvent::Midi(Event::Aftertouch {
+                channel: c,
+                note: n,
+                value,
+            }),
+        ) if ch(*channel) == Some(*c) && note == n => Some(Reading::Absolute(f64::from(*value) / 127.0)),
         (Input::Axis(a), InputEvent::Axis(b, v)) if a == b => Some(Reading::Absolute((f64::from(*v) + 1.0) / 2.0)),
         (Input::Button(a), InputEvent::Button(b, v)) if a == b => Some(Reading::Absolute(f64::from(*v))),
         _ => None,

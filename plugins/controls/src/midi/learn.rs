@@ -3,9 +3,9 @@
 //!
 //! Feed [`infer`] the events from an [`Assembler`](super::assemble::Assembler) **without** 14-bit pairs
 //! configured (at learn time the pair is not known yet): CC `n` and CC `n + 32` moving together
-//! are recognised and reported as [`Learned::Cc14`]; the caller then enables the pair with
-//! [`Assembler::set_14bit`](super::assemble::Assembler::set_14bit) (see [`Inference::pair_to_enable`]). Already
-//! assembled [`Event::Cc14`] events are understood too.
+//! are recognised and reported as [`Input::Cc14`]; a binding of it makes the assembler read the
+//! pair ([`Assembler::set_14bit`](super::assemble::Assembler::set_14bit)). Already assembled
+//! [`Event::Cc14`] events are understood too.
 //!
 //! Rules, in order:
 //!
@@ -36,72 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use super::assemble::Event;
 use super::relative::{RelativeEncoding, decode};
-
-/// The control a performer moved, as a mapping would bind it. Channels are 0-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Learned {
-    /// A key or pad.
-    Note {
-        /// Channel, 0..=15.
-        channel: u8,
-        /// Note number.
-        note: u8,
-    },
-    /// A 7-bit control change (absolute knob/fader or button).
-    Cc {
-        /// Channel, 0..=15.
-        channel: u8,
-        /// Controller number.
-        cc: u8,
-    },
-    /// A 14-bit CC pair (CC `msb` and `msb + 32`).
-    Cc14 {
-        /// Channel, 0..=15.
-        channel: u8,
-        /// MSB controller number, 0..=31.
-        msb: u8,
-    },
-    /// A non-registered parameter.
-    Nrpn {
-        /// Channel, 0..=15.
-        channel: u8,
-        /// Parameter number, 0..=16383.
-        param: u16,
-    },
-    /// A registered parameter.
-    Rpn {
-        /// Channel, 0..=15.
-        channel: u8,
-        /// Parameter number, 0..=16383.
-        param: u16,
-    },
-    /// The pitch bend wheel (or a fader sending pitch bend, as Mackie-style surfaces do).
-    PitchBend {
-        /// Channel, 0..=15.
-        channel: u8,
-    },
-    /// Program changes on a channel (any program number).
-    Program {
-        /// Channel, 0..=15.
-        channel: u8,
-    },
-    /// Key pressure (`note: Some`) or channel pressure (`note: None`) with no key to attach it to.
-    Aftertouch {
-        /// Channel, 0..=15.
-        channel: u8,
-        /// The key for polyphonic pressure.
-        note: Option<u8>,
-    },
-    /// An endless encoder sending relative steps on a CC.
-    Relative {
-        /// Channel, 0..=15.
-        channel: u8,
-        /// Controller number.
-        cc: u8,
-        /// How the steps are encoded.
-        encoding: RelativeEncoding,
-    },
-}
+use crate::input::Input;
 
 /// How a learned control behaves, which decides how a mapping should interpret its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -118,7 +53,7 @@ pub enum ControlKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inference {
     /// The control to bind.
-    pub learned: Learned,
+    pub learned: Input,
     /// Whether it is a button, an absolute control or a relative one.
     pub kind: ControlKind,
     /// True when the evidence fits another interpretation equally well (e.g. a relative encoder
@@ -128,18 +63,6 @@ pub struct Inference {
     pub events: usize,
     /// A one-paragraph human-readable reason (channels 1-based, as printed on hardware).
     pub explanation: String,
-}
-
-impl Inference {
-    /// For a 14-bit result, the `(channel, msb_cc)` pair to enable with
-    /// [`Assembler::set_14bit`](super::assemble::Assembler::set_14bit) (harmless if it already is).
-    #[must_use]
-    pub fn pair_to_enable(&self) -> Option<(u8, u8)> {
-        match self.learned {
-            Learned::Cc14 { channel, msb } => Some((channel, msb)),
-            _ => None,
-        }
-    }
 }
 
 /// Largest |step| accepted as a relative encoder value; hardware acceleration rarely exceeds it,
@@ -401,7 +324,10 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
     match key {
         Key::Note(channel, note) => (
             make(
-                Learned::Note { channel, note },
+                Input::Note {
+                    channel: channel + 1,
+                    note,
+                },
                 ControlKind::Button,
                 format!(
                     "Note {note} on channel {} sent {} note-on(s) in {n} event(s): a key, pad or button.",
@@ -413,7 +339,7 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
         ),
         Key::Program(channel) => (
             make(
-                Learned::Program { channel },
+                Input::Program { channel: channel + 1 },
                 ControlKind::Button,
                 format!(
                     "Program change on channel {} ({}): a program or scene selector.",
@@ -425,7 +351,7 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
         ),
         Key::PitchBend(channel) => (
             make(
-                Learned::PitchBend { channel },
+                Input::PitchBend { channel: channel + 1 },
                 ControlKind::Continuous,
                 format!(
                     "Pitch bend on channel {} moved between {min} and {max}: a wheel or fader.",
@@ -436,7 +362,10 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
         ),
         Key::Aftertouch(channel, note) => (
             make(
-                Learned::Aftertouch { channel, note },
+                Input::Aftertouch {
+                    channel: channel + 1,
+                    note,
+                },
                 ControlKind::Continuous,
                 format!("Pressure on channel {} moved between {min} and {max}.", channel + 1),
             ),
@@ -457,16 +386,35 @@ fn classify(key: Key, g: &Group) -> (Inference, bool) {
                 if button { "button" } else { "control" },
             );
             (
-                make(Learned::Cc14 { channel, msb }, kind, explanation),
+                make(
+                    Input::Cc14 {
+                        channel: channel + 1,
+                        msb,
+                    },
+                    kind,
+                    explanation,
+                ),
                 !button && jitter14,
             )
         }
         Key::Nrpn(channel, param) | Key::Rpn(channel, param) => {
             let nrpn = matches!(key, Key::Nrpn(..));
             let (learned, name) = if nrpn {
-                (Learned::Nrpn { channel, param }, "NRPN")
+                (
+                    Input::Nrpn {
+                        channel: channel + 1,
+                        param,
+                    },
+                    "NRPN",
+                )
             } else {
-                (Learned::Rpn { channel, param }, "RPN")
+                (
+                    Input::Rpn {
+                        channel: channel + 1,
+                        param,
+                    },
+                    "RPN",
+                )
             };
             let (kind, what) = if g.steps > g.values.len() {
                 (
@@ -511,7 +459,15 @@ fn classify_cc(channel: u8, cc: u8, g: &Group, d: &[u16]) -> (Inference, bool) {
     if press_release || press_only {
         let explanation = format!("CC {cc} on channel {ch} only sent {}: a button.", list(d));
         return (
-            inference(Learned::Cc { channel, cc }, ControlKind::Button, false, explanation),
+            inference(
+                Input::Cc {
+                    channel: channel + 1,
+                    cc,
+                },
+                ControlKind::Button,
+                false,
+                explanation,
+            ),
             false,
         );
     }
@@ -531,7 +487,11 @@ fn classify_cc(channel: u8, cc: u8, g: &Group, d: &[u16]) -> (Inference, bool) {
         }
         return (
             inference(
-                Learned::Relative { channel, cc, encoding },
+                Input::Encoder {
+                    channel: channel + 1,
+                    cc,
+                    encoding,
+                },
                 ControlKind::Relative,
                 ambiguous,
                 explanation,
@@ -544,7 +504,15 @@ fn classify_cc(channel: u8, cc: u8, g: &Group, d: &[u16]) -> (Inference, bool) {
         d.len()
     );
     (
-        inference(Learned::Cc { channel, cc }, ControlKind::Continuous, false, explanation),
+        inference(
+            Input::Cc {
+                channel: channel + 1,
+                cc,
+            },
+            ControlKind::Continuous,
+            false,
+            explanation,
+        ),
         max - min <= 2,
     )
 }
@@ -619,7 +587,7 @@ mod tests {
             },
         ]);
         let inf = infer(&ev).unwrap();
-        assert_eq!(inf.learned, Learned::Note { channel: 9, note: 36 });
+        assert_eq!(inf.learned, Input::Note { channel: 10, note: 36 });
         assert_eq!(inf.kind, ControlKind::Button);
         assert!(inf.explanation.contains("channel 10"), "{}", inf.explanation);
     }
@@ -651,7 +619,7 @@ mod tests {
         // A noisy knob that sent a few values meanwhile.
         ev.extend(ccs(0, 10, &[64, 65, 64, 65, 64, 65]));
         let inf = infer(&timed(ev)).unwrap();
-        assert_eq!(inf.learned, Learned::Note { channel: 0, note: 40 });
+        assert_eq!(inf.learned, Input::Note { channel: 1, note: 40 });
         assert_eq!(inf.events, 32);
         assert!(
             inf.explanation.contains("6 event(s) from other controls"),
@@ -668,7 +636,7 @@ mod tests {
             value: v * 10,
         }));
         let inf = infer(&ev).unwrap();
-        assert_eq!(inf.learned, Learned::Aftertouch { channel: 1, note: None });
+        assert_eq!(inf.learned, Input::Aftertouch { channel: 2, note: None });
         assert_eq!(inf.kind, ControlKind::Continuous);
     }
 
@@ -676,7 +644,7 @@ mod tests {
     fn absolute_knob() {
         let values: Vec<u8> = (40..=90).collect();
         let inf = infer(&timed(ccs(0, 74, &values))).unwrap();
-        assert_eq!(inf.learned, Learned::Cc { channel: 0, cc: 74 });
+        assert_eq!(inf.learned, Input::Cc { channel: 1, cc: 74 });
         assert_eq!(inf.kind, ControlKind::Continuous);
         assert!(!inf.ambiguous);
     }
@@ -689,7 +657,7 @@ mod tests {
             (113..=127).rev().collect(),
         ] {
             let inf = infer(&timed(ccs(0, 1, &values))).unwrap();
-            assert_eq!(inf.learned, Learned::Cc { channel: 0, cc: 1 }, "{values:?}");
+            assert_eq!(inf.learned, Input::Cc { channel: 1, cc: 1 }, "{values:?}");
             assert_eq!(inf.kind, ControlKind::Continuous);
         }
         // Swept through 64 in both directions.
@@ -709,7 +677,7 @@ mod tests {
         let inf = infer(&timed(ccs(2, 20, &[127, 0, 127, 0]))).unwrap();
         assert_eq!(
             (inf.learned, inf.kind),
-            (Learned::Cc { channel: 2, cc: 20 }, ControlKind::Button)
+            (Input::Cc { channel: 3, cc: 20 }, ControlKind::Button)
         );
         let inf = infer(&timed(ccs(2, 21, &[127]))).unwrap();
         assert_eq!(inf.kind, ControlKind::Button);
@@ -722,8 +690,8 @@ mod tests {
         assert_eq!(
             (inf.learned, inf.kind, inf.ambiguous),
             (
-                Learned::Relative {
-                    channel: 0,
+                Input::Encoder {
+                    channel: 1,
                     cc: 16,
                     encoding: expected
                 },
@@ -786,9 +754,8 @@ mod tests {
         let ev = through_assembler(&chunks);
         assert!(ev.iter().all(|(_, e)| matches!(e, Event::Cc { .. })));
         let inf = infer(&ev).unwrap();
-        assert_eq!(inf.learned, Learned::Cc14 { channel: 0, msb: 7 });
+        assert_eq!(inf.learned, Input::Cc14 { channel: 1, msb: 7 });
         assert_eq!(inf.kind, ControlKind::Continuous);
-        assert_eq!(inf.pair_to_enable(), Some((0, 7)));
         assert_eq!(inf.events, 64);
         assert!(inf.explanation.contains("set_14bit(0, 7, true)"), "{}", inf.explanation);
     }
@@ -822,7 +789,7 @@ mod tests {
             ));
         }
         let inf = infer(&ev).unwrap();
-        assert_eq!(inf.learned, Learned::Cc14 { channel: 3, msb: 1 });
+        assert_eq!(inf.learned, Input::Cc14 { channel: 4, msb: 1 });
     }
 
     #[test]
@@ -833,7 +800,7 @@ mod tests {
             value: i * 400,
         }));
         let inf = infer(&ev).unwrap();
-        assert_eq!(inf.learned, Learned::Cc14 { channel: 0, msb: 2 });
+        assert_eq!(inf.learned, Input::Cc14 { channel: 1, msb: 2 });
         assert_eq!(inf.kind, ControlKind::Continuous);
     }
 
@@ -863,7 +830,7 @@ mod tests {
             )
         }));
         let inf = infer(&ev).unwrap();
-        assert_eq!(inf.learned, Learned::Cc { channel: 0, cc: 1 });
+        assert_eq!(inf.learned, Input::Cc { channel: 1, cc: 1 });
     }
 
     #[test]
@@ -875,7 +842,7 @@ mod tests {
             chunks.push(b);
         }
         let inf = infer(&through_assembler(&chunks)).unwrap();
-        assert_eq!(inf.learned, Learned::Nrpn { channel: 4, param: 300 });
+        assert_eq!(inf.learned, Input::Nrpn { channel: 5, param: 300 });
         assert_eq!(inf.kind, ControlKind::Continuous);
     }
 
@@ -895,7 +862,7 @@ mod tests {
         let inf = infer(&timed(ev)).unwrap();
         assert_eq!(
             (inf.learned, inf.kind),
-            (Learned::Nrpn { channel: 0, param: 5 }, ControlKind::Relative)
+            (Input::Nrpn { channel: 1, param: 5 }, ControlKind::Relative)
         );
     }
 
@@ -907,7 +874,7 @@ mod tests {
             value: i << 7,
             fine: false,
         }));
-        assert_eq!(infer(&ev).unwrap().learned, Learned::Rpn { channel: 0, param: 0 });
+        assert_eq!(infer(&ev).unwrap().learned, Input::Rpn { channel: 1, param: 0 });
     }
 
     #[test]
@@ -919,13 +886,13 @@ mod tests {
         let inf = infer(&ev).unwrap();
         assert_eq!(
             (inf.learned, inf.kind),
-            (Learned::PitchBend { channel: 0 }, ControlKind::Continuous)
+            (Input::PitchBend { channel: 1 }, ControlKind::Continuous)
         );
         let ev = timed([Event::Program { channel: 5, program: 3 }]);
         let inf = infer(&ev).unwrap();
         assert_eq!(
             (inf.learned, inf.kind),
-            (Learned::Program { channel: 5 }, ControlKind::Button)
+            (Input::Program { channel: 6 }, ControlKind::Button)
         );
     }
 
@@ -940,7 +907,7 @@ mod tests {
             on: true,
         });
         let inf = infer(&timed(ev)).unwrap();
-        assert_eq!(inf.learned, Learned::Cc { channel: 0, cc: 7 });
+        assert_eq!(inf.learned, Input::Cc { channel: 1, cc: 7 });
         assert!(
             inf.explanation.contains("4 event(s) from other controls"),
             "{}",
@@ -953,7 +920,7 @@ mod tests {
         let mut ev = ccs(0, 10, &[64, 65, 64, 65, 64, 65, 64, 65]);
         ev.extend(ccs(0, 11, &[30, 34, 38, 42]));
         let inf = infer(&timed(ev)).unwrap();
-        assert_eq!(inf.learned, Learned::Cc { channel: 0, cc: 11 });
+        assert_eq!(inf.learned, Input::Cc { channel: 1, cc: 11 });
     }
 
     #[test]

@@ -9,40 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How a relative encoder writes a signed step count into a 7-bit CC value.
-///
-/// Direction conventions vary even within one scheme (some devices send "up" for
-/// counter-clockwise); a mapping that feels reversed should negate the decoded steps rather than
-/// pick another encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum RelativeEncoding {
-    /// 7-bit two's complement: 1..=63 are +1..=+63, 127..=65 are -1..=-63, 64 is -64.
-    /// Ableton/Bitwig "2's complement", Reaper "Relative 1", Traktor "7Fh/01h", Mixxx `selectknob`,
-    /// Faderfox "CCr1"; the most common scheme.
-    TwosComplement,
-    /// Bit 6 is the sign, bits 0..=5 the magnitude: 1 is +1, 65 is -1 (0 and 64 are zero).
-    /// Ableton/Bitwig "Signed Bit", Reaper "Relative 3", Mackie Control V-Pots.
-    SignMagnitude,
-    /// Binary offset around 64: 65 is +1, 63 is -1, 64 is no movement.
-    /// Ableton/Bitwig "Binary Offset", Reaper "Relative 2", Traktor "3Fh/41h", Faderfox "CCr2",
-    /// most DJ-controller jog wheels.
-    Offset64,
-    /// One half of an increment/decrement button pair: any non-zero value (a press) is one step
-    /// up, zero (the release) is no movement. Bind the partner button with [`RelativeEncoding::Decrement`].
-    Increment,
-    /// The other half of an increment/decrement button pair: a press is one step down.
-    Decrement,
-}
-
-impl RelativeEncoding {
-    /// The encodings that carry a signed value in one CC, i.e. those [`learn`](super::learn) can detect
-    /// from a stream of values (button pairs are two separate controls).
-    pub const VALUE_ENCODINGS: [RelativeEncoding; 3] = [
-        RelativeEncoding::TwosComplement,
-        RelativeEncoding::SignMagnitude,
-        RelativeEncoding::Offset64,
-    ];
-}
+pub use crate::input::RelativeEncoding;
 
 /// Decodes one CC value into signed steps. Values above 127 are masked to 7 bits first, so any
 /// byte is accepted.
