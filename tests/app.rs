@@ -2,6 +2,7 @@
 //! frames: quantized launches, hot cues, loops, crossfades and set files.
 
 mod common;
+use common::applied::{AppliedLog, collect};
 
 use std::path::Path;
 
@@ -20,17 +21,9 @@ const FRAME: usize = 800;
 /// Where the test impulse sits in its track.
 const IMPULSE_AT: usize = 960;
 
-/// Everything the engine reported as applied, in order.
-#[derive(Resource, Default)]
-struct AppliedLog(Vec<Applied>);
-
 /// Set events seen so far.
 #[derive(Resource, Default)]
 struct SetLog(Vec<SetEvent>);
-
-fn collect(mut applied: MessageReader<Applied>, mut log: ResMut<AppliedLog>) {
-    log.0.extend(applied.read().cloned());
-}
 
 fn collect_set(mut events: MessageReader<SetEvent>, mut log: ResMut<SetLog>) {
     log.0.extend(events.read().cloned());

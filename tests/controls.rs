@@ -5,6 +5,7 @@
 //! the same messages the MIDI and gamepad sources write.
 
 mod common;
+use common::applied::{AppliedLog, collect};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,18 +29,11 @@ use phosphene_controls::{
     LearnCommand, LearnInto, MappingPaths, Mappings, Source,
 };
 use phosphene_decks::{Deck, DeckControls, DecksPlugin};
-use phosphene_engine_bridge::{Applied, EngineBridgePlugin, EngineLink, EngineStatus};
+use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
 
 const RATE: u32 = 48_000;
 /// Frames rendered per app frame (about a 60 Hz UI).
 const FRAME: usize = 800;
-
-#[derive(Resource, Default)]
-struct AppliedLog(Vec<Applied>);
-
-fn collect(mut applied: MessageReader<Applied>, mut log: ResMut<AppliedLog>) {
-    log.0.extend(applied.read().cloned());
-}
 
 /// An app with the control map, and the engine's audio half, rendered by the test.
 struct Rig {

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod applied;
 pub mod jackd;
 pub mod live;
 pub mod peer;

@@ -123,39 +123,30 @@ pub(crate) fn run_learn(
     };
     let now = Instant::now();
     for input in inputs.read() {
-        match &input.event {
-            InputEvent::Axis(axis, v) if v.abs() >= AXIS_MOVE => {
-                return bind(
-                    &mut learn,
-                    &mut mappings,
-                    &devices,
-                    &registry,
-                    &state,
-                    input.device,
-                    target,
-                    Input::Axis(*axis),
-                );
+        // A gamepad moves one axis or button at a time: it is learnt at once.
+        let pad = match &input.event {
+            InputEvent::Axis(axis, v) if v.abs() >= AXIS_MOVE => Some(Input::Axis(*axis)),
+            InputEvent::Button(button, v) if *v >= 0.5 => Some(Input::Button(*button)),
+            _ => None,
+        };
+        if let Some(pad) = pad {
+            return bind(
+                &mut learn,
+                &mut mappings,
+                &devices,
+                &registry,
+                &state,
+                input.device,
+                target,
+                pad,
+            );
+        }
+        if let InputEvent::Midi(e) = &input.event {
+            let (device, first, events) = learn.heard.get_or_insert_with(|| (input.device, input.at, Vec::new()));
+            if *device == input.device {
+                let us = input.at.saturating_duration_since(*first).as_micros() as u64;
+                events.push((us, e.clone()));
             }
-            InputEvent::Button(button, v) if *v >= 0.5 => {
-                return bind(
-                    &mut learn,
-                    &mut mappings,
-                    &devices,
-                    &registry,
-                    &state,
-                    input.device,
-                    target,
-                    Input::Button(*button),
-                );
-            }
-            InputEvent::Midi(e) => {
-                let (device, first, events) = learn.heard.get_or_insert_with(|| (input.device, input.at, Vec::new()));
-                if *device == input.device {
-                    let us = input.at.saturating_duration_since(*first).as_micros() as u64;
-                    events.push((us, e.clone()));
-                }
-            }
-            _ => {}
         }
     }
     let Some((device, first, events)) = &learn.heard else {
