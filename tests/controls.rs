@@ -291,6 +291,7 @@ fn relative_encoders_step_their_control_in_each_encoding() {
     assert!((a - (start.0 - 8.0 / 128.0)).abs() < 1e-4, "{a}");
     assert!((b - (start.1 + 8.0 / 128.0).min(1.0)).abs() < 1e-4, "{b}");
     // A relative encoder on a choice moves by options: sign-magnitude 65 is one step back.
+    // (Accelerated encoders are checked in `an_accelerated_encoder_moves_further_when_turned_fast`.)
     rig.midi(dev, cc(3, 65));
     rig.steps(2);
     assert_eq!(
@@ -612,4 +613,33 @@ fn a_binding_can_launch_on_its_own_quantization() {
     };
     assert_eq!(play(0), Some(bar), "deck 1 launches on the bar");
     assert!(play(1).is_some_and(|f| f <= pushed), "deck 2 at once: {:?}", play(1));
+}
+
+#[test]
+fn an_accelerated_encoder_moves_further_when_turned_fast() {
+    let text = r#"(
+        bindings: [
+            (device: "Jog", input: Encoder(channel: 1, cc: 1, encoding: Offset64), to: "/deck/1/volume",
+             options: (acceleration: Some(()))),
+        ],
+    )"#;
+    let (mut rig, _dir) = Rig::with_mapping("accel", text);
+    let dev = rig.midi_device("Jog");
+    let start = rig.controls(0).volume;
+    // Eight ticks slowly (a quarter second apart), then eight fast (5 ms apart).
+    let t0 = Instant::now();
+    for i in 0..8u64 {
+        rig.midi_at(dev, cc(1, 63), t0 + Duration::from_millis(250 * i));
+    }
+    rig.steps(2);
+    let slow = start - rig.controls(0).volume;
+    assert!((slow - 8.0 / 128.0).abs() < 1e-4, "slow turns stay exact: {slow}");
+    let t1 = t0 + Duration::from_secs(3);
+    let before = rig.controls(0).volume;
+    for i in 0..8u64 {
+        rig.midi_at(dev, cc(1, 63), t1 + Duration::from_millis(5 * i));
+    }
+    rig.steps(2);
+    let fast = before - rig.controls(0).volume;
+    assert!(fast > 2.0 * slow, "fast turns go further: {fast} vs {slow}");
 }

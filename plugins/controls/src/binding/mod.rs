@@ -96,6 +96,10 @@ pub struct BindingOptions {
     /// Beat quantization of triggered actions; default: the performer's launch quantization.
     #[serde(skip_serializing_if = "is_default")]
     pub quantize: Quantize,
+    /// For an encoder: turned faster, each step moves further (`Some(())` for the defaults,
+    /// or `Some((threshold_hz: 8, exponent: 1, max_factor: 8))`); default: none.
+    #[serde(skip_serializing_if = "is_default")]
+    pub acceleration: Option<crate::midi::relative::Acceleration>,
 }
 
 impl Default for BindingOptions {
@@ -114,6 +118,7 @@ impl Default for BindingOptions {
             velocity: Velocity::Ignore,
             smoothing: Smoothing::None,
             quantize: Quantize::Default,
+            acceleration: None,
         }
     }
 }

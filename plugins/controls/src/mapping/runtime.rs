@@ -16,7 +16,7 @@ use crate::devices::{DeviceClass, DeviceId};
 use crate::mapping::file::{Binding, DeviceKind, DeviceProfile, Feedback, Input, LedMode, PadAxis};
 use crate::mapping::load::Loaded;
 use crate::midi::assemble::Event;
-use crate::midi::relative::decode;
+use crate::midi::relative::{Accelerator, decode};
 use crate::registry::{ControlKind, Registry};
 use crate::state::Layer;
 
@@ -75,6 +75,8 @@ struct BindState {
     smoother: Option<Smoother>,
     /// A button read from an absolute message (a CC that sends 127/0, a trigger pressure).
     held: bool,
+    /// An accelerated encoder's speed.
+    accelerator: Option<Accelerator>,
 }
 
 /// Where a binding's hardware sits against its control while soft takeover waits.
@@ -437,6 +439,14 @@ impl Runtime {
                 }
                 (ControlKind::Continuous(_), Reading::Steps(n)) => {
                     let (lo, hi) = kind.bounds();
+                    // Turned fast, an accelerated encoder's step counts for more (never for none).
+                    let n = match options.acceleration {
+                        Some(a) => {
+                            let moved = state.accelerator.get_or_insert_with(|| Accelerator::new(a)).tick(now, n);
+                            (moved.abs().round() as i32).max(1) * n.signum()
+                        }
+                        None => n,
+                    };
                     let next = shape.step(current(target, out), n, lo, hi, options.sensitivity);
                     out.push(change(ControlValue::Set(next)));
                 }
