@@ -442,7 +442,10 @@ impl Runtime {
                     // Turned fast, an accelerated encoder's step counts for more (never for none).
                     let n = match options.acceleration {
                         Some(a) => {
-                            let moved = state.accelerator.get_or_insert_with(|| Accelerator::new(a)).tick(now, n);
+                            let moved = state
+                                .accelerator
+                                .get_or_insert_with(|| Accelerator::new(a))
+                                .tick(now, n);
                             (moved.abs().round() as i32).max(1) * n.signum()
                         }
                         None => n,
