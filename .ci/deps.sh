@@ -13,7 +13,7 @@ PHOS_PACKAGES=(
   mesa-vulkan-drivers libvulkan1      # lavapipe: Vulkan in software, for Bevy's renderer
   libxkbcommon-x11-0                  # keyboard handling of the X11 window
   libudev-dev                         # gilrs (gamepads) finds pads through udev
-  python3-venv                        # the test peers' Python environment (python-rtmidi)
+  python3 python3-venv                # the test peers' Python environment (python-rtmidi)
 )
 
 # Python packages the live tests' peers use, in a virtual environment in the target folder

@@ -17,6 +17,10 @@ impl Jackd {
     /// answers. The dummy driver's monitor ports (`system:monitor_N`) carry what reaches its
     /// playback ports, so a recorder attached to them before a player starts misses nothing.
     pub fn start(tag: &str) -> Self {
+        // Servers register in one shared-memory registry that does not take two registrations
+        // at once: tests of one binary start theirs one after the other.
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
         let name = format!("phos-test-{}-{tag}", std::process::id());
         let child = Command::new("jackd")
             .env("JACK_DEFAULT_SERVER", &name)

@@ -96,10 +96,6 @@ pub fn song_position(beat: f64) -> [u8; 3] {
     [0xF2, (sixteenths & 0x7F) as u8, (sixteenths >> 7) as u8]
 }
 
-/// Ticks behind schedule after which the clock skips ahead (a stalled machine) rather than
-/// sending a burst that would lurch the receivers.
-const LATE_TICKS: f64 = 4.0;
-
 fn run(pattern: &str, p: &Position, output: &CallbackStats, sample_rate: u32) {
     let mut conn: Option<MidiOutputConnection> = None;
     let mut next_try = Instant::now();
@@ -141,10 +137,8 @@ fn run(pattern: &str, p: &Position, output: &CallbackStats, sample_rate: u32) {
             std::thread::sleep(Duration::from_secs_f64(seconds).min(NAP));
             continue;
         }
-        if started && due_ticks < -LATE_TICKS {
-            next_tick = Some((beat_now * PPQN).ceil() as i64);
-            continue;
-        }
+        // A late tick (a stalled machine) still goes out, at once: receivers count ticks for
+        // their position, so a skipped one would leave them behind for good.
         let sent = if started {
             c.send(&[0xF8])
         } else {
