@@ -185,34 +185,54 @@ fn midi_lists_the_ports_it_sees() {
 #[test]
 fn midi_clock_follows_the_engine_clock() {
     let jack = Jackd::start("clock");
-    let mut receiver =
-        Peer::spawn(jack.cmd(python().to_str().expect("path")).arg(script("midi_receiver.py")).arg("phos-clock-rx"));
+    let mut receiver = Peer::spawn(
+        jack.cmd(python().to_str().expect("path"))
+            .arg(script("midi_receiver.py"))
+            .arg("phos-clock-rx"),
+    );
     receiver.wait_for("the receiver's port", |s| s.contains("ready"));
     let dir = temp_dir("midi-clock");
     let rec_dir = dir.join("recordings");
     let app = LiveProcess::spawn(
         jack.cmd(env!("CARGO_BIN_EXE_phosphene"))
             .arg(demo_set())
-            .args(["--headless", "--audio", "jack", "--midi-clock", "phos-clock-rx", "--record-dir"])
+            .args([
+                "--headless",
+                "--audio",
+                "jack",
+                "--midi-clock",
+                "phos-clock-rx",
+                "--record-dir",
+            ])
             .arg(&rec_dir)
             .env("XDG_CONFIG_HOME", dir.join("config"))
             .env("XDG_DATA_HOME", dir.join("data")),
     );
     // Eight beats of ticks after the start.
     receiver.wait_for("a song position, continue and eight beats of ticks", |s| {
-        s.lines().skip_while(|l| !l.ends_with(" fb")).filter(|l| l.ends_with(" f8")).count() >= 8 * 24
+        s.lines()
+            .skip_while(|l| !l.ends_with(" fb"))
+            .filter(|l| l.ends_with(" f8"))
+            .count()
+            >= 8 * 24
     });
     app.signal("TERM");
     let out = app.finish();
     assert!(out.status.success(), "{}", out.stderr);
     receiver.wait_for("stop", |s| s.lines().any(|l| l.ends_with(" fc")));
     let lines: Vec<&str> = receiver.seen.lines().filter(|l| *l != "ready").collect();
-    let position = lines.iter().position(|l| l.contains(" f2 ")).expect("a song position first");
+    let position = lines
+        .iter()
+        .position(|l| l.contains(" f2 "))
+        .expect("a song position first");
     let cont = lines.iter().position(|l| l.ends_with(" fb")).expect("continue");
     assert!(position < cont, "{lines:?}");
     // It joins on a bar line: a multiple of 16 sixteenths.
-    let bytes: Vec<u16> =
-        lines[position].split(' ').skip(2).map(|b| u16::from_str_radix(b, 16).expect("hex")).collect();
+    let bytes: Vec<u16> = lines[position]
+        .split(' ')
+        .skip(2)
+        .map(|b| u16::from_str_radix(b, 16).expect("hex"))
+        .collect();
     let start_beat = f64::from(bytes[0] | (bytes[1] << 7)) / 4.0;
     assert_eq!(start_beat % 4.0, 0.0, "{}", lines[position]);
     // 24 ticks a beat of the engine clock, from the bar it started on to where the engine
