@@ -209,6 +209,9 @@ pub(crate) fn apply_changes(
     mut timed: MessageWriter<StampedAction>,
     mut visual_commands: MessageWriter<VisualCommand>,
 ) {
+    if changes.is_empty() {
+        return;
+    }
     let world = Lookup {
         decks: &decks,
         scenes: scenes
