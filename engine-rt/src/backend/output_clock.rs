@@ -22,6 +22,9 @@ pub struct OutputClock {
     frame: AtomicU64,
     /// Nanoseconds after [`epoch`] of the stamp; 0 before the first.
     nanos: AtomicU64,
+    /// Nanoseconds between the last two stamps: how far ahead of the last stamp the device can
+    /// be assumed to have moved on.
+    period: AtomicU64,
 }
 
 impl OutputClock {
@@ -36,14 +39,19 @@ impl OutputClock {
     #[inline]
     pub fn stamp(&self, frame: u64) {
         let nanos = epoch().elapsed().as_nanos().max(1) as u64;
+        let last = self.nanos.load(Ordering::Relaxed);
         self.seq.fetch_add(1, Ordering::AcqRel);
         self.frame.store(frame, Ordering::Relaxed);
         self.nanos.store(nanos, Ordering::Relaxed);
+        if last > 0 {
+            self.period.store(nanos.saturating_sub(last), Ordering::Relaxed);
+        }
         self.seq.fetch_add(1, Ordering::Release);
     }
 
     /// The engine frame the device was handing out at `at` (extrapolated from the last stamp
-    /// at `sample_rate`), or `None` before the first callback.
+    /// at `sample_rate`, by at most two callback periods: a device whose callbacks stall does
+    /// not move on), or `None` before the first callback.
     pub fn frame_at(&self, at: Instant, sample_rate: u32) -> Option<f64> {
         // A writer is never preempted for long; a few tries always find a whole stamp.
         for _ in 0..64 {
@@ -54,6 +62,7 @@ impl OutputClock {
             }
             let frame = self.frame.load(Ordering::Relaxed);
             let nanos = self.nanos.load(Ordering::Relaxed);
+            let period = self.period.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != before {
                 continue;
@@ -62,7 +71,10 @@ impl OutputClock {
                 return None;
             }
             let at_nanos = at.saturating_duration_since(epoch()).as_nanos() as f64;
-            let since = (at_nanos - nanos as f64) * 1e-9;
+            let mut since = (at_nanos - nanos as f64) * 1e-9;
+            if period > 0 {
+                since = since.min(2.0 * period as f64 * 1e-9);
+            }
             return Some(frame as f64 + since * f64::from(sample_rate));
         }
         None

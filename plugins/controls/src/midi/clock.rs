@@ -96,12 +96,26 @@ pub fn song_position(beat: f64) -> [u8; 3] {
     [0xF2, (sixteenths & 0x7F) as u8, (sixteenths >> 7) as u8]
 }
 
+/// The beat the device plays now (from the engine's last report, carried forward to the device
+/// frame the output clock gives) and the frames a beat lasts; `None` before both are known.
+fn device_beat(p: &Position, output: &CallbackStats, sample_rate: u32) -> Option<(f64, f64)> {
+    let (frame, beat, bpm) = (
+        p.frame.load(Ordering::Relaxed) as f64,
+        f64::from_bits(p.beat.load(Ordering::Relaxed)),
+        f64::from_bits(p.bpm.load(Ordering::Relaxed)),
+    );
+    let device = output.clock.frame_at(Instant::now(), sample_rate)?;
+    let frames_per_beat = (bpm > 0.0).then(|| 60.0 / bpm * f64::from(sample_rate))?;
+    Some((beat + (device - frame) / frames_per_beat, frames_per_beat))
+}
+
 fn run(pattern: &str, p: &Position, output: &CallbackStats, sample_rate: u32) {
     let mut conn: Option<MidiOutputConnection> = None;
     let mut next_try = Instant::now();
-    // The next tick (a count of 24ths of a beat) and whether Continue went out.
+    // The next tick (a count of 24ths of a beat), whether Continue went out, ticks sent.
     let mut next_tick: Option<i64> = None;
     let mut started = false;
+    let mut sent_ticks = 0u64;
     let sr = f64::from(sample_rate);
     while !p.stop.load(Ordering::Relaxed) {
         if conn.is_none() && Instant::now() >= next_try {
@@ -109,19 +123,10 @@ fn run(pattern: &str, p: &Position, output: &CallbackStats, sample_rate: u32) {
             next_try = Instant::now() + RETRY;
             (next_tick, started) = (None, false);
         }
-        let (frame, beat, bpm) = (
-            p.frame.load(Ordering::Relaxed) as f64,
-            f64::from_bits(p.beat.load(Ordering::Relaxed)),
-            f64::from_bits(p.bpm.load(Ordering::Relaxed)),
-        );
-        let device = output.clock.frame_at(Instant::now(), sample_rate);
-        let (Some(c), Some(device), true) = (conn.as_mut(), device, bpm > 0.0) else {
+        let (Some(c), Some((beat_now, frames_per_beat))) = (conn.as_mut(), device_beat(p, output, sample_rate)) else {
             std::thread::sleep(NAP);
             continue;
         };
-        // The beat the device plays now, from the engine's last report.
-        let frames_per_beat = 60.0 / bpm * sr;
-        let beat_now = beat + (device - frame) / frames_per_beat;
         let tick = *next_tick.get_or_insert_with(|| {
             // Join on the next bar line: its song position now, Continue when it comes.
             let quantum = f64::from_bits(p.quantum.load(Ordering::Relaxed)).max(1.0);
@@ -149,13 +154,23 @@ fn run(pattern: &str, p: &Position, output: &CallbackStats, sample_rate: u32) {
             continue;
         }
         started = true;
+        sent_ticks += 1;
         next_tick = Some(tick + 1);
     }
-    if let Some(c) = conn.as_mut() {
-        let _ = c.send(&[0xFC]);
-        // The MIDI system sends on its next cycle: closing the port at once would lose Stop.
-        std::thread::sleep(STOP_FLUSH);
+    let Some(c) = conn.as_mut() else { return };
+    // The ticks due up to where the engine stopped go out before Stop, so receivers end where
+    // it did however late this thread ran.
+    let end = device_beat(p, output, sample_rate).map_or(0.0, |(b, _)| b);
+    if let Some(mut tick) = next_tick.filter(|_| started) {
+        while (tick as f64) <= end * PPQN && c.send(&[0xF8]).is_ok() {
+            tick += 1;
+            sent_ticks += 1;
+        }
     }
+    let _ = c.send(&[0xFC]);
+    eprintln!("midi clock: stopped at beat {end:.3} after {sent_ticks} ticks");
+    // The MIDI system sends on its next cycle: closing the port at once would lose Stop.
+    std::thread::sleep(STOP_FLUSH);
 }
 
 #[cfg(test)]
