@@ -6,6 +6,13 @@ use std::time::{Duration, Instant};
 /// Seconds `jack_wait` waits for the server to answer: a bound only a broken start reaches.
 const START_BOUND_SECONDS: &str = "120";
 
+/// Servers register and unregister in one shared-memory registry that does not take two
+/// changes at once: the tests of one binary start and stop theirs one after the other.
+fn registry_lock() -> std::sync::MutexGuard<'static, ()> {
+    static REGISTRY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A JACK server of our own, named uniquely so parallel runs never meet; stopped on drop.
 pub struct Jackd {
     child: Child,
@@ -17,10 +24,7 @@ impl Jackd {
     /// answers. The dummy driver's monitor ports (`system:monitor_N`) carry what reaches its
     /// playback ports, so a recorder attached to them before a player starts misses nothing.
     pub fn start(tag: &str) -> Self {
-        // Servers register in one shared-memory registry that does not take two registrations
-        // at once: tests of one binary start theirs one after the other.
-        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+        let _one_at_a_time = registry_lock();
         let name = format!("phos-test-{}-{tag}", std::process::id());
         let child = Command::new("jackd")
             .env("JACK_DEFAULT_SERVER", &name)
@@ -55,6 +59,7 @@ impl Drop for Jackd {
     /// registered and make later starts fail). SIGKILL only if it is still there after
     /// [`super::live::BOUND`].
     fn drop(&mut self) {
+        let _one_at_a_time = registry_lock();
         if super::live::signal(self.child.id(), "TERM") {
             let start = Instant::now();
             while start.elapsed() < super::live::BOUND {
