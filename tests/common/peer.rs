@@ -61,6 +61,23 @@ impl Peer {
         }
     }
 
+    /// Reads what it prints for up to `within`; true as soon as `done` holds. For peers on a
+    /// lossy transport (JACK may drop an event in a cycle it overran): the caller repeats what
+    /// it sent and asks again, so the outcome never depends on how fast the machine is.
+    pub fn seen_within(&mut self, within: std::time::Duration, done: impl Fn(&str) -> bool) -> bool {
+        let start = Instant::now();
+        while !done(&self.seen) {
+            match self.lines.recv_timeout(within.saturating_sub(start.elapsed())) {
+                Ok(line) => {
+                    self.seen.push_str(&line);
+                    self.seen.push('\n');
+                }
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
     /// Writes one line to its stdin.
     pub fn send_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");

@@ -49,6 +49,11 @@ impl OutputClock {
         self.seq.fetch_add(1, Ordering::Release);
     }
 
+    /// Callbacks stamped so far.
+    pub fn stamps(&self) -> u64 {
+        self.seq.load(Ordering::Acquire) / 2
+    }
+
     /// The engine frame the device was handing out at `at` (extrapolated from the last stamp
     /// at `sample_rate`, by at most two callback periods: a device whose callbacks stall does
     /// not move on), or `None` before the first callback.

@@ -22,9 +22,9 @@ use super::ports::CLIENT;
 pub const PPQN: f64 = 24.0;
 /// How often a missing port is looked for again.
 const RETRY: Duration = Duration::from_secs(1);
-/// How long the port stays open after Stop, for the MIDI system to send it (JACK sends on its
-/// next cycle).
-const STOP_FLUSH: Duration = Duration::from_millis(100);
+/// The longest the port stays open after Stop, waiting for the device's callbacks to show the
+/// MIDI system has run a cycle since (JACK sends on its next cycle).
+const STOP_FLUSH: Duration = Duration::from_secs(1);
 /// The longest the thread sleeps at once (so it notices a stop or a tempo change in time).
 const NAP: Duration = Duration::from_millis(5);
 
@@ -169,8 +169,12 @@ fn run(pattern: &str, p: &Position, output: &CallbackStats, sample_rate: u32) {
     }
     let _ = c.send(&[0xFC]);
     eprintln!("midi clock: stopped at beat {end:.3} after {sent_ticks} ticks");
-    // The MIDI system sends on its next cycle: closing the port at once would lose Stop.
-    std::thread::sleep(STOP_FLUSH);
+    // The MIDI system sends on its next cycle: the port stays open until the device's
+    // callbacks show two more cycles ran (closing at once would lose Stop).
+    let (stamped, since) = (output.clock.stamps(), Instant::now());
+    while output.clock.stamps() < stamped + 2 && since.elapsed() < STOP_FLUSH {
+        std::thread::sleep(NAP);
+    }
 }
 
 #[cfg(test)]
