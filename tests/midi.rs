@@ -45,6 +45,13 @@ const MAPPING: &str = r#"(
     ],
 )"#;
 
+/// One live MIDI test at a time: each runs a JACK server, peers and the app, and real-time
+/// peers starved of CPU by their neighbours would fail for reasons that are not the app's.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn sender(jack: &Jackd, name: &str) -> Peer {
     let mut p = Peer::spawn(
         jack.cmd(python().to_str().expect("path"))
@@ -88,6 +95,7 @@ fn demo_set() -> PathBuf {
 
 #[test]
 fn a_controller_plays_the_app_and_sees_its_feedback() {
+    let _live = one_at_a_time();
     let dir = temp_dir("midi");
     let mapping = dir.join("test.ron");
     std::fs::write(&mapping, MAPPING).expect("write mapping");
@@ -202,6 +210,7 @@ fn a_controller_plays_the_app_and_sees_its_feedback() {
 
 #[test]
 fn midi_lists_the_ports_it_sees() {
+    let _live = one_at_a_time();
     let jack = Jackd::start("midi-list");
     let _monitor = Peer::spawn(jack.cmd("stdbuf").args(["-oL", "jack_midi_dump"]));
     let _knobs = sender(&jack, "phos-lister");
@@ -225,6 +234,7 @@ fn midi_lists_the_ports_it_sees() {
 
 #[test]
 fn midi_clock_follows_the_engine_clock() {
+    let _live = one_at_a_time();
     let jack = Jackd::start("clock");
     let mut receiver = Peer::spawn(
         jack.cmd(python().to_str().expect("path"))
