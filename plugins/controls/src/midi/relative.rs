@@ -35,10 +35,11 @@ pub fn decode(encoding: RelativeEncoding, value: u8) -> i32 {
 }
 
 /// Encodes signed steps as a CC value, the inverse of [`decode`]; steps beyond what the encoding
-/// can carry are clamped (e.g. to -64..=63 for two's complement). Used for tests, simulators and
-/// echoing relative moves to other devices.
+/// can carry are clamped (e.g. to -64..=63 for two's complement). The tests' simulated encoders
+/// use it; feedback shows an encoder's control as an absolute ring value instead.
+#[cfg(test)]
 #[must_use]
-pub fn encode(encoding: RelativeEncoding, steps: i32) -> u8 {
+pub(crate) fn encode(encoding: RelativeEncoding, steps: i32) -> u8 {
     match encoding {
         RelativeEncoding::TwosComplement => (steps.clamp(-64, 63) & 0x7F) as u8,
         RelativeEncoding::SignMagnitude => {
@@ -100,8 +101,9 @@ impl Default for Acceleration {
 }
 
 impl Acceleration {
-    /// No acceleration: every step counts once.
-    pub const NONE: Acceleration = Acceleration {
+    /// No acceleration: every step counts once (a binding without `acceleration` is this).
+    #[cfg(test)]
+    pub(crate) const NONE: Acceleration = Acceleration {
         threshold_hz: 8.0,
         exponent: 1.0,
         max_factor: 1.0,
