@@ -14,11 +14,12 @@ PHOS_PACKAGES=(
   libxkbcommon-x11-0                  # keyboard handling of the X11 window
   libudev-dev                         # gilrs (gamepads) finds pads through udev
   python3 python3-venv                # the test peers' Python environment (python-rtmidi)
+  liblo-tools curl                    # OSC peers (oscsend, oscdump) and OSCQuery's HTTP client
 )
 
 # Python packages the live tests' peers use, in a virtual environment in the target folder
 # (where the tests look for it).
-PHOS_PY_PACKAGES=(python-rtmidi==1.5.8)
+PHOS_PY_PACKAGES=(python-rtmidi==1.5.8 python-osc==1.9.3 websocket-client==1.8.0)
 
 phos_install_deps() {
   local missing=()
@@ -37,7 +38,7 @@ phos_install_deps() {
     exit 1
   fi
   local pyenv="${CARGO_TARGET_DIR:-$PWD/target}/pyenv"
-  if ! "$pyenv/bin/python" -c "import rtmidi" 2>/dev/null; then
+  if ! "$pyenv/bin/python" -c "import rtmidi, pythonosc, websocket" 2>/dev/null; then
     echo "making $pyenv: ${PHOS_PY_PACKAGES[*]}"
     python3 -m venv "$pyenv"
     "$pyenv/bin/pip" install -q "${PHOS_PY_PACKAGES[@]}"

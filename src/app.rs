@@ -55,6 +55,8 @@ pub struct AppOptions {
     pub control_timing: phosphene_engine_bridge::ControlTiming,
     /// The MIDI output port (part of its name) to send MIDI clock to.
     pub midi_clock: Option<String>,
+    /// OSC settings from the command line (they win over the set's).
+    pub osc: phosphene_osc::OscSettings,
     /// When the process started, for the start-up report.
     pub started: Instant,
 }
@@ -167,7 +169,8 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         Some(Recorder::start(&mut link, &dir, &performance_stem())?)
     };
     let (feed, ahead) = crate::output::feed(processor, opts.ahead, chosen.channels(), chosen.block())?;
-    let output_latency_frames = (chosen.block() + opts.ahead) as u32;
+    let device_latency_frames = chosen.block() as u32;
+    let output_latency_frames = device_latency_frames + opts.ahead as u32;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("phosphene: playing on {what}");
     if let Some(path) = &opts.actions {
@@ -216,12 +219,16 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
                 extra: opts.mappings.clone(),
             },
         },
+        phosphene_osc::OscPlugin {
+            settings: opts.osc.clone(),
+        },
         SetPlugin,
         RecorderPlugin,
     ))
     .insert_resource(EngineStatus {
         callback: Some(stats.clone()),
         output_latency_frames,
+        device_latency_frames,
         control_timing: opts.control_timing,
         output: what,
         notice,
@@ -358,6 +365,14 @@ mod tests {
             page.contains(&generated),
             "docs/CONTROLS.md is out of date: put the output of `phosphene controls --markdown` \
              between its markers"
+        );
+    }
+
+    #[test]
+    fn the_osc_page_is_generated_from_the_registry() {
+        assert!(
+            include_str!("../docs/OSC.md") == phosphene_osc::docs::markdown(&registry()),
+            "docs/OSC.md is out of date: write it with `phosphene osc --markdown > docs/OSC.md`"
         );
     }
 

@@ -95,10 +95,34 @@ struct RunArgs {
     /// may be given more than once (later files win).
     #[arg(long = "mappings", value_name = "FILE")]
     mappings: Vec<PathBuf>,
+    /// Listen for OSC on UDP 127.0.0.1:PORT (see docs/OSC.md).
+    #[arg(long, value_name = "PORT")]
+    osc: Option<u16>,
+    /// Listen for OSC on this interface instead of the loopback (e.g. 0.0.0.0: anyone on the
+    /// network can then play the instrument).
+    #[arg(long, value_name = "ADDR")]
+    osc_bind: Option<std::net::IpAddr>,
+    /// Send feedback and analysis to this OSC destination; may be given more than once.
+    #[arg(long, value_name = "HOST:PORT")]
+    osc_out: Vec<phosphene_osc::Endpoint>,
+    /// Serve OSCQuery (HTTP and websocket) on 127.0.0.1:PORT.
+    #[arg(long, value_name = "PORT")]
+    oscquery: Option<u16>,
+    /// Mirror control changes with another Phosphene listening for OSC at HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    osc_mirror: Option<phosphene_osc::Endpoint>,
+    /// Analysis bundles sent to OSC destinations a second (0 to 200; default 60).
+    #[arg(long, value_name = "HZ", value_parser = parse_rate)]
+    osc_analysis_rate: Option<f64>,
     /// Projector output: `window` (a normal window), `off`, or a monitor number (0, 1, ...)
     /// for borderless fullscreen there.
     #[arg(long, default_value = "window", value_parser = parse_projector)]
     projector: phosphene_visuals::Projector,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.parse().map_err(|_| format!("'{s}': expected a number of bundles a second"))?;
+    phosphene_osc::settings::check_rate(rate)
 }
 
 fn parse_projector(s: &str) -> Result<phosphene_visuals::Projector, String> {
@@ -153,6 +177,12 @@ enum Command {
     },
     /// List the MIDI ports Phosphene sees, one a line: `input <name>` or `output <name>`.
     Midi,
+    /// Print the OSC address space: every control with its OSC type, then every analysis leaf.
+    Osc {
+        /// The page docs/OSC.md holds instead.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Convert a Mixxx controller mapping (`.midi.xml`) into a Phosphene mapping file, printing
     /// what could not carry over.
     ImportMixxx {
@@ -205,6 +235,15 @@ fn main() -> ExitCode {
                 projector: r.projector,
                 mappings: r.mappings,
                 midi_clock: r.midi_clock,
+                osc: phosphene_osc::OscSettings {
+                    port: r.osc,
+                    bind: r.osc_bind.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+                    destinations: r.osc_out.into_iter().map(phosphene_osc::Destination::new).collect(),
+                    oscquery: r.oscquery,
+                    mirror: r.osc_mirror,
+                    analysis_rate: r.osc_analysis_rate.unwrap_or(phosphene_osc::settings::DEFAULT_ANALYSIS_RATE),
+                    ..phosphene_osc::OscSettings::default()
+                },
                 control_timing: match r.control_timing {
                     ControlTimingChoice::Arrival => phosphene_engine_bridge::ControlTiming::Arrival,
                     ControlTimingChoice::Frame => phosphene_engine_bridge::ControlTiming::NextFrame,
@@ -222,6 +261,15 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Midi) => controls_cli::midi(),
+        Some(Command::Osc { markdown }) => {
+            let registry = app::registry();
+            if markdown {
+                print!("{}", phosphene_osc::docs::markdown(&registry));
+            } else {
+                print!("{}", phosphene_osc::docs::listing(&registry));
+            }
+            Ok(())
+        }
         Some(Command::ImportMixxx { xml, out }) => controls_cli::import_mixxx(&xml, out.as_deref()),
         Some(Command::Render(request)) => headless::render(&request),
         Some(Command::Play {

@@ -456,7 +456,7 @@ fn learn_binds_what_moved_saves_it_and_it_works_after_a_restart() {
     let saved = read(&dir.join(LEARNED_FILE)).expect("saved");
     let b = &saved.bindings[0];
     assert_eq!(
-        (b.input, b.to.as_str()),
+        (b.input.clone(), b.to.as_str()),
         (Some(Input::Cc { channel: 3, cc: 21 }), "/deck/1/filter")
     );
     assert_eq!(b.device, "Learn Box MIDI 1", "bound by the device's name, not its port");
@@ -507,7 +507,7 @@ fn learn_undo_restores_the_file() {
     let learnt = read(&dir.join(LEARNED_FILE)).expect("saved");
     let b = &learnt.bindings[0];
     assert_eq!(
-        (b.input, b.to.as_str()),
+        (b.input.clone(), b.to.as_str()),
         (Some(Input::Note { channel: 1, note: 36 }), "/deck/2/play")
     );
     rig.app.world_mut().write_message(LearnCommand::Undo);

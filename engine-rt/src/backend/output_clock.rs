@@ -54,10 +54,9 @@ impl OutputClock {
         self.seq.load(Ordering::Acquire) / 2
     }
 
-    /// The engine frame the device was handing out at `at` (extrapolated from the last stamp
-    /// at `sample_rate`, by at most two callback periods: a device whose callbacks stall does
-    /// not move on), or `None` before the first callback.
-    pub fn frame_at(&self, at: Instant, sample_rate: u32) -> Option<f64> {
+    /// The last stamp: the engine frame handed to the device, the moment it was, and the
+    /// time between the last two stamps (zero until there were two); `None` before the first.
+    pub fn last_stamp(&self) -> Option<(u64, Instant, std::time::Duration)> {
         // A writer is never preempted for long; a few tries always find a whole stamp.
         for _ in 0..64 {
             let before = self.seq.load(Ordering::Acquire);
@@ -75,14 +74,30 @@ impl OutputClock {
             if nanos == 0 {
                 return None;
             }
-            let at_nanos = at.saturating_duration_since(epoch()).as_nanos() as f64;
-            let mut since = (at_nanos - nanos as f64) * 1e-9;
-            if period > 0 {
-                since = since.min(2.0 * period as f64 * 1e-9);
-            }
-            return Some(frame as f64 + since * f64::from(sample_rate));
+            let d = std::time::Duration::from_nanos;
+            return Some((frame, epoch() + d(nanos), d(period)));
         }
         None
+    }
+
+    /// The engine frame the device was handing out at `at` (extrapolated from the last stamp
+    /// at `sample_rate`, by at most two callback periods: a device whose callbacks stall does
+    /// not move on), or `None` before the first callback.
+    pub fn frame_at(&self, at: Instant, sample_rate: u32) -> Option<f64> {
+        let (frame, stamped, period) = self.last_stamp()?;
+        let mut since = seconds_between(stamped, at);
+        if !period.is_zero() {
+            since = since.min(2.0 * period.as_secs_f64());
+        }
+        Some(frame as f64 + since * f64::from(sample_rate))
+    }
+}
+
+/// Seconds from `a` to `b`, negative when `b` is earlier.
+pub fn seconds_between(a: Instant, b: Instant) -> f64 {
+    match b.checked_duration_since(a) {
+        Some(d) => d.as_secs_f64(),
+        None => -a.saturating_duration_since(b).as_secs_f64(),
     }
 }
 

@@ -9,7 +9,7 @@ use phosphene_visuals::{Scenes, VisualCommand, Visuals};
 use crate::address::{
     ControlId, DeckControl, DeckRef, LOOP_SIZES, MapControl, MixerControl, TransportControl, VisualControl,
 };
-use crate::change::{ControlChange, ControlValue};
+use crate::change::{ControlChange, ControlMoved, ControlValue};
 use crate::choices;
 use crate::learn::Learn;
 use crate::registry::{ControlKind, Registry};
@@ -208,6 +208,7 @@ pub(crate) fn apply_changes(
     mut actions: MessageWriter<Action>,
     mut timed: MessageWriter<StampedAction>,
     mut visual_commands: MessageWriter<VisualCommand>,
+    mut moved: MessageWriter<ControlMoved>,
 ) {
     if changes.is_empty() {
         return;
@@ -230,12 +231,26 @@ pub(crate) fn apply_changes(
             continue;
         };
         let is_nudge = matches!(id, ControlId::Deck(_, DeckControl::Nudge));
-        let Some(mv) = resolve(&spec.kind, values.get(id), change.value, is_nudge) else {
+        let current = values.get(id);
+        let Some(mv) = resolve(&spec.kind, current, change.value, is_nudge) else {
             continue;
         };
+        // A toggle set to the state it is in stays (play and pause are one flip action, and
+        // an OSC app or a mirror sends absolute states).
+        if spec.kind == ControlKind::Toggle && mv == Move::To(current.round()) {
+            continue;
+        }
         if let Move::To(v) = mv {
             values.set(id, v);
         }
+        moved.write(ControlMoved {
+            id,
+            value: match mv {
+                Move::To(v) => Some(v),
+                Move::Fire => None,
+            },
+            source: change.source,
+        });
         let effect = match id {
             ControlId::Deck(DeckRef::Index(d), DeckControl::JumpSize) => {
                 if let (Move::To(v), Some(j)) = (mv, state.jump.get_mut(d)) {
@@ -258,12 +273,13 @@ pub(crate) fn apply_changes(
         };
         match effect {
             // A device's move keeps its arrival time, so the engine applies it in step, and its
-            // binding's launch quantization.
-            Effect::Action(action) if change.at.is_some() || change.launch.is_some() => {
+            // binding's launch quantization; a scheduled one lands whole at its frame.
+            Effect::Action(action) if change.at.is_some() || change.frame.is_some() || change.launch.is_some() => {
                 timed.write(StampedAction {
                     action,
                     at: change.at,
-                    launch: change.launch,
+                    frame: change.frame,
+                    launch: change.launch.or(change.frame.map(engine_rt::Quantize::Frame)),
                 });
             }
             Effect::Action(action) => {

@@ -17,6 +17,9 @@ pub enum Source {
     Keyboard,
     /// A connected device (a MIDI port pair, a gamepad), by its [`crate::devices::DeviceId`].
     Device(crate::devices::DeviceId),
+    /// An OSC client (or a mirrored instance), by the address its packets came from: feedback
+    /// and mirroring skip it, so nothing echoes back.
+    Osc(std::net::SocketAddr),
     /// A script or test.
     Script,
 }
@@ -47,6 +50,9 @@ pub struct ControlChange {
     /// When the movement reached the machine, for a device: continuous changes are applied by
     /// the engine at the frame of this time plus one fixed latency, not at the next UI frame.
     pub at: Option<Instant>,
+    /// The engine frame the change was scheduled for by its sender (an OSC bundle's timetag):
+    /// it applies there, launches included, whatever `at` says.
+    pub frame: Option<u64>,
     /// Where a launch (play, a hot cue, a beat loop) lands, when its binding sets it; `None`
     /// follows the performer's launch quantization.
     pub launch: Option<engine_rt::Quantize>,
@@ -60,9 +66,22 @@ impl ControlChange {
             value,
             source,
             at: None,
+            frame: None,
             launch: None,
         }
     }
+}
+
+/// A control that moved, after its change was held to its kind and resolved against the
+/// focus: what mirroring forwards and what feedback uses to skip the sender.
+#[derive(Message, Debug, Clone, Copy, PartialEq)]
+pub struct ControlMoved {
+    /// The control, never a focused-deck address.
+    pub id: ControlId,
+    /// Its new value, or `None` for a trigger that fired.
+    pub value: Option<f64>,
+    /// Who moved it.
+    pub source: Source,
 }
 
 /// What a device sent, before any mapping.
@@ -74,6 +93,14 @@ pub enum InputEvent {
     Axis(crate::mapping::file::PadAxis, f32),
     /// A gamepad button, 0..1 (analog triggers give their pressure).
     Button(crate::mapping::file::PadButton, f32),
+    /// A message to an OSC address outside the control map (a controller app's own, e.g.
+    /// TouchOSC's `/1/fader1`), with its first argument as a number.
+    Osc {
+        /// The address it was sent to.
+        address: String,
+        /// Its first argument (an app's faders send 0..1).
+        value: f64,
+    },
 }
 
 /// Raw input from a device, stamped with the time it reached the machine.

@@ -15,6 +15,8 @@ pub enum DeviceClass {
     Midi,
     /// A game controller.
     Gamepad,
+    /// OSC clients (controller apps on a phone or another machine), as one device.
+    Osc,
 }
 
 /// One device.

@@ -63,6 +63,8 @@ pub fn message(input: &Input, feedback: &Feedback, x: f64) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(6);
     let ch = |c: u8| c.saturating_sub(1) & 0x0F;
     match *target {
+        // OSC apps get their feedback from the OSC plugin.
+        Input::Osc(_) => return None,
         Input::Note { channel, note } => {
             encode(
                 &MidiMessage::NoteOn {
@@ -155,7 +157,7 @@ pub(crate) fn send_feedback(
             let Some(bytes) = message(&b.input, &b.feedback, x) else {
                 continue;
             };
-            let key = (d.id, b.input);
+            let key = (d.id, b.input.clone());
             if sent.sent.get(&key) == Some(&bytes) {
                 continue;
             }

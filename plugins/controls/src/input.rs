@@ -1,10 +1,11 @@
 //! What a device sends, as mapping files and learn describe it: MIDI messages (channels written
-//! 1..16, as makers' charts print them), relative encodings, gamepad axes and buttons.
+//! 1..16, as makers' charts print them), relative encodings, gamepad axes and buttons, and an
+//! OSC controller app's own addresses.
 
 use serde::{Deserialize, Serialize};
 
 /// A message a device sends. MIDI channels are written 1..16, as makers' charts print them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Input {
     /// A note (pads, buttons): on with velocity, off.
     Note {
@@ -71,6 +72,9 @@ pub enum Input {
     Axis(PadAxis),
     /// A gamepad button (analog triggers too: their pressure is the value).
     Button(PadButton),
+    /// An OSC address outside the control map, as a controller app sends it (`/1/fader1`):
+    /// its first argument, 0..1, is the value.
+    Osc(String),
 }
 
 /// Gamepad axes, named as Bevy names them.

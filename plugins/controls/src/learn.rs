@@ -1,7 +1,8 @@
 //! Learn: click a control in the control window, then move or press anything on any device;
 //! the binding is inferred from what moved (note or CC, a 14-bit pair, NRPN, pitch bend, a
-//! relative encoder and its encoding, a gamepad axis or button), learnt on the layer held,
-//! checked for conflicts, saved to the set or the global file, and can be undone.
+//! relative encoder and its encoding, a gamepad axis or button, an OSC app's address), learnt
+//! on the layer held, checked for conflicts, saved to the set or the global file, and can be
+//! undone.
 
 use std::time::{Duration, Instant};
 
@@ -123,13 +124,15 @@ pub(crate) fn run_learn(
     };
     let now = Instant::now();
     for input in inputs.read() {
-        // A gamepad moves one axis or button at a time: it is learnt at once.
-        let pad = match &input.event {
+        // A gamepad moves one axis or button at a time, an OSC app names its control: either
+        // is learnt at once.
+        let at_once = match &input.event {
             InputEvent::Axis(axis, v) if v.abs() >= AXIS_MOVE => Some(Input::Axis(*axis)),
             InputEvent::Button(button, v) if *v >= 0.5 => Some(Input::Button(*button)),
+            InputEvent::Osc { address, .. } => Some(Input::Osc(address.clone())),
             _ => None,
         };
-        if let Some(pad) = pad {
+        if let Some(input_learnt) = at_once {
             return bind(
                 &mut learn,
                 &mut mappings,
@@ -138,7 +141,7 @@ pub(crate) fn run_learn(
                 &state,
                 input.device,
                 target,
-                pad,
+                input_learnt,
             );
         }
         if let InputEvent::Midi(e) = &input.event {
@@ -213,7 +216,7 @@ fn bind(
     let binding = Binding {
         device: device_name.clone(),
         control: None,
-        input: Some(input),
+        input: Some(input.clone()),
         to: target.address(),
         layer,
         hold_to: None,
@@ -223,7 +226,7 @@ fn bind(
     // The learnt binding takes the place of any of the same input on the same layer.
     let replace = |file: &mut MappingFile| {
         file.bindings
-            .retain(|b| !(b.device == device_name && b.input == Some(input) && b.layer == layer));
+            .retain(|b| !(b.device == device_name && b.input.as_ref() == Some(&input) && b.layer == layer));
         file.bindings.push(binding);
     };
     let into = learn.into;
@@ -263,7 +266,7 @@ fn bind(
 fn port_pattern(name: &str, class: DeviceClass) -> String {
     match class {
         DeviceClass::Midi => name.rsplit(':').next().unwrap_or(name).trim().to_string(),
-        DeviceClass::Gamepad => name.to_string(),
+        DeviceClass::Gamepad | DeviceClass::Osc => name.to_string(),
     }
 }
 

@@ -33,7 +33,7 @@ use phosphene_decks::DeckSet;
 use phosphene_visuals::{Scenes, VisualSet};
 
 pub use address::{ControlId, DeckControl, DeckRef, MapControl, MixerControl, TransportControl, VisualControl};
-pub use change::{ControlChange, ControlValue, Source};
+pub use change::{ControlChange, ControlMoved, ControlValue, Source};
 pub use devices::{DeviceEvent, DeviceId, Devices};
 pub use learn::{Learn, LearnCommand, LearnInto, LearnPhase};
 pub use mapping::{MappingPaths, Mappings};
@@ -74,6 +74,7 @@ impl Plugin for ControlsPlugin {
             .add_message::<bevy::input::gamepad::GamepadRumbleRequest>()
             .add_message::<phosphene_visuals::VisualCommand>();
         app.add_message::<ControlChange>()
+            .add_message::<change::ControlMoved>()
             .add_message::<change::ControlInput>()
             .add_message::<DeviceEvent>()
             .add_message::<LearnCommand>()

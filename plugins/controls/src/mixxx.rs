@@ -497,7 +497,7 @@ impl<'a, 'input> Importer<'a, 'input> {
         if let Some(existing) = self.controls.iter().find(|c| c.input == input) {
             return existing.name.clone();
         }
-        let name = control_name(input);
+        let name = control_name(&input);
         self.controls.push(HardwareControl {
             name: name.clone(),
             input,
@@ -558,7 +558,7 @@ impl<'a, 'input> Importer<'a, 'input> {
         if bound.is_empty() {
             return Err(format!("no carried input drives {}", target.address));
         }
-        if let Some(&i) = bound.iter().find(|&&i| same_message(self.controls[i].input, message)) {
+        if let Some(&i) = bound.iter().find(|&&i| same_message(&self.controls[i].input, &message)) {
             return match self.controls[i].feedback {
                 Feedback::None => {
                     self.controls[i].feedback = Feedback::Same;
@@ -617,7 +617,7 @@ fn options(line: &Line, target: &Target) -> BindingOptions {
 }
 
 /// Whether an LED message is the message a control sends.
-fn same_message(input: Input, message: Input) -> bool {
+fn same_message(input: &Input, message: &Input) -> bool {
     match (input, message) {
         (Input::Cc14 { channel, msb }, Input::Cc { channel: c, cc }) => channel == c && msb == cc,
         (Input::Encoder { channel, cc, .. }, Input::Cc { channel: c, cc: n }) => channel == c && cc == n,
@@ -626,7 +626,7 @@ fn same_message(input: Input, message: Input) -> bool {
 }
 
 /// A readable, unique name for a control that sends `input`.
-fn control_name(input: Input) -> String {
+fn control_name(input: &Input) -> String {
     match input {
         Input::Note { channel, note } => format!("ch{channel} note 0x{note:02X}"),
         Input::Cc { channel, cc } => format!("ch{channel} cc 0x{cc:02X}"),
@@ -640,6 +640,7 @@ fn control_name(input: Input) -> String {
         Input::Aftertouch { channel, note: None } => format!("ch{channel} pressure"),
         Input::Axis(axis) => format!("{axis:?}"),
         Input::Button(button) => format!("{button:?}"),
+        Input::Osc(address) => address.clone(),
     }
 }
 

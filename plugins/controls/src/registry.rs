@@ -107,6 +107,7 @@ impl ControlSpec {
 /// changes (the scene choice lists the scenes).
 #[derive(Resource, Debug, Clone, Default)]
 pub struct Registry {
+    decks: usize,
     specs: Vec<ControlSpec>,
     by_address: HashMap<String, usize>,
     by_id: HashMap<ControlId, usize>,
@@ -226,7 +227,10 @@ pub fn deck_controls() -> Vec<DeckControl> {
 impl Registry {
     /// The registry of an instrument with `decks` decks and these scenes (ids, in library order).
     pub fn new(decks: usize, scenes: &[String]) -> Self {
-        let mut r = Self::default();
+        let mut r = Self {
+            decks,
+            ..Self::default()
+        };
         let refs = (0..decks).map(DeckRef::Index).chain([DeckRef::Focused]);
         for d in refs {
             let name = match d {
@@ -345,6 +349,11 @@ impl Registry {
             kind,
             description,
         });
+    }
+
+    /// Decks the instrument has.
+    pub fn decks(&self) -> usize {
+        self.decks
     }
 
     /// Every control, in registry order.

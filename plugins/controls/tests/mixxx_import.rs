@@ -30,7 +30,7 @@ fn inputs_by_address(file: &MappingFile) -> BTreeMap<String, BTreeSet<String>> {
     let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for binding in &file.bindings {
         let name = binding.control.as_deref().expect("named control");
-        let input = file.devices[0]
+        let input = &file.devices[0]
             .controls
             .iter()
             .find(|c| c.name == name)
@@ -38,7 +38,7 @@ fn inputs_by_address(file: &MappingFile) -> BTreeMap<String, BTreeSet<String>> {
             .input;
         // A 7-bit CC and a 14-bit CC on the same number are the same fader read at two resolutions.
         let key = match input {
-            Input::Cc14 { channel, msb } => format!("{:?}", Input::Cc { channel, cc: msb }),
+            &Input::Cc14 { channel, msb } => format!("{:?}", Input::Cc { channel, cc: msb }),
             other => format!("{other:?}"),
         };
         map.entry(binding.to.clone()).or_default().insert(key);

@@ -57,7 +57,7 @@ fn every_mapping_file_is_valid() {
                 path.display(),
                 device.name
             );
-            let inputs: Vec<Input> = device.controls.iter().map(|c| c.input).collect();
+            let inputs: Vec<Input> = device.controls.iter().map(|c| c.input.clone()).collect();
             for (i, input) in inputs.iter().enumerate() {
                 assert!(
                     !inputs[i + 1..].contains(input),

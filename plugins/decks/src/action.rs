@@ -42,6 +42,9 @@ pub struct StampedAction {
     pub action: Action,
     /// When its input arrived.
     pub at: Option<std::time::Instant>,
+    /// The engine frame its sender scheduled it for (an OSC bundle's timetag): it applies
+    /// there rather than at the frame of `at`.
+    pub frame: Option<u64>,
     /// Where its launches land, instead of the performer's launch quantization.
     pub launch: Option<Quantize>,
 }
@@ -363,14 +366,15 @@ pub(crate) fn apply_actions(
     mut commands: Commands,
     time: Res<Time<Real>>,
 ) {
-    let untimed = actions.read().map(|a| (a, None, None));
+    let untimed = actions.read().map(|a| (a, None, None, None));
     let arrivals: Vec<_> = untimed
-        .chain(timed.read().map(|t| (&t.action, t.at, t.launch)))
+        .chain(timed.read().map(|t| (&t.action, t.at, t.frame, t.launch)))
         .collect();
-    for (action, at, launch) in arrivals {
-        // What applies at once applies at the frame of its arrival, where a device clock runs.
-        let now = at
-            .and_then(|t| status.frame_for(t))
+    for (action, at, frame, launch) in arrivals {
+        // What applies at once applies at its scheduled frame, or at the frame of its arrival
+        // where a device clock runs.
+        let now = frame
+            .or_else(|| at.and_then(|t| status.frame_for(t)))
             .map_or(Quantize::Now, Quantize::Frame);
         let action = match action.clone().checked_with(Range::clamp) {
             Ok(a) => a,

@@ -229,6 +229,9 @@ pub struct EngineStatus {
     /// Frames between the engine's render position and the speaker (render-ahead plus the
     /// device buffer), for matching light to the audio heard.
     pub output_latency_frames: u32,
+    /// Frames between a buffer handed to the device and its sound at the speaker (the device
+    /// buffer's share of [`EngineStatus::output_latency_frames`]).
+    pub device_latency_frames: u32,
     /// When devices' moves apply: at the frame of their arrival (the default) or with the next
     /// UI frame.
     pub control_timing: ControlTiming,
@@ -254,6 +257,35 @@ impl EngineStatus {
                 .max(0.0)
                 .round() as u64,
         )
+    }
+
+    /// The engine frame heard at the speaker at `at`, which may lie ahead: for a change its
+    /// sender scheduled (an OSC bundle's timetag). Never earlier than the frame a change
+    /// arriving now gets (as [`EngineStatus::frame_for`] reckons it), since earlier frames may
+    /// be rendered before the change reaches the engine. `None` when no device clock runs.
+    pub fn frame_heard_at(&self, at: std::time::Instant) -> Option<u64> {
+        let (frame, stamped, _) = self.callback.as_ref()?.clock.last_stamp()?;
+        let rate = f64::from(self.sample_rate);
+        let since = engine_rt::backend::output_clock::seconds_between(stamped, at);
+        let heard = frame as f64 + since * rate - f64::from(self.device_latency_frames);
+        let now = engine_rt::backend::output_clock::seconds_between(stamped, std::time::Instant::now());
+        let earliest =
+            frame as f64 + (now.max(0.0) + CONTROL_MARGIN) * rate + f64::from(self.output_latency_frames);
+        Some(heard.max(earliest).round() as u64)
+    }
+
+    /// When engine frame `frame` is heard at the speaker (by the device clock); `None` when
+    /// no device clock runs.
+    pub fn heard_when(&self, frame: u64) -> Option<std::time::Instant> {
+        let (stamp, stamped, _) = self.callback.as_ref()?.clock.last_stamp()?;
+        let frames = frame as f64 - stamp as f64 + f64::from(self.device_latency_frames);
+        let secs = frames / f64::from(self.sample_rate.max(1));
+        let d = std::time::Duration::from_secs_f64(secs.abs());
+        if secs >= 0.0 {
+            stamped.checked_add(d)
+        } else {
+            stamped.checked_sub(d)
+        }
     }
 
     /// Records an input refused before it reached the engine (`why` says which and why): it

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use engine_rt::ranges::{self, de};
 use engine_rt::ron_file::checked;
 use phosphene_controls::mapping::file::MappingFile;
+use phosphene_osc::OscSettings;
 use phosphene_decks::{DeckControls, HOT_CUES, HotCue, LaunchQuantize, MixerState};
 use phosphene_visuals::setup::VisualSetup;
 use serde::de::Error as _;
@@ -81,6 +82,9 @@ pub struct SetFile {
     /// and global ones. Sets written before mappings existed hold `[]` here, read as none.
     #[serde(default, deserialize_with = "mappings")]
     pub mappings: MappingFile,
+    /// OSC: the server's port, destinations, OSCQuery, the mirrored instance.
+    #[serde(default)]
+    pub osc: OscSettings,
 }
 
 impl Default for SetFile {
@@ -94,6 +98,7 @@ impl Default for SetFile {
             mixer: MixerState::default(),
             visuals: VisualSetup::default(),
             mappings: MappingFile::default(),
+            osc: OscSettings::default(),
         }
     }
 }

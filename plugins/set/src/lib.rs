@@ -15,6 +15,7 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use engine_rt::{IntentKind, Quantize};
 use phosphene_controls::Mappings;
+use phosphene_osc::{OscConfig, OscSettings};
 use phosphene_controls::mapping::file::MappingFile;
 use phosphene_decks::{
     BeatGrid, Deck, DeckControls, DeckLoop, DeckSet, DeckTrack, HotCue, MixerState, Transport, control_intents,
@@ -81,6 +82,8 @@ pub struct CurrentSet {
     visuals: VisualSetup,
     /// Mappings from the file, kept for writing back.
     mappings: MappingFile,
+    /// OSC settings from the file, kept for writing back.
+    osc: OscSettings,
     /// The set as last saved or autosaved, to skip writes when nothing changed.
     last_written: Option<SetFile>,
     /// The last error, for displays.
@@ -182,6 +185,8 @@ struct SetWorld<'w, 's> {
     visual_commands: MessageWriter<'w, VisualCommand>,
     /// The control map's mappings (absent when no controls run).
     mappings: Option<ResMut<'w, Mappings>>,
+    /// OSC's settings (absent when OSC does not run).
+    osc: Option<ResMut<'w, OscConfig>>,
 }
 
 fn run_commands(
@@ -299,6 +304,10 @@ fn apply(set: &SetFile, path: Option<&PathBuf>, current: &mut CurrentSet, w: &mu
     if let Some(m) = w.mappings.as_mut() {
         m.use_set(set.mappings.clone());
     }
+    current.osc = set.osc.clone();
+    if let Some(o) = w.osc.as_mut() {
+        o.use_set(set.osc.clone());
+    }
     current.last_written = Some(set.clone());
     let base = current.base_dir();
     w.transport.bpm = set.bpm;
@@ -414,6 +423,10 @@ fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
             .mappings
             .as_ref()
             .map_or_else(|| current.mappings.clone(), |m| m.set_file().clone()),
+        osc: w
+            .osc
+            .as_ref()
+            .map_or_else(|| current.osc.clone(), |o| o.set_settings().clone()),
     }
 }
 

@@ -9,6 +9,7 @@ mod deck;
 mod keys;
 mod library;
 mod mixer;
+mod osc;
 mod visuals;
 mod waveform;
 mod widgets;
@@ -47,6 +48,8 @@ pub struct UiState {
     deck_rects: Vec<(usize, egui::Rect)>,
     /// The visuals panel.
     pub visuals: visuals::VisualsUi,
+    /// The OSC destination being typed.
+    osc_draft: String,
 }
 
 impl Default for UiState {
@@ -57,6 +60,7 @@ impl Default for UiState {
             set_path: String::new(),
             deck_rects: Vec::new(),
             visuals: visuals::VisualsUi::default(),
+            osc_draft: String::new(),
         }
     }
 }
@@ -165,6 +169,8 @@ fn draw(
     mut set_commands: MessageWriter<SetCommand>,
     mut visual_commands: MessageWriter<VisualCommand>,
     mut learn_commands: MessageWriter<LearnCommand>,
+    mut osc: Option<ResMut<phosphene_osc::OscConfig>>,
+    osc_status: Option<Res<phosphene_osc::OscStatus>>,
 ) -> Result {
     let preview = shown
         .visuals
@@ -195,6 +201,12 @@ fn draw(
             midi: shown.midi.as_deref(),
         };
         learn_commands.write_batch(controls::controls_strip(ui, &view));
+        if let (Some(config), Some(status)) = (osc.as_mut(), osc_status.as_deref()) {
+            let set = config.set_settings();
+            if let Some(list) = osc::osc_strip(ui, status, set, &mut state.osc_draft) {
+                config.set_settings_mut().destinations = list;
+            }
+        }
     });
     egui::Panel::bottom("library")
         .default_size(150.0)

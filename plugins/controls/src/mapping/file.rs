@@ -44,6 +44,8 @@ pub enum DeviceKind {
     Midi,
     /// A game controller (matched by the name the OS gives it).
     Gamepad,
+    /// OSC controller apps (addresses outside the control map, bound with `Osc("/1/fader1")`).
+    Osc,
 }
 
 /// A piece of hardware: how to recognise it and what its controls send.

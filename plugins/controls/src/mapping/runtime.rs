@@ -54,7 +54,9 @@ pub struct Compiled {
 fn name_matches(kind: DeviceKind, ports: &[String], name: &str, class: DeviceClass) -> bool {
     let kind_ok = matches!(
         (kind, class),
-        (DeviceKind::Midi, DeviceClass::Midi) | (DeviceKind::Gamepad, DeviceClass::Gamepad)
+        (DeviceKind::Midi, DeviceClass::Midi)
+            | (DeviceKind::Gamepad, DeviceClass::Gamepad)
+            | (DeviceKind::Osc, DeviceClass::Osc)
     );
     let name = name.to_lowercase();
     kind_ok && (ports.is_empty() || ports.iter().any(|p| name.contains(&p.to_lowercase())))
@@ -203,6 +205,7 @@ fn read(input: &Input, event: &InputEvent) -> Option<Reading> {
         ) if ch(*channel) == Some(*c) && note == n => Some(Reading::Absolute(f64::from(*value) / 127.0)),
         (Input::Axis(a), InputEvent::Axis(b, v)) if a == b => Some(Reading::Absolute((f64::from(*v) + 1.0) / 2.0)),
         (Input::Button(a), InputEvent::Button(b, v)) if a == b => Some(Reading::Absolute(f64::from(*v))),
+        (Input::Osc(a), InputEvent::Osc { address, value }) if a == address => Some(Reading::Absolute(*value)),
         _ => None,
     }
 }
@@ -228,7 +231,7 @@ fn describe(b: &Binding, i: usize) -> String {
     let what = b
         .control
         .clone()
-        .or_else(|| b.input.map(|x| format!("{x:?}")))
+        .or_else(|| b.input.as_ref().map(|x| format!("{x:?}")))
         .unwrap_or_default();
     format!("binding {} ({} {what} -> {})", i + 1, b.device, b.to)
 }
@@ -266,14 +269,14 @@ impl Runtime {
 
     fn compile_one(&self, b: &Binding, registry: &Registry) -> Result<Compiled, String> {
         let profile = self.profiles.iter().find(|p| p.name == b.device);
-        let (input, feedback) = match (&b.control, b.input, profile) {
+        let (input, feedback) = match (&b.control, b.input.clone(), profile) {
             (Some(name), _, Some(p)) => {
                 let c = p
                     .controls
                     .iter()
                     .find(|c| c.name == *name)
                     .ok_or_else(|| format!("the profile '{}' has no control named '{name}'", p.name))?;
-                (c.input, c.feedback.clone())
+                (c.input.clone(), c.feedback.clone())
             }
             (Some(name), _, None) => return Err(format!("no device profile '{}' to find '{name}' in", b.device)),
             (None, Some(input), p) => {
@@ -299,10 +302,10 @@ impl Runtime {
         let (kind, ports) = match profile {
             Some(p) => (p.kind, p.ports.iter().map(|s| s.to_lowercase()).collect()),
             None => {
-                let kind = if matches!(input, Input::Axis(_) | Input::Button(_)) {
-                    DeviceKind::Gamepad
-                } else {
-                    DeviceKind::Midi
+                let kind = match input {
+                    Input::Axis(_) | Input::Button(_) => DeviceKind::Gamepad,
+                    Input::Osc(_) => DeviceKind::Osc,
+                    _ => DeviceKind::Midi,
                 };
                 (kind, vec![b.device.to_lowercase()])
             }
@@ -405,6 +408,7 @@ impl Runtime {
                 value,
                 source: Source::Device(id),
                 at: Some(at),
+                frame: None,
                 launch,
             };
             match (&kind, reading) {
@@ -561,6 +565,7 @@ impl Runtime {
                     value,
                     source,
                     at: None,
+                    frame: None,
                     launch: None,
                 });
             }
@@ -577,6 +582,7 @@ impl Runtime {
                         value: v,
                         source,
                         at: None,
+                        frame: None,
                         launch,
                     })
                 });
