@@ -56,7 +56,7 @@ pub struct AppOptions {
     /// The MIDI output port (part of its name) to send MIDI clock to.
     pub midi_clock: Option<String>,
     /// OSC settings from the command line (they win over the set's).
-    pub osc: phosphene_osc::OscSettings,
+    pub osc: phosphene_osc::OscOverrides,
     /// When the process started, for the start-up report.
     pub started: Instant,
 }
@@ -220,7 +220,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
             },
         },
         phosphene_osc::OscPlugin {
-            settings: opts.osc.clone(),
+            overrides: opts.osc.clone(),
         },
         SetPlugin,
         RecorderPlugin,

@@ -235,14 +235,13 @@ fn main() -> ExitCode {
                 projector: r.projector,
                 mappings: r.mappings,
                 midi_clock: r.midi_clock,
-                osc: phosphene_osc::OscSettings {
+                osc: phosphene_osc::OscOverrides {
                     port: r.osc,
-                    bind: r.osc_bind.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+                    bind: r.osc_bind,
                     destinations: r.osc_out.into_iter().map(phosphene_osc::Destination::new).collect(),
                     oscquery: r.oscquery,
                     mirror: r.osc_mirror,
-                    analysis_rate: r.osc_analysis_rate.unwrap_or(phosphene_osc::settings::DEFAULT_ANALYSIS_RATE),
-                    ..phosphene_osc::OscSettings::default()
+                    analysis_rate: r.osc_analysis_rate,
                 },
                 control_timing: match r.control_timing {
                     ControlTimingChoice::Arrival => phosphene_engine_bridge::ControlTiming::Arrival,

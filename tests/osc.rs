@@ -25,7 +25,7 @@ use phosphene_controls::{
 use phosphene_decks::{Deck, DeckControls, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink};
 use phosphene_osc::wire;
-use phosphene_osc::{OscPlugin, OscSettings};
+use phosphene_osc::{OscOverrides, OscPlugin};
 use rosc::OscType;
 
 /// One live OSC test at a time: each runs an audio server or two apps, and peers starved of
@@ -179,7 +179,9 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     let dir = temp_dir("osc");
     let set = write_set(&dir);
     let rec_dir = dir.join("recordings");
-    let (port, peer_port, query_port) = (free_port(), free_port(), free_tcp_port());
+    let (port, peer_port, dump_port, query_port) = (free_port(), free_port(), free_port(), free_tcp_port());
+    // liblo's oscdump as a second destination (unbuffered, so lines come as they are printed).
+    let mut dump = Peer::spawn(Command::new("stdbuf").args(["-oL", "oscdump", &dump_port.to_string()]));
     let mut peer = osc_peer(
         peer_port,
         &["/analysis/master/level", "/analysis/deck/1/bass", "/analysis/deck/1/cue"],
@@ -192,6 +194,7 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
             .arg(&rec_dir)
             .args(["--osc", &port.to_string()])
             .args(["--osc-out", &format!("127.0.0.1:{peer_port}")])
+            .args(["--osc-out", &format!("127.0.0.1:{dump_port}")])
             .args(["--oscquery", &query_port.to_string()])
             .env("XDG_CONFIG_HOME", dir.join("config"))
             .env("XDG_DATA_HOME", dir.join("data")),
@@ -213,6 +216,7 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     // Set from oscsend (another port): the destination sees the change.
     oscsend(port, &["/deck/1/filter", "f", "0.25"]);
     wait_value(&mut peer, "/deck/1/filter", "feedback of the filter", |v| (v - 0.25).abs() < 1e-6);
+    dump.wait_for("oscdump to show the filter", |s| s.contains("/deck/1/filter f 0.250000"));
     // A choice by name, a pattern over decks 2 and 3, a toggle as true.
     oscsend(port, &["/mixer/curve", "s", "Sharp"]);
     wait_value(&mut peer, "/mixer/curve", "the curve by name", |v| v == 2.0);
@@ -224,6 +228,7 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
 
     // Relative change from the peer: no echo of /deck/1/filter back to it, but its focused
     // twin (a different address it did not move) comes.
+    drop(dump);
     let echoes = |p: &Peer| received(p).iter().filter(|m| m.2 == "/deck/1/filter").count();
     let before = echoes(&peer);
     command(&mut peer, &format!(r#"{{"to": {port}, "send": "/deck/1/filter/inc", "args": [0.25]}}"#));
@@ -238,6 +243,7 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     // A bad value names the address and what is wrong.
     oscsend(port, &["/deck/1/filter", "s", "loud"]);
     oscsend(port, &["/no/such/control/*", "f", "1"]);
+    oscsend(port, &["/deck/1/filtre", "f", "1"]);
 
     // Bundles: two changes sent "immediately" land at one frame; a bundle timetagged half a
     // second after another lands 24,000 frames later.
@@ -302,7 +308,13 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     app.signal("TERM");
     let out = app.finish();
     assert!(out.status.success(), "{}", out.stderr);
-    assert!(out.stderr.contains("/deck/1/filter: expected a number from -1 to 1, got the string \"loud\""), "{}", out.stderr);
+    for refused in [
+        "/deck/1/filter: expected a number from -1 to 1, got the string \"loud\"",
+        "/no/such/control/*: the pattern matches no control",
+        "/deck/1/filtre: no control or binding has this address",
+    ] {
+        assert!(out.stderr.contains(refused), "{refused}: {}", out.stderr);
+    }
     let rec = recording(&rec_dir);
     let (a, b) = (
         frames_of(&rec, 1, DeckParam::Filter, 0.7),
@@ -460,9 +472,9 @@ fn learn_binds_the_first_osc_address_that_moves() {
             mappings: MappingPaths::default(),
         },
         OscPlugin {
-            settings: OscSettings {
+            overrides: OscOverrides {
                 port: Some(port),
-                ..OscSettings::default()
+                ..OscOverrides::default()
             },
         },
     ))

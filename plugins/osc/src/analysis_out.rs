@@ -9,13 +9,13 @@ use std::time::{Instant, SystemTime};
 use bevy::prelude::*;
 use engine_rt::analysis::BANDS;
 use engine_rt::{AnalysisFrame, IntentKind, Source};
-use phosphene_decks::{BeatGrid, Deck, DeckPlayback};
+use phosphene_decks::{BeatGrid, Deck, DeckPlayback, Transport};
 use phosphene_engine_bridge::{Analysis, Applied, EngineStatus};
 use phosphene_visuals::sync::newest_sample;
 use rosc::{OscMessage, OscType};
 
 use crate::runtime::{OscRuntime, OscStatus};
-use crate::wire::{self, Timing};
+use crate::wire::Timing;
 
 /// Where analysis goes, under which every leaf lives.
 pub const ROOT: &str = "/analysis";
@@ -86,6 +86,7 @@ pub(crate) fn send_analysis(
     analysis: Res<Analysis>,
     engine: Res<EngineStatus>,
     decks: Query<(&Deck, &DeckPlayback, Option<&BeatGrid>)>,
+    transport: Res<Transport>,
     mut pace: Local<Pace>,
 ) {
     let rate = runtime.running.as_ref().map_or(0.0, |s| s.analysis_rate);
@@ -133,10 +134,15 @@ pub(crate) fn send_analysis(
             addr: format!("{master}/{leaf}"),
             args,
         };
-        messages.push(m("beat", f1(f.beat)));
-        messages.push(m("bar", vec![OscType::Int((f.beat / 4.0).floor() as i32)]));
-        messages.push(m("phase", f1(f64::from(f.beat_phase))));
-        messages.push(m("bar_phase", f1(f64::from(f.bar_phase))));
+        // The frame's clock is read at its window's centre; the bundle describes its newest
+        // sample (where onsets are found), half a window later.
+        let ahead = (sample - f.sample_time) as f64 / f64::from(engine.sample_rate);
+        let beat = f.beat + ahead * f64::from(f.bpm) / 60.0;
+        let quantum = transport.quantum.max(1.0);
+        messages.push(m("beat", f1(beat)));
+        messages.push(m("bar", vec![OscType::Int((beat / quantum).floor() as i32)]));
+        messages.push(m("phase", f1(beat.rem_euclid(1.0))));
+        messages.push(m("bar_phase", f1((beat / quantum).rem_euclid(1.0))));
         messages.push(m("bpm", f1(f64::from(f.bpm))));
         pace.master = Held::default();
         for (deck, playback, grid) in &decks {
@@ -155,7 +161,10 @@ pub(crate) fn send_analysis(
             messages.push(m("bpm", f1(grid.map_or(0.0, |g| g.bpm * playback.rate))));
         }
         let at = heard(&engine, sample, now, wall);
-        send_bundle(&runtime, &mut status, &targets, at, messages);
+        if let Some(q) = &runtime.query {
+            q.update_values(messages.iter().map(|m| (m.addr.clone(), m.args.clone())));
+        }
+        runtime.send_messages(&mut status, &targets, Timing::At(at), messages);
     }
 }
 
@@ -179,7 +188,7 @@ pub(crate) fn send_events(
             args,
         };
         let at = heard(&engine, a.frame, now, wall);
-        send_bundle(&runtime, &mut status, &targets, at, vec![msg]);
+        runtime.send_messages(&mut status, &targets, Timing::At(at), vec![msg]);
     }
 }
 
@@ -197,19 +206,6 @@ fn event<T>(kind: &IntentKind<T>) -> Option<(usize, &'static str, Vec<OscType>)>
         IntentKind::LoopExit { deck } => (deck, "loop", vec![s("exit")]),
         _ => return None,
     })
-}
-
-fn send_bundle(runtime: &OscRuntime, status: &mut OscStatus, targets: &[std::net::SocketAddr], at: SystemTime, messages: Vec<OscMessage>) {
-    match wire::encode_bundles(Timing::At(at), messages, crate::feedback::DATAGRAM_BYTES) {
-        Ok(datagrams) => {
-            for to in targets {
-                for d in &datagrams {
-                    runtime.send(status, d, *to);
-                }
-            }
-        }
-        Err(e) => warn!("OSC analysis: {e}"),
-    }
 }
 
 /// Every analysis leaf with its type tag and a description, for the docs and OSCQuery.
@@ -233,7 +229,7 @@ pub fn leaves(decks: usize) -> Vec<(String, String, String)> {
         add(&master, leaf, t, format!("master: {what}"));
     }
     add(&master, "beat", "f", "the clock's beat count".into());
-    add(&master, "bar", "i", "the clock's bar count (four beats)".into());
+    add(&master, "bar", "i", "the clock's bar count (bars of the set's beats per bar)".into());
     add(&master, "phase", "f", "position within the beat, 0..1".into());
     add(&master, "bar_phase", "f", "position within the bar, 0..1".into());
     add(&master, "bpm", "f", "the clock's tempo".into());
@@ -246,7 +242,7 @@ pub fn leaves(decks: usize) -> Vec<(String, String, String)> {
         add(&base, "position", "f", format!("deck {d}'s playhead, seconds into its track"));
         add(&base, "bpm", "f", format!("deck {d}'s tempo as played (its grid's tempo times its rate; 0 without a grid)"));
         add(&base, "cue", "is", format!("event: deck {d} jumped to (`jump`), set (`set`) a hot cue 1-8, or cued (0, `cue`)"));
-        add(&base, "loop", "s", format!("event: deck {d}'s loop: `in`, `out`, `exit`, or `beats` with the length as a float"));
+        add(&base, "loop", "s", format!("event: deck {d}'s loop: `in`, `out`, `exit`, or `beats` followed by the length as an `f`"));
     }
     out
 }

@@ -2,25 +2,17 @@
 //! the analysis leaves, so the page always matches the code.
 
 use phosphene_controls::Registry;
-use phosphene_controls::registry::ControlKind;
 
 use crate::analysis_out;
+use crate::inbound::osc_type;
 
-/// The OSC type a control's value goes out as.
-fn type_tag(kind: &ControlKind) -> &'static str {
-    match kind {
-        ControlKind::Continuous(_) => "f",
-        ControlKind::Trigger => "-",
-        ControlKind::Toggle | ControlKind::Choice(_) => "i",
-    }
-}
 
 /// The address space as `phosphene osc` prints it: `<address> <type> <range>` for each
 /// control, then `<address> <type> read-only` for each analysis leaf.
 pub fn listing(registry: &Registry) -> String {
     let mut out = String::new();
     for s in registry.specs() {
-        out.push_str(&format!("{} {} {}\n", s.address, type_tag(&s.kind), s.kind.span()));
+        out.push_str(&format!("{} {} {}\n", s.address, osc_type(&s.kind), s.kind.span()));
     }
     for (path, tag, _) in analysis_out::leaves(registry.decks()) {
         out.push_str(&format!("{path} {tag} read-only\n"));
@@ -35,7 +27,7 @@ pub fn markdown(registry: &Registry) -> String {
         controls.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
             s.address,
-            type_tag(&s.kind),
+            osc_type(&s.kind),
             s.kind.span().replace(',', ", "),
             s.description
         ));

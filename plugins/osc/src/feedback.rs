@@ -8,15 +8,13 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
+use phosphene_controls::registry::ControlKind;
 use phosphene_controls::{ControlId, ControlMoved, ControlValues, Registry, Source};
 use rosc::{OscMessage, OscType};
 
 use crate::inbound::value_args;
 use crate::runtime::{OscRuntime, OscStatus};
-use crate::wire::{self, Timing};
-
-/// Largest datagram sent to a network destination: under a typical MTU, so no fragments.
-pub const DATAGRAM_BYTES: usize = 1400;
+use crate::wire::Timing;
 
 /// What was last sent, so only changes go out.
 #[derive(Default)]
@@ -60,7 +58,9 @@ pub(crate) fn send_feedback(
     }
     let mut changed: Vec<(ControlId, OscMessage)> = Vec::new();
     let mut all: Vec<OscMessage> = Vec::new();
-    for spec in registry.specs() {
+    // A trigger's value (a lit pad) sent to its own address would fire it at a receiver that
+    // echoes, or at a second instance: triggers are not fed back.
+    for spec in registry.specs().iter().filter(|s| s.kind != ControlKind::Trigger) {
         let v = values.get(spec.id);
         let msg = || OscMessage {
             addr: spec.address.clone(),
@@ -86,22 +86,7 @@ pub(crate) fn send_feedback(
                 .map(|(_, m)| m.clone())
                 .collect()
         };
-        send_all(&runtime, &mut status, to, messages);
-    }
-}
-
-/// Sends messages to one destination in as few datagrams as fit.
-pub(crate) fn send_all(runtime: &OscRuntime, status: &mut OscStatus, to: SocketAddr, messages: Vec<OscMessage>) {
-    if messages.is_empty() {
-        return;
-    }
-    match wire::encode_bundles(Timing::Immediately, messages, DATAGRAM_BYTES) {
-        Ok(datagrams) => {
-            for d in datagrams {
-                runtime.send(status, &d, to);
-            }
-        }
-        Err(e) => warn!("OSC to {to}: {e}"),
+        runtime.send_messages(&mut status, &[to], Timing::Immediately, messages);
     }
 }
 
@@ -129,5 +114,5 @@ pub(crate) fn send_mirror(
             })
         })
         .collect();
-    send_all(&runtime, &mut status, mirror, messages);
+    runtime.send_messages(&mut status, &[mirror], Timing::Immediately, messages);
 }

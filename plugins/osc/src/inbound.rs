@@ -52,7 +52,7 @@ pub fn interpret(msg: &Incoming, registry: &Registry, out: &mut Vec<Request>) ->
             Err(format!("{address}: no control matches {base}"))
         };
     }
-    if is_pattern(address) {
+    if !literal(address) {
         let before = out.len();
         for spec in matching(address, registry)? {
             out.push(read_value(spec, &spec.address, &msg.args)?);
@@ -74,8 +74,10 @@ pub fn interpret(msg: &Incoming, registry: &Registry, out: &mut Vec<Request>) ->
     }
 }
 
-fn is_pattern(address: &str) -> bool {
-    address.contains(['*', '?', '[', '{'])
+/// Whether an address names one address only (a malformed pattern is not literal either, so
+/// its error is reported).
+fn literal(address: &str) -> bool {
+    Pattern::new(address).is_ok_and(|p| p.is_literal())
 }
 
 /// The controls an address or pattern names.
@@ -83,7 +85,7 @@ fn matching<'r>(address: &str, registry: &'r Registry) -> Result<Vec<&'r Control
     if let Some(spec) = registry.lookup(address) {
         return Ok(vec![spec]);
     }
-    if !is_pattern(address) {
+    if literal(address) {
         return Ok(Vec::new());
     }
     let pattern = Pattern::new(address).map_err(|e| e.to_string())?;
@@ -147,8 +149,18 @@ fn relative(spec: &ControlSpec, base: &str, verb: &str, a: &[OscType]) -> Result
     Ok(Request::Change(spec.id, ControlValue::Step(sign * by)))
 }
 
-/// A control's value as OSC arguments: a float for continuous controls, an int for toggles,
-/// triggers (1 where one lights a pad) and choices (the option's index).
+/// The OSC type a control takes and goes out as: `f` for continuous controls, `i` for toggles
+/// and choices (the option's index), `N` for triggers (no value: they fire).
+pub fn osc_type(kind: &ControlKind) -> &'static str {
+    match kind {
+        ControlKind::Continuous(_) => "f",
+        ControlKind::Toggle | ControlKind::Choice(_) => "i",
+        ControlKind::Trigger => "N",
+    }
+}
+
+/// A control's value as OSC arguments, as [`osc_type`] says; asked of a trigger, whether it
+/// lights its pad (a stored hot cue) as an `i`.
 pub fn value_args(kind: &ControlKind, value: f64) -> Vec<OscType> {
     match kind {
         ControlKind::Continuous(_) => vec![OscType::Float(value as f32)],

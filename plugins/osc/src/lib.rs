@@ -27,7 +27,7 @@ use bevy::prelude::*;
 use phosphene_controls::ControlSet;
 
 pub use runtime::{OscConfig, OscStatus};
-pub use settings::{Destination, Endpoint, OscSettings};
+pub use settings::{Destination, Endpoint, OscOverrides, OscSettings};
 
 /// Stages of OSC in the frame.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,15 +43,14 @@ pub enum OscSet {
 /// OSC for the control map, with the command line's settings (a set's come with the set).
 pub struct OscPlugin {
     /// Settings that win over any set's.
-    pub settings: OscSettings,
+    pub overrides: OscOverrides,
 }
 
 impl Plugin for OscPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(OscConfig::new(self.settings.clone()))
+        app.insert_resource(OscConfig::new(self.overrides.clone()))
             .init_resource::<runtime::OscRuntime>()
             .init_resource::<OscStatus>()
-            .add_message::<phosphene_engine_bridge::Applied>()
             .configure_sets(Update, OscSet::Receive.before(ControlSet::Map))
             .configure_sets(PostUpdate, OscSet::Send.after(ControlSet::Values))
             .add_systems(

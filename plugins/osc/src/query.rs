@@ -7,6 +7,7 @@ use phosphene_controls::Registry;
 use phosphene_controls::registry::ControlKind;
 
 use crate::analysis_out;
+use crate::inbound::osc_type;
 use crate::oscquery::{Access, Leaf, Range};
 use crate::runtime::OscRuntime;
 
@@ -16,15 +17,14 @@ pub fn leaves(registry: &Registry) -> Vec<Leaf> {
         .specs()
         .iter()
         .map(|s| {
-            let (type_tag, range, unit) = match &s.kind {
+            let (lo, hi) = s.kind.bounds();
+            let (range, unit) = match &s.kind {
                 ControlKind::Continuous(r) => (
-                    "f",
-                    Some(Range::MinMax(r.min, r.max)),
+                    Some(Range::MinMax(lo, hi)),
                     Some(r.unit.to_string()).filter(|u| !u.is_empty()),
                 ),
-                ControlKind::Toggle => ("i", Some(Range::MinMax(0.0, 1.0)), None),
-                ControlKind::Trigger => ("N", None, None),
-                ControlKind::Choice(o) => ("i", Some(Range::MinMax(0.0, o.len().saturating_sub(1) as f64)), None),
+                ControlKind::Trigger => (None, None),
+                ControlKind::Toggle | ControlKind::Choice(_) => (Some(Range::MinMax(lo, hi)), None),
             };
             let description = match &s.kind {
                 ControlKind::Choice(o) => format!("{} (0..{}: {})", s.description, o.len().saturating_sub(1), o.join(", ")),
@@ -32,11 +32,16 @@ pub fn leaves(registry: &Registry) -> Vec<Leaf> {
             };
             Leaf {
                 path: s.address.clone(),
-                type_tag: type_tag.into(),
+                type_tag: osc_type(&s.kind).into(),
                 range,
                 unit,
                 description,
-                access: Access::ReadWrite,
+                // A trigger has no value to read: it only fires.
+                access: if s.kind == ControlKind::Trigger {
+                    Access::Write
+                } else {
+                    Access::ReadWrite
+                },
             }
         })
         .collect();
@@ -55,8 +60,8 @@ pub fn leaves(registry: &Registry) -> Vec<Leaf> {
 
 /// Replaces the namespace when the registry changed.
 pub(crate) fn refresh_namespace(runtime: Res<OscRuntime>, registry: Res<Registry>) {
+    // Unchanged leaves announce nothing, so the first frame's rebuild is free.
     if registry.is_changed()
-        && !registry.is_added()
         && let Some(q) = &runtime.query
     {
         q.set_leaves(leaves(&registry));

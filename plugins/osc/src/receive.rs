@@ -8,7 +8,8 @@ use std::time::{Instant, SystemTime};
 use bevy::prelude::*;
 use phosphene_controls::change::{ControlInput, InputEvent};
 use phosphene_controls::devices::{DeviceClass, DeviceId};
-use phosphene_controls::{ControlChange, ControlValues, Devices, Registry, Source};
+use phosphene_controls::mapping::file::Input;
+use phosphene_controls::{ControlChange, ControlValues, Devices, Learn, LearnPhase, Mappings, Registry, Source};
 use phosphene_engine_bridge::{CONTROL_MARGIN, EngineStatus};
 
 use crate::inbound::{Request, interpret, value_args};
@@ -21,6 +22,8 @@ use crate::wire::{self, Timing};
 pub const MESSAGES_PER_FRAME: usize = 4096;
 /// Changes timetagged ahead that wait at most; more are refused.
 pub const PENDING_MAX: usize = 4096;
+/// How far ahead a timetag may lie; a later one is refused (a clock that is wrong, not a plan).
+pub const HORIZON: std::time::Duration = std::time::Duration::from_secs(60);
 /// Changes taken in one frame above which a control set several times keeps only its latest
 /// value: under a flood the engine gets one move per control, not thousands.
 pub const COALESCE_ABOVE: usize = 256;
@@ -43,14 +46,6 @@ pub(crate) struct Inbox {
     websocket: Vec<Vec<u8>>,
 }
 
-/// The moment on the machine's monotonic clock of a wall-clock timetag.
-fn instant_of(t: SystemTime, now: Instant, wall: SystemTime) -> Instant {
-    match t.duration_since(wall) {
-        Ok(ahead) => now + ahead,
-        Err(e) => now.checked_sub(e.duration()).unwrap_or(now),
-    }
-}
-
 /// Takes this frame's OSC and turns it into changes, answers and raw input.
 pub(crate) fn receive(
     runtime: Res<OscRuntime>,
@@ -59,6 +54,8 @@ pub(crate) fn receive(
     mut pending: Local<Pending>,
     mut devices: ResMut<Devices>,
     registry: Res<Registry>,
+    mappings: Res<Mappings>,
+    learn: Res<Learn>,
     values: Res<ControlValues>,
     engine: Res<EngineStatus>,
     mut changes: MessageWriter<ControlChange>,
@@ -67,21 +64,19 @@ pub(crate) fn receive(
     let inbox = &mut *inbox;
     let (now, wall) = (Instant::now(), SystemTime::now());
     release_due(&mut pending, &engine, now, &mut changes);
-    let Some(socket) = runtime.socket.as_ref() else {
-        return;
-    };
-    let device = *inbox
-        .device
-        .get_or_insert_with(|| devices.connect(DEVICE_NAME, DeviceClass::Osc, 0));
     inbox.packets.clear();
-    socket.drain(MESSAGES_PER_FRAME, &mut inbox.packets);
-    status.received = socket.counters().received.load(std::sync::atomic::Ordering::Relaxed);
-    status.shed = socket.counters().shed.load(std::sync::atomic::Ordering::Relaxed);
+    let mut shed = 0;
+    if let Some(socket) = runtime.socket.as_ref() {
+        socket.drain(MESSAGES_PER_FRAME, &mut inbox.packets);
+        status.received = socket.counters().received.load(std::sync::atomic::Ordering::Relaxed);
+        shed += socket.counters().shed.load(std::sync::atomic::Ordering::Relaxed);
+    }
     // What OSCQuery's websocket clients wrote comes in as if from its own address.
     if let Some(q) = runtime.query.as_ref() {
         inbox.websocket.clear();
         q.drain_incoming(&mut inbox.websocket);
         status.oscquery_clients = q.clients();
+        shed += q.dropped_incoming();
         for bytes in inbox.websocket.drain(..) {
             let mut messages = Vec::new();
             let messages = wire::decode(&bytes, &mut messages)
@@ -94,6 +89,14 @@ pub(crate) fn receive(
             });
         }
     }
+    status.shed = shed;
+    if inbox.packets.is_empty() {
+        return;
+    }
+    let device = *inbox
+        .device
+        .get_or_insert_with(|| devices.connect(DEVICE_NAME, DeviceClass::Osc, 0));
+    let listening = matches!(learn.phase, LearnPhase::Listening(_));
     let mut replies: Vec<(SocketAddr, rosc::OscMessage)> = Vec::new();
     for packet in inbox.packets.drain(..) {
         let messages = match packet.messages {
@@ -111,7 +114,14 @@ pub(crate) fn receive(
             }
             // A bundle timetagged ahead waits; one due or late applies on arrival.
             let due = match msg.timing {
-                Timing::At(t) if t > wall => Some(instant_of(t, now, wall)),
+                Timing::At(t) if t > wall => match t.duration_since(wall) {
+                    Ok(ahead) if ahead <= HORIZON => Some(now + ahead),
+                    _ => {
+                        let why = format!("{}: the timetag lies more than {HORIZON:?} ahead", msg.address);
+                        status.refuse(packet.from, why);
+                        continue;
+                    }
+                },
                 _ => None,
             };
             for r in inbox.requests.drain(..) {
@@ -136,6 +146,19 @@ pub(crate) fn receive(
                         }
                     }
                     Request::Foreign(address, value) => {
+                        // A misspelt address is an error, unless learn is waiting for it or a
+                        // binding knows it.
+                        let bound = || {
+                            mappings
+                                .runtime
+                                .bindings
+                                .iter()
+                                .any(|b| matches!(&b.input, Input::Osc(a) if *a == address))
+                        };
+                        if !listening && !bound() {
+                            status.refuse(packet.from, format!("{address}: no control or binding has this address"));
+                            continue;
+                        }
                         inputs.write(ControlInput {
                             device,
                             event: InputEvent::Osc { address, value },
@@ -178,10 +201,11 @@ fn release_due(pending: &mut Pending, engine: &EngineStatus, now: Instant, out: 
     if pending.changes.is_empty() {
         return;
     }
+    // Released once the frame heard at its time is still ahead of what a change arriving now
+    // can reach (output and device latency, the control margin), with room for a late UI frame.
     let rate = f64::from(engine.sample_rate.max(1));
-    let lead = std::time::Duration::from_secs_f64(
-        f64::from(engine.output_latency_frames) / rate + 2.0 * CONTROL_MARGIN,
-    );
+    let latency = f64::from(engine.output_latency_frames + engine.device_latency_frames) / rate;
+    let lead = std::time::Duration::from_secs_f64(latency + 3.0 * CONTROL_MARGIN);
     let horizon = now + lead;
     // Order of arrival is kept among those released together.
     let mut i = 0;

@@ -8,19 +8,24 @@ use std::net::SocketAddr;
 use bevy::prelude::*;
 
 use crate::oscquery::{HostInfo, OscQueryServer};
-use crate::settings::{Destination, OscSettings};
+use crate::settings::{Destination, OscOverrides, OscSettings};
 use crate::socket::OscSocket;
+use crate::wire::{self, Timing};
+use rosc::OscMessage;
+
+/// Largest datagram sent: under a typical network's packet size, so nothing is fragmented.
+pub const DATAGRAM_BYTES: usize = 1400;
 
 /// The settings: the command line's and the set's.
 #[derive(Resource, Debug, Clone, Default)]
 pub struct OscConfig {
-    cli: OscSettings,
+    cli: OscOverrides,
     set: OscSettings,
 }
 
 impl OscConfig {
     /// Settings from the command line, which win over any set's.
-    pub fn new(cli: OscSettings) -> Self {
+    pub fn new(cli: OscOverrides) -> Self {
         Self {
             cli,
             set: OscSettings::default(),
@@ -86,8 +91,8 @@ impl OscStatus {
     /// Records a problem with input from `from` (counted, logged once in a while, shown).
     pub fn refuse(&mut self, from: SocketAddr, why: String) {
         self.refused += 1;
-        // A flood of bad packets must not flood the log too.
-        if self.refused.is_power_of_two() {
+        // A flood of bad packets must not flood the log too: the first few, then fewer.
+        if self.refused <= 16 || self.refused.is_power_of_two() {
             warn!("OSC from {from}: {why} ({} refused so far)", self.refused);
         }
         self.last_problem = Some(format!("OSC from {from}: {why}"));
@@ -124,6 +129,24 @@ impl OscRuntime {
         }
     }
 
+    /// Sends messages to each of `to` in as few datagrams as fit a network's packet
+    /// ([`DATAGRAM_BYTES`]), all with one timing.
+    pub(crate) fn send_messages(&self, status: &mut OscStatus, to: &[SocketAddr], timing: Timing, messages: Vec<OscMessage>) {
+        if messages.is_empty() || to.is_empty() {
+            return;
+        }
+        match wire::encode_bundles(timing, messages, DATAGRAM_BYTES) {
+            Ok(datagrams) => {
+                for addr in to {
+                    for d in &datagrams {
+                        self.send(status, d, *addr);
+                    }
+                }
+            }
+            Err(e) => warn!("OSC: {e}"),
+        }
+    }
+
     /// The destinations that take feedback (`analysis` false) or analysis, resolved.
     pub(crate) fn targets(&self, analysis: bool) -> impl Iterator<Item = SocketAddr> + '_ {
         self.destinations
@@ -131,6 +154,27 @@ impl OscRuntime {
             .filter(move |d| if analysis { d.destination.analysis } else { d.destination.feedback })
             .filter_map(|d| d.addr.as_ref().ok().copied())
     }
+}
+
+/// Where the socket binds: the server's address, or (no server, but somewhere to send) an
+/// address of the system's choosing, on the loopback unless something is sent beyond it.
+fn socket_addr(s: &OscSettings) -> Option<SocketAddr> {
+    if let Some(port) = s.port {
+        return Some(SocketAddr::new(s.bind, port));
+    }
+    let targets: Vec<&crate::settings::Endpoint> = s.destinations.iter().map(|d| &d.to).chain(&s.mirror).collect();
+    if targets.is_empty() {
+        return None;
+    }
+    let local = targets
+        .iter()
+        .all(|t| t.resolve().is_ok_and(|a| a.ip().is_loopback()));
+    let ip = if local {
+        std::net::Ipv4Addr::LOCALHOST
+    } else {
+        std::net::Ipv4Addr::UNSPECIFIED
+    };
+    Some(SocketAddr::new(ip.into(), 0))
 }
 
 /// Opens, closes or reopens what the settings changed.
@@ -145,19 +189,19 @@ pub(crate) fn reconfigure(
     }
     let want = config.effective();
     let was = runtime.running.clone();
-    let reopen = was.as_ref().is_none_or(|w| w.port != want.port || w.bind != want.bind);
+    let reopen = was.as_ref().is_none_or(|w| socket_addr(w) != socket_addr(&want));
     if reopen {
         runtime.socket = None;
         status.listening = None;
-        if let Some(port) = want.port {
-            let addr = SocketAddr::new(want.bind, port);
-            match OscSocket::open(addr) {
-                Ok(s) => {
+        if let Some(addr) = socket_addr(&want) {
+            match OscSocket::open(addr, want.port.is_some()) {
+                Ok(s) if want.port.is_some() => {
                     status.listening = s.local_addr();
                     let open = if want.is_open() { " (open to the network)" } else { "" };
                     info!("OSC: listening on {addr}{open}");
                     runtime.socket = Some(s);
                 }
+                Ok(s) => runtime.socket = Some(s),
                 Err(e) => {
                     let why = format!("OSC: cannot listen on {addr}: {e}");
                     error!("{why}");
@@ -171,10 +215,13 @@ pub(crate) fn reconfigure(
         status.oscquery = None;
         if let Some(port) = want.oscquery {
             let addr = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port);
+            // Tools are pointed at the server (an address they can reach from here when it
+            // listens on every interface).
             let osc = status.listening;
+            let ip = osc.map(|a| a.ip()).filter(|ip| !ip.is_unspecified());
             let host = HostInfo {
                 name: "Phosphene".into(),
-                osc_ip: osc.map_or_else(|| "127.0.0.1".into(), |a| a.ip().to_string()),
+                osc_ip: ip.map_or_else(|| "127.0.0.1".into(), |ip| ip.to_string()),
                 osc_port: osc.map_or(0, |a| a.port()),
             };
             match OscQueryServer::start(addr, host, crate::query::leaves(&registry)) {

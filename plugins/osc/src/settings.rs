@@ -12,7 +12,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub const DEFAULT_ANALYSIS_RATE: f64 = 60.0;
 /// Seconds between full resyncs of every control to the destinations, by default.
 pub const DEFAULT_RESYNC_SECONDS: f64 = 5.0;
-/// The highest analysis rate: one bundle per analysis hop at 48 kHz is about 94 a second.
+/// The highest analysis rate asked for. The analysis itself makes a frame every hop (about 94
+/// a second at 48 kHz): above that rate every frame is sent, and no more.
 pub const MAX_ANALYSIS_RATE: f64 = 200.0;
 
 /// A `HOST:PORT` another program listens on (a name, an IPv4 or a bracketed IPv6 address).
@@ -36,12 +37,14 @@ impl Endpoint {
         }
     }
 
-    /// The socket address it names now (a host name is looked up).
+    /// The socket address it names now (a host name is looked up; an IPv4 address first, as
+    /// the server's socket is IPv4 unless bound otherwise).
     pub fn resolve(&self) -> Result<SocketAddr, String> {
-        self.0
-            .to_socket_addrs()
-            .map_err(|e| format!("{}: {e}", self.0))?
-            .next()
+        let all: Vec<SocketAddr> = self.0.to_socket_addrs().map_err(|e| format!("{}: {e}", self.0))?.collect();
+        all.iter()
+            .find(|a| a.is_ipv4())
+            .or(all.first())
+            .map(|a| SocketAddr::new(a.ip().to_canonical(), a.port()))
             .ok_or_else(|| format!("{}: the name gives no address", self.0))
     }
 }
@@ -160,29 +163,42 @@ fn resync_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     }
 }
 
+/// What the command line says about OSC: each field given wins over the set's, and its
+/// destinations are added to the set's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OscOverrides {
+    /// `--osc PORT`.
+    pub port: Option<u16>,
+    /// `--osc-bind ADDR`.
+    pub bind: Option<IpAddr>,
+    /// `--osc-out HOST:PORT`, repeatable.
+    pub destinations: Vec<Destination>,
+    /// `--oscquery PORT`.
+    pub oscquery: Option<u16>,
+    /// `--osc-mirror HOST:PORT`.
+    pub mirror: Option<Endpoint>,
+    /// `--osc-analysis-rate HZ`.
+    pub analysis_rate: Option<f64>,
+}
+
 impl OscSettings {
     /// Whether the server listens beyond this machine.
     pub fn is_open(&self) -> bool {
         self.port.is_some() && !self.bind.is_loopback()
     }
 
-    /// These settings with `over`'s on top: its port, interface, OSCQuery port and mirror
-    /// where it has them, and its destinations added.
-    pub fn overlaid(&self, over: &OscSettings) -> OscSettings {
+    /// These settings with the command line's on top.
+    pub fn overlaid(&self, over: &OscOverrides) -> OscSettings {
         let mut out = self.clone();
         out.port = over.port.or(self.port);
-        if !over.bind.is_loopback() {
-            out.bind = over.bind;
-        }
+        out.bind = over.bind.unwrap_or(self.bind);
         out.oscquery = over.oscquery.or(self.oscquery);
         out.mirror = over.mirror.clone().or_else(|| self.mirror.clone());
+        out.analysis_rate = over.analysis_rate.unwrap_or(self.analysis_rate);
         for d in &over.destinations {
             if !out.destinations.iter().any(|o| o.to == d.to) {
                 out.destinations.push(d.clone());
             }
-        }
-        if over.analysis_rate != DEFAULT_ANALYSIS_RATE {
-            out.analysis_rate = over.analysis_rate;
         }
         out
     }
@@ -211,14 +227,25 @@ mod tests {
             destinations: vec![Destination::new(Endpoint::parse("127.0.0.1:9001").unwrap())],
             ..OscSettings::default()
         };
-        let cli = OscSettings {
+        let cli = OscOverrides {
             port: Some(9100),
             destinations: vec![Destination::new(Endpoint::parse("127.0.0.1:9002").unwrap())],
-            ..OscSettings::default()
+            ..OscOverrides::default()
         };
         let both = set.overlaid(&cli);
         assert_eq!(both.port, Some(9100));
         assert_eq!(both.destinations.len(), 2);
         assert!(!both.is_open());
+        // A set that opens the server to the network is closed again by `--osc-bind 127.0.0.1`.
+        let open = OscSettings {
+            bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            ..set
+        };
+        assert!(open.overlaid(&OscOverrides::default()).is_open());
+        let closed = OscOverrides {
+            bind: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            ..OscOverrides::default()
+        };
+        assert!(!open.overlaid(&closed).is_open());
     }
 }

@@ -45,30 +45,36 @@ pub struct OscSocket {
     packets: Mutex<Receiver<Packet>>,
     counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
+    /// The receiving thread; none for a socket that only sends.
     thread: Option<JoinHandle<()>>,
 }
 
 impl OscSocket {
-    /// Binds `addr` (port 0 picks one) and starts receiving.
-    pub fn open(addr: SocketAddr) -> std::io::Result<Self> {
+    /// Binds `addr` (port 0 picks one) and, when `receive`, starts receiving; a socket that
+    /// only sends (feedback without a server) reads nothing that arrives on it.
+    pub fn open(addr: SocketAddr, receive: bool) -> std::io::Result<Self> {
         let socket = UdpSocket::bind(addr)?;
-        let reader = socket.try_clone()?;
-        reader.set_read_timeout(Some(WAKE))?;
         let (tx, packets) = sync_channel(QUEUE_PACKETS);
         let counters = Arc::new(Counters::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
+        let thread = if receive {
+            let reader = socket.try_clone()?;
+            reader.set_read_timeout(Some(WAKE))?;
             let (counters, stop) = (counters.clone(), stop.clone());
-            std::thread::Builder::new()
-                .name("phosphene-osc".into())
-                .spawn(move || receive(reader, tx, &counters, &stop))?
+            Some(
+                std::thread::Builder::new()
+                    .name("phosphene-osc".into())
+                    .spawn(move || self::receive(reader, tx, &counters, &stop))?,
+            )
+        } else {
+            None
         };
         Ok(Self {
             socket,
             packets: Mutex::new(packets),
             counters,
             stop,
-            thread: Some(thread),
+            thread,
         })
     }
 
@@ -83,10 +89,15 @@ impl OscSocket {
         self.socket.send_to(bytes, to).map(|_| ())
     }
 
-    /// Takes up to `max` queued packets.
-    pub fn drain(&self, max: usize, out: &mut Vec<Packet>) {
+    /// Takes queued packets until they hold `max_messages` messages (or none are left).
+    pub fn drain(&self, max_messages: usize, out: &mut Vec<Packet>) {
         let packets = self.packets.lock().unwrap_or_else(|e| e.into_inner());
-        out.extend(packets.try_iter().take(max));
+        let mut messages = 0;
+        while messages < max_messages {
+            let Ok(p) = packets.try_recv() else { break };
+            messages += p.messages.as_ref().map_or(1, Vec::len);
+            out.push(p);
+        }
     }
 
     /// What it has seen.
@@ -115,6 +126,9 @@ fn receive(socket: UdpSocket, tx: SyncSender<Packet>, counters: &Counters, stop:
             Err(_) => continue,
         };
         let at = Instant::now();
+        // One spelling per sender (an IPv4 peer of a dual-stack socket comes as ::ffff:a.b.c.d),
+        // so echo and mirror checks recognise it.
+        let from = SocketAddr::new(from.ip().to_canonical(), from.port());
         counters.received.fetch_add(1, Ordering::Relaxed);
         let mut messages = Vec::new();
         let messages = wire::decode(&buf[..n], &mut messages)

@@ -36,8 +36,6 @@ impl Access {
 pub enum Range {
     /// Inclusive bounds (`{"MIN":..,"MAX":..}`).
     MinMax(f64, f64),
-    /// The only values allowed (`{"VALS":[..]}`).
-    Vals(Vec<String>),
 }
 
 /// One leaf the server describes: a control (or a read-only analysis value).
@@ -224,7 +222,6 @@ fn leaf_attributes(leaf: &Leaf, value: Option<&Value>, object: &mut Map<String, 
     if let Some(range) = &leaf.range {
         let entry = match range {
             Range::MinMax(min, max) => json!({ "MIN": min, "MAX": max }),
-            Range::Vals(vals) => json!({ "VALS": vals }),
         };
         object.insert("RANGE".into(), per_argument(entry));
     }
@@ -279,8 +276,8 @@ mod tests {
                 ..leaf("/deck/1/filter", "f", Access::ReadWrite)
             },
             Leaf {
-                range: Some(Range::Vals(vec!["a".into(), "b".into()])),
-                ..leaf("/visuals/scene", "s", Access::ReadWrite)
+                range: Some(Range::MinMax(0.0, 1.0)),
+                ..leaf("/visuals/scene", "i", Access::ReadWrite)
             },
             leaf("/visuals/scene/next", "N", Access::Write),
         ])
@@ -308,7 +305,7 @@ mod tests {
         assert_eq!(deck["FULL_PATH"], "/deck");
         assert_eq!(deck["CONTENTS"]["1"]["CONTENTS"]["filter"]["TYPE"], "f");
         let scene = &root["CONTENTS"]["visuals"]["CONTENTS"]["scene"];
-        assert_eq!(scene["RANGE"], json!([{ "VALS": ["a", "b"] }]));
+        assert_eq!(scene["RANGE"], json!([{ "MIN": 0.0, "MAX": 1.0 }]));
         assert_eq!(scene["CONTENTS"]["next"]["FULL_PATH"], "/visuals/scene/next");
         assert!(scene.get("VALUE").is_none(), "no value set yet");
     }

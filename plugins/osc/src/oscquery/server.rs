@@ -447,7 +447,8 @@ fn command(text: &str, outbox: &Mutex<Outbox>, shared: &Shared) {
 
 /// Queues a client's binary frame for the app if it is OSC.
 fn incoming(packet: &[u8], shared: &Shared) {
-    let valid = rosc::decoder::decode_udp(packet).is_ok();
+    // Our decoder, not rosc's: it bounds nesting before rosc recurses.
+    let valid = crate::wire::decode(packet, &mut Vec::new()).is_ok();
     let mut state = lock(&shared.state);
     if valid && state.incoming.len() < MAX_INCOMING {
         state.incoming.push_back(packet.to_vec());

@@ -1,15 +1,16 @@
-//! MIDI message in to sound changed at the output, measured on a running JACK server: a JACK
-//! client of this bench sends control changes to Phosphene at known frames and records
-//! Phosphene's output in the same process callback, so every message's latency is exact in
-//! frames of the one JACK clock. Each CC moves deck 1's channel fader between 0 and 1 over a
-//! steady 4 kHz tone; the latency of a message is the time until the output crosses half-way to
-//! its new level.
+//! Control message in to sound changed at the output, measured on a running JACK server, for
+//! MIDI and OSC. A JACK client of this bench records Phosphene's output; MIDI control changes
+//! are sent by its process callback at known frames, OSC messages over UDP from a thread that
+//! reads the JACK clock (`jack_frame_time`) as it sends, so every message's latency is in frames
+//! of the one JACK clock. Each message moves deck 1's channel fader between 0 and 1 over a
+//! steady 4 kHz tone; its latency is the time until the output crosses half-way to the new
+//! level.
 //!
 //! ```text
 //! export JACK_DEFAULT_SERVER=bench
 //! jackd --no-realtime -d dummy -r 48000 -p 256 &
-//! cargo run --example bench_midi_latency -- --messages 1000 --timing arrival
-//! cargo run --example bench_midi_latency -- --messages 1000 --timing frame
+//! cargo run --example bench_control_latency -- --via midi --messages 1000 --timing arrival
+//! cargo run --example bench_control_latency -- --via osc --messages 1000 --timing arrival
 //! ```
 //!
 //! Prints one line of `key=value` figures; extra arguments after `--` go to `phosphene`
@@ -32,7 +33,15 @@ const CLIENT: &str = "phos-bench";
 /// How long a wait for the app may last before the bench gives up.
 const BOUND: Duration = Duration::from_secs(120);
 
+/// How the messages reach Phosphene.
+#[derive(Clone, Copy, PartialEq)]
+enum Via {
+    Midi,
+    Osc,
+}
+
 struct Args {
+    via: Via,
     messages: usize,
     gap_ms: f64,
     timing: String,
@@ -42,6 +51,7 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args {
+        via: Via::Midi,
         messages: 1000,
         gap_ms: 150.0,
         timing: "arrival".into(),
@@ -55,6 +65,7 @@ fn args() -> Args {
     while let Some(arg) = it.next() {
         let mut value = || it.next().unwrap_or_default();
         match arg.as_str() {
+            "--via" => a.via = if value() == "osc" { Via::Osc } else { Via::Midi },
             "--messages" => a.messages = value().parse().unwrap_or(a.messages),
             "--gap-ms" => a.gap_ms = value().parse().unwrap_or(a.gap_ms),
             "--timing" => a.timing = value(),
@@ -66,9 +77,9 @@ fn args() -> Args {
     a
 }
 
-/// The bench's JACK client: sends the CCs and records Phosphene's output.
+/// The bench's JACK client: records Phosphene's output, and sends the CCs when MIDI is measured.
 struct Bench {
-    midi: jack::Port<jack::MidiOut>,
+    midi: Option<jack::Port<jack::MidiOut>>,
     input: jack::Port<jack::AudioIn>,
     /// Recorded output and the JACK frame of its first sample.
     recorded: Vec<f32>,
@@ -95,8 +106,11 @@ impl jack::ProcessHandler for Bench {
         }
         let peak = audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         self.peak.store(peak.to_bits(), Ordering::Relaxed);
-        let mut writer = self.midi.writer(ps);
-        if self.arm.load(Ordering::Relaxed) && self.sent.len() < self.messages {
+        if let Some(midi) = self.midi.as_mut()
+            && self.arm.load(Ordering::Relaxed)
+            && self.sent.len() < self.messages
+        {
+            let mut writer = midi.writer(ps);
             let next = *self.next.get_or_insert(start + self.gap);
             if next < start + n {
                 // Odd messages bring the fader up, even ones down.
@@ -116,7 +130,8 @@ impl jack::ProcessHandler for Bench {
                 self.next = Some(next.max(start) + self.gap + (self.rng >> 33) % n);
             }
         }
-        if self.sent.len() == self.messages && self.sent.last().is_some_and(|last| start > last + self.gap * 2) {
+        if self.midi.is_some()
+            && self.sent.len() == self.messages && self.sent.last().is_some_and(|last| start > last + self.gap * 2) {
             self.done.store(true, Ordering::Relaxed);
         }
         jack::Control::Continue
@@ -166,6 +181,33 @@ fn latencies(recorded: &[f32], first: u64, sent: &[u64], level: f32) -> Vec<Opti
         .collect()
 }
 
+/// Sends the OSC messages from a thread of the bench, each stamped with the JACK frame it left
+/// at; returns those frames once the last message has had time to sound.
+fn send_osc(client: &jack::Client, port: u16, a: &Args, block: u32) -> Vec<u64> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("socket");
+    let gap = Duration::from_secs_f64(a.gap_ms / 1000.0);
+    let block_time = f64::from(block) / f64::from(RATE);
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut sent = Vec::with_capacity(a.messages);
+    for i in 0..a.messages {
+        // A pseudo-random part of a block on top of the gap, as for MIDI.
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let extra = (rng >> 33) as f64 / f64::from(u32::MAX >> 1) * block_time;
+        std::thread::sleep(gap + Duration::from_secs_f64(extra));
+        // Odd messages bring the fader up, even ones down.
+        let value = if i % 2 == 1 { 1.0 } else { 0.0 };
+        let bytes = rosc::encoder::encode(&rosc::OscPacket::Message(rosc::OscMessage {
+            addr: "/deck/1/volume".into(),
+            args: vec![rosc::OscType::Float(value)],
+        }))
+        .expect("encode");
+        sent.push(u64::from(client.frame_time()));
+        socket.send_to(&bytes, ("127.0.0.1", port)).expect("send");
+    }
+    std::thread::sleep(gap * 2);
+    sent
+}
+
 fn wait(what: &str, bound: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -176,7 +218,7 @@ fn wait(what: &str, bound: Duration, mut done: impl FnMut() -> bool) {
 
 fn main() {
     let a = args();
-    let dir = std::env::temp_dir().join(format!("phos-bench-midi-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("phos-bench-control-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let seconds = a.messages as f64 * (a.gap_ms / 1000.0 + 0.006) + 60.0;
     write_tone(&dir.join("tone.wav"), seconds);
@@ -201,9 +243,15 @@ fn main() {
 
     let (client, _) = jack::Client::new(CLIENT, jack::ClientOptions::NO_START_SERVER).expect("a running JACK server");
     let block = client.buffer_size();
-    let midi = client
-        .register_port("midi_out", jack::MidiOut::default())
-        .expect("midi port");
+    let midi = (a.via == Via::Midi).then(|| {
+        client
+            .register_port("midi_out", jack::MidiOut::default())
+            .expect("midi port")
+    });
+    let osc_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
     let input = client
         .register_port("in", jack::AudioIn::default())
         .expect("audio port");
@@ -228,6 +276,10 @@ fn main() {
     };
     let active = client.activate_async((), bench).expect("activate");
 
+    let via_args: Vec<String> = match a.via {
+        Via::Midi => vec!["--mappings".into(), dir.join("bench.ron").display().to_string()],
+        Via::Osc => vec!["--osc".into(), osc_port.to_string()],
+    };
     let mut app: Child = Command::new(&a.phosphene)
         .arg(dir.join("bench.set.ron"))
         .args([
@@ -240,8 +292,7 @@ fn main() {
             "--actions",
         ])
         .arg(dir.join("play.actions.ron"))
-        .arg("--mappings")
-        .arg(dir.join("bench.ron"))
+        .args(&via_args)
         .args(&a.extra)
         .env("XDG_CONFIG_HOME", dir.join("config"))
         .env("XDG_DATA_HOME", dir.join("data"))
@@ -257,12 +308,16 @@ fn main() {
         }
     });
     let mut log = String::new();
-    wait("phosphene to open the bench's MIDI port", BOUND, || {
+    let ready = match a.via {
+        Via::Midi => format!("MIDI input: {CLIENT}:midi_out"),
+        Via::Osc => format!("OSC: listening on 127.0.0.1:{osc_port}"),
+    };
+    wait("phosphene to open the bench's MIDI port or its OSC server", BOUND, || {
         while let Ok(l) = lines.try_recv() {
             log.push_str(&l);
             log.push('\n');
         }
-        log.contains(&format!("MIDI input: {CLIENT}:midi_out"))
+        log.contains(&ready)
     });
     let c = active.as_client();
     let outputs = c.ports(None, Some("audio"), jack::PortFlags::IS_OUTPUT);
@@ -278,12 +333,19 @@ fn main() {
     let level = f32::from_bits(peak.load(Ordering::Relaxed));
     arm.store(true, Ordering::Relaxed);
     let sending = Duration::from_secs_f64(seconds);
-    wait("every message and its answer", sending, || done.load(Ordering::Relaxed));
+    let osc_sent = match a.via {
+        Via::Midi => {
+            wait("every message and its answer", sending, || done.load(Ordering::Relaxed));
+            None
+        }
+        Via::Osc => Some(send_osc(active.as_client(), osc_port, &a, block)),
+    };
     let (_, _, bench) = active.deactivate().expect("deactivate");
     let _ = Command::new("kill").args(["-TERM", &app.id().to_string()]).status();
     let _ = app.wait();
 
-    let lat = latencies(&bench.recorded, bench.first.unwrap_or(0), &bench.sent, level);
+    let sent = osc_sent.unwrap_or(bench.sent);
+    let lat = latencies(&bench.recorded, bench.first.unwrap_or(0), &sent, level);
     let mut ms: Vec<f64> = lat
         .iter()
         .flatten()
@@ -299,8 +361,9 @@ fn main() {
     let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
     let std = (ms.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / ms.len().max(1) as f64).sqrt();
     println!(
-        "timing={} messages={} jack_block={block} latency_median_ms={:.2} latency_p99_ms={:.2} latency_min_ms={:.2} \
+        "via={} timing={} messages={} jack_block={block} latency_median_ms={:.2} latency_p99_ms={:.2} latency_min_ms={:.2} \
          latency_max_ms={:.2} jitter_p1_p99_ms={:.2} jitter_max_min_ms={:.2} std_ms={:.3} missed={missed} extra_args={:?}",
+        if a.via == Via::Osc { "osc" } else { "midi" },
         a.timing,
         lat.len(),
         q(0.5),
