@@ -131,7 +131,9 @@ impl jack::ProcessHandler for Bench {
             }
         }
         if self.midi.is_some()
-            && self.sent.len() == self.messages && self.sent.last().is_some_and(|last| start > last + self.gap * 2) {
+            && self.sent.len() == self.messages
+            && self.sent.last().is_some_and(|last| start > last + self.gap * 2)
+        {
             self.done.store(true, Ordering::Relaxed);
         }
         jack::Control::Continue
@@ -312,13 +314,17 @@ fn main() {
         Via::Midi => format!("MIDI input: {CLIENT}:midi_out"),
         Via::Osc => format!("OSC: listening on 127.0.0.1:{osc_port}"),
     };
-    wait("phosphene to open the bench's MIDI port or its OSC server", BOUND, || {
-        while let Ok(l) = lines.try_recv() {
-            log.push_str(&l);
-            log.push('\n');
-        }
-        log.contains(&ready)
-    });
+    wait(
+        "phosphene to open the bench's MIDI port or its OSC server",
+        BOUND,
+        || {
+            while let Ok(l) = lines.try_recv() {
+                log.push_str(&l);
+                log.push('\n');
+            }
+            log.contains(&ready)
+        },
+    );
     let c = active.as_client();
     let outputs = c.ports(None, Some("audio"), jack::PortFlags::IS_OUTPUT);
     let theirs = outputs

@@ -1,6 +1,8 @@
 //! The control layer's cost: four MIDI devices streaming 1,000 messages a second each through
-//! mapping files into the decks, measured per UI frame (the app's update) and per audio block
-//! (the engine applying what the moves became), against the same app with no input.
+//! mapping files into the decks, and OSC clients sending over UDP at rising rates (with
+//! feedback going out to a destination), measured per UI frame (the app's update) and per audio
+//! block (the engine applying what the moves became), against the same app with no input. The
+//! OSC cases also say how many messages a second the server took and how many it shed.
 //!
 //! `cargo run --example bench_controls -- [--frames 3000]`
 //!
@@ -16,6 +18,7 @@ use phosphene_controls::midi::assemble::Event;
 use phosphene_controls::{ControlsPlugin, Devices, MappingPaths};
 use phosphene_decks::DecksPlugin;
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink};
+use phosphene_osc::{Destination, Endpoint, OscOverrides, OscPlugin, OscStatus};
 
 const RATE: u32 = 48_000;
 const FPS: usize = 60;
@@ -48,7 +51,16 @@ fn mapping() -> String {
     format!("(bindings: [{bindings}])")
 }
 
-fn rig(mapping: &std::path::Path) -> (App, EngineProcessor, Vec<DeviceId>) {
+/// What the bench feeds the app each frame.
+#[derive(Clone, Copy, PartialEq)]
+enum Load {
+    Idle,
+    Midi,
+    /// OSC messages a second.
+    Osc(usize),
+}
+
+fn rig(mapping: &std::path::Path, osc: Option<(u16, u16)>) -> (App, EngineProcessor, Vec<DeviceId>) {
     let config = EngineConfig {
         sample_rate: RATE,
         decks: DEVICES,
@@ -71,6 +83,17 @@ fn rig(mapping: &std::path::Path) -> (App, EngineProcessor, Vec<DeviceId>) {
         },
     ))
     .insert_resource(EngineLink::inline(handle));
+    if let Some((port, feedback)) = osc {
+        app.add_plugins(OscPlugin {
+            overrides: OscOverrides {
+                port: Some(port),
+                destinations: vec![Destination::new(
+                    Endpoint::parse(&format!("127.0.0.1:{feedback}")).expect("endpoint"),
+                )],
+                ..default()
+            },
+        });
+    }
     app.update();
     let ids = (0..DEVICES)
         .map(|d| {
@@ -89,8 +112,19 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn run(frames: usize, loaded: bool, mapping: &std::path::Path) {
-    let (mut app, mut processor, ids) = rig(mapping);
+fn run(frames: usize, load: Load, mapping: &std::path::Path) {
+    let free = || {
+        std::net::UdpSocket::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    };
+    // Feedback goes to a socket nobody reads: the sending is what costs.
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").expect("sink");
+    let osc = matches!(load, Load::Osc(_)).then(|| (free(), sink.local_addr().expect("sink").port()));
+    let (mut app, mut processor, ids) = rig(mapping, osc);
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").expect("sender");
+    let loaded = load == Load::Midi;
     let per_frame = DEVICES * MESSAGES_PER_SECOND / FPS;
     let mut update_ms = Vec::with_capacity(frames);
     let mut block_ms = Vec::with_capacity(frames * 4);
@@ -113,6 +147,16 @@ fn run(frames: usize, loaded: bool, mapping: &std::path::Path) {
                 });
             }
         }
+        if let (Load::Osc(rate), Some((port, _))) = (load, osc) {
+            for m in 0..rate / FPS {
+                n += 1;
+                let address = format!("/deck/{}/{}", m % DEVICES + 1, KNOBS[m / DEVICES % KNOBS.len()]);
+                let value = ((n * 7 + f as u64) % 128) as f32 / 127.0;
+                let bytes =
+                    phosphene_osc::wire::encode_message(&address, vec![rosc::OscType::Float(value)]).expect("encode");
+                let _ = sender.send_to(&bytes, ("127.0.0.1", port));
+            }
+        }
         let t = Instant::now();
         app.update();
         update_ms.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -124,11 +168,23 @@ fn run(frames: usize, loaded: bool, mapping: &std::path::Path) {
             done += BLOCK;
         }
     }
+    let (received, shed) = app
+        .world()
+        .get_resource::<OscStatus>()
+        .map_or((0, 0), |s| (s.received, s.shed));
+    let sent = match load {
+        Load::Idle => 0,
+        Load::Midi => DEVICES * MESSAGES_PER_SECOND,
+        Load::Osc(rate) => rate,
+    };
     println!(
-        "case={} messages_per_second={} frames={frames} update_median_ms={:.3} update_p99_ms={:.3} update_max_ms={:.3} \
+        "case={} messages_per_second={sent} osc_received={received} osc_shed={shed} frames={frames} update_median_ms={:.3} update_p99_ms={:.3} update_max_ms={:.3} \
          block_median_ms={:.4} block_p99_ms={:.4} block_max_ms={:.4} block_budget_ms={:.2}",
-        if loaded { "4-devices" } else { "idle" },
-        if loaded { DEVICES * MESSAGES_PER_SECOND } else { 0 },
+        match load {
+            Load::Idle => "idle",
+            Load::Midi => "4-midi-devices",
+            Load::Osc(_) => "osc",
+        },
         quantile(&mut update_ms, 0.5),
         quantile(&mut update_ms, 0.99),
         quantile(&mut update_ms, 1.0),
@@ -151,7 +207,14 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("bench.ron");
     std::fs::write(&path, mapping()).expect("write mapping");
-    run(frames, false, &path);
-    run(frames, true, &path);
+    for load in [
+        Load::Idle,
+        Load::Midi,
+        Load::Osc(4_000),
+        Load::Osc(20_000),
+        Load::Osc(100_000),
+    ] {
+        run(frames, load, &path);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

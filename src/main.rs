@@ -121,7 +121,9 @@ struct RunArgs {
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
-    let rate: f64 = s.parse().map_err(|_| format!("'{s}': expected a number of bundles a second"))?;
+    let rate: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}': expected a number of bundles a second"))?;
     phosphene_osc::settings::check_rate(rate)
 }
 

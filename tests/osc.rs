@@ -146,8 +146,15 @@ fn wait_value(p: &mut Peer, address: &str, what: &str, ok: impl Fn(f64) -> bool)
 }
 
 fn curl(url: &str) -> String {
-    let out = Command::new("curl").args(["-s", "-f", url]).output().expect("curl runs");
-    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("curl")
+        .args(["-s", "-f", url])
+        .output()
+        .expect("curl runs");
+    assert!(
+        out.status.success(),
+        "curl {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -184,7 +191,11 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     let mut dump = Peer::spawn(Command::new("stdbuf").args(["-oL", "oscdump", &dump_port.to_string()]));
     let mut peer = osc_peer(
         peer_port,
-        &["/analysis/master/level", "/analysis/deck/1/bass", "/analysis/deck/1/cue"],
+        &[
+            "/analysis/master/level",
+            "/analysis/deck/1/bass",
+            "/analysis/deck/1/cue",
+        ],
     );
     let jack = Jackd::start("osc");
     let mut app = LiveProcess::spawn(
@@ -204,19 +215,28 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     });
 
     // Analysis out: bundles timetagged in increasing order; silence reads as silence.
-    peer.wait_for("twenty analysis bundles", |s| s.matches("/analysis/master/level").count() >= 20);
+    peer.wait_for("twenty analysis bundles", |s| {
+        s.matches("/analysis/master/level").count() >= 20
+    });
     let levels: Vec<(f64, f64)> = received(&peer)
         .into_iter()
         .filter(|m| m.2 == "/analysis/master/level")
         .map(|m| (m.0, m.3[0].parse().expect("a level")))
         .collect();
-    assert!(levels.windows(2).all(|w| w[1].0 > w[0].0), "timetags increase: {levels:?}");
+    assert!(
+        levels.windows(2).all(|w| w[1].0 > w[0].0),
+        "timetags increase: {levels:?}"
+    );
     assert!(levels.iter().all(|l| l.1 < 0.05), "silence: {levels:?}");
 
     // Set from oscsend (another port): the destination sees the change.
     oscsend(port, &["/deck/1/filter", "f", "0.25"]);
-    wait_value(&mut peer, "/deck/1/filter", "feedback of the filter", |v| (v - 0.25).abs() < 1e-6);
-    dump.wait_for("oscdump to show the filter", |s| s.contains("/deck/1/filter f 0.250000"));
+    wait_value(&mut peer, "/deck/1/filter", "feedback of the filter", |v| {
+        (v - 0.25).abs() < 1e-6
+    });
+    dump.wait_for("oscdump to show the filter", |s| {
+        s.contains("/deck/1/filter f 0.250000")
+    });
     // A choice by name, a pattern over decks 2 and 3, a toggle as true.
     oscsend(port, &["/mixer/curve", "s", "Sharp"]);
     wait_value(&mut peer, "/mixer/curve", "the curve by name", |v| v == 2.0);
@@ -231,8 +251,13 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     drop(dump);
     let echoes = |p: &Peer| received(p).iter().filter(|m| m.2 == "/deck/1/filter").count();
     let before = echoes(&peer);
-    command(&mut peer, &format!(r#"{{"to": {port}, "send": "/deck/1/filter/inc", "args": [0.25]}}"#));
-    wait_value(&mut peer, "/deck/focused/filter", "the focused twin at 0.5", |v| (v - 0.5).abs() < 1e-6);
+    command(
+        &mut peer,
+        &format!(r#"{{"to": {port}, "send": "/deck/1/filter/inc", "args": [0.25]}}"#),
+    );
+    wait_value(&mut peer, "/deck/focused/filter", "the focused twin at 0.5", |v| {
+        (v - 0.5).abs() < 1e-6
+    });
     assert_eq!(echoes(&peer), before, "the sender's own change is not echoed");
     // A query is answered to the sender.
     command(&mut peer, &format!(r#"{{"to": {port}, "send": "/deck/1/filter/get"}}"#));
@@ -249,15 +274,11 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     // second after another lands 24,000 frames later.
     command(
         &mut peer,
-        &format!(
-            r#"{{"to": {port}, "bundle": [["/deck/2/filter", [0.7]], ["/deck/3/filter", [-0.7]]]}}"#
-        ),
+        &format!(r#"{{"to": {port}, "bundle": [["/deck/2/filter", [0.7]], ["/deck/3/filter", [-0.7]]]}}"#),
     );
     command(
         &mut peer,
-        &format!(
-            r#"{{"to": {port}, "bundle": [["/deck/2/eq/low", [-6.0]], ["/deck/3/eq/low", [-6.0]]], "in": 1.0}}"#
-        ),
+        &format!(r#"{{"to": {port}, "bundle": [["/deck/2/eq/low", [-6.0]], ["/deck/3/eq/low", [-6.0]]], "in": 1.0}}"#),
     );
     command(
         &mut peer,
@@ -278,11 +299,20 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     let host = curl(&format!("{base}/?HOST_INFO"));
     assert!(host.contains(&format!("\"OSC_PORT\":{port}")), "{host}");
     let tree = curl(&format!("{base}/deck/1/filter"));
-    for attr in ["\"TYPE\":\"f\"", "\"MIN\":-1.0", "\"MAX\":1.0", "\"ACCESS\":3", "\"DESCRIPTION\""] {
+    for attr in [
+        "\"TYPE\":\"f\"",
+        "\"MIN\":-1.0",
+        "\"MAX\":1.0",
+        "\"ACCESS\":3",
+        "\"DESCRIPTION\"",
+    ] {
         assert!(tree.contains(attr), "{attr} in {tree}");
     }
     let root = curl(&format!("{base}/"));
-    assert!(root.contains("/analysis/deck/1/bass") && root.contains("/visuals/param/8"), "whole tree");
+    assert!(
+        root.contains("/analysis/deck/1/bass") && root.contains("/visuals/param/8"),
+        "whole tree"
+    );
     // And over a websocket: a listened value streams; a binary OSC write applies.
     let mut ws = Peer::spawn(
         Command::new(python())
@@ -300,7 +330,9 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     // Play: the analysis follows the audio; a hot cue is an event out.
     oscsend(port, &["/deck/1/filter", "f", "0"]);
     oscsend(port, &["/deck/1/play", "i", "1"]);
-    wait_value(&mut peer, "/analysis/deck/1/bass", "the bass in the analysis", |v| v > 0.3);
+    wait_value(&mut peer, "/analysis/deck/1/bass", "the bass in the analysis", |v| {
+        v > 0.3
+    });
     wait_value(&mut peer, "/analysis/master/level", "the master level", |v| v > 0.3);
     oscsend(port, &["/deck/1/hotcue/1/set"]);
     peer.wait_for("the cue event", |s| s.contains("/analysis/deck/1/cue 1 set"));
@@ -329,7 +361,10 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     assert!(lows.0.len() == 1 && lows.0 == lows.1, "{lows:?}");
     let apart = mid[0] as i64 - lows.0[0] as i64;
     // Half a second at 48 kHz, to within a millisecond.
-    assert!((apart - 24_000).abs() <= 48, "timetags 0.5 s apart landed {apart} frames apart");
+    assert!(
+        (apart - 24_000).abs() <= 48,
+        "timetags 0.5 s apart landed {apart} frames apart"
+    );
 }
 
 #[test]
@@ -360,12 +395,16 @@ fn two_instances_mirror_each_other_without_loops() {
     }
     // Played on A, heard on B; played on B, heard on A.
     oscsend(a_port, &["/deck/2/filter", "f", "0.4"]);
-    wait_value(&mut seen_b, "/deck/2/filter", "B following A", |v| (v - 0.4).abs() < 1e-6);
+    wait_value(&mut seen_b, "/deck/2/filter", "B following A", |v| {
+        (v - 0.4).abs() < 1e-6
+    });
     oscsend(b_port, &["/mixer/crossfader", "f", "-0.5"]);
     wait_value(&mut seen_a, "/mixer/crossfader", "A following B", |v| v == -0.5);
     // A relative move on A lands once on both (a loop would keep stepping).
     oscsend(a_port, &["/deck/2/filter/inc", "f", "0.1"]);
-    wait_value(&mut seen_b, "/deck/2/filter", "B after the step", |v| (v - 0.5).abs() < 1e-6);
+    wait_value(&mut seen_b, "/deck/2/filter", "B after the step", |v| {
+        (v - 0.5).abs() < 1e-6
+    });
     // The focus is each performer's own.
     oscsend(a_port, &["/controls/focus", "i", "2"]);
     wait_value(&mut seen_a, "/controls/focus", "A's focus", |v| v == 2.0);
@@ -378,7 +417,10 @@ fn two_instances_mirror_each_other_without_loops() {
     assert_eq!(last(&seen_b, "/deck/2/filter"), Some(0.5));
     // Each instance heard a handful of packets from the other and the test, not a loop's flood.
     for out in [&a.stderr, &b.stderr] {
-        let line = out.lines().find(|l| l.starts_with("osc: received=")).expect("the OSC report");
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("osc: received="))
+            .expect("the OSC report");
         let received: u64 = line["osc: received=".len()..]
             .split(' ')
             .next()
@@ -437,7 +479,11 @@ fn a_flood_is_shed_and_the_instrument_plays_on() {
     app.signal("TERM");
     let out = app.finish();
     assert!(out.status.success(), "{}", out.stderr);
-    let report = out.stderr.lines().find(|l| l.starts_with("osc: received=")).expect("the OSC report");
+    let report = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("osc: received="))
+        .expect("the OSC report");
     let count = |key: &str| -> u64 {
         report
             .split(' ')
@@ -500,9 +546,10 @@ fn learn_binds_the_first_osc_address_that_moves() {
     send(0.7);
     wait_until("the fader to be learnt", || {
         step(&mut app);
-        let bound = app.world().resource::<Mappings>().set_file().bindings.iter().any(|b| {
-            b.device == "OSC" && b.input == Some(Input::Osc("/1/fader1".into())) && b.to == "/deck/1/filter"
-        });
+        let bound =
+            app.world().resource::<Mappings>().set_file().bindings.iter().any(|b| {
+                b.device == "OSC" && b.input == Some(Input::Osc("/1/fader1".into())) && b.to == "/deck/1/filter"
+            });
         bound.then_some(())
     });
     app.world_mut().write_message(LearnCommand::Stop);
@@ -513,7 +560,10 @@ fn learn_binds_the_first_osc_address_that_moves() {
         send(0.2);
         step(&mut app);
         let mut decks = app.world_mut().query::<(&Deck, &DeckControls)>();
-        let f = decks.iter(app.world()).find(|(d, _)| d.index == 0).map(|(_, c)| c.filter)?;
+        let f = decks
+            .iter(app.world())
+            .find(|(d, _)| d.index == 0)
+            .map(|(_, c)| c.filter)?;
         ((f + 0.6).abs() < 1e-3).then_some(())
     });
 }

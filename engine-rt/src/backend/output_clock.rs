@@ -2,6 +2,12 @@
 //! stamps the engine frame it hands the device and when. A control change stamped with its
 //! arrival time becomes the engine frame of that moment (plus one fixed latency), so a knob's
 //! moves land with the spacing they were made with, not bunched into UI frames.
+//!
+//! A callback runs late by however long the system took to wake it, so the moments are
+//! smoothed by a delay-locked loop (the filter JACK's own frame clock uses): the moment of each
+//! stamp is predicted from the last one and the measured time per frame, and moved a little
+//! towards where the callback really ran. A stall, a stream restart or a counter that goes
+//! backwards starts it afresh rather than bending it.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering, fence};
@@ -20,8 +26,13 @@ pub struct OutputClock {
     /// Odd while a stamp is being written.
     seq: AtomicU64,
     frame: AtomicU64,
-    /// Nanoseconds after [`epoch`] of the stamp; 0 before the first.
+    /// Smoothed nanoseconds after [`epoch`] of the stamp (`f64` bits); 0 before the first.
     nanos: AtomicU64,
+    /// Smoothed nanoseconds a frame lasts (`f64` bits; 0 until two stamps were seen). Only
+    /// the callback reads it.
+    per_frame: AtomicU64,
+    /// Nanoseconds after [`epoch`] the last callback really ran.
+    raw: AtomicU64,
     /// Nanoseconds between the last two stamps: how far ahead of the last stamp the device can
     /// be assumed to have moved on.
     period: AtomicU64,
@@ -38,13 +49,21 @@ impl OutputClock {
     /// the buffer's first sample. Never blocks, never allocates.
     #[inline]
     pub fn stamp(&self, frame: u64) {
-        let nanos = epoch().elapsed().as_nanos().max(1) as u64;
-        let last = self.nanos.load(Ordering::Relaxed);
+        let now = epoch().elapsed().as_nanos().max(1) as u64;
+        let last = self.raw.load(Ordering::Relaxed);
+        let before = Loop {
+            frame: self.frame.load(Ordering::Relaxed),
+            nanos: f64::from_bits(self.nanos.load(Ordering::Relaxed)),
+            per_frame: f64::from_bits(self.per_frame.load(Ordering::Relaxed)),
+        };
+        let after = before.update(frame, now as f64);
         self.seq.fetch_add(1, Ordering::AcqRel);
-        self.frame.store(frame, Ordering::Relaxed);
-        self.nanos.store(nanos, Ordering::Relaxed);
+        self.frame.store(after.frame, Ordering::Relaxed);
+        self.nanos.store(after.nanos.to_bits(), Ordering::Relaxed);
+        self.per_frame.store(after.per_frame.to_bits(), Ordering::Relaxed);
+        self.raw.store(now, Ordering::Relaxed);
         if last > 0 {
-            self.period.store(nanos.saturating_sub(last), Ordering::Relaxed);
+            self.period.store(now.saturating_sub(last), Ordering::Relaxed);
         }
         self.seq.fetch_add(1, Ordering::Release);
     }
@@ -57,6 +76,11 @@ impl OutputClock {
     /// The last stamp: the engine frame handed to the device, the moment it was, and the
     /// time between the last two stamps (zero until there were two); `None` before the first.
     pub fn last_stamp(&self) -> Option<(u64, Instant, std::time::Duration)> {
+        self.read().map(|s| (s.frame, s.smoothed, s.period))
+    }
+
+    /// The last stamp whole: every field from the same callback.
+    fn read(&self) -> Option<Stamp> {
         // A writer is never preempted for long; a few tries always find a whole stamp.
         for _ in 0..64 {
             let before = self.seq.load(Ordering::Acquire);
@@ -65,7 +89,8 @@ impl OutputClock {
                 continue;
             }
             let frame = self.frame.load(Ordering::Relaxed);
-            let nanos = self.nanos.load(Ordering::Relaxed);
+            let nanos = f64::from_bits(self.nanos.load(Ordering::Relaxed)).max(0.0) as u64;
+            let raw = self.raw.load(Ordering::Relaxed);
             let period = self.period.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != before {
@@ -75,7 +100,12 @@ impl OutputClock {
                 return None;
             }
             let d = std::time::Duration::from_nanos;
-            return Some((frame, epoch() + d(nanos), d(period)));
+            return Some(Stamp {
+                frame,
+                smoothed: epoch() + d(nanos),
+                raw: epoch() + d(raw),
+                period: d(period),
+            });
         }
         None
     }
@@ -83,13 +113,76 @@ impl OutputClock {
     /// The engine frame the device was handing out at `at` (extrapolated from the last stamp
     /// at `sample_rate`, by at most two callback periods: a device whose callbacks stall does
     /// not move on), or `None` before the first callback.
-    pub fn frame_at(&self, at: Instant, sample_rate: u32) -> Option<f64> {
-        let (frame, stamped, period) = self.last_stamp()?;
+    ///
+    /// `steady` maps `at` on the smoothed moments: right for a moment stamped independently of
+    /// the audio callbacks (a network packet). Otherwise the moment the last callback really
+    /// ran is used: a JACK MIDI message is stamped by a callback of the same audio cycle, woken
+    /// as late as this one, and the shared lateness cancels out.
+    pub fn frame_at(&self, at: Instant, sample_rate: u32, steady: bool) -> Option<f64> {
+        let s = self.read()?;
+        let (frame, period) = (s.frame, s.period);
+        let stamped = if steady { s.smoothed } else { s.raw };
         let mut since = seconds_between(stamped, at);
         if !period.is_zero() {
             since = since.min(2.0 * period.as_secs_f64());
         }
         Some(frame as f64 + since * f64::from(sample_rate))
+    }
+}
+
+/// One callback's stamp as read.
+struct Stamp {
+    frame: u64,
+    smoothed: Instant,
+    raw: Instant,
+    period: std::time::Duration,
+}
+
+/// The delay-locked loop's state: the smoothed moment of a stamped frame and the time a frame
+/// lasts. Its gains give it a bandwidth of about 1 Hz at a 5 ms callback: a callback woken a
+/// millisecond late moves the clock by 50 µs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Loop {
+    frame: u64,
+    nanos: f64,
+    per_frame: f64,
+}
+
+impl Loop {
+    /// How far the predicted moment moves towards the measured one.
+    const TIME_GAIN: f64 = 0.05;
+    /// How far the time per frame moves (per frame of the error).
+    const RATE_GAIN: f64 = 0.0012;
+    /// An error beyond this (a stall, a restart) starts the loop afresh.
+    const RESYNC_NANOS: f64 = 50e6;
+
+    /// The state after a callback stamped `frame` at `now` (nanoseconds after the epoch).
+    fn update(self, frame: u64, now: f64) -> Self {
+        let fresh = |per_frame| Self {
+            frame,
+            nanos: now,
+            per_frame,
+        };
+        if self.nanos <= 0.0 || frame <= self.frame {
+            // The first stamp, or a counter that stood still or went back (a restart).
+            return fresh(self.per_frame);
+        }
+        let frames = (frame - self.frame) as f64;
+        if self.per_frame <= 0.0 {
+            return fresh((now - self.nanos) / frames);
+        }
+        let predicted = self.nanos + frames * self.per_frame;
+        let error = now - predicted;
+        if error.abs() > Self::RESYNC_NANOS {
+            return fresh(self.per_frame);
+        }
+        let per_frame = self.per_frame + Self::RATE_GAIN * error / frames;
+        Self {
+            frame,
+            nanos: predicted + Self::TIME_GAIN * error,
+            // A time per frame that is not positive is nonsense: measure it again.
+            per_frame: if per_frame > 0.0 { per_frame } else { 0.0 },
+        }
     }
 }
 
@@ -110,16 +203,49 @@ mod tests {
     fn a_moment_maps_to_the_frame_the_device_was_at() {
         let clock = OutputClock::new();
         let t0 = Instant::now();
-        assert_eq!(clock.frame_at(t0, 48_000), None);
+        assert_eq!(clock.frame_at(t0, 48_000, false), None);
         clock.stamp(96_000);
-        let stamped = clock.frame_at(Instant::now(), 48_000).expect("stamped");
+        let stamped = clock.frame_at(Instant::now(), 48_000, false).expect("stamped");
         assert!(stamped >= 96_000.0);
         // Ten milliseconds later is 480 frames later, whenever it is asked.
         let later = Instant::now() + Duration::from_millis(10);
-        let a = clock.frame_at(later, 48_000).expect("stamped");
+        let a = clock.frame_at(later, 48_000, false).expect("stamped");
         let b = clock
-            .frame_at(later + Duration::from_millis(10), 48_000)
+            .frame_at(later + Duration::from_millis(10), 48_000, false)
             .expect("stamped");
         assert!((b - a - 480.0).abs() < 1e-3, "{a} {b}");
+    }
+
+    #[test]
+    fn the_loop_smooths_late_wakeups_and_survives_stalls_and_restarts() {
+        // 256-frame callbacks at 48 kHz, each woken 0 to 2 ms late.
+        let period = 256.0 / 48_000.0 * 1e9;
+        let mut rng: u64 = 1;
+        let mut late = || {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (rng >> 33) as f64 / f64::from(u32::MAX >> 1) * 2e6
+        };
+        let mut l = Loop {
+            frame: 0,
+            nanos: 0.0,
+            per_frame: 0.0,
+        };
+        let mut worst: f64 = 0.0;
+        for n in 1..4000u64 {
+            let ideal = 1e9 + n as f64 * period;
+            l = l.update(n * 256, ideal + late());
+            if n > 2000 {
+                // Once settled, within a fraction of the wakeup jitter of the true moment
+                // (plus the mean lateness, a constant).
+                worst = worst.max((l.nanos - ideal - 1e6).abs());
+            }
+        }
+        assert!(worst < 0.35e6, "worst {worst} ns");
+        // A 200 ms stall starts it afresh at the late callback; a restart at frame 0 too.
+        let t = l.nanos + 200e6;
+        let after = l.update(l.frame + 256, t);
+        assert_eq!(after.nanos, t);
+        let restarted = after.update(0, t + 1e6);
+        assert_eq!((restarted.frame, restarted.nanos), (0, t + 1e6));
     }
 }

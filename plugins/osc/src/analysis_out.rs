@@ -76,7 +76,10 @@ fn features(base: &str, f: &AnalysisFrame, held: &Held, out: &mut Vec<OscMessage
     out.push(m("high", f1(f.high)));
     out.push(m("bands", f.bands.iter().map(|b| OscType::Float(*b)).collect()));
     out.push(m("onset", f1(held.onset)));
-    out.push(m("hits", held.hits.iter().map(|h| OscType::Int(i32::from(*h))).collect()));
+    out.push(m(
+        "hits",
+        held.hits.iter().map(|h| OscType::Int(i32::from(*h))).collect(),
+    ));
 }
 
 /// Sends the bundles due since the last frame.
@@ -103,7 +106,9 @@ pub(crate) fn send_analysis(
     let pace = &mut *pace;
     let ndecks = decks.iter().map(|d| d.0.index + 1).max().unwrap_or(0);
     pace.decks.resize(ndecks, Held::default());
-    let start = pace.seen.map_or(0, |seen| frames.partition_point(|f| f.sample_time <= seen));
+    let start = pace
+        .seen
+        .map_or(0, |seen| frames.partition_point(|f| f.sample_time <= seen));
     for f in frames.range(start..) {
         pace.seen = Some(f.sample_time);
         let sample = newest_sample(f.sample_time);
@@ -125,7 +130,11 @@ pub(crate) fn send_analysis(
         if sample < next {
             continue;
         }
-        pace.next = Some(if sample > next + 4 * period { sample + period } else { next + period });
+        pace.next = Some(if sample > next + 4 * period {
+            sample + period
+        } else {
+            next + period
+        });
         let mut messages = Vec::with_capacity(16 + 12 * ndecks);
         let master = format!("{ROOT}/master");
         features(&master, f, &pace.master, &mut messages);
@@ -182,7 +191,9 @@ pub(crate) fn send_events(
     }
     let (now, wall) = (Instant::now(), SystemTime::now());
     for a in applied.read() {
-        let Some((deck, leaf, args)) = event(&a.kind) else { continue };
+        let Some((deck, leaf, args)) = event(&a.kind) else {
+            continue;
+        };
         let msg = OscMessage {
             addr: format!("{ROOT}/deck/{}/{leaf}", deck + 1),
             args,
@@ -212,14 +223,34 @@ fn event<T>(kind: &IntentKind<T>) -> Option<(usize, &'static str, Vec<OscType>)>
 pub fn leaves(decks: usize) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     let common: [(&str, String, String); 8] = [
-        ("level", "f".into(), "RMS level of the newest hop, 0..1 on a -60..0 dB scale".into()),
-        ("peak", "f".into(), "highest peak since the last bundle, 0..1 on a -60..0 dB scale".into()),
+        (
+            "level",
+            "f".into(),
+            "RMS level of the newest hop, 0..1 on a -60..0 dB scale".into(),
+        ),
+        (
+            "peak",
+            "f".into(),
+            "highest peak since the last bundle, 0..1 on a -60..0 dB scale".into(),
+        ),
         ("bass", "f".into(), "energy below 250 Hz, 0..1".into()),
         ("mid", "f".into(), "energy from 250 Hz to 4 kHz, 0..1".into()),
         ("high", "f".into(), "energy above 4 kHz, 0..1".into()),
-        ("bands", "f".repeat(BANDS), format!("{BANDS} log-spaced band levels, low to high, 0..1")),
-        ("onset", "f".into(), "strength of the strongest onset since the last bundle (0: none)".into()),
-        ("hits", "iii".into(), "onsets since the last bundle in bass, mid and high (1 or 0)".into()),
+        (
+            "bands",
+            "f".repeat(BANDS),
+            format!("{BANDS} log-spaced band levels, low to high, 0..1"),
+        ),
+        (
+            "onset",
+            "f".into(),
+            "strength of the strongest onset since the last bundle (0: none)".into(),
+        ),
+        (
+            "hits",
+            "iii".into(),
+            "onsets since the last bundle in bass, mid and high (1 or 0)".into(),
+        ),
     ];
     let mut add = |base: &str, leaf: &str, tag: &str, what: String| {
         out.push((format!("{base}/{leaf}"), tag.to_string(), what));
@@ -229,7 +260,12 @@ pub fn leaves(decks: usize) -> Vec<(String, String, String)> {
         add(&master, leaf, t, format!("master: {what}"));
     }
     add(&master, "beat", "f", "the clock's beat count".into());
-    add(&master, "bar", "i", "the clock's bar count (bars of the set's beats per bar)".into());
+    add(
+        &master,
+        "bar",
+        "i",
+        "the clock's bar count (bars of the set's beats per bar)".into(),
+    );
     add(&master, "phase", "f", "position within the beat, 0..1".into());
     add(&master, "bar_phase", "f", "position within the bar, 0..1".into());
     add(&master, "bpm", "f", "the clock's tempo".into());
@@ -239,10 +275,30 @@ pub fn leaves(decks: usize) -> Vec<(String, String, String)> {
             add(&base, leaf, t, format!("deck {d}: {what}"));
         }
         add(&base, "playing", "i", format!("deck {d} is playing (1) or not (0)"));
-        add(&base, "position", "f", format!("deck {d}'s playhead, seconds into its track"));
-        add(&base, "bpm", "f", format!("deck {d}'s tempo as played (its grid's tempo times its rate; 0 without a grid)"));
-        add(&base, "cue", "is", format!("event: deck {d} jumped to (`jump`), set (`set`) a hot cue 1-8, or cued (0, `cue`)"));
-        add(&base, "loop", "s", format!("event: deck {d}'s loop: `in`, `out`, `exit`, or `beats` followed by the length as an `f`"));
+        add(
+            &base,
+            "position",
+            "f",
+            format!("deck {d}'s playhead, seconds into its track"),
+        );
+        add(
+            &base,
+            "bpm",
+            "f",
+            format!("deck {d}'s tempo as played (its grid's tempo times its rate; 0 without a grid)"),
+        );
+        add(
+            &base,
+            "cue",
+            "is",
+            format!("event: deck {d} jumped to (`jump`), set (`set`) a hot cue 1-8, or cued (0, `cue`)"),
+        );
+        add(
+            &base,
+            "loop",
+            "s",
+            format!("event: deck {d}'s loop: `in`, `out`, `exit`, or `beats` followed by the length as an `f`"),
+        );
     }
     out
 }

@@ -6,7 +6,6 @@ use phosphene_controls::Registry;
 use crate::analysis_out;
 use crate::inbound::osc_type;
 
-
 /// The address space as `phosphene osc` prints it: `<address> <type> <range>` for each
 /// control, then `<address> <type> read-only` for each analysis leaf.
 pub fn listing(registry: &Registry) -> String {

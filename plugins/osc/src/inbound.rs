@@ -89,7 +89,11 @@ fn matching<'r>(address: &str, registry: &'r Registry) -> Result<Vec<&'r Control
         return Ok(Vec::new());
     }
     let pattern = Pattern::new(address).map_err(|e| e.to_string())?;
-    Ok(registry.specs().iter().filter(|s| pattern.matches(&s.address)).collect())
+    Ok(registry
+        .specs()
+        .iter()
+        .filter(|s| pattern.matches(&s.address))
+        .collect())
 }
 
 /// A message's arguments, in words, for errors.
@@ -118,7 +122,11 @@ fn read_value(spec: &ControlSpec, address: &str, a: &[OscType]) -> Result<Reques
     };
     match value {
         Some(v) => Ok(Request::Change(id, ControlValue::Set(v))),
-        None => Err(format!("{address}: expected {}, got {}", expected(&spec.kind), describe(a))),
+        None => Err(format!(
+            "{address}: expected {}, got {}",
+            expected(&spec.kind),
+            describe(a)
+        )),
     }
 }
 
@@ -127,7 +135,11 @@ fn expected(kind: &ControlKind) -> String {
         ControlKind::Continuous(r) => format!("a number from {} to {}", r.min, r.max),
         ControlKind::Toggle => "0 or 1 (or true/false)".into(),
         ControlKind::Trigger => "nothing, or a number (0.5 and above fires)".into(),
-        ControlKind::Choice(o) => format!("an index from 0 to {} or one of {}", o.len().saturating_sub(1), o.join(", ")),
+        ControlKind::Choice(o) => format!(
+            "an index from 0 to {} or one of {}",
+            o.len().saturating_sub(1),
+            o.join(", ")
+        ),
     }
 }
 
@@ -199,16 +211,24 @@ mod tests {
             );
         }
         let xf = ControlId::Mixer(MixerControl::Crossfader);
-        assert_eq!(ask("/mixer/crossfader", vec![OscType::Int(1)]).unwrap(), vec![Request::Change(xf, ControlValue::Set(1.0))]);
+        assert_eq!(
+            ask("/mixer/crossfader", vec![OscType::Int(1)]).unwrap(),
+            vec![Request::Change(xf, ControlValue::Set(1.0))]
+        );
         let sync = ControlId::Deck(DeckRef::Index(1), DeckControl::Sync);
-        assert_eq!(ask("/deck/2/sync", vec![OscType::Bool(true)]).unwrap(), vec![Request::Change(sync, ControlValue::Set(1.0))]);
+        assert_eq!(
+            ask("/deck/2/sync", vec![OscType::Bool(true)]).unwrap(),
+            vec![Request::Change(sync, ControlValue::Set(1.0))]
+        );
     }
 
     #[test]
     fn choices_take_an_index_or_a_name() {
         let registry = Registry::new(4, &[]);
         let spec = registry.lookup("/mixer/curve").unwrap();
-        let ControlKind::Choice(options) = &spec.kind else { panic!() };
+        let ControlKind::Choice(options) = &spec.kind else {
+            panic!()
+        };
         let name = options[1].clone();
         assert_eq!(
             ask("/mixer/curve", vec![OscType::String(name.to_uppercase())]).unwrap(),
@@ -220,7 +240,10 @@ mod tests {
 
     #[test]
     fn no_argument_queries_a_value_and_fires_a_trigger() {
-        assert_eq!(ask("/deck/1/filter", vec![]).unwrap(), vec![Request::Query(FILTER1, "/deck/1/filter".into())]);
+        assert_eq!(
+            ask("/deck/1/filter", vec![]).unwrap(),
+            vec![Request::Query(FILTER1, "/deck/1/filter".into())]
+        );
         let r = ask("/visuals/scene/next", vec![]).unwrap();
         assert!(matches!(r[..], [Request::Change(_, ControlValue::Press)]), "{r:?}");
         let r = ask("/visuals/scene/next/get", vec![]).unwrap();
@@ -234,7 +257,9 @@ mod tests {
             vec![Request::Change(FILTER1, ControlValue::Step(0.25))]
         );
         let r = ask("/deck/1/filter/dec", vec![]).unwrap();
-        let [Request::Change(_, ControlValue::Step(by))] = r[..] else { panic!("{r:?}") };
+        let [Request::Change(_, ControlValue::Step(by))] = r[..] else {
+            panic!("{r:?}")
+        };
         assert!(by < 0.0 && by > -0.1);
     }
 
@@ -256,6 +281,9 @@ mod tests {
             vec![Request::Foreign("/1/fader1".into(), f64::from(0.7f32))]
         );
         let e = ask("/deck/1/filter", vec![OscType::String("loud".into())]).unwrap_err();
-        assert!(e.contains("/deck/1/filter") && e.contains("loud") && e.contains("-1"), "{e}");
+        assert!(
+            e.contains("/deck/1/filter") && e.contains("loud") && e.contains("-1"),
+            "{e}"
+        );
     }
 }

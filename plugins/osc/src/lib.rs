@@ -55,9 +55,7 @@ impl Plugin for OscPlugin {
             .configure_sets(PostUpdate, OscSet::Send.after(ControlSet::Values))
             .add_systems(
                 Update,
-                (runtime::reconfigure, receive::receive)
-                    .chain()
-                    .in_set(OscSet::Receive),
+                (runtime::reconfigure, receive::receive).chain().in_set(OscSet::Receive),
             )
             .add_systems(
                 PostUpdate,

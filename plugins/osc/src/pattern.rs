@@ -31,11 +31,7 @@ pub struct PatternError {
 
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "bad OSC address pattern {:?}: {}",
-            self.pattern, self.problem
-        )
+        write!(f, "bad OSC address pattern {:?}: {}", self.pattern, self.problem)
     }
 }
 
@@ -56,10 +52,7 @@ enum Step {
     /// `?`: any one character.
     One,
     /// `[...]`: one character inside (or, when negated, outside) the inclusive ranges.
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
-    },
+    Class { negated: bool, ranges: Vec<(char, char)> },
     /// `{a,b}`: any one of the alternatives.
     Choice(Vec<String>),
 }
@@ -425,15 +418,15 @@ mod tests {
                         i += 1;
                     }
                 }
-                s.first().is_some_and(|&c| {
-                    c != '/' && items.iter().any(|&(lo, hi)| lo <= c && c <= hi) != negated
-                }) && reference(&p[end + 1..], &s[1..])
+                s.first()
+                    .is_some_and(|&c| c != '/' && items.iter().any(|&(lo, hi)| lo <= c && c <= hi) != negated)
+                    && reference(&p[end + 1..], &s[1..])
             }
             ['{', ..] => {
                 let end = close('}');
-                p[1..end].split(|&c| c == ',').any(|alternative| {
-                    s.starts_with(alternative) && reference(&p[end + 1..], &s[alternative.len()..])
-                })
+                p[1..end]
+                    .split(|&c| c == ',')
+                    .any(|alternative| s.starts_with(alternative) && reference(&p[end + 1..], &s[alternative.len()..]))
             }
             [c, rest @ ..] => s.first() == Some(c) && reference(rest, &s[1..]),
         }
@@ -460,11 +453,7 @@ mod tests {
             let (p_str, a_str): (String, String) = (p.iter().collect(), a.iter().collect());
             if let Ok(pattern) = Pattern::new(&p_str) {
                 compiled += 1;
-                assert_eq!(
-                    pattern.matches(&a_str),
-                    reference(&p, &a),
-                    "{p_str} vs {a_str}"
-                );
+                assert_eq!(pattern.matches(&a_str), reference(&p, &a), "{p_str} vs {a_str}");
             }
         }
         assert!(compiled > 10_000, "{compiled}");

@@ -27,7 +27,9 @@ pub fn leaves(registry: &Registry) -> Vec<Leaf> {
                 ControlKind::Toggle | ControlKind::Choice(_) => (Some(Range::MinMax(lo, hi)), None),
             };
             let description = match &s.kind {
-                ControlKind::Choice(o) => format!("{} (0..{}: {})", s.description, o.len().saturating_sub(1), o.join(", ")),
+                ControlKind::Choice(o) => {
+                    format!("{} (0..{}: {})", s.description, o.len().saturating_sub(1), o.join(", "))
+                }
                 _ => s.description.clone(),
             };
             Leaf {
@@ -46,14 +48,16 @@ pub fn leaves(registry: &Registry) -> Vec<Leaf> {
         })
         .collect();
     out.extend(
-        analysis_out::leaves(registry.decks()).into_iter().map(|(path, type_tag, description)| Leaf {
-            path,
-            type_tag,
-            range: None,
-            unit: None,
-            description,
-            access: Access::Read,
-        }),
+        analysis_out::leaves(registry.decks())
+            .into_iter()
+            .map(|(path, type_tag, description)| Leaf {
+                path,
+                type_tag,
+                range: None,
+                unit: None,
+                description,
+                access: Access::Read,
+            }),
     );
     out
 }

@@ -133,7 +133,10 @@ pub(crate) fn receive(
                         };
                         match due {
                             Some(_) if pending.changes.len() >= PENDING_MAX => {
-                                status.refuse(packet.from, format!("{}: too many changes scheduled ahead", msg.address));
+                                status.refuse(
+                                    packet.from,
+                                    format!("{}: too many changes scheduled ahead", msg.address),
+                                );
                             }
                             Some(t) => pending.changes.push((t, change)),
                             None => inbox.changes.push(change),
@@ -156,7 +159,10 @@ pub(crate) fn receive(
                                 .any(|b| matches!(&b.input, Input::Osc(a) if *a == address))
                         };
                         if !listening && !bound() {
-                            status.refuse(packet.from, format!("{address}: no control or binding has this address"));
+                            status.refuse(
+                                packet.from,
+                                format!("{address}: no control or binding has this address"),
+                            );
                             continue;
                         }
                         inputs.write(ControlInput {

@@ -131,7 +131,13 @@ impl OscRuntime {
 
     /// Sends messages to each of `to` in as few datagrams as fit a network's packet
     /// ([`DATAGRAM_BYTES`]), all with one timing.
-    pub(crate) fn send_messages(&self, status: &mut OscStatus, to: &[SocketAddr], timing: Timing, messages: Vec<OscMessage>) {
+    pub(crate) fn send_messages(
+        &self,
+        status: &mut OscStatus,
+        to: &[SocketAddr],
+        timing: Timing,
+        messages: Vec<OscMessage>,
+    ) {
         if messages.is_empty() || to.is_empty() {
             return;
         }
@@ -151,7 +157,13 @@ impl OscRuntime {
     pub(crate) fn targets(&self, analysis: bool) -> impl Iterator<Item = SocketAddr> + '_ {
         self.destinations
             .iter()
-            .filter(move |d| if analysis { d.destination.analysis } else { d.destination.feedback })
+            .filter(move |d| {
+                if analysis {
+                    d.destination.analysis
+                } else {
+                    d.destination.feedback
+                }
+            })
             .filter_map(|d| d.addr.as_ref().ok().copied())
     }
 }
@@ -166,9 +178,7 @@ fn socket_addr(s: &OscSettings) -> Option<SocketAddr> {
     if targets.is_empty() {
         return None;
     }
-    let local = targets
-        .iter()
-        .all(|t| t.resolve().is_ok_and(|a| a.ip().is_loopback()));
+    let local = targets.iter().all(|t| t.resolve().is_ok_and(|a| a.ip().is_loopback()));
     let ip = if local {
         std::net::Ipv4Addr::LOCALHOST
     } else {

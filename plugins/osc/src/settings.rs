@@ -40,7 +40,11 @@ impl Endpoint {
     /// The socket address it names now (a host name is looked up; an IPv4 address first, as
     /// the server's socket is IPv4 unless bound otherwise).
     pub fn resolve(&self) -> Result<SocketAddr, String> {
-        let all: Vec<SocketAddr> = self.0.to_socket_addrs().map_err(|e| format!("{}: {e}", self.0))?.collect();
+        let all: Vec<SocketAddr> = self
+            .0
+            .to_socket_addrs()
+            .map_err(|e| format!("{}: {e}", self.0))?
+            .collect();
         all.iter()
             .find(|a| a.is_ipv4())
             .or(all.first())
@@ -144,7 +148,9 @@ pub fn check_rate(rate: f64) -> Result<f64, String> {
     if rate.is_finite() && (0.0..=MAX_ANALYSIS_RATE).contains(&rate) {
         Ok(rate)
     } else {
-        Err(format!("analysis_rate {rate}: must be from 0 to {MAX_ANALYSIS_RATE} a second"))
+        Err(format!(
+            "analysis_rate {rate}: must be from 0 to {MAX_ANALYSIS_RATE} a second"
+        ))
     }
 }
 
@@ -217,7 +223,10 @@ mod tests {
             let e = Endpoint::parse(bad).unwrap_err();
             assert!(e.contains(bad.trim_end_matches(':')), "{e}");
         }
-        assert_eq!(Endpoint::parse("127.0.0.1:9000").unwrap().resolve().unwrap().port(), 9000);
+        assert_eq!(
+            Endpoint::parse("127.0.0.1:9000").unwrap().resolve().unwrap().port(),
+            9000
+        );
     }
 
     #[test]

@@ -90,16 +90,10 @@ impl fmt::Display for WireError {
             WireError::Malformed(what) => write!(f, "not an OSC packet: {what}"),
             WireError::TooDeep => write!(f, "bundle nested deeper than {MAX_DEPTH}"),
             WireError::TooManyMessages => {
-                write!(
-                    f,
-                    "too many messages in one packet (more than {MAX_MESSAGES})"
-                )
+                write!(f, "too many messages in one packet (more than {MAX_MESSAGES})")
             }
             WireError::TooManyBundles => {
-                write!(
-                    f,
-                    "too many bundles in one packet (more than {MAX_BUNDLES})"
-                )
+                write!(f, "too many bundles in one packet (more than {MAX_BUNDLES})")
             }
             WireError::Unencodable(why) => write!(f, "cannot encode OSC: {why}"),
         }
@@ -152,9 +146,7 @@ impl Walk<'_> {
         match bytes.first() {
             Some(b'/') => self.message(bytes, time),
             Some(b'#') if bytes.starts_with(BUNDLE_TAG) => self.bundle(bytes, depth + 1, time),
-            _ => Err(malformed(
-                "neither a message ('/…') nor a bundle (\"#bundle\")",
-            )),
+            _ => Err(malformed("neither a message ('/…') nor a bundle (\"#bundle\")")),
         }
     }
 
@@ -166,9 +158,7 @@ impl Walk<'_> {
         if self.bundles > MAX_BUNDLES {
             return Err(WireError::TooManyBundles);
         }
-        let Some((&[.., s0, s1, s2, s3, f0, f1, f2, f3], mut rest)) =
-            bytes.split_first_chunk::<16>()
-        else {
+        let Some((&[.., s0, s1, s2, s3, f0, f1, f2, f3], mut rest)) = bytes.split_first_chunk::<16>() else {
             return Err(malformed("bundle shorter than its 16-byte header"));
         };
         let time = OscTime {
@@ -206,13 +196,9 @@ impl Walk<'_> {
             return Err(WireError::TooManyMessages);
         }
         check_type_tags(bytes)?;
-        let (rest, packet) =
-            rosc::decoder::decode_udp(bytes).map_err(|e| malformed(e.to_string()))?;
+        let (rest, packet) = rosc::decoder::decode_udp(bytes).map_err(|e| malformed(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(malformed(format!(
-                "{} bytes after the arguments",
-                rest.len()
-            )));
+            return Err(malformed(format!("{} bytes after the arguments", rest.len())));
         }
         let OscPacket::Message(message) = packet else {
             return Err(malformed("a message decoded as a bundle"));
@@ -237,9 +223,7 @@ fn check_type_tags(message: &[u8]) -> Result<(), WireError> {
     let tags = message.get((address_len + 4) & !3..).unwrap_or_default();
     let tags = tags.split(|&b| b == 0).next().unwrap_or_default();
     let Some((b',', tags)) = tags.split_first() else {
-        return Err(malformed(
-            "type tag string missing or not starting with ','",
-        ));
+        return Err(malformed("type tag string missing or not starting with ','"));
     };
     let mut depth = 0usize;
     for &tag in tags {
@@ -255,8 +239,7 @@ fn check_type_tags(message: &[u8]) -> Result<(), WireError> {
                     .checked_sub(1)
                     .ok_or_else(|| malformed("']' without '[' in type tags"))?;
             }
-            b'i' | b'f' | b's' | b'b' | b'h' | b'd' | b't' | b'c' | b'r' | b'm' | b'T' | b'F'
-            | b'N' | b'I' => {}
+            b'i' | b'f' | b's' | b'b' | b'h' | b'd' | b't' | b'c' | b'r' | b'm' | b'T' | b'F' | b'N' | b'I' => {}
             _ => return Err(malformed(format!("unknown type tag {:?}", char::from(tag)))),
         }
     }
@@ -291,13 +274,9 @@ pub fn to_timetag(t: SystemTime) -> OscTime {
         Err(before_1970) => NTP_TO_UNIX.saturating_sub(before_1970.duration()),
     };
     // Below 2^32 since the nanoseconds are below 10^9, so no carry into the seconds.
-    let fraction =
-        ((u64::from(since_1900.subsec_nanos()) << 32) + NANOS_PER_SECOND / 2) / NANOS_PER_SECOND;
+    let fraction = ((u64::from(since_1900.subsec_nanos()) << 32) + NANOS_PER_SECOND / 2) / NANOS_PER_SECOND;
     match (u32::try_from(since_1900.as_secs()), u32::try_from(fraction)) {
-        (Ok(seconds), Ok(fractional)) => OscTime {
-            seconds,
-            fractional,
-        },
+        (Ok(seconds), Ok(fractional)) => OscTime { seconds, fractional },
         _ => OscTime {
             seconds: u32::MAX,
             fractional: u32::MAX,
@@ -334,11 +313,7 @@ pub fn encode_bundle(time: Timing, messages: Vec<OscMessage>) -> Result<Vec<u8>,
 /// (at most [`MAX_PACKET`]), e.g. 1400 to stay under common network MTUs; no bundles for
 /// no messages. An error if one message cannot fit in a bundle alone, or as
 /// [`encode_message`].
-pub fn encode_bundles(
-    time: Timing,
-    messages: Vec<OscMessage>,
-    max_bytes: usize,
-) -> Result<Vec<Vec<u8>>, WireError> {
+pub fn encode_bundles(time: Timing, messages: Vec<OscMessage>, max_bytes: usize) -> Result<Vec<Vec<u8>>, WireError> {
     let limit = max_bytes.min(MAX_PACKET);
     let header = bundle_header(time);
     let mut bundles = Vec::new();
@@ -375,8 +350,8 @@ fn message_bytes(message: OscMessage) -> Result<Vec<u8>, WireError> {
             message.addr
         )));
     }
-    let bytes = rosc::encoder::encode(&OscPacket::Message(message))
-        .map_err(|e| WireError::Unencodable(e.to_string()))?;
+    let bytes =
+        rosc::encoder::encode(&OscPacket::Message(message)).map_err(|e| WireError::Unencodable(e.to_string()))?;
     within(bytes, MAX_PACKET)
 }
 
@@ -517,14 +492,8 @@ mod tests {
         )
         .unwrap();
         let out = decoded(&packet).unwrap();
-        assert_eq!(
-            out.iter().map(|m| m.address.as_str()).collect::<Vec<_>>(),
-            ["/a", "/b"]
-        );
-        assert!(
-            out.iter()
-                .all(|m| m.timing == Timing::At(at(1_700_000_000)))
-        );
+        assert_eq!(out.iter().map(|m| m.address.as_str()).collect::<Vec<_>>(), ["/a", "/b"]);
+        assert!(out.iter().all(|m| m.timing == Timing::At(at(1_700_000_000))));
 
         let immediate = encode_bundle(Timing::Immediately, vec![message("/a", vec![])]).unwrap();
         assert_eq!(decoded(&immediate).unwrap()[0].timing, Timing::Immediately);
@@ -600,10 +569,7 @@ mod tests {
 
     #[test]
     fn errors_say_what_is_wrong() {
-        assert_eq!(
-            WireError::TooDeep.to_string(),
-            "bundle nested deeper than 8"
-        );
+        assert_eq!(WireError::TooDeep.to_string(), "bundle nested deeper than 8");
         assert_eq!(
             WireError::TooManyMessages.to_string(),
             "too many messages in one packet (more than 512)"
@@ -636,10 +602,7 @@ mod tests {
         overlong.extend(TINY);
         let mut dangling = bundle_of(IMMEDIATELY, &[TINY]);
         dangling.extend([0, 0]);
-        let deep_arrays = with_tags(
-            &[b",".to_vec(), b"[".repeat(9), b"]".repeat(9)].concat(),
-            &[],
-        );
+        let deep_arrays = with_tags(&[b",".to_vec(), b"[".repeat(9), b"]".repeat(9)].concat(), &[]);
         let huge_blob = with_tags(b",b", &0xFFFF_FFF0u32.to_be_bytes());
         let not_osc = "neither a message";
         let no_comma = "not starting with ','";
@@ -649,10 +612,7 @@ mod tests {
             (Vec::new(), not_osc),
             (b"a\0\0\0,\0\0\0".to_vec(), not_osc),
             (b"#bundlx\0\0\0\0\0\0\0\0\0".to_vec(), not_osc),
-            (
-                b"#bundle\0\0\0\0".to_vec(),
-                "shorter than its 16-byte header",
-            ),
+            (b"#bundle\0\0\0\0".to_vec(), "shorter than its 16-byte header"),
             (with_tags(b"i", &one), no_comma),
             (b"/a\0\0".to_vec(), no_comma),
             (with_tags(b",ix", &one), "unknown type tag 'x'"),
@@ -699,10 +659,7 @@ mod tests {
             };
             let back = to_system_time(to_timetag(t)).unwrap();
             let error = back.duration_since(t).unwrap_or_else(|e| e.duration());
-            assert!(
-                error < Duration::from_micros(1),
-                "{t:?} came back as {back:?}"
-            );
+            assert!(error < Duration::from_micros(1), "{t:?} came back as {back:?}");
 
             let tag = OscTime {
                 seconds: rng.next() as u32,
@@ -802,12 +759,7 @@ mod tests {
     #[test]
     fn a_resync_splits_into_full_bundles_in_order() {
         let messages: Vec<_> = (0..400)
-            .map(|i| {
-                message(
-                    &format!("/control/{i}/value"),
-                    vec![OscType::Float(i as f32)],
-                )
-            })
+            .map(|i| message(&format!("/control/{i}/value"), vec![OscType::Float(i as f32)]))
             .collect();
         let sizes: Vec<usize> = messages
             .iter()
@@ -828,15 +780,9 @@ mod tests {
             decode(bundle, &mut out).unwrap();
         }
         let addresses: Vec<_> = out.iter().map(|m| m.address.clone()).collect();
-        assert_eq!(
-            addresses,
-            messages.iter().map(|m| m.addr.clone()).collect::<Vec<_>>()
-        );
+        assert_eq!(addresses, messages.iter().map(|m| m.addr.clone()).collect::<Vec<_>>());
 
-        assert_eq!(
-            encode_bundles(Timing::Immediately, vec![], 1400),
-            Ok(vec![])
-        );
+        assert_eq!(encode_bundles(Timing::Immediately, vec![], 1400), Ok(vec![]));
         let big = vec![message("/a", vec![OscType::Blob(vec![0; 2000])])];
         assert!(matches!(
             encode_bundles(Timing::Immediately, big, 1400),
@@ -867,23 +813,12 @@ mod tests {
         packets.push((deep, Err(WireError::TooDeep)));
         // Messages and bundles as many as fit.
         let messages = vec![TINY; (MAX_PACKET - 16) / 12];
-        packets.push((
-            bundle_of(IMMEDIATELY, &messages),
-            Err(WireError::TooManyMessages),
-        ));
+        packets.push((bundle_of(IMMEDIATELY, &messages), Err(WireError::TooManyMessages)));
         let empty = bundle_of(IMMEDIATELY, &[]);
         let bundles = vec![empty.as_slice(); (MAX_PACKET - 16) / 20];
-        packets.push((
-            bundle_of(IMMEDIATELY, &bundles),
-            Err(WireError::TooManyBundles),
-        ));
+        packets.push((bundle_of(IMMEDIATELY, &bundles), Err(WireError::TooManyBundles)));
         // Arguments as many as fit, which only the size limits.
-        let nils = [
-            b"/a\0\0,".as_slice(),
-            &b"N".repeat(MAX_PACKET - 12),
-            b"\0\0\0\0",
-        ]
-        .concat();
+        let nils = [b"/a\0\0,".as_slice(), &b"N".repeat(MAX_PACKET - 12), b"\0\0\0\0"].concat();
         packets.push((nils, Ok(())));
 
         for (packet, expected) in packets {
@@ -934,21 +869,14 @@ mod tests {
                 OscPacket::Message(message("/fx/1/mix", vec![OscType::Double(0.3)])),
                 OscPacket::Bundle(OscBundle {
                     timetag: to_timetag(at(1_700_000_001)),
-                    content: vec![OscPacket::Message(message(
-                        "/fx/2/mode",
-                        vec!["low pass".into()],
-                    ))],
+                    content: vec![OscPacket::Message(message("/fx/2/mode", vec!["low pass".into()]))],
                 }),
             ],
         });
         let mut samples = vec![
             encode_message("/mixer/1/gain", vec![OscType::Float(0.5)]).unwrap(),
             encode_message("/mixer/*/gain", vec![OscType::Int(1), OscType::Bool(true)]).unwrap(),
-            encode_message(
-                "/fx/[0-9]/{mix,gain}",
-                vec![OscType::String(" 0.25 ".into())],
-            )
-            .unwrap(),
+            encode_message("/fx/[0-9]/{mix,gain}", vec![OscType::String(" 0.25 ".into())]).unwrap(),
             encode_message(
                 "/all",
                 vec![
@@ -967,14 +895,7 @@ mod tests {
                 ],
             )
             .unwrap(),
-            encode_bundle(
-                now,
-                vec![
-                    message("/a", vec![]),
-                    message("/b/?", vec![OscType::Int(2)]),
-                ],
-            )
-            .unwrap(),
+            encode_bundle(now, vec![message("/a", vec![]), message("/b/?", vec![OscType::Int(2)])]).unwrap(),
             rosc::encoder::encode(&nested_bundle).unwrap(),
         ];
         let resync: Vec<_> = (0..60)
@@ -1074,10 +995,7 @@ mod tests {
                         // A blob or element size, often absurd.
                         0 => {
                             const SIZES: [u32; 5] = [u32::MAX, 0x7FFF_FFFF, 0x8000_0000, 65_536, 4];
-                            let size = SIZES
-                                .get(rng.below(8))
-                                .copied()
-                                .unwrap_or(rng.next() as u32);
+                            let size = SIZES.get(rng.below(8)).copied().unwrap_or(rng.next() as u32);
                             packet.extend(size.to_be_bytes());
                         }
                         // A string that never ends.
@@ -1098,10 +1016,7 @@ mod tests {
                     let len = MAX_PACKET + 1 + rng.below(1000);
                     rng.bytes(packet, len);
                 }
-                1 => packet.extend(bundle_of(
-                    IMMEDIATELY,
-                    &vec![TINY; MAX_MESSAGES + 1 + rng.below(4000)],
-                )),
+                1 => packet.extend(bundle_of(IMMEDIATELY, &vec![TINY; MAX_MESSAGES + 1 + rng.below(4000)])),
                 2 => {
                     let empty = bundle_of(IMMEDIATELY, &[]);
                     packet.extend(bundle_of(
@@ -1137,11 +1052,7 @@ mod tests {
         let mut messages = 0usize;
         for _ in 0..1_000_000 {
             // Packets near 64 KiB are slow to build, so one in 4000.
-            let category = if rng.below(4000) == 0 {
-                5
-            } else {
-                rng.below(5)
-            };
+            let category = if rng.below(4000) == 0 { 5 } else { rng.below(5) };
             categories[category] += 1;
             packet.clear();
             generate(category, &mut rng, &samples, &mut packet);

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use engine_rt::ranges::{self, de};
 use engine_rt::ron_file::checked;
 use phosphene_controls::mapping::file::MappingFile;
-use phosphene_osc::OscSettings;
 use phosphene_decks::{DeckControls, HOT_CUES, HotCue, LaunchQuantize, MixerState};
+use phosphene_osc::OscSettings;
 use phosphene_visuals::setup::VisualSetup;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -298,6 +298,25 @@ mod tests {
         assert_eq!(again.mappings, set.mappings, "written back as read");
         let e = parse("SetFile(bpm: 128.0, mappings: [1])").unwrap_err().to_string();
         assert!(e.contains("expected a mapping file"), "{e}");
+    }
+
+    #[test]
+    fn osc_settings_are_checked_where_they_are_and_written_back() {
+        let text = "SetFile(bpm: 120.0, osc: (port: Some(9000), destinations: [(to: \"127.0.0.1:9001\")]))";
+        let set = parse(text).unwrap();
+        assert_eq!(set.osc.port, Some(9000));
+        assert!(set.osc.destinations[0].feedback && set.osc.destinations[0].analysis);
+        assert_eq!(parse(&set.to_text()).unwrap().osc, set.osc, "written back as read");
+        let e = parse("SetFile(bpm: 120.0,\n osc: (destinations: [(to: \"studio\")]))").unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.starts_with("t.set.ron:2:") && e.contains("`studio` is not HOST:PORT"),
+            "{e}"
+        );
+        let e = parse("SetFile(bpm: 120.0, osc: (analysis_rate: 1000.0))")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("analysis_rate 1000"), "{e}");
     }
 
     #[test]

@@ -15,13 +15,13 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use engine_rt::{IntentKind, Quantize};
 use phosphene_controls::Mappings;
-use phosphene_osc::{OscConfig, OscSettings};
 use phosphene_controls::mapping::file::MappingFile;
 use phosphene_decks::{
     BeatGrid, Deck, DeckControls, DeckLoop, DeckSet, DeckTrack, HotCue, MixerState, Transport, control_intents,
     mixer_intents,
 };
 use phosphene_engine_bridge::{Intents, LoadRequest, relative_to};
+use phosphene_osc::{OscConfig, OscSettings};
 use phosphene_visuals::setup::VisualSetup;
 use phosphene_visuals::{VisualCommand, Visuals};
 

@@ -9,13 +9,22 @@ const WARN: Color32 = Color32::from_rgb(255, 120, 80);
 
 /// Draws the strip; returns the set's new destinations when the performer changed them.
 /// `draft` holds the address being typed.
-pub fn osc_strip(ui: &mut egui::Ui, status: &OscStatus, set: &OscSettings, draft: &mut String) -> Option<Vec<Destination>> {
+pub fn osc_strip(
+    ui: &mut egui::Ui,
+    status: &OscStatus,
+    set: &OscSettings,
+    draft: &mut String,
+) -> Option<Vec<Destination>> {
     let mut changed = None;
     ui.horizontal_wrapped(|ui| {
         match status.listening {
             Some(a) if !a.ip().is_loopback() => {
-                ui.label(RichText::new(format!("⚠ OSC open to the network on {a}")).small().color(WARN))
-                    .on_hover_text("anyone on this network can play the instrument");
+                ui.label(
+                    RichText::new(format!("⚠ OSC open to the network on {a}"))
+                        .small()
+                        .color(WARN),
+                )
+                .on_hover_text("anyone on this network can play the instrument");
             }
             Some(a) => {
                 ui.label(RichText::new(format!("OSC {a}")).small());
@@ -52,9 +61,13 @@ pub fn osc_strip(ui: &mut egui::Ui, status: &OscStatus, set: &OscSettings, draft
             list.remove(i);
             changed = Some(list);
         }
-        let typed = ui.add(egui::TextEdit::singleline(draft).hint_text("HOST:PORT").desired_width(120.0));
-        let add = ui.small_button("add").clicked()
-            || (typed.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+        let typed = ui.add(
+            egui::TextEdit::singleline(draft)
+                .hint_text("HOST:PORT")
+                .desired_width(120.0),
+        );
+        let add =
+            ui.small_button("add").clicked() || (typed.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
         if add && !draft.is_empty() {
             match Endpoint::parse(draft) {
                 Ok(to) => {
