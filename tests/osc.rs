@@ -259,11 +259,38 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
         (v - 0.5).abs() < 1e-6
     });
     assert_eq!(echoes(&peer), before, "the sender's own change is not echoed");
+    // Moved through the focused address, the focused address is not echoed but deck 1's is.
+    let focused = |p: &Peer| received(p).iter().filter(|m| m.2 == "/deck/focused/filter").count();
+    let before_focused = focused(&peer);
+    command(
+        &mut peer,
+        &format!(r#"{{"to": {port}, "send": "/deck/focused/filter", "args": [0.5]}}"#),
+    );
+    command(
+        &mut peer,
+        &format!(r#"{{"to": {port}, "send": "/deck/focused/filter", "args": [0.625]}}"#),
+    );
+    wait_value(
+        &mut peer,
+        "/deck/1/filter",
+        "deck 1's filter, moved through the focus",
+        |v| v == 0.625,
+    );
+    assert_eq!(
+        focused(&peer),
+        before_focused,
+        "the focused address is not echoed to its sender"
+    );
+    command(
+        &mut peer,
+        &format!(r#"{{"to": {port}, "send": "/deck/focused/filter", "args": [0.5]}}"#),
+    );
+    wait_value(&mut peer, "/deck/1/filter", "deck 1's filter back at 0.5", |v| v == 0.5);
     // A query is answered to the sender.
+    let answers = |s: &str| s.lines().filter(|l| l.contains(" /deck/1/filter ")).count();
+    let before = answers(&peer.seen);
     command(&mut peer, &format!(r#"{{"to": {port}, "send": "/deck/1/filter/get"}}"#));
-    peer.wait_for("the answer to the query", |s| {
-        s.lines().filter(|l| l.contains(" /deck/1/filter ")).count() > before
-    });
+    peer.wait_for("the answer to the query", |s| answers(s) > before);
     assert_eq!(last(&peer, "/deck/1/filter"), Some(0.5));
     // A bad value names the address and what is wrong.
     oscsend(port, &["/deck/1/filter", "s", "loud"]);

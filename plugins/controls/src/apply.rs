@@ -245,6 +245,7 @@ pub(crate) fn apply_changes(
         }
         moved.write(ControlMoved {
             id,
+            asked: change.id,
             value: match mv {
                 Move::To(v) => Some(v),
                 Move::Fire => None,

@@ -78,6 +78,9 @@ impl ControlChange {
 pub struct ControlMoved {
     /// The control, never a focused-deck address.
     pub id: ControlId,
+    /// The control as the change named it (a focused-deck address before the focus resolved
+    /// it): the address feedback does not send back to the one who moved it.
+    pub asked: ControlId,
     /// Its new value, or `None` for a trigger that fired.
     pub value: Option<f64>,
     /// Who moved it.

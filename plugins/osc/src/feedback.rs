@@ -32,11 +32,12 @@ pub(crate) fn send_feedback(
     mut moved: MessageReader<ControlMoved>,
     mut sent: Local<Sent>,
 ) {
-    // Who moved what this frame, so it is not echoed back to them.
+    // Who moved what this frame, under the address they used, so it is not echoed back to them
+    // (an app on `/deck/focused/filter` still hears `/deck/1/filter`, which it did not send).
     let movers: HashMap<ControlId, SocketAddr> = moved
         .read()
         .filter_map(|m| match m.source {
-            Source::Osc(from) => Some((m.id, from)),
+            Source::Osc(from) => Some((m.asked, from)),
             _ => None,
         })
         .collect();
