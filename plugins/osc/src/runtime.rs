@@ -227,12 +227,17 @@ pub(crate) fn reconfigure(
             let addr = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port);
             // Tools are pointed at the server (an address they can reach from here when it
             // listens on every interface).
-            let osc = status.listening;
-            let ip = osc.map(|a| a.ip()).filter(|ip| !ip.is_unspecified());
+            let osc = status.listening.map(|a| {
+                let ip = if a.ip().is_unspecified() {
+                    std::net::Ipv4Addr::LOCALHOST.into()
+                } else {
+                    a.ip()
+                };
+                SocketAddr::new(ip, a.port())
+            });
             let host = HostInfo {
                 name: "Phosphene".into(),
-                osc_ip: ip.map_or_else(|| "127.0.0.1".into(), |ip| ip.to_string()),
-                osc_port: osc.map_or(0, |a| a.port()),
+                osc,
             };
             match OscQueryServer::start(addr, host, crate::query::leaves(&registry)) {
                 Ok(q) => {

@@ -53,10 +53,9 @@ const ATTRIBUTES: [&str; 8] = [
 pub struct HostInfo {
     /// The app's name as tools list it.
     pub name: String,
-    /// The address tools send OSC (UDP) to.
-    pub osc_ip: String,
-    /// The port tools send OSC (UDP) to.
-    pub osc_port: u16,
+    /// Where tools send OSC (UDP): the server's address, `None` while no server listens (then
+    /// tools write over the websocket only).
+    pub osc: Option<std::net::SocketAddr>,
 }
 
 /// An OSCQuery server running on its own threads; dropping it stops them.
@@ -350,16 +349,19 @@ fn answer(request: &Request, shared: &Shared) -> (Status, Option<String>) {
 }
 
 fn host_info(host: &HostInfo) -> Json {
-    json!({
+    let mut info = json!({
         "NAME": host.name,
-        "OSC_IP": host.osc_ip,
-        "OSC_PORT": host.osc_port,
-        "OSC_TRANSPORT": "UDP",
         "EXTENSIONS": {
             "ACCESS": true, "VALUE": true, "RANGE": true, "DESCRIPTION": true, "UNIT": true,
             "LISTEN": true, "PATH_CHANGED": true,
         },
-    })
+    });
+    if let (Some(osc), Some(map)) = (host.osc, info.as_object_mut()) {
+        map.insert("OSC_IP".into(), osc.ip().to_string().into());
+        map.insert("OSC_PORT".into(), osc.port().into());
+        map.insert("OSC_TRANSPORT".into(), "UDP".into());
+    }
+    info
 }
 
 /// Unregisters a websocket client's outbox when its thread ends, however it ends.
@@ -479,4 +481,29 @@ fn send_pending(socket: &mut WebSocket<TcpStream>, outbox: &Mutex<Outbox>) -> tu
         }
     }
     socket.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_an_osc_server_host_info_points_nowhere() {
+        let closed = host_info(&HostInfo {
+            name: "Phosphene".into(),
+            osc: None,
+        });
+        assert!(
+            closed.get("OSC_PORT").is_none() && closed.get("OSC_IP").is_none(),
+            "{closed}"
+        );
+        let open = host_info(&HostInfo {
+            name: "Phosphene".into(),
+            osc: Some("127.0.0.1:9000".parse().expect("address")),
+        });
+        assert_eq!(
+            (open["OSC_IP"].as_str(), open["OSC_PORT"].as_u64()),
+            (Some("127.0.0.1"), Some(9000))
+        );
+    }
 }

@@ -48,8 +48,7 @@ fn leaves() -> Vec<Leaf> {
 fn start() -> OscQueryServer {
     let host = HostInfo {
         name: "Phosphene".into(),
-        osc_ip: "127.0.0.1".into(),
-        osc_port: 9000,
+        osc: Some("127.0.0.1:9000".parse().expect("address")),
     };
     OscQueryServer::start("127.0.0.1:0".parse().unwrap(), host, leaves()).unwrap()
 }
