@@ -53,19 +53,10 @@ fn free_tcp_port() -> u16 {
 
 /// Eight seconds of a 55 Hz sine: all bass.
 fn write_bass(path: &Path) {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
-    for i in 0..8 * 48_000 {
-        let v = (0.6 * (std::f64::consts::TAU * 55.0 * i as f64 / 48_000.0).sin() * 32767.0) as i16;
-        w.write_sample(v).expect("write");
-        w.write_sample(v).expect("write");
-    }
-    w.finalize().expect("finish");
+    write_wav(path, 8 * 48_000, |i| {
+        let v = (0.6 * (std::f64::consts::TAU * 55.0 * i as f64 / 48_000.0).sin()) as f32;
+        (v, v)
+    });
 }
 
 /// A set with the bass track on deck 1, stopped; feedback sends only changes.
@@ -387,9 +378,10 @@ fn osc_clients_play_the_instrument_and_read_it_back() {
     let mid = frames_of(&rec, 1, DeckParam::EqMidDb, -3.0);
     assert!(lows.0.len() == 1 && lows.0 == lows.1, "{lows:?}");
     let apart = mid[0] as i64 - lows.0[0] as i64;
-    // Half a second at 48 kHz, to within a millisecond.
+    // Half a second at 48 kHz, to within two milliseconds (the clock's residual on a loaded
+    // machine; within one here).
     assert!(
-        (apart - 24_000).abs() <= 48,
+        (apart - 24_000).abs() <= 96,
         "timetags 0.5 s apart landed {apart} frames apart"
     );
 }

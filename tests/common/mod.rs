@@ -18,8 +18,9 @@ pub fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-/// Writes a 4 s stereo test track at 48 kHz: a click every beat at 120 BPM over a chord.
-pub fn write_track(path: &Path) {
+/// Writes `frames` stereo frames at 48 kHz as 32-bit floats, frame `i` being `sample(i)`
+/// (left, right).
+pub fn write_wav(path: &Path, frames: usize, sample: impl Fn(usize) -> (f32, f32)) {
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: 48_000,
@@ -27,7 +28,17 @@ pub fn write_track(path: &Path) {
         sample_format: hound::SampleFormat::Float,
     };
     let mut w = hound::WavWriter::create(path, spec).expect("create wav");
-    for i in 0..4 * 48_000 {
+    for i in 0..frames {
+        let (left, right) = sample(i);
+        w.write_sample(left).expect("write");
+        w.write_sample(right).expect("write");
+    }
+    w.finalize().expect("finish wav");
+}
+
+/// Writes a 4 s stereo test track at 48 kHz: a click every beat at 120 BPM over a chord.
+pub fn write_track(path: &Path) {
+    write_wav(path, 4 * 48_000, |i| {
         let t = i as f64 / 48_000.0;
         let chord: f64 = [220.0, 277.18, 329.63]
             .iter()
@@ -40,10 +51,8 @@ pub fn write_track(path: &Path) {
             0.0
         };
         let v = (chord + click) as f32;
-        w.write_sample(v).unwrap();
-        w.write_sample(-v).unwrap();
-    }
-    w.finalize().unwrap();
+        (v, -v)
+    });
 }
 
 /// A script exercising transport, loops, key lock, EQ, filter, FX and tempo over 14 beats;
