@@ -15,6 +15,7 @@ PHOS_PACKAGES=(
   libudev-dev                         # gilrs (gamepads) finds pads through udev
   python3 python3-venv                # the test peers' Python environment (python-rtmidi)
   liblo-tools curl                    # OSC peers (oscsend, oscdump) and OSCQuery's HTTP client
+  time                                # GNU time: the analysis test's peak-memory measure
 )
 
 # Python packages the live tests' peers use, in a virtual environment in the target folder

@@ -8,12 +8,13 @@ use bevy::app::ScheduleRunnerPlugin;
 use bevy::prelude::*;
 use bevy::window::{ExitCondition, WindowResolution};
 use engine_rt::backend::CallbackStats;
+use engine_rt::track_analysis::cache::AnalysisCache;
 use engine_rt::{Engine, EngineConfig};
 use phosphene_controls::mapping::load::global_dir;
 use phosphene_controls::midi::clock::MidiClock;
 use phosphene_controls::{ControlsPlugin, MappingPaths, Registry};
 use phosphene_decks::{ActionScript, DecksPlugin};
-use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
+use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus, TrackCache};
 use phosphene_recorder::{Recorder, RecorderPlugin};
 use phosphene_set::{BundledSets, SetCommand, SetFile, SetPlugin};
 use phosphene_ui::{SHORTCUTS, Shortcut};
@@ -235,6 +236,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         ..default()
     })
     .insert_resource(link)
+    .insert_resource(TrackCache(AnalysisCache::user()))
     .insert_resource(BundledSets {
         root: assets_dir(),
         autosave_dir: data_dir().join("autosave"),

@@ -2,6 +2,7 @@
 //! bundled demo set by default) in the control window; `render` and `play` are the headless
 //! engine commands.
 
+mod analyse_cli;
 mod app;
 mod controls_cli;
 mod headless;
@@ -185,6 +186,24 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Analyse audio files (folders: every audio file in them): one line per file,
+    /// `file=<path> bpm=<f> first_beat=<f> confidence=<f> key=<name>`, or
+    /// `file=<path> error=<reason>`. `bpm=0` means no pulse was found, `key=none` no clear key.
+    /// Results are cached per file content (see docs/ANALYSIS.md).
+    Analyse {
+        /// Audio files or folders.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// After each file's line, its beat times in seconds, one per line.
+        #[arg(long)]
+        beats: bool,
+        /// Neither read nor write the analysis cache.
+        #[arg(long)]
+        no_cache: bool,
+        /// Analyse again even when the cache holds the file (and store the new result).
+        #[arg(long)]
+        fresh: bool,
+    },
     /// Convert a Mixxx controller mapping (`.midi.xml`) into a Phosphene mapping file, printing
     /// what could not carry over.
     ImportMixxx {
@@ -271,6 +290,12 @@ fn main() -> ExitCode {
             }
             Ok(())
         }
+        Some(Command::Analyse {
+            files,
+            beats,
+            no_cache,
+            fresh,
+        }) => analyse_cli::analyse(&files, beats, no_cache, fresh).map_err(Into::into),
         Some(Command::ImportMixxx { xml, out }) => controls_cli::import_mixxx(&xml, out.as_deref()),
         Some(Command::Render(request)) => headless::render(&request),
         Some(Command::Play {

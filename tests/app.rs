@@ -178,7 +178,8 @@ fn hot_cue_loop_and_crossfade() {
         rig.deck::<BeatGrid>(0),
         BeatGrid {
             bpm: 120.0,
-            first_beat: 0.0
+            first_beat: 0.0,
+            locked: false,
         }
     );
     rig.act(Action::Transport(TransportAction::Launch(LaunchQuantize::Beat)));
@@ -267,6 +268,7 @@ fn set_file_round_trip_restores_decks() {
             file: "track.wav".into(),
             bpm: Some(120.0),
             first_beat: 0.0,
+            grid_locked: false,
         }),
         hot_cues: vec![HotCue {
             slot: 0,

@@ -95,6 +95,14 @@ pub struct Deck {
     loop_in: Option<f64>,
     loop_out: Option<f64>,
     loop_active: bool,
+    /// The beat grid: tempo the track was made at and its first beat in track frames. It starts
+    /// as the track's and the performer may correct it ([`Deck::set_grid`]).
+    grid: Option<(f64, f64)>,
+    /// Slip mode: where the track would be had nothing jumped or looped since slip began. It
+    /// moves on with every frame played; leaving a loop, a roll or slip returns there.
+    slip: Option<f64>,
+    /// The running loop roll turned slip on itself and turns it off when released.
+    roll_slip: bool,
     trim: Smoothed,
     volume: Smoothed,
     eq: Eq3,
@@ -126,6 +134,9 @@ impl Deck {
             env: 0.0,
             env_step: 0.0,
             after_fade: None,
+            grid: None,
+            slip: None,
+            roll_slip: false,
             rate: 1.0,
             rate_step: 0.0,
             rate_left: 0,
@@ -204,6 +215,7 @@ impl Deck {
         self.cue = track.first_beat.max(0.0) * self.sample_rate;
         self.reader.set(self.cue);
         self.heard = self.cue;
+        self.grid = track.bpm.map(|bpm| (bpm, track.first_beat * self.sample_rate));
         self.track = Some(track);
         old
     }
@@ -216,6 +228,9 @@ impl Deck {
         self.loop_active = false;
         self.loop_in = None;
         self.loop_out = None;
+        self.grid = None;
+        self.slip = None;
+        self.roll_slip = false;
         self.hot_cues = [None; HOT_CUES];
         self.reader = Reader::default();
         self.heard = 0.0;
@@ -361,11 +376,108 @@ impl Deck {
         s
     }
 
+    /// Track frames per beat of the grid; without one, a clock beat at the current rate.
     fn frames_per_beat(&self, clock_fpb: f64) -> f64 {
-        self.track
-            .as_ref()
-            .and_then(|t| t.frames_per_beat())
-            .unwrap_or(clock_fpb * self.rate)
+        self.grid
+            .map_or(clock_fpb * self.rate, |(bpm, _)| 60.0 * self.sample_rate / bpm)
+    }
+
+    /// Where the grid starts, in track frames (the track's start without a grid).
+    fn grid_origin(&self) -> f64 {
+        self.grid.map_or(0.0, |(_, origin)| origin)
+    }
+
+    /// Replaces the beat grid (the performer's correction of the analysis). A synced deck
+    /// follows the new tempo from the next frame.
+    pub fn set_grid(&mut self, bpm: f64, first_beat: f64) {
+        if self.track.is_some() {
+            self.grid = Some((bpm, first_beat * self.sample_rate));
+        }
+    }
+
+    /// Moves the playhead by `beats` of the grid, keeping the beat phase; an engaged loop moves
+    /// along so the playhead stays in it. A jump may land before the track's start (silence
+    /// until it) so that jumping back and forth never loses the phase.
+    pub fn beat_jump(&mut self, beats: f64, clock_fpb: f64) {
+        if self.track.is_none() {
+            return;
+        }
+        let delta = beats * self.frames_per_beat(clock_fpb);
+        if let Some((a, b)) = self.loop_range() {
+            self.loop_in = Some(a + delta);
+            self.loop_out = Some(b + delta);
+        }
+        self.jump_to(self.heard + delta);
+    }
+
+    /// Moves the stored loop by `beats` of the grid; a playhead inside an engaged loop moves
+    /// with it.
+    pub fn loop_move(&mut self, beats: f64, clock_fpb: f64) {
+        let Some((a, b)) = self.loop_region() else {
+            return;
+        };
+        let delta = beats * self.frames_per_beat(clock_fpb);
+        let inside = self.loop_active && (a..b).contains(&self.heard);
+        self.loop_in = Some(a + delta);
+        self.loop_out = Some(b + delta);
+        if inside {
+            self.jump_to(self.heard + delta);
+        }
+    }
+
+    /// Scales the stored loop's length by `factor` from its start (halve, double). A playhead
+    /// past the new end of an engaged loop wraps into it, as the loop would have taken it.
+    pub fn loop_scale(&mut self, factor: f64) {
+        let Some((a, b)) = self.loop_region() else {
+            return;
+        };
+        let end = a + (b - a) * factor;
+        if end - a < 1.0 {
+            return;
+        }
+        self.loop_out = Some(end);
+        if self.loop_active && self.heard >= end {
+            self.jump_to(a + (self.heard - a) % (end - a));
+        }
+    }
+
+    /// Slip mode on or off. Turning it off returns to where the track would have been.
+    pub fn set_slip(&mut self, on: bool) {
+        self.roll_slip = false;
+        match (on, self.slip) {
+            (true, None) => self.slip = Some(self.heard),
+            (false, Some(_)) => self.slip_return(false),
+            _ => {}
+        }
+    }
+
+    /// Jumps to the slip position; slip stays on when `keep`.
+    fn slip_return(&mut self, keep: bool) {
+        if let Some(pos) = self.slip {
+            self.jump_to(pos);
+            if !keep {
+                self.slip = None;
+            }
+        }
+    }
+
+    /// Loop roll: `Some(beats)` loops that many beats from the playhead while the track runs
+    /// on underneath (slip); `None` releases it, back to where the track would have been.
+    pub fn loop_roll(&mut self, beats: Option<f64>, clock_fpb: f64) {
+        match beats {
+            Some(beats) => {
+                if self.slip.is_none() {
+                    self.slip = Some(self.heard);
+                    self.roll_slip = true;
+                }
+                self.beat_loop(beats, clock_fpb);
+            }
+            None => {
+                self.loop_active = false;
+                let keep = !std::mem::take(&mut self.roll_slip);
+                self.slip_return(keep);
+            }
+        }
     }
 
     fn loop_range(&self) -> Option<(f64, f64)> {
@@ -397,7 +509,7 @@ impl Deck {
         let beats = ranges::BEAT_LOOP.hold(beats);
         let fpb = self.frames_per_beat(clock_fpb);
         let len = beats * fpb;
-        let origin = self.track.as_ref().map_or(0.0, |t| t.first_beat * self.sample_rate);
+        let origin = self.grid_origin();
         let step = fpb * beats.min(1.0);
         let start = origin + ((self.heard - origin) / step + 1e-9).floor() * step;
         self.loop_in = Some(start);
@@ -421,9 +533,13 @@ impl Deck {
         self.loop_in.zip(self.loop_out)
     }
 
-    /// Leaves the loop.
+    /// Leaves the loop; in slip mode, back to where the track would have been.
     pub fn loop_exit(&mut self) {
+        let was = self.loop_active;
         self.loop_active = false;
+        if was {
+            self.slip_return(true);
+        }
     }
 
     /// Sets the playback rate, ramped over `ramp_frames`; turns sync off.
@@ -450,12 +566,12 @@ impl Deck {
         if !on {
             return;
         }
-        let Some((bpm, origin)) = self.track.as_ref().and_then(|t| Some((t.bpm?, t.first_beat))) else {
+        let Some((bpm, origin)) = self.grid else {
             return;
         };
         self.ramp_rate(clock_bpm / bpm, 0);
         let fpb = 60.0 * self.sample_rate / bpm;
-        let deck_phase = ((self.heard - origin * self.sample_rate) / fpb).rem_euclid(1.0);
+        let deck_phase = ((self.heard - origin) / fpb).rem_euclid(1.0);
         let mut shift = clock_beat.rem_euclid(1.0) - deck_phase;
         if shift > 0.5 {
             shift -= 1.0;
@@ -581,7 +697,7 @@ impl Deck {
         let track = self.track.take();
         // Neither changes within a render (intents fall between renders).
         let lp = self.loop_range();
-        let sync_bpm = track.as_ref().and_then(|t| t.bpm).filter(|_| self.sync);
+        let sync_bpm = self.grid.filter(|_| self.sync && track.is_some()).map(|(bpm, _)| bpm);
         let mut i = 0;
         while i < n {
             if let Some(track) = track.as_deref()
@@ -603,6 +719,9 @@ impl Deck {
             if self.playing
                 && let Some(track) = track.as_deref()
             {
+                if let Some(slip) = &mut self.slip {
+                    *slip += self.rate;
+                }
                 s = self.voice_next(track, lp);
                 if self.tail_at < self.tail.len() {
                     let k = 1.0 - self.tail_at as f32 / self.tail.len() as f32;
@@ -674,6 +793,9 @@ impl Deck {
             self.pre[i] = track.read(pos);
             pos = next;
             i += 1;
+        }
+        if let Some(slip) = &mut self.slip {
+            *slip += pos - self.reader.pos;
         }
         self.rate = rate;
         self.reader.pos = pos;

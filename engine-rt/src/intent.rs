@@ -260,6 +260,53 @@ pub enum IntentKind<T = Shared<Track>> {
         /// Whether the loop plays now; otherwise it is only stored.
         active: bool,
     },
+    /// Move the playhead by beats of the deck's grid ([`ranges::BEAT_JUMP`]), keeping the
+    /// phase; an engaged loop moves along.
+    BeatJump {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Beats forward (positive) or back.
+        beats: f64,
+    },
+    /// Move the stored loop by beats of the deck's grid ([`ranges::BEAT_JUMP`]).
+    LoopMove {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Beats forward (positive) or back.
+        beats: f64,
+    },
+    /// Scale the stored loop's length from its start ([`ranges::LOOP_SCALE`]: halve, double).
+    LoopScale {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// New length over old.
+        factor: f64,
+    },
+    /// Loop roll: loop `beats` from the playhead while the track runs on underneath, or (with
+    /// `beats` = `None`) release it, back to where the track would have been.
+    LoopRoll {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Loop length in beats ([`ranges::BEAT_LOOP`]), or `None` to release.
+        beats: Option<f64>,
+    },
+    /// Slip mode: while on, loops and jumps play over a track that runs on underneath, and
+    /// leaving them (or slip) returns to where it would have been.
+    Slip {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Whether slip is on.
+        on: bool,
+    },
+    /// Replace the deck's beat grid (the performer's correction of the analysis).
+    SetGrid {
+        /// Index of the deck (0-based).
+        deck: usize,
+        /// Tempo the track was made at ([`ranges::BPM`]).
+        bpm: f64,
+        /// A beat of the grid, in seconds of the track ([`ranges::POSITION`]).
+        first_beat: f64,
+    },
     /// Playback rate (1.0 = original tempo), ramped over beats of the clock.
     Rate {
         /// Index of the deck (0-based).
@@ -380,6 +427,12 @@ impl<T> IntentKind<T> {
             K::LoopOut { deck } => K::LoopOut { deck },
             K::BeatLoop { deck, beats } => K::BeatLoop { deck, beats },
             K::LoopExit { deck } => K::LoopExit { deck },
+            K::BeatJump { deck, beats } => K::BeatJump { deck, beats },
+            K::LoopMove { deck, beats } => K::LoopMove { deck, beats },
+            K::LoopScale { deck, factor } => K::LoopScale { deck, factor },
+            K::LoopRoll { deck, beats } => K::LoopRoll { deck, beats },
+            K::Slip { deck, on } => K::Slip { deck, on },
+            K::SetGrid { deck, bpm, first_beat } => K::SetGrid { deck, bpm, first_beat },
             K::SetLoop {
                 deck,
                 start,
@@ -449,6 +502,27 @@ impl<T> IntentKind<T> {
             K::BeatLoop { deck, beats } => K::BeatLoop {
                 deck,
                 beats: policy(&ranges::BEAT_LOOP, beats)?,
+            },
+            K::BeatJump { deck, beats } => K::BeatJump {
+                deck,
+                beats: policy(&ranges::BEAT_JUMP, beats)?,
+            },
+            K::LoopMove { deck, beats } => K::LoopMove {
+                deck,
+                beats: policy(&ranges::BEAT_JUMP, beats)?,
+            },
+            K::LoopScale { deck, factor } => K::LoopScale {
+                deck,
+                factor: policy(&ranges::LOOP_SCALE, factor)?,
+            },
+            K::LoopRoll { deck, beats } => K::LoopRoll {
+                deck,
+                beats: beats.map(|b| policy(&ranges::BEAT_LOOP, b)).transpose()?,
+            },
+            K::SetGrid { deck, bpm, first_beat } => K::SetGrid {
+                deck,
+                bpm: policy(&ranges::BPM, bpm)?,
+                first_beat: policy(&ranges::POSITION, first_beat)?,
             },
             K::SetLoop {
                 deck,
@@ -541,6 +615,12 @@ impl<T> IntentKind<T> {
             Self::BeatLoop { .. } => "BeatLoop",
             Self::LoopExit { .. } => "LoopExit",
             Self::SetLoop { .. } => "SetLoop",
+            Self::BeatJump { .. } => "BeatJump",
+            Self::LoopMove { .. } => "LoopMove",
+            Self::LoopScale { .. } => "LoopScale",
+            Self::LoopRoll { .. } => "LoopRoll",
+            Self::Slip { .. } => "Slip",
+            Self::SetGrid { .. } => "SetGrid",
             Self::Rate { .. } => "Rate",
             Self::Sync { .. } => "Sync",
             Self::KeyLock { .. } => "KeyLock",

@@ -14,6 +14,7 @@ pub mod backend;
 pub mod clock;
 pub mod config;
 pub mod deck;
+pub mod decode;
 pub mod dsp;
 mod engine;
 pub mod event;
@@ -28,6 +29,7 @@ pub mod script;
 pub mod stats;
 pub mod stretch;
 pub mod track;
+pub mod track_analysis;
 
 pub use analysis::{AnalysisFrame, Source};
 pub use clock::{BeatClock, InternalClock};

@@ -7,16 +7,12 @@ use std::thread::JoinHandle;
 use basedrop::Shared;
 use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
 use rubato::{Fft, FixedSync, Indexing, Resampler, WindowFunction};
-use symphonia::core::codecs::audio::AudioDecoderOptions;
-use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, TrackType};
-use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
 
 use crate::analysis::overview::Overview;
-use crate::analysis::tempo;
+use crate::decode::{AudioReader, Block};
 use crate::track::Track;
+use crate::track_analysis::cache::{ANALYSIS_VERSION, AnalysisCache, CacheEntry, ContentKey};
+use crate::track_analysis::{TrackAnalyser, TrackAnalysis};
 
 /// Default longest track accepted, in seconds (30 minutes: 690 MB at 48 kHz).
 pub const DEFAULT_MAX_SECONDS: f64 = 30.0 * 60.0;
@@ -39,6 +35,8 @@ pub enum LoadErrorKind {
     },
     /// It decodes to no audio at all.
     Empty,
+    /// Stopped on request before the end.
+    Cancelled,
     /// Longer than the configured limit.
     TooLong {
         /// Seconds decoded when the limit was passed (decoding stops there).
@@ -57,31 +55,35 @@ pub struct LoadError {
     pub kind: LoadErrorKind,
 }
 
+impl std::fmt::Display for LoadErrorKind {
+    /// What is wrong, without the file's name.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(e) => f.write_str(e),
+            Self::Unsupported(e) => write!(f, "unsupported format ({e})"),
+            Self::Corrupt(e) => write!(f, "corrupt or truncated audio ({e})"),
+            Self::Truncated {
+                decoded_seconds,
+                expected_seconds,
+            } => write!(
+                f,
+                "truncated, audio ends after {decoded_seconds:.2} s of {expected_seconds:.2} s"
+            ),
+            Self::Empty => f.write_str("the file contains no audio"),
+            Self::Cancelled => f.write_str("cancelled"),
+            Self::TooLong { seconds, max_seconds } => {
+                write!(f, "{seconds:.0} s is longer than the {max_seconds:.0} s limit")
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let p = self.path.display();
         match &self.kind {
             LoadErrorKind::Io(e) => write!(f, "cannot read '{p}': {e}"),
-            LoadErrorKind::Unsupported(e) => {
-                write!(f, "cannot load '{p}': unsupported format ({e})")
-            }
-            LoadErrorKind::Corrupt(e) => {
-                write!(f, "cannot load '{p}': corrupt or truncated audio ({e})")
-            }
-            LoadErrorKind::Truncated {
-                decoded_seconds,
-                expected_seconds,
-            } => write!(
-                f,
-                "cannot load '{p}': truncated, audio ends after {decoded_seconds:.2} s of {expected_seconds:.2} s"
-            ),
-            LoadErrorKind::Empty => write!(f, "cannot load '{p}': the file contains no audio"),
-            LoadErrorKind::TooLong { seconds, max_seconds } => {
-                write!(
-                    f,
-                    "cannot load '{p}': {seconds:.0} s is longer than the {max_seconds:.0} s limit"
-                )
-            }
+            kind => write!(f, "cannot load '{p}': {kind}"),
         }
     }
 }
@@ -97,8 +99,12 @@ pub struct LoadOptions {
     pub bpm: Option<f64>,
     /// First beat of the grid in seconds.
     pub first_beat: f64,
+    /// The given grid is the performer's locked one.
+    pub grid_locked: bool,
     /// Longest accepted duration.
     pub max_seconds: f64,
+    /// Where analyses are cached; without one every load analyses its track.
+    pub cache: Option<AnalysisCache>,
 }
 
 impl LoadOptions {
@@ -108,149 +114,71 @@ impl LoadOptions {
             sample_rate,
             bpm: None,
             first_beat: 0.0,
+            grid_locked: false,
             max_seconds: DEFAULT_MAX_SECONDS,
+            cache: None,
         }
     }
 }
 
 /// Decodes and resamples a file on the calling thread. `progress` receives 0..1.
-pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32)) -> Result<Track, LoadError> {
-    let err = |kind| LoadError {
-        path: path.to_path_buf(),
-        kind,
-    };
-    let file = std::fs::File::open(path).map_err(|e| err(LoadErrorKind::Io(e.to_string())))?;
-    if file.metadata().is_ok_and(|m| m.len() == 0) {
-        return Err(err(LoadErrorKind::Empty));
-    }
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let mut format = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
-        .map_err(|e| err(classify(e)))?;
-    let track = format
-        .default_track(TrackType::Audio)
-        .ok_or_else(|| err(LoadErrorKind::Unsupported("no audio track".into())))?;
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .ok_or_else(|| err(LoadErrorKind::Unsupported("no audio codec parameters".into())))?
-        .clone();
-    let track_id = track.id;
-    let expected = track.num_frames;
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|e| err(classify(e)))?;
+pub fn decode_file(path: &Path, opts: &LoadOptions, progress: impl FnMut(f32)) -> Result<Track, LoadError> {
+    decode_with(path, opts, progress, |_| {})
+}
 
-    let mut rate = params.sample_rate.unwrap_or(0);
-    let reserve = expected.map_or(0, |n| n.min((opts.max_seconds * 384_000.0) as u64) as usize);
-    let mut planar: [Vec<f32>; 2] = [Vec::with_capacity(reserve), Vec::with_capacity(reserve)];
-    let mut surround: Vec<f32> = Vec::new();
-    let mut decode_errors = 0usize;
-    let mut last_error = String::new();
-    // Frames decoded so far; `planar` only holds those not yet handed to the resampler.
-    let mut decoded = 0usize;
+/// [`decode_file`], showing each block at the file's own rate to `each` before it is resampled.
+fn decode_with(
+    path: &Path,
+    opts: &LoadOptions,
+    mut progress: impl FnMut(f32),
+    mut each: impl FnMut(&Block<'_>),
+) -> Result<Track, LoadError> {
+    let mut reader = AudioReader::open(path)?;
+    let reserve = reader
+        .expected_frames()
+        .map_or(0, |n| n.min((opts.max_seconds * 384_000.0) as u64) as usize);
+    let mut planar: Planar = [Vec::with_capacity(reserve), Vec::with_capacity(reserve)];
+    let mut rate = 0;
     std::thread::scope(|scope| {
         // Resampling runs on a second thread while decoding goes on.
         let mut resampler: Option<ResamplerWorker<'_>> = None;
-        loop {
-            let packet = match format.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => break,
-                // A cut-off file ends in an I/O error; the length check below reports it.
-                Err(e) => {
-                    last_error = e.to_string();
-                    break;
-                }
-            };
-            if packet.track_id != track_id {
-                continue;
-            }
-            let buf = match decoder.decode(&packet) {
-                Ok(b) => b,
-                Err(SymphoniaError::DecodeError(e)) => {
-                    decode_errors += 1;
-                    last_error = e.to_string();
-                    if decode_errors > 100 {
-                        break;
-                    }
-                    continue;
-                }
-                Err(e) => return Err(err(classify(e))),
-            };
-            let spec = buf.spec();
-            rate = spec.rate();
-            let ch = spec.channels().count().max(1);
-            if resampler.is_none() && rate != opts.sample_rate && decoded == 0 {
+        let mut first = true;
+        while let Some(block) = reader.next_block()? {
+            each(&block);
+            rate = block.rate;
+            if first && rate != opts.sample_rate {
                 let (tx, rx) = mpsc::sync_channel(4);
                 let (from, to) = (rate, opts.sample_rate);
                 resampler = Some((tx, scope.spawn(move || resample_stream(rx, from, to))));
             }
-            let n = buf.frames();
-            let at = planar[0].len();
-            for p in planar.iter_mut() {
-                p.resize(at + n, 0.0);
-            }
-            let [l, r] = &mut planar;
-            match ch {
-                // Mono and stereo copy straight into the ends of the channel vectors.
-                1 => {
-                    buf.copy_to_slice_planar(&mut [&mut l[at..]]);
-                    r[at..].copy_from_slice(&l[at..]);
-                }
-                2 => buf.copy_to_slice_planar(&mut [&mut l[at..], &mut r[at..]]),
-                // More channels: keep the front pair.
-                _ => {
-                    surround.resize(n * ch, 0.0);
-                    buf.copy_to_slice_interleaved(&mut surround);
-                    for (i, f) in surround.chunks_exact(ch).enumerate() {
-                        l[at + i] = f[0];
-                        r[at + i] = f[1];
-                    }
-                }
-            }
-            decoded += n;
+            first = false;
+            planar[0].extend_from_slice(block.left);
+            planar[1].extend_from_slice(block.right);
             if let Some((tx, _)) = &resampler
                 && planar[0].len() >= STREAM_BLOCK
             {
                 // A send fails only if the resampler stopped on an error; join reports it below.
                 let _ = tx.send([std::mem::take(&mut planar[0]), std::mem::take(&mut planar[1])]);
             }
-            let seconds = decoded as f64 / rate.max(1) as f64;
+            let seconds = reader.decoded_seconds();
             if seconds > opts.max_seconds {
-                return Err(err(LoadErrorKind::TooLong {
-                    seconds,
-                    max_seconds: opts.max_seconds,
-                }));
+                return Err(LoadError {
+                    path: path.to_path_buf(),
+                    kind: LoadErrorKind::TooLong {
+                        seconds,
+                        max_seconds: opts.max_seconds,
+                    },
+                });
             }
-            if let Some(total) = expected.filter(|&t| t > 0) {
-                progress((decoded as f32 / total as f32).min(1.0) * 0.95);
+            if let Some(f) = reader.fraction() {
+                progress(f * 0.95);
             }
         }
-        if decoded == 0 {
-            return Err(err(if last_error.is_empty() {
-                LoadErrorKind::Empty
-            } else {
-                LoadErrorKind::Corrupt(last_error)
-            }));
-        }
-        if rate == 0 {
-            return Err(err(LoadErrorKind::Unsupported("unknown sample rate".into())));
-        }
-        // A file cut short decodes fine up to the cut; its header still announces the full length.
-        let decoded = decoded as u64;
-        if let Some(total) = expected.filter(|&t| t > 0)
-            && decoded + decoded / 100 + 4_096 < total
-        {
-            return Err(err(LoadErrorKind::Truncated {
-                decoded_seconds: decoded as f64 / rate as f64,
-                expected_seconds: total as f64 / rate as f64,
-            }));
-        }
+        reader.finish()?;
+        let unsupported = |e| LoadError {
+            path: path.to_path_buf(),
+            kind: LoadErrorKind::Unsupported(e),
+        };
         let planar = match resampler {
             Some((tx, worker)) => {
                 let _ = tx.send(planar);
@@ -258,7 +186,7 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
                 let joined = worker
                     .join()
                     .unwrap_or_else(|_| Err("resampler thread panicked".into()));
-                joined.map_err(|e| err(LoadErrorKind::Unsupported(e)))?
+                joined.map_err(unsupported)?
             }
             None if rate == opts.sample_rate => planar,
             // The rate changed mid-stream: resample what we have on this thread.
@@ -266,7 +194,7 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
                 let (tx, rx) = mpsc::sync_channel(1);
                 let _ = tx.send(planar);
                 drop(tx);
-                resample_stream(rx, rate, opts.sample_rate).map_err(|e| err(LoadErrorKind::Unsupported(e)))?
+                resample_stream(rx, rate, opts.sample_rate).map_err(unsupported)?
             }
         };
         progress(1.0);
@@ -282,15 +210,6 @@ pub fn decode_file(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32
             first_beat: opts.first_beat,
         })
     })
-}
-
-fn classify(e: SymphoniaError) -> LoadErrorKind {
-    match e {
-        SymphoniaError::IoError(e) => LoadErrorKind::Corrupt(e.to_string()),
-        SymphoniaError::Unsupported(m) => LoadErrorKind::Unsupported(m.to_string()),
-        SymphoniaError::DecodeError(m) => LoadErrorKind::Corrupt(m.to_string()),
-        other => LoadErrorKind::Corrupt(other.to_string()),
-    }
 }
 
 /// Stereo planar audio.
@@ -383,23 +302,76 @@ fn resample_stream(input: mpsc::Receiver<[Vec<f32>; 2]>, from: u32, to: u32) -> 
     Ok(out)
 }
 
+/// A decoded track with everything the displays and the deck need to know about it.
+pub struct Loaded {
+    /// The track at the engine rate, with its beat grid.
+    pub track: Track,
+    /// Its waveform overview.
+    pub overview: Overview,
+    /// What analysis found (from the cache when it held the file).
+    pub analysis: Option<TrackAnalysis>,
+    /// The file's identity in the analysis cache, when one is used.
+    pub content: Option<ContentKey>,
+    /// The grid is the performer's locked correction.
+    pub grid_locked: bool,
+}
+
 /// What the loader thread does for each request: decode and resample, compute the waveform
-/// overview the displays draw, and estimate the beat grid when the request gave no tempo.
-pub fn load_and_analyse(
-    path: &Path,
-    opts: &LoadOptions,
-    mut progress: impl FnMut(f32),
-) -> Result<(Track, Overview), LoadError> {
-    let mut track = decode_file(path, opts, &mut progress)?;
+/// overview the displays draw, and analyse the track while it decodes (or take the analysis
+/// from the cache). The grid is the request's when it gives a tempo, else the performer's
+/// cached correction, else the analysed one.
+pub fn load_and_analyse(path: &Path, opts: &LoadOptions, mut progress: impl FnMut(f32)) -> Result<Loaded, LoadError> {
+    let content = opts.cache.as_ref().and_then(|_| ContentKey::of_file(path).ok());
+    let cached = opts.cache.as_ref().zip(content.as_ref()).and_then(|(c, k)| c.get(k));
+    let mut analyser: Option<TrackAnalyser> = None;
+    let mut track = decode_with(path, opts, &mut progress, |block| {
+        if cached.is_some() {
+            return;
+        }
+        let a = analyser.get_or_insert_with(|| TrackAnalyser::new(block.rate));
+        if block.rate == a.rate() {
+            a.push(block.left, block.right);
+        }
+    })?;
     let overview = Overview::of(&track);
-    if track.bpm.is_none()
-        && let Some(t) = tempo::estimate(&overview)
-    {
-        track.bpm = Some(t.bpm);
-        track.first_beat = t.first_beat;
+    let (analysis, edited) = match cached {
+        Some(entry) => (Some(entry.analysis), entry.grid),
+        None => {
+            let analysis = analyser.map(TrackAnalyser::finish);
+            if let (Some(c), Some(k), Some(a)) = (&opts.cache, &content, &analysis) {
+                let entry = CacheEntry {
+                    version: ANALYSIS_VERSION,
+                    analysis: a.clone(),
+                    grid: None,
+                };
+                // A cache that cannot be written costs only the next load's analysis.
+                let _ = c.put(k, &entry);
+            }
+            (analysis, None)
+        }
+    };
+    let mut grid_locked = track.bpm.is_some() && opts.grid_locked;
+    if track.bpm.is_none() {
+        let grid = match edited {
+            Some(g) => {
+                grid_locked = g.locked;
+                Some((g.bpm, g.first_beat))
+            }
+            None => analysis.as_ref().and_then(TrackAnalysis::grid),
+        };
+        if let Some((bpm, first_beat)) = grid {
+            track.bpm = Some(bpm);
+            track.first_beat = first_beat;
+        }
     }
     progress(1.0);
-    Ok((track, overview))
+    Ok(Loaded {
+        track,
+        overview,
+        analysis,
+        content,
+        grid_locked,
+    })
 }
 
 /// Identifies one request to the loader thread.
@@ -414,7 +386,7 @@ pub enum LoadEvent {
         /// Share decoded so far, 0..1.
         fraction: f32,
     },
-    /// The track is ready to send to a deck, with its waveform overview.
+    /// The track is ready to send to a deck, with its waveform overview and analysis.
     Done {
         /// The request this reports on.
         job: JobId,
@@ -422,6 +394,12 @@ pub enum LoadEvent {
         track: Shared<Track>,
         /// Its waveform overview.
         overview: Overview,
+        /// What analysis found.
+        analysis: Option<TrackAnalysis>,
+        /// The file's identity in the analysis cache, when one is used.
+        content: Option<ContentKey>,
+        /// The grid is the performer's locked correction.
+        grid_locked: bool,
     },
     /// The file could not be loaded; the engine is unaffected.
     Failed {
@@ -445,10 +423,13 @@ fn serve(r: &Request, collector: &basedrop::Handle, events: &mpsc::Sender<LoadEv
         let _ = events.send(LoadEvent::Progress { job, fraction });
     });
     let ev = match result {
-        Ok((track, overview)) => LoadEvent::Done {
+        Ok(l) => LoadEvent::Done {
             job,
-            track: Shared::new(collector, track),
-            overview,
+            track: Shared::new(collector, l.track),
+            overview: l.overview,
+            analysis: l.analysis,
+            content: l.content,
+            grid_locked: l.grid_locked,
         },
         Err(error) => LoadEvent::Failed { job, error },
     };

@@ -307,6 +307,12 @@ impl EngineProcessor {
             IntentKind::BeatLoop { beats, .. } => deck.beat_loop(beats, fpb),
             IntentKind::LoopExit { .. } => deck.loop_exit(),
             IntentKind::SetLoop { start, end, active, .. } => return deck.set_loop(start, end, active),
+            IntentKind::BeatJump { beats, .. } => deck.beat_jump(beats, fpb),
+            IntentKind::LoopMove { beats, .. } => deck.loop_move(beats, fpb),
+            IntentKind::LoopScale { factor, .. } => deck.loop_scale(factor),
+            IntentKind::LoopRoll { beats, .. } => deck.loop_roll(beats, fpb),
+            IntentKind::Slip { on, .. } => deck.set_slip(on),
+            IntentKind::SetGrid { bpm, first_beat, .. } => deck.set_grid(bpm, first_beat),
             IntentKind::Rate { rate, ramp_beats, .. } => deck.set_rate(rate, ramp(ramp_beats)),
             IntentKind::Sync { on, .. } => deck.set_sync(on, bpm, beat),
             IntentKind::KeyLock { on, .. } => deck.set_keylock(on),
@@ -483,6 +489,12 @@ fn deck_index<T>(kind: &IntentKind<T>) -> usize {
         | IntentKind::BeatLoop { deck, .. }
         | IntentKind::LoopExit { deck }
         | IntentKind::SetLoop { deck, .. }
+        | IntentKind::BeatJump { deck, .. }
+        | IntentKind::LoopMove { deck, .. }
+        | IntentKind::LoopScale { deck, .. }
+        | IntentKind::LoopRoll { deck, .. }
+        | IntentKind::Slip { deck, .. }
+        | IntentKind::SetGrid { deck, .. }
         | IntentKind::Rate { deck, .. }
         | IntentKind::Sync { deck, .. }
         | IntentKind::KeyLock { deck, .. }

@@ -184,6 +184,14 @@ pub const NUDGE: Range = Range::new("nudge", -0.5, 0.5, 0.0, "");
 pub const PITCH: Range = Range::new("pitch", -12.0, 12.0, 0.0, "semitones");
 /// Beat loop length.
 pub const BEAT_LOOP: Range = Range::new("beat loop", 1.0 / 8.0, 32.0, 4.0, "beats");
+/// Beat jump and loop move, back (negative) or forward.
+pub const BEAT_JUMP: Range = Range::new("beat jump", -32.0, 32.0, 4.0, "beats");
+/// Loop length change: 0.5 halves, 2 doubles.
+pub const LOOP_SCALE: Range = Range::new("loop scale", 0.5, 2.0, 2.0, "x");
+/// Tempo factor of a grid correction (halve, double, x2/3, x3/2).
+pub const GRID_SCALE: Range = Range::new("grid scale", 0.5, 2.0, 1.0, "x");
+/// One move of a grid correction.
+pub const GRID_SHIFT: Range = Range::new("grid shift", -1.0, 1.0, 0.0, "s");
 /// Crossfader: -1 is side A, 1 side B.
 pub const CROSSFADER: Range = Range::new("crossfader", -1.0, 1.0, 0.0, "");
 /// Master gain.
@@ -213,6 +221,10 @@ pub const ALL: &[&Range] = &[
     &NUDGE,
     &PITCH,
     &BEAT_LOOP,
+    &BEAT_JUMP,
+    &LOOP_SCALE,
+    &GRID_SCALE,
+    &GRID_SHIFT,
     &CROSSFADER,
     &MASTER_GAIN_DB,
     &CUE_MIX,

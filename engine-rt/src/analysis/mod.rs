@@ -5,7 +5,6 @@ pub mod features;
 pub mod overview;
 pub mod pitch;
 pub mod tap;
-pub mod tempo;
 
 use std::collections::VecDeque;
 use std::sync::Arc;

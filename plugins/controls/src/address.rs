@@ -11,6 +11,9 @@ use phosphene_visuals::show::PostField;
 pub const LOOP_SIZES: [f64; 8] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
 /// Sizes beat jump offers, in beats (the default is 4).
 pub const JUMP_SIZES: [f64; 8] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+/// Addresses of the grid's tempo corrections, in the order of [`phosphene_decks::GRID_SCALES`].
+const GRID_SCALE_NAMES: [&str; phosphene_decks::GRID_SCALES.len()] =
+    ["grid/halve", "grid/double", "grid/two_thirds", "grid/three_halves"];
 /// The beat jump size a deck starts with.
 pub const DEFAULT_JUMP: usize = 4;
 
@@ -74,6 +77,37 @@ pub enum DeckControl {
     JumpBack,
     /// Beat jump size, an index into [`JUMP_SIZES`].
     JumpSize,
+    /// Loop roll of [`LOOP_SIZES`]`[i]` beats while on (hold); off returns to where the track
+    /// would have been.
+    LoopRoll(usize),
+    /// Halve the loop.
+    LoopHalve,
+    /// Double the loop.
+    LoopDouble,
+    /// Move the loop forward by the beat jump size.
+    LoopMoveForward,
+    /// Move the loop back by the beat jump size.
+    LoopMoveBack,
+    /// Slip mode.
+    Slip,
+    /// Tap the grid's beats.
+    GridTap,
+    /// Scale the grid's tempo by [`phosphene_decks::GRID_SCALES`]`[i]`.
+    GridScale(usize),
+    /// Move the grid earlier by one nudge.
+    GridEarlier,
+    /// Move the grid later by one nudge.
+    GridLater,
+    /// Make the grid line nearest the playhead a downbeat.
+    GridDownbeat,
+    /// Put a downbeat at the playhead.
+    GridBeatHere,
+    /// Lock the grid.
+    GridLock,
+    /// Shift the pitch to a key compatible with another deck's.
+    KeySync,
+    /// Set the gain from the track's loudness.
+    AutoGain,
     /// Effect in a slot (0-based).
     FxKind(usize),
     /// Wet/dry of a slot.
@@ -230,6 +264,21 @@ impl fmt::Display for ControlId {
                     C::JumpForward => f.write_str("beatjump/forward"),
                     C::JumpBack => f.write_str("beatjump/back"),
                     C::JumpSize => f.write_str("beatjump/size"),
+                    C::LoopRoll(i) => write!(f, "loop/roll/{}", beats_part(LOOP_SIZES[*i])),
+                    C::LoopHalve => f.write_str("loop/halve"),
+                    C::LoopDouble => f.write_str("loop/double"),
+                    C::LoopMoveForward => f.write_str("loop/move/forward"),
+                    C::LoopMoveBack => f.write_str("loop/move/back"),
+                    C::Slip => f.write_str("slip"),
+                    C::GridTap => f.write_str("grid/tap"),
+                    C::GridScale(i) => f.write_str(GRID_SCALE_NAMES[*i]),
+                    C::GridEarlier => f.write_str("grid/earlier"),
+                    C::GridLater => f.write_str("grid/later"),
+                    C::GridDownbeat => f.write_str("grid/downbeat"),
+                    C::GridBeatHere => f.write_str("grid/beat_here"),
+                    C::GridLock => f.write_str("grid/lock"),
+                    C::KeySync => f.write_str("key/sync"),
+                    C::AutoGain => f.write_str("gain/auto"),
                     C::FxKind(s) => write!(f, "fx/{}/kind", s + 1),
                     C::FxAmount(s) => write!(f, "fx/{}/amount", s + 1),
                     C::FxParam(s) => write!(f, "fx/{}/param", s + 1),

@@ -3,7 +3,9 @@
 //! the one path from every source (control window, keyboard, MIDI, gamepad) to the instrument.
 
 use bevy::prelude::*;
-use phosphene_decks::{Action, DeckAction, MixerAction, StampedAction, TransportAction};
+use phosphene_decks::{
+    Action, DeckAction, GRID_NUDGE_SECONDS, GRID_SCALES, GridEdit, MixerAction, StampedAction, TransportAction,
+};
 use phosphene_visuals::{Scenes, VisualCommand, Visuals};
 
 use crate::address::{
@@ -118,16 +120,28 @@ fn deck_effect(deck: usize, c: DeckControl, mv: Move, w: &Lookup, state: &Contro
         C::LoopIn => DeckAction::LoopIn,
         C::LoopOut => DeckAction::LoopOut,
         C::LoopExit => DeckAction::LoopExit,
-        C::JumpForward | C::JumpBack => {
-            // Whole beats of the track's grid keep the phase.
-            let Some(d) = view else { return Effect::None };
-            let (Some(grid), Some(info)) = (d.6, d.4.info.as_ref()) else {
-                return Effect::None;
-            };
-            let sign = if c == C::JumpBack { -1.0 } else { 1.0 };
-            let beats = state.jump_beats(deck);
-            DeckAction::Seek((d.3.position + sign * beats * grid.beat_seconds()).clamp(0.0, info.seconds))
+        C::JumpForward | C::JumpBack | C::LoopMoveForward | C::LoopMoveBack => {
+            let back = matches!(c, C::JumpBack | C::LoopMoveBack);
+            let beats = state.jump_beats(deck) * if back { -1.0 } else { 1.0 };
+            if matches!(c, C::JumpForward | C::JumpBack) {
+                DeckAction::BeatJump(beats)
+            } else {
+                DeckAction::LoopMove(beats)
+            }
         }
+        C::LoopRoll(i) => DeckAction::LoopRoll(on.then_some(LOOP_SIZES[i])),
+        C::LoopHalve => DeckAction::LoopScale(0.5),
+        C::LoopDouble => DeckAction::LoopScale(2.0),
+        C::Slip => DeckAction::Slip(on),
+        C::GridTap => DeckAction::Grid(GridEdit::Tap),
+        C::GridScale(i) => DeckAction::Grid(GridEdit::Scale(GRID_SCALES[i])),
+        C::GridEarlier => DeckAction::Grid(GridEdit::Shift(-GRID_NUDGE_SECONDS)),
+        C::GridLater => DeckAction::Grid(GridEdit::Shift(GRID_NUDGE_SECONDS)),
+        C::GridDownbeat => DeckAction::Grid(GridEdit::Downbeat),
+        C::GridBeatHere => DeckAction::Grid(GridEdit::BeatAtPlayhead),
+        C::GridLock => DeckAction::Grid(GridEdit::Lock(on)),
+        C::KeySync => DeckAction::KeySync,
+        C::AutoGain => DeckAction::AutoGain,
         C::JumpSize => return Effect::None,
         C::FxKind(s) => DeckAction::Fx {
             slot: s,

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use engine_rt::EqBand;
 use engine_rt::ranges::{self, FX_SLOTS, HOT_CUES, Range};
+use engine_rt::track_analysis::loudness::REPLAYGAIN_TARGET_LUFS;
+use phosphene_decks::{GRID_NUDGE_SECONDS, GRID_SCALES};
 use phosphene_visuals::show::{PostField, ranges as visual_ranges};
 use phosphene_visuals::uniforms::PARAMS;
 
@@ -164,6 +166,43 @@ fn deck_spec(c: DeckControl, deck: &str) -> (ControlKind, String) {
             ControlKind::Choice(JUMP_SIZES.iter().map(|b| beats_part(*b)).collect()),
             format!("beat jump size of {deck}, in beats"),
         ),
+        C::LoopRoll(i) => (
+            Toggle,
+            format!(
+                "loop roll of {} beats on {deck} while on (bind a button as Momentary); off returns to where the track would have been",
+                beats_part(LOOP_SIZES[i])
+            ),
+        ),
+        C::LoopHalve => t(format!("halve the loop of {deck}")),
+        C::LoopDouble => t(format!("double the loop of {deck}")),
+        C::LoopMoveForward => t(format!("move the loop of {deck} forward by the beat jump size")),
+        C::LoopMoveBack => t(format!("move the loop of {deck} back by the beat jump size")),
+        C::Slip => (
+            Toggle,
+            format!("slip mode of {deck}: loops, rolls and jumps play over the track running on underneath"),
+        ),
+        C::GridTap => t(format!("tap the beats of {deck}'s track: four taps set its grid")),
+        C::GridScale(i) => t(format!(
+            "multiply the grid tempo of {deck} by {}",
+            ["1/2", "2", "2/3", "3/2"][i]
+        )),
+        C::GridEarlier => t(format!(
+            "move the grid of {deck} {:.0} ms earlier",
+            GRID_NUDGE_SECONDS * 1e3
+        )),
+        C::GridLater => t(format!(
+            "move the grid of {deck} {:.0} ms later",
+            GRID_NUDGE_SECONDS * 1e3
+        )),
+        C::GridDownbeat => t(format!("make the beat nearest the playhead of {deck} a downbeat")),
+        C::GridBeatHere => t(format!("put a downbeat of {deck}'s grid exactly at the playhead")),
+        C::GridLock => (Toggle, format!("lock the grid of {deck} against edits and re-analysis")),
+        C::AutoGain => t(format!(
+            "auto-gain: set the gain of {deck} from its track's loudness (to {REPLAYGAIN_TARGET_LUFS} LUFS)"
+        )),
+        C::KeySync => t(format!(
+            "key sync: shift {deck} to a key compatible with another deck's (key lock on)"
+        )),
         C::FxKind(s) => (
             ControlKind::Choice(names(&choices::FX_KINDS)),
             format!("effect in FX slot {} of {deck}", s + 1),
@@ -216,6 +255,25 @@ pub fn deck_controls() -> Vec<DeckControl> {
         C::JumpForward,
         C::JumpBack,
         C::JumpSize,
+    ]);
+    v.extend((0..LOOP_SIZES.len()).map(C::LoopRoll));
+    v.extend([
+        C::LoopHalve,
+        C::LoopDouble,
+        C::LoopMoveForward,
+        C::LoopMoveBack,
+        C::Slip,
+        C::GridTap,
+    ]);
+    v.extend((0..GRID_SCALES.len()).map(C::GridScale));
+    v.extend([
+        C::GridEarlier,
+        C::GridLater,
+        C::GridDownbeat,
+        C::GridBeatHere,
+        C::GridLock,
+        C::KeySync,
+        C::AutoGain,
     ]);
     for s in 0..FX_SLOTS {
         v.extend([C::FxKind(s), C::FxAmount(s), C::FxParam(s)]);

@@ -76,6 +76,9 @@ fn deck_value(c: DeckControl, d: &DeckView, cues: &[usize], state: &ControlState
         C::BeatLoop(i) => flag(lp.active && grid.is_some_and(|g| loop_beats(lp, g) == Some(LOOP_SIZES[i]))),
         C::LoopExit => flag(lp.active),
         C::JumpSize => state.jump.get(deck.index).copied().unwrap_or(0) as f64,
+        C::LoopRoll(i) => flag(lp.roll == Some(LOOP_SIZES[i])),
+        C::Slip => flag(k.slip),
+        C::GridLock => flag(grid.is_some_and(|g| g.locked)),
         C::FxKind(s) => index_of(&choices::FX_KINDS, &k.fx[s].fx) as f64,
         C::FxAmount(s) => k.fx[s].amount as f64,
         C::FxParam(s) => k.fx[s].param as f64,
@@ -85,7 +88,26 @@ fn deck_value(c: DeckControl, d: &DeckView, cues: &[usize], state: &ControlState
             .info
             .as_ref()
             .map_or(0.0, |i| (play.position / i.seconds.max(1e-9)).clamp(0.0, 1.0)),
-        C::Cue | C::Stop | C::Nudge | C::LoopIn | C::LoopOut | C::JumpForward | C::JumpBack | C::Eject => 0.0,
+        C::Cue
+        | C::Stop
+        | C::Nudge
+        | C::LoopIn
+        | C::LoopOut
+        | C::JumpForward
+        | C::JumpBack
+        | C::LoopHalve
+        | C::LoopDouble
+        | C::LoopMoveForward
+        | C::LoopMoveBack
+        | C::GridTap
+        | C::GridScale(_)
+        | C::GridEarlier
+        | C::GridLater
+        | C::GridDownbeat
+        | C::GridBeatHere
+        | C::KeySync
+        | C::AutoGain
+        | C::Eject => 0.0,
     }
 }
 

@@ -8,13 +8,17 @@ use bevy::prelude::*;
 use engine_rt::intent::Policy;
 use engine_rt::ranges::{self, Range, ValueError};
 use engine_rt::ron_file::CheckValues;
+use engine_rt::track_analysis::Key;
+use engine_rt::track_analysis::cache::{AnalysisCache, EditedGrid};
+use engine_rt::track_analysis::loudness::REPLAYGAIN_TARGET_LUFS;
 use engine_rt::{DeckParam, EqBand, FxKind, IntentKind, MasterParam, Quantize, XfaderCurve, XfaderSide};
-use phosphene_engine_bridge::{EngineStatus, Intents, LoadRequest, LoadedTrack};
+use phosphene_engine_bridge::{EngineStatus, Intents, LoadRequest, LoadedTrack, TrackCache};
 use serde::{Deserialize, Serialize};
 
 use crate::components::{
     BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FxSlotState, HotCue, PAD_COLOURS,
 };
+use crate::grid::{GridEdit, GridTaps, edited};
 use crate::transport::{LaunchQuantize, MixerState, Transport};
 
 /// One request from a control surface.
@@ -91,8 +95,28 @@ pub enum DeckAction {
     LoopIn,
     /// Mark the loop end at the playhead and start looping.
     LoopOut,
-    /// Leave the loop and play on.
+    /// Leave the loop and play on (in slip mode: back to where the track would have been).
     LoopExit,
+    /// Jump by beats of the track's grid ([`ranges::BEAT_JUMP`]; negative: back), keeping the
+    /// phase; an engaged loop moves along.
+    BeatJump(f64),
+    /// Move the stored loop by beats of the grid ([`ranges::BEAT_JUMP`]).
+    LoopMove(f64),
+    /// Scale the stored loop from its start ([`ranges::LOOP_SCALE`]: 0.5 halves, 2 doubles).
+    LoopScale(f64),
+    /// Loop roll while held: `Some(beats)` starts it, `None` releases it, back to where the
+    /// track would have been.
+    LoopRoll(Option<f64>),
+    /// Slip mode: loops, rolls and jumps play over the track running on underneath.
+    Slip(bool),
+    /// Correct the beat grid.
+    Grid(GridEdit),
+    /// Auto-gain: the trim that brings the track's loudness to
+    /// [`REPLAYGAIN_TARGET_LUFS`] (without pushing its peak past full scale).
+    AutoGain,
+    /// Key sync: key lock on and the smallest pitch shift that puts the track in a key
+    /// compatible with another deck's (the same Camelot number; a playing deck first).
+    KeySync,
     /// Follow the master tempo.
     Sync(bool),
     /// Key lock: tempo changes keep the pitch.
@@ -221,6 +245,12 @@ impl CheckValues for DeckAction {
                 name,
             },
             A::BeatLoop(beats) => A::BeatLoop(policy(&ranges::BEAT_LOOP, beats)?),
+            A::BeatJump(beats) => A::BeatJump(policy(&ranges::BEAT_JUMP, beats)?),
+            A::LoopMove(beats) => A::LoopMove(policy(&ranges::BEAT_JUMP, beats)?),
+            A::LoopScale(k) => A::LoopScale(policy(&ranges::LOOP_SCALE, k)?),
+            A::LoopRoll(beats) => A::LoopRoll(beats.map(|b| policy(&ranges::BEAT_LOOP, b)).transpose()?),
+            A::Grid(GridEdit::Scale(k)) => A::Grid(GridEdit::Scale(policy(&ranges::GRID_SCALE, k)?)),
+            A::Grid(GridEdit::Shift(s)) => A::Grid(GridEdit::Shift(policy(&ranges::GRID_SHIFT, s)?)),
             A::Rate(rate) => A::Rate(policy(&ranges::RATE, rate)?),
             A::Pitch(st) => A::Pitch(policy(&ranges::PITCH, st)?),
             A::Nudge(amount) => A::Nudge(policy(&ranges::NUDGE, amount)?),
@@ -312,6 +342,7 @@ pub fn control_intents(deck: usize, c: &DeckControls) -> Vec<Kind> {
             deck,
             on: c.cue_monitor,
         },
+        IntentKind::Slip { deck, on: c.slip },
     ];
     for band in EqBand::ALL {
         let i = band.index();
@@ -351,6 +382,7 @@ type DeckParts<'a> = (
     &'a mut DeckTrack,
     &'a mut DeckLoop,
     Option<&'a BeatGrid>,
+    &'a mut GridTaps,
 );
 
 /// Turns this frame's actions into control changes and intents. Every action's values are
@@ -368,11 +400,18 @@ pub(crate) fn apply_actions(
     mut loads: MessageWriter<LoadRequest>,
     mut commands: Commands,
     time: Res<Time<Real>>,
+    cache: Res<TrackCache>,
 ) {
     let untimed = actions.read().map(|a| (a, None, false, None, None));
     let arrivals: Vec<_> = untimed
         .chain(timed.read().map(|t| (&t.action, t.at, t.steady, t.frame, t.launch)))
         .collect();
+    // (deck, playing, key) of every deck with a known key, playing decks first.
+    let mut keys: Vec<(usize, bool, Key)> = decks
+        .iter()
+        .filter_map(|d| Some((d.1.index, d.3.playing, track_key(d.4)?)))
+        .collect();
+    keys.sort_by_key(|k| !k.1);
     for (action, at, steady, frame, launch) in arrivals {
         // What applies at once applies at its scheduled frame, or at the frame of its arrival
         // where a device clock runs.
@@ -388,7 +427,7 @@ pub(crate) fn apply_actions(
         };
         match &action {
             Action::Deck { deck, action } => {
-                let Some((entity, _, mut controls, playback, mut track, mut lp, grid)) =
+                let Some((entity, _, mut controls, playback, mut track, mut lp, grid, taps)) =
                     decks.iter_mut().find(|d| d.1.index == *deck)
                 else {
                     warn!("action for deck {} ignored: there is no such deck", deck + 1);
@@ -406,11 +445,14 @@ pub(crate) fn apply_actions(
                     snap: transport.launch != LaunchQuantize::None,
                     playback,
                     grid,
+                    sync_key: keys.iter().find(|k| k.0 != *deck).map(|k| k.2),
+                    cache: cache.0.as_ref(),
                 };
                 let parts = DeckMut {
                     controls: &mut controls,
                     track: &mut track,
                     lp: &mut lp,
+                    taps: taps.into_inner(),
                 };
                 deck_action(&ctx, action, parts, &cues, &mut intents, &mut loads, &mut commands);
             }
@@ -467,6 +509,10 @@ struct DeckContext<'a> {
     snap: bool,
     playback: &'a DeckPlayback,
     grid: Option<&'a BeatGrid>,
+    /// The key this deck's key sync matches: another deck's, a playing one first.
+    sync_key: Option<Key>,
+    /// Where grid corrections are kept for the track's next load.
+    cache: Option<&'a AnalysisCache>,
 }
 
 /// The deck components an action changes.
@@ -474,6 +520,7 @@ struct DeckMut<'a> {
     controls: &'a mut DeckControls,
     track: &'a mut DeckTrack,
     lp: &'a mut DeckLoop,
+    taps: &'a mut GridTaps,
 }
 
 /// A deck's hot-cue entity for a pad, if stored.
@@ -492,7 +539,12 @@ fn deck_action(
     loads: &mut MessageWriter<LoadRequest>,
     commands: &mut Commands,
 ) {
-    let DeckMut { controls, track, lp } = parts;
+    let DeckMut {
+        controls,
+        track,
+        lp,
+        taps,
+    } = parts;
     let deck = ctx.deck;
     let cue = |slot: usize| find_cue(cues, ctx.entity, slot);
     let now = |intents: &mut Intents, kind: Kind| {
@@ -540,6 +592,65 @@ fn deck_action(
         DeckAction::LoopIn => now(intents, IntentKind::LoopIn { deck }),
         DeckAction::LoopOut => now(intents, IntentKind::LoopOut { deck }),
         DeckAction::LoopExit => now(intents, IntentKind::LoopExit { deck }),
+        // Jumps of whole grid beats keep the phase wherever they land, so they apply at once,
+        // as a performer expects of a jump button.
+        DeckAction::BeatJump(beats) => now(intents, IntentKind::BeatJump { deck, beats: *beats }),
+        DeckAction::LoopMove(beats) => now(intents, IntentKind::LoopMove { deck, beats: *beats }),
+        DeckAction::LoopScale(factor) => now(intents, IntentKind::LoopScale { deck, factor: *factor }),
+        DeckAction::LoopRoll(beats) => {
+            lp.roll = *beats;
+            now(intents, IntentKind::LoopRoll { deck, beats: *beats });
+        }
+        DeckAction::Slip(on) => {
+            controls.slip = *on;
+            now(intents, IntentKind::Slip { deck, on: *on });
+        }
+        DeckAction::AutoGain => {
+            let Some(l) = track.info.as_ref().and_then(|i| i.analysis.as_ref()?.loudness) else {
+                return;
+            };
+            controls.trim_db = ranges::TRIM_DB.hold(l.gain_db(REPLAYGAIN_TARGET_LUFS)) as f32;
+            now(intents, param(deck, DeckParam::TrimDb, controls.trim_db));
+        }
+        DeckAction::KeySync => {
+            let (Some(own), Some(target)) = (track_key(track), ctx.sync_key) else {
+                return;
+            };
+            controls.keylock = true;
+            controls.pitch = own.shift_to(&target) as f64;
+            now(intents, IntentKind::KeyLock { deck, on: true });
+            now(
+                intents,
+                IntentKind::Pitch {
+                    deck,
+                    semitones: controls.pitch,
+                },
+            );
+        }
+        DeckAction::Grid(edit) => {
+            let Some(new) = ctx.grid.and_then(|g| edited(g, *edit, ctx.playback.position, taps)) else {
+                return;
+            };
+            commands.entity(ctx.entity).insert(new);
+            if let (Some(c), Some(key)) = (ctx.cache, track.info.as_ref().and_then(|i| i.content.as_ref())) {
+                let g = EditedGrid {
+                    bpm: new.bpm,
+                    first_beat: new.first_beat,
+                    locked: new.locked,
+                };
+                if let Err(e) = c.put_grid(key, g) {
+                    warn!("the grid correction is not kept for the next load: {e}");
+                }
+            }
+            now(
+                intents,
+                IntentKind::SetGrid {
+                    deck,
+                    bpm: new.bpm,
+                    first_beat: new.first_beat,
+                },
+            );
+        }
         DeckAction::Sync(on) => {
             controls.sync = *on;
             if *on {
@@ -663,11 +774,17 @@ fn deck_action(
                 path: path.clone(),
                 bpm: *bpm,
                 first_beat: *first_beat,
+                grid_locked: false,
                 at: Quantize::Now,
             });
         }
         DeckAction::Eject => now(intents, IntentKind::Eject { deck }),
     }
+}
+
+/// The analysed key of a deck's track, if it has one.
+pub fn track_key(track: &DeckTrack) -> Option<Key> {
+    Some(track.info.as_ref()?.analysis.as_ref()?.key?.key)
 }
 
 /// Spawns a hot-cue entity under the deck and stores it in the engine.

@@ -15,7 +15,7 @@ pub use engine_rt::ranges::{FX_SLOTS, HOT_CUES};
 
 /// A deck; `index` is the engine's deck number (0-based).
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-#[require(DeckPlayback, DeckTrack, DeckControls, DeckLoop)]
+#[require(DeckPlayback, DeckTrack, DeckControls, DeckLoop, crate::grid::GridTaps)]
 pub struct Deck {
     /// The engine's deck number (0-based).
     pub index: usize,
@@ -47,14 +47,20 @@ pub struct DeckTrack {
     pub error: Option<String>,
 }
 
-/// The deck's beat grid: the tempo the track was made at and where its first beat lies.
+/// The deck's beat grid: the tempo the track was made at and where its bars begin.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BeatGrid {
     /// Tempo the track was made at, in beats per minute.
     pub bpm: f64,
-    /// Seconds into the track.
+    /// A downbeat, in seconds into the track: the first of the grid's bars.
     pub first_beat: f64,
+    /// The performer locked it: edits and re-analysis leave it as it is.
+    #[serde(default)]
+    pub locked: bool,
 }
+
+/// Beats in a bar of a track's grid (downbeats fall every this many beats).
+pub const BAR_BEATS: f64 = 4.0;
 
 impl BeatGrid {
     /// Seconds per beat.
@@ -66,6 +72,17 @@ impl BeatGrid {
     pub fn snap(&self, seconds: f64) -> f64 {
         let b = self.beat_seconds();
         self.first_beat + ((seconds - self.first_beat) / b).round() * b
+    }
+
+    /// A grid at `bpm` with a downbeat at `downbeat`, written with its earliest downbeat at
+    /// or after the track's start.
+    pub fn through(bpm: f64, downbeat: f64, locked: bool) -> Self {
+        let bar = BAR_BEATS * 60.0 / bpm;
+        Self {
+            bpm,
+            first_beat: downbeat.rem_euclid(bar),
+            locked,
+        }
     }
 }
 
@@ -137,6 +154,8 @@ pub struct DeckControls {
     pub xfader: XfaderSide,
     /// Sent to the headphone cue bus.
     pub cue_monitor: bool,
+    /// Slip mode: loops, rolls and jumps play over the track running on underneath.
+    pub slip: bool,
 }
 
 impl Default for DeckControls {
@@ -155,6 +174,7 @@ impl Default for DeckControls {
             pitch: ranges::PITCH.default,
             xfader: XfaderSide::Thru,
             cue_monitor: false,
+            slip: false,
         }
     }
 }
@@ -185,6 +205,8 @@ pub struct DeckLoop {
     pub region: Option<(f64, f64)>,
     /// Whether the loop is engaged.
     pub active: bool,
+    /// The loop roll held now, in beats.
+    pub roll: Option<f64>,
 }
 
 /// A hot cue: a child entity of its deck.

@@ -12,6 +12,7 @@
 
 mod action;
 mod components;
+mod grid;
 mod mirror;
 mod script;
 mod transport;
@@ -21,11 +22,13 @@ use phosphene_engine_bridge::EngineSet;
 
 pub use action::{
     Action, DeckAction, MixerAction, StampedAction, TransportAction, control_intents, loop_beats, mixer_intents,
+    track_key,
 };
 pub use components::{
-    BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, FxSlotState, HOT_CUES, HotCue,
-    PAD_COLOURS,
+    BAR_BEATS, BeatGrid, Deck, DeckControls, DeckLoop, DeckPlayback, DeckTrack, FX_SLOTS, FxSlotState, HOT_CUES,
+    HotCue, PAD_COLOURS,
 };
+pub use grid::{GRID_NUDGE_SECONDS, GRID_SCALES, GridEdit, GridTaps, TAPS_NEEDED};
 pub use script::{ActionScript, TimedAction};
 pub use transport::{LaunchQuantize, MixerState, Transport};
 

@@ -34,6 +34,7 @@ pub(crate) fn mirror_applied(
                     Some(bpm) => commands.entity(entity).insert(BeatGrid {
                         bpm,
                         first_beat: track.first_beat,
+                        locked: track.grid_locked,
                     }),
                     None => commands.entity(entity).remove::<BeatGrid>(),
                 };

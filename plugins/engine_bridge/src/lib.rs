@@ -23,7 +23,7 @@ use engine_rt::stats::EngineStats;
 use engine_rt::{EngineEvent, EngineHandle, Intent, IntentKind, Quantize};
 
 pub use analysis::{Analysis, HISTORY_SECONDS};
-pub use track::{LoadedTrack, TrackInfo, relative_to};
+pub use track::{LoadedTrack, TrackCache, TrackInfo, relative_to};
 
 /// Stages of the bridge, for ordering: read engine state after [`EngineSet::Drain`], push
 /// intents before [`EngineSet::Flush`].
@@ -47,6 +47,7 @@ impl Plugin for EngineBridgePlugin {
             .add_message::<Applied>()
             .add_message::<EngineReport>()
             .init_resource::<Intents>()
+            .init_resource::<TrackCache>()
             .init_resource::<EngineStatus>()
             .init_resource::<Analysis>()
             .configure_sets(PreUpdate, EngineSet::Drain)
@@ -154,6 +155,8 @@ pub struct LoadRequest {
     pub bpm: Option<f64>,
     /// First beat of the grid in seconds.
     pub first_beat: f64,
+    /// The given grid is the performer's locked one.
+    pub grid_locked: bool,
     /// When the decoded track goes onto the deck.
     pub at: Quantize,
 }
@@ -298,12 +301,14 @@ impl EngineStatus {
     }
 }
 
-fn start_loads(mut link: ResMut<EngineLink>, mut requests: MessageReader<LoadRequest>) {
+fn start_loads(mut link: ResMut<EngineLink>, cache: Res<TrackCache>, mut requests: MessageReader<LoadRequest>) {
     let link = &mut *link;
     for r in requests.read() {
         let opts = LoadOptions {
             bpm: r.bpm,
             first_beat: r.first_beat,
+            grid_locked: r.grid_locked,
+            cache: cache.0.clone(),
             ..LoadOptions::new(link.sample_rate)
         };
         let job = link.loader.get().load(r.path.clone(), opts);
@@ -385,9 +390,21 @@ fn drain_loads(
                     });
                 }
             }
-            LoadEvent::Done { job, track, overview } => {
+            LoadEvent::Done {
+                job,
+                track,
+                overview,
+                analysis,
+                content,
+                grid_locked,
+            } => {
                 let Some(r) = link.jobs.remove(&job) else { continue };
-                let info = Arc::new(TrackInfo::new(&track, overview));
+                let info = Arc::new(TrackInfo {
+                    analysis,
+                    content,
+                    grid_locked,
+                    ..TrackInfo::new(&track, overview)
+                });
                 info!("loaded '{}' onto deck {}", r.path.display(), r.deck + 1);
                 progress.write(LoadProgress {
                     deck: r.deck,

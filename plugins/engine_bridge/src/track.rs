@@ -4,8 +4,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use basedrop::Shared;
+use bevy::prelude::Resource;
 use engine_rt::Track;
 use engine_rt::analysis::overview::Overview;
+use engine_rt::track_analysis::TrackAnalysis;
+use engine_rt::track_analysis::cache::{AnalysisCache, ContentKey};
 
 /// What the world knows about a decoded track; the samples stay with the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +25,12 @@ pub struct TrackInfo {
     pub seconds: f64,
     /// Waveform overview for the deck displays.
     pub overview: Overview,
+    /// What analysis found: confidence, beats, key, loudness.
+    pub analysis: Option<TrackAnalysis>,
+    /// The file's identity in the analysis cache (grid corrections are stored under it).
+    pub content: Option<ContentKey>,
+    /// The grid it loaded with is the performer's locked one.
+    pub grid_locked: bool,
 }
 
 impl TrackInfo {
@@ -34,9 +43,18 @@ impl TrackInfo {
             first_beat: track.first_beat,
             seconds: track.seconds(),
             overview,
+            analysis: None,
+            content: None,
+            grid_locked: false,
         }
     }
 }
+
+/// Where track analyses and the performer's grid corrections are cached; `None` analyses
+/// every load anew. The live app puts the user's cache here; offline renders and tests leave
+/// it empty unless they test the cache.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct TrackCache(pub Option<AnalysisCache>);
 
 /// A decoded track on its way to a deck: the samples for the audio thread and the info for the
 /// world, carried together in one [`engine_rt::IntentKind::Load`].

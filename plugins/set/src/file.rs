@@ -151,6 +151,9 @@ pub struct TrackEntry {
     /// First beat of the grid in seconds.
     #[serde(default, deserialize_with = "de::position")]
     pub first_beat: f64,
+    /// The performer locked the grid.
+    #[serde(default)]
+    pub grid_locked: bool,
 }
 
 /// A stored loop in seconds of the track.
@@ -392,6 +395,7 @@ mod tests {
                 file: "a.flac".into(),
                 bpm: Some(124.0),
                 first_beat: 0.05,
+                grid_locked: true,
             }),
             hot_cues: vec![HotCue {
                 slot: 2,

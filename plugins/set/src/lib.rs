@@ -347,6 +347,7 @@ fn apply(set: &SetFile, path: Option<&PathBuf>, current: &mut CurrentSet, w: &mu
         *lp = DeckLoop {
             region: entry.loop_region.map(|l| (l.start, l.end)),
             active: entry.loop_region.is_some_and(|l| l.active),
+            roll: None,
         };
         match entry.track {
             Some(t) => {
@@ -358,6 +359,7 @@ fn apply(set: &SetFile, path: Option<&PathBuf>, current: &mut CurrentSet, w: &mu
                     path: file,
                     bpm: t.bpm,
                     first_beat: t.first_beat,
+                    grid_locked: t.grid_locked,
                     at: Quantize::Now,
                 });
             }
@@ -386,6 +388,7 @@ fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
                     file: relative_to(&f, base),
                     bpm: grid.map(|g| g.bpm).or(track.info.as_ref().and_then(|i| i.bpm)),
                     first_beat: grid.map_or(0.0, |g| g.first_beat),
+                    grid_locked: grid.is_some_and(|g| g.locked),
                 }),
                 hot_cues: {
                     let mut c: Vec<HotCue> = w

@@ -41,6 +41,125 @@ fn time(seconds: f64) -> String {
     format!("{}:{:04.1}", (s / 60.0) as u64, s % 60.0)
 }
 
+/// Grid confidence below this is shown as a warning: the performer should check the grid.
+const LOW_CONFIDENCE: f64 = 0.5;
+
+/// Key (usual and Camelot), loudness and how far the grid can be trusted, for the header.
+fn analysis_badges(ui: &mut egui::Ui, info: &phosphene_engine_bridge::TrackInfo, grid: Option<&BeatGrid>) {
+    let Some(a) = &info.analysis else { return };
+    if let Some(k) = &a.key {
+        ui.label(RichText::new(format!("{} {}", k.key.name(), k.key.camelot())).monospace())
+            .on_hover_text(format!("key, confidence {:.2}", k.confidence));
+    }
+    if let Some(l) = &a.loudness {
+        ui.label(
+            RichText::new(format!("{:.1} LUFS", l.integrated_lufs))
+                .monospace()
+                .weak(),
+        );
+    }
+    if grid.is_some_and(|g| g.locked) {
+        ui.label("🔒").on_hover_text("grid locked");
+    } else if let Some(r) = &a.rhythm {
+        let warn = Color32::from_rgb(255, 190, 60);
+        if r.tempo_varies {
+            ui.label(RichText::new("≈ grid").color(warn))
+                .on_hover_text("the tempo varies: the grid is approximate where it drifts");
+        }
+        if r.confidence < LOW_CONFIDENCE {
+            ui.label(RichText::new(format!("grid? {:.2}", r.confidence)).color(warn))
+                .on_hover_text("low confidence in the beat grid: check it, and fix it with the grid editor");
+        }
+    }
+}
+
+/// Beat jump, loop halve/double/move, slip and loop rolls (held down).
+fn moves_row(ui: &mut egui::Ui, v: &DeckView, act: &mut impl FnMut(C, ControlValue)) {
+    let press = ControlValue::Press;
+    ui.horizontal(|ui| {
+        for (label, c) in [("◀ jump", C::JumpBack), ("jump ▶", C::JumpForward)] {
+            if ui.button(label).clicked() {
+                act(c, press);
+            }
+        }
+        ui.separator();
+        ui.label("loop");
+        for (label, c) in [
+            ("½", C::LoopHalve),
+            ("×2", C::LoopDouble),
+            ("◀", C::LoopMoveBack),
+            ("▶", C::LoopMoveForward),
+        ] {
+            if ui.button(label).clicked() {
+                act(c, press);
+            }
+        }
+        ui.separator();
+        if toggle(ui, "slip", v.controls.slip) {
+            act(C::Slip, ControlValue::Set(!v.controls.slip as u8 as f64));
+        }
+        ui.label("roll");
+        // Rolls play while the button is held.
+        for (i, beats) in LOOP_SIZES.into_iter().enumerate().take(4) {
+            let held = ui
+                .add(egui::Button::new(loop_label(beats)).selected(v.lp.roll == Some(beats)))
+                .is_pointer_button_down_on();
+            if held != (v.lp.roll == Some(beats)) {
+                act(C::LoopRoll(i), ControlValue::Set(held as u8 as f64));
+            }
+        }
+    });
+}
+
+/// The grid editor: tap, tempo x1/2 x2 x2/3 x3/2, nudge, downbeat, beat here, lock; key sync.
+fn grid_row(ui: &mut egui::Ui, v: &DeckView, act: &mut impl FnMut(C, ControlValue)) {
+    let press = ControlValue::Press;
+    ui.horizontal(|ui| {
+        ui.label("grid");
+        let locked = v.grid.is_some_and(|g| g.locked);
+        ui.add_enabled_ui(v.grid.is_some() && !locked, |ui| {
+            let buttons = [
+                ("tap", C::GridTap, "tap on the beat: four taps set the grid"),
+                ("½", C::GridScale(0), "halve the tempo"),
+                ("×2", C::GridScale(1), "double the tempo"),
+                ("×⅔", C::GridScale(2), "tempo x2/3"),
+                ("×3/2", C::GridScale(3), "tempo x3/2"),
+                ("◀", C::GridEarlier, "move the grid earlier"),
+                ("▶", C::GridLater, "move the grid later"),
+                (
+                    "downbeat",
+                    C::GridDownbeat,
+                    "the beat nearest the playhead starts a bar",
+                ),
+                ("beat here", C::GridBeatHere, "put a downbeat exactly at the playhead"),
+            ];
+            for (label, c, tip) in buttons {
+                if ui.button(label).on_hover_text(tip).clicked() {
+                    act(c, press);
+                }
+            }
+        });
+        if v.grid.is_some() && toggle(ui, "lock", locked) {
+            act(C::GridLock, ControlValue::Set(!locked as u8 as f64));
+        }
+        ui.separator();
+        if ui
+            .button("auto gain")
+            .on_hover_text("set the gain from the track's loudness")
+            .clicked()
+        {
+            act(C::AutoGain, press);
+        }
+        if ui
+            .button("key sync")
+            .on_hover_text("shift the pitch to a key compatible with another deck's")
+            .clicked()
+        {
+            act(C::KeySync, press);
+        }
+    });
+}
+
 /// Draws the panel and returns the control changes its widgets asked for.
 pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<ControlChange> {
     let mut out = Vec::new();
@@ -74,6 +193,7 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<ControlChange> {
                         let live = bpm * v.playback.rate.max(0.0);
                         ui.label(RichText::new(format!("{live:.2} BPM")).monospace().strong());
                     }
+                    analysis_badges(ui, info, v.grid);
                 }
             });
         });
@@ -134,6 +254,8 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<ControlChange> {
                 act(C::LoopExit, press);
             }
         });
+        moves_row(ui, v, &mut act);
+        grid_row(ui, v, &mut act);
         // Hot-cue pads: click to jump (or store), right-click to clear.
         ui.horizontal(|ui| {
             for slot in 0..HOT_CUES {

@@ -33,7 +33,7 @@ use phosphene_set::{CurrentSet, SetCommand};
 use phosphene_visuals::{Scenes, VisualCommand, Visuals};
 
 pub use keys::{SHORTCUTS, Shortcut};
-pub use library::{AUDIO_EXTENSIONS, Library};
+pub use library::Library;
 
 /// State of the control window itself.
 #[derive(Resource, Debug)]
@@ -110,7 +110,7 @@ fn dropped_files(
         let FileDragAndDrop::DroppedFile { path_buf, .. } = drop else {
             continue;
         };
-        if !library::is_audio(path_buf) {
+        if !engine_rt::decode::is_audio(path_buf) {
             warn!("'{}' is not an audio file Phosphene reads", path_buf.display());
             continue;
         }
@@ -171,6 +171,7 @@ fn draw(
     mut learn_commands: MessageWriter<LearnCommand>,
     mut osc: Option<ResMut<phosphene_osc::OscConfig>>,
     osc_status: Option<Res<phosphene_osc::OscStatus>>,
+    cache: Res<phosphene_engine_bridge::TrackCache>,
 ) -> Result {
     let preview = shown
         .visuals
@@ -212,7 +213,7 @@ fn draw(
         .default_size(150.0)
         .resizable(true)
         .show(&mut root, |ui| {
-            for a in library::library_panel(ui, &mut library, shown.decks.iter().count()) {
+            for a in library::library_panel(ui, &mut library, shown.decks.iter().count(), cache.0.as_ref()) {
                 actions.write(a);
             }
         });

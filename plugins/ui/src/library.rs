@@ -1,17 +1,18 @@
 //! The library: audio files in a folder (the bundled assets by default), loaded onto decks by
 //! button or by dropping files on the window.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use bevy::prelude::Resource;
 use bevy_egui::egui::{self, RichText};
+use engine_rt::decode::is_audio;
+use engine_rt::track_analysis::batch::{Batch, FileResult};
+use engine_rt::track_analysis::cache::AnalysisCache;
 use phosphene_decks::{Action, DeckAction};
 
-/// File extensions the engine decodes.
-pub const AUDIO_EXTENSIONS: [&str; 7] = ["wav", "flac", "mp3", "ogg", "oga", "m4a", "aac"];
-
 /// The folder being browsed and its audio files.
-#[derive(Resource, Debug, Default)]
+#[derive(Resource, Default)]
 pub struct Library {
     /// The folder browsed.
     pub folder: PathBuf,
@@ -21,18 +22,33 @@ pub struct Library {
     pub files: Vec<PathBuf>,
     /// Why the folder could not be read.
     pub error: Option<String>,
+    /// The folder's analysis running in the background, if started.
+    pub analysis: Option<Batch>,
+    /// What analysis found per file: tempo and key, or the error.
+    pub found: HashMap<PathBuf, String>,
 }
 
-/// True for files the engine can decode (by extension).
-pub fn is_audio(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+/// A file's tempo and key as the library lists them.
+fn summary(result: FileResult) -> String {
+    match result {
+        Ok((a, edited)) => {
+            let bpm = edited
+                .map(|g| g.bpm)
+                .or(a.rhythm.as_ref().map(|r| r.bpm))
+                .map_or_else(|| "no beat".to_string(), |b| format!("{b:.1} BPM"));
+            let key = a
+                .key
+                .map_or_else(String::new, |k| format!("  {} {}", k.key.name(), k.key.camelot()));
+            format!("{bpm}{key}")
+        }
+        Err(e) => format!("cannot analyse: {e}"),
+    }
 }
 
 impl Library {
-    /// Browses `folder`.
+    /// Browses `folder` (stopping the analysis of the previous one).
     pub fn open(&mut self, folder: &Path) {
+        self.analysis = None;
         self.folder = folder.to_path_buf();
         self.typed = folder.display().to_string();
         match std::fs::read_dir(folder) {
@@ -50,8 +66,39 @@ impl Library {
     }
 }
 
+/// "analyse folder": every file of the folder analysed in the background into the cache (one
+/// core, so the audio and the UI keep theirs), with progress; loads are then instant.
+fn analysis_controls(ui: &mut egui::Ui, lib: &mut Library, cache: Option<&AnalysisCache>) {
+    if let Some(batch) = &lib.analysis {
+        while let Some((_, path, result)) = batch.poll() {
+            lib.found.insert(path, summary(result));
+        }
+        let (done, total) = batch.progress();
+        if done < total {
+            ui.add(
+                egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                    .desired_width(160.0)
+                    .text(format!("analysing {done}/{total}")),
+            );
+            if ui.button("stop").clicked() {
+                lib.analysis = None;
+            }
+            ui.ctx().request_repaint();
+            return;
+        }
+    }
+    if !lib.files.is_empty()
+        && ui
+            .button("analyse folder")
+            .on_hover_text("tempo, beats, key and loudness of every file, kept in the analysis cache")
+            .clicked()
+    {
+        lib.analysis = Some(Batch::start(lib.files.clone(), cache.cloned(), false, 1));
+    }
+}
+
 /// Draws the library; returns load actions.
-pub fn library_panel(ui: &mut egui::Ui, lib: &mut Library, decks: usize) -> Vec<Action> {
+pub fn library_panel(ui: &mut egui::Ui, lib: &mut Library, decks: usize, cache: Option<&AnalysisCache>) -> Vec<Action> {
     let mut out = Vec::new();
     ui.horizontal(|ui| {
         ui.label(RichText::new("LIBRARY").strong());
@@ -66,6 +113,7 @@ pub fn library_panel(ui: &mut egui::Ui, lib: &mut Library, decks: usize) -> Vec<
             lib.open(&folder);
         }
         ui.label(RichText::new("or drop audio files on a deck").weak());
+        analysis_controls(ui, lib, cache);
     });
     if let Some(e) = &lib.error {
         ui.colored_label(egui::Color32::from_rgb(255, 90, 90), e);
@@ -91,6 +139,9 @@ pub fn library_panel(ui: &mut egui::Ui, lib: &mut Library, decks: usize) -> Vec<
                         .file_name()
                         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
                     ui.label(name);
+                    if let Some(found) = lib.found.get(file) {
+                        ui.label(RichText::new(found).weak().monospace());
+                    }
                 });
             }
             if lib.files.is_empty() && lib.error.is_none() {

@@ -1,0 +1,179 @@
+//! The analysis cache: one small RON file per track, named by a hash of the file's bytes, so a
+//! renamed or moved file is still known and an edited one is analysed anew. The performer's
+//! grid corrections are kept beside the analysis, so they follow the track into every set.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::TrackAnalysis;
+
+/// Bumped whenever analysis changes what it finds: older entries are then analysed anew.
+pub const ANALYSIS_VERSION: u32 = 1;
+/// Environment variable that moves the cache (tests, portable installs).
+pub const CACHE_DIR_VAR: &str = "PHOSPHENE_CACHE_DIR";
+
+/// A track's identity in the cache: the BLAKE3 hash of its file's bytes, in hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ContentKey(pub String);
+
+impl ContentKey {
+    /// Hashes a file's bytes (about 1 GB/s: a few ms for a track).
+    pub fn of_file(path: &Path) -> std::io::Result<Self> {
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = blake3::Hasher::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(Self(hasher.finalize().to_hex().to_string()))
+    }
+}
+
+/// A beat grid the performer corrected (or locked).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EditedGrid {
+    /// Tempo in beats per minute.
+    pub bpm: f64,
+    /// A downbeat, in seconds of the track.
+    pub first_beat: f64,
+    /// Whether the performer locked it.
+    pub locked: bool,
+}
+
+/// What the cache holds for one track.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheEntry {
+    /// [`ANALYSIS_VERSION`] of the analysis that wrote it.
+    pub version: u32,
+    /// What analysis found.
+    pub analysis: TrackAnalysis,
+    /// The performer's correction of the grid, if any.
+    #[serde(default)]
+    pub grid: Option<EditedGrid>,
+}
+
+/// The cache folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalysisCache {
+    dir: PathBuf,
+}
+
+impl AnalysisCache {
+    /// A cache in `dir` (created when first written).
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The user's cache: `$PHOSPHENE_CACHE_DIR`, else `$XDG_CACHE_HOME/phosphene/analysis`,
+    /// else `~/.cache/phosphene/analysis`; `None` without a home.
+    pub fn user() -> Option<Self> {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        var(CACHE_DIR_VAR)
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("phosphene/analysis")))
+            .or_else(|| var("HOME").map(|d| d.join(".cache/phosphene/analysis")))
+            .map(Self::at)
+    }
+
+    /// The folder it lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file(&self, key: &ContentKey) -> PathBuf {
+        self.dir.join(format!("{}.ron", key.0))
+    }
+
+    /// The entry for `key`, if one of this analysis version is stored and reads back whole (a
+    /// damaged entry counts as missing and is rewritten by the next analysis).
+    pub fn get(&self, key: &ContentKey) -> Option<CacheEntry> {
+        let text = std::fs::read_to_string(self.file(key)).ok()?;
+        ron::from_str::<CacheEntry>(&text)
+            .ok()
+            .filter(|e| e.version == ANALYSIS_VERSION)
+    }
+
+    /// Stores an entry, replacing the old one atomically (write, then rename), so a crash
+    /// never leaves half a file.
+    pub fn put(&self, key: &ContentKey, entry: &CacheEntry) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let text = ron::ser::to_string(entry).map_err(std::io::Error::other)?;
+        let tmp = self.dir.join(format!(".{}.{}.tmp", key.0, std::process::id()));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, self.file(key))
+    }
+
+    /// Keeps the performer's grid for a track already in the cache.
+    pub fn put_grid(&self, key: &ContentKey, grid: EditedGrid) -> std::io::Result<()> {
+        let Some(mut entry) = self.get(key) else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the track is not in the analysis cache",
+            ));
+        };
+        entry.grid = Some(grid);
+        self.put(key, &entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> CacheEntry {
+        CacheEntry {
+            version: ANALYSIS_VERSION,
+            analysis: TrackAnalysis {
+                seconds: 12.5,
+                rhythm: None,
+                key: None,
+                loudness: None,
+            },
+            grid: None,
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_and_keep_grid_edits() {
+        let dir = std::env::temp_dir().join(format!("phosphene-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = AnalysisCache::at(&dir);
+        let key = ContentKey("ab".repeat(32));
+        assert_eq!(cache.get(&key), None);
+        cache.put(&key, &entry()).unwrap();
+        assert_eq!(cache.get(&key), Some(entry()));
+        let g = EditedGrid {
+            bpm: 97.0,
+            first_beat: 0.25,
+            locked: true,
+        };
+        cache.put_grid(&key, g).unwrap();
+        assert_eq!(cache.get(&key).and_then(|e| e.grid), Some(g));
+        // A damaged or outdated entry reads as missing.
+        std::fs::write(cache.file(&key), "CacheEntry(version: 1, analysis: (").unwrap();
+        assert_eq!(cache.get(&key), None);
+        cache.put(&key, &CacheEntry { version: 0, ..entry() }).unwrap();
+        assert_eq!(cache.get(&key), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn content_keys_follow_the_bytes_not_the_name() {
+        let dir = std::env::temp_dir().join(format!("phosphene-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b, c) = (dir.join("a.wav"), dir.join("b.wav"), dir.join("c.wav"));
+        std::fs::write(&a, b"same bytes").unwrap();
+        std::fs::write(&b, b"same bytes").unwrap();
+        std::fs::write(&c, b"other bytes").unwrap();
+        let k = |p: &Path| ContentKey::of_file(p).unwrap();
+        assert_eq!(k(&a), k(&b));
+        assert_ne!(k(&a), k(&c));
+        assert_eq!(k(&a).0.len(), 64);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
