@@ -7,12 +7,13 @@ use common::applied::{AppliedLog, collect};
 use std::path::Path;
 
 use bevy::prelude::*;
+use engine_rt::track_analysis::cache::AnalysisCache;
 use engine_rt::{Engine, EngineConfig, EngineProcessor, IntentKind, XfaderSide};
 use phosphene_decks::{
-    Action, BeatGrid, Deck, DeckAction, DeckLoop, DeckPlayback, DeckTrack, DecksPlugin, HotCue, LaunchQuantize,
-    MixerAction, Transport, TransportAction,
+    Action, BeatGrid, Deck, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckTrack, DecksPlugin, GridEdit, HotCue,
+    LaunchQuantize, MixerAction, Transport, TransportAction,
 };
-use phosphene_engine_bridge::{Applied, EngineBridgePlugin, EngineLink};
+use phosphene_engine_bridge::{Applied, EngineBridgePlugin, EngineLink, TrackCache};
 use phosphene_set::{CurrentSet, DeckEntry, LoopEntry, SetCommand, SetEvent, SetFile, SetPlugin, TrackEntry};
 
 const RATE: u32 = 48_000;
@@ -463,4 +464,70 @@ fn a_set_with_a_value_that_is_not_a_number_is_refused_while_the_show_goes_on() {
     );
     assert!(tail_peak(&rig, FRAME) > 0.05, "the show goes on");
     assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
+}
+
+/// A 4 s triad (with its octave below) over a click every beat at 120 BPM.
+fn write_chord(path: &Path, hz: [f64; 3]) {
+    common::write_wav(path, 4 * RATE as usize, |i| {
+        let t = i as f64 / RATE as f64;
+        let tone: f64 = hz.iter().map(|f| (std::f64::consts::TAU * f * t).sin()).sum::<f64>() * 0.1
+            + 0.1 * (std::f64::consts::TAU * hz[0] / 2.0 * t).sin();
+        let click = if i % 24_000 < 48 { 0.4 } else { 0.0 };
+        let v = (tone + click) as f32;
+        (v, v)
+    });
+}
+
+#[test]
+fn grid_edits_key_sync_and_auto_gain_reach_the_engine_and_the_cache() {
+    let dir = common::temp_dir("app-grid");
+    let (a, c) = (dir.join("a.wav"), dir.join("c.wav"));
+    write_chord(&a, [220.0, 277.18, 329.63]);
+    write_chord(&c, [261.63, 329.63, 392.0]);
+    let mut rig = Rig::new(2);
+    let cache = AnalysisCache::at(dir.join("cache"));
+    rig.app.insert_resource(TrackCache(Some(cache.clone())));
+    rig.load(0, &a, 120.0);
+    rig.load(1, &c, 120.0);
+    let key = |rig: &mut Rig, d: usize| {
+        let t = rig.deck::<DeckTrack>(d);
+        phosphene_decks::track_key(&t).expect("a key")
+    };
+    // A major (or its relative F#m) and C major (or Am) lie three semitones apart on the wheel.
+    assert_eq!(key(&mut rig, 1).shift_to(&key(&mut rig, 0)), -3);
+
+    // Key sync: key lock on, and the fewest semitones to a compatible key.
+    rig.act(Action::deck(1, DeckAction::KeySync));
+    rig.until("key sync", |w| {
+        w.resource::<AppliedLog>().0.iter().any(|a| a.kind.name() == "Pitch")
+    });
+    let k = rig.deck::<DeckControls>(1);
+    assert!(k.keylock && k.pitch == -3.0, "{k:?}");
+
+    // Auto-gain: the trim that plays the track at the ReplayGain level.
+    rig.act(Action::deck(0, DeckAction::AutoGain));
+    rig.step();
+    let info = rig.deck::<DeckTrack>(0).info.expect("a track");
+    let loud = info.analysis.as_ref().and_then(|a| a.loudness).expect("loudness");
+    let want = engine_rt::ranges::TRIM_DB.hold(loud.gain_db(-18.0)) as f32;
+    assert_eq!(rig.deck::<DeckControls>(0).trim_db, want);
+
+    // Doubling the grid reaches the engine's deck and the cache under the file's content.
+    rig.act(Action::deck(0, DeckAction::Grid(GridEdit::Scale(2.0))));
+    rig.until("the new grid", |w| {
+        w.resource::<AppliedLog>().0.iter().any(|a| a.kind.name() == "SetGrid")
+    });
+    assert_eq!(rig.deck::<BeatGrid>(0).bpm, 240.0);
+    let content = info.content.as_ref().expect("a content key");
+    let kept = cache.get(content).and_then(|e| e.grid).expect("the grid kept");
+    assert_eq!((kept.bpm, kept.locked), (240.0, false));
+
+    // A locked grid refuses edits until unlocked.
+    rig.act(Action::deck(0, DeckAction::Grid(GridEdit::Lock(true))));
+    rig.step();
+    rig.act(Action::deck(0, DeckAction::Grid(GridEdit::Scale(0.5))));
+    rig.step();
+    let g = rig.deck::<BeatGrid>(0);
+    assert!(g.locked && g.bpm == 240.0, "{g:?}");
+    assert!(cache.get(content).and_then(|e| e.grid).is_some_and(|g| g.locked));
 }
