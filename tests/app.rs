@@ -276,6 +276,7 @@ fn set_file_round_trip_restores_decks() {
             seconds: 0.5,
             name: "intro".into(),
             colour: [10, 20, 30],
+            end: None,
         }],
         loop_region: Some(LoopEntry {
             start: 1.0,
@@ -530,4 +531,55 @@ fn grid_edits_key_sync_and_auto_gain_reach_the_engine_and_the_cache() {
     let g = rig.deck::<BeatGrid>(0);
     assert!(g.locked && g.bpm == 240.0, "{g:?}");
     assert!(cache.get(content).and_then(|e| e.grid).is_some_and(|g| g.locked));
+}
+
+#[test]
+fn a_loop_saved_on_a_pad_comes_back_engaged() {
+    let dir = common::temp_dir("app-saved-loop");
+    let file = dir.join("track.wav");
+    common::write_track(&file);
+    let mut rig = Rig::new(1);
+    rig.load(0, &file, 120.0);
+    rig.act(Action::deck(0, DeckAction::Play));
+    rig.until_beat(1.2);
+    rig.act(Action::deck(0, DeckAction::BeatLoop(1.0)));
+    let engaged = |on: bool| {
+        move |w: &mut World| {
+            let mut q = w.query::<(&Deck, &DeckLoop)>();
+            q.iter(w).any(|(d, l)| d.index == 0 && l.active == on)
+        }
+    };
+    rig.until("the loop", engaged(true));
+    let saved = rig.deck::<DeckLoop>(0).region.expect("a loop");
+    rig.act(Action::deck(0, DeckAction::SaveLoop(3)));
+    rig.act(Action::deck(0, DeckAction::LoopExit));
+    rig.until("the loop's end", engaged(false));
+    let pad = {
+        let world = rig.app.world_mut();
+        let mut q = world.query::<&HotCue>();
+        q.iter(world)
+            .find(|c| c.slot == 3)
+            .cloned()
+            .expect("pad 4 holds the loop")
+    };
+    assert_eq!((pad.seconds, pad.end), (saved.0, Some(saved.1)));
+    rig.until_beat(3.2);
+    assert!(!rig.deck::<DeckLoop>(0).active);
+    // The pad lands on the launch quantization, engaging the loop at its start.
+    rig.act(Action::deck(0, DeckAction::HotCue(3)));
+    rig.until("the pad", |w| {
+        w.resource::<AppliedLog>().0.iter().any(|a| a.kind.name() == "HotCue")
+    });
+    let (set, jump) = (
+        rig.applied("SetLoop").pop().expect("loop set"),
+        rig.applied("HotCue").remove(0),
+    );
+    assert_eq!(set.frame, jump.frame, "loop and jump land together");
+    rig.until("the saved loop engaged", engaged(true));
+    for _ in 0..40 {
+        rig.step();
+        let (lp, p) = (rig.deck::<DeckLoop>(0), rig.deck::<DeckPlayback>(0).position);
+        assert!(lp.active && lp.region == Some(saved), "{lp:?}");
+        assert!(p >= saved.0 - 1e-6 && p < saved.1 + 0.021, "{p} outside {saved:?}");
+    }
 }

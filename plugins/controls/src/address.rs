@@ -63,6 +63,8 @@ pub enum DeckControl {
     HotCueSet(usize),
     /// Delete hot cue (0-based).
     HotCueDelete(usize),
+    /// Save the loop on hot-cue pad (0-based).
+    HotCueLoop(usize),
     /// Beat loop of [`LOOP_SIZES`]`[i]` beats; again leaves it.
     BeatLoop(usize),
     /// Loop start at the playhead.
@@ -257,6 +259,7 @@ impl fmt::Display for ControlId {
                     C::HotCue(k) => write!(f, "hotcue/{}", k + 1),
                     C::HotCueSet(k) => write!(f, "hotcue/{}/set", k + 1),
                     C::HotCueDelete(k) => write!(f, "hotcue/{}/delete", k + 1),
+                    C::HotCueLoop(k) => write!(f, "hotcue/{}/loop", k + 1),
                     C::BeatLoop(i) => write!(f, "loop/beats/{}", beats_part(LOOP_SIZES[*i])),
                     C::LoopIn => f.write_str("loop/in"),
                     C::LoopOut => f.write_str("loop/out"),

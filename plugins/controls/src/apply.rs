@@ -116,6 +116,7 @@ fn deck_effect(deck: usize, c: DeckControl, mv: Move, w: &Lookup, state: &Contro
             }
         }
         C::HotCueDelete(k) => DeckAction::ClearHotCue(k),
+        C::HotCueLoop(k) => DeckAction::SaveLoop(k),
         C::BeatLoop(i) => DeckAction::BeatLoop(LOOP_SIZES[i]),
         C::LoopIn => DeckAction::LoopIn,
         C::LoopOut => DeckAction::LoopOut,

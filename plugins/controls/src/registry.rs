@@ -153,6 +153,10 @@ fn deck_spec(c: DeckControl, deck: &str) -> (ControlKind, String) {
         )),
         C::HotCueSet(k) => t(format!("store hot cue {} of {deck} at the playhead", k + 1)),
         C::HotCueDelete(k) => t(format!("delete hot cue {} of {deck}", k + 1)),
+        C::HotCueLoop(k) => t(format!(
+            "save the loop of {deck} on hot cue {}: the pad then jumps to the loop and engages it",
+            k + 1
+        )),
         C::BeatLoop(i) => t(format!(
             "loop {} beats on {deck} (quantized); again leaves it",
             beats_part(LOOP_SIZES[i])
@@ -245,7 +249,7 @@ pub fn deck_controls() -> Vec<DeckControl> {
     }
     v.extend([C::Filter, C::Resonance]);
     for k in 0..HOT_CUES {
-        v.extend([C::HotCue(k), C::HotCueSet(k), C::HotCueDelete(k)]);
+        v.extend([C::HotCue(k), C::HotCueSet(k), C::HotCueDelete(k), C::HotCueLoop(k)]);
     }
     v.extend((0..LOOP_SIZES.len()).map(C::BeatLoop));
     v.extend([

@@ -72,7 +72,7 @@ fn deck_value(c: DeckControl, d: &DeckView, cues: &[usize], state: &ControlState
         C::Kill(b) => flag(k.kills[b.index()]),
         C::Filter => k.filter as f64,
         C::Resonance => k.resonance as f64,
-        C::HotCue(s) | C::HotCueSet(s) | C::HotCueDelete(s) => flag(cues.contains(&s)),
+        C::HotCue(s) | C::HotCueSet(s) | C::HotCueDelete(s) | C::HotCueLoop(s) => flag(cues.contains(&s)),
         C::BeatLoop(i) => flag(lp.active && grid.is_some_and(|g| loop_beats(lp, g) == Some(LOOP_SIZES[i]))),
         C::LoopExit => flag(lp.active),
         C::JumpSize => state.jump.get(deck.index).copied().unwrap_or(0) as f64,

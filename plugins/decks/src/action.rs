@@ -89,6 +89,9 @@ pub enum DeckAction {
     },
     /// Delete a hot cue.
     ClearHotCue(usize),
+    /// Save the deck's loop on a hot-cue pad (replacing what the pad held): the pad then
+    /// jumps to the loop and engages it.
+    SaveLoop(usize),
     /// Loop this many beats from the playhead (quantized); pressing the active size again exits.
     BeatLoop(f64),
     /// Mark the loop start at the playhead.
@@ -239,6 +242,7 @@ impl CheckValues for DeckAction {
         Ok(match self {
             A::HotCue(slot) => A::HotCue(hot_cue(slot)?),
             A::ClearHotCue(slot) => A::ClearHotCue(hot_cue(slot)?),
+            A::SaveLoop(slot) => A::SaveLoop(hot_cue(slot)?),
             A::SetHotCue { slot, seconds, name } => A::SetHotCue {
                 slot: hot_cue(slot)?,
                 seconds: policy(&ranges::POSITION, seconds)?,
@@ -523,11 +527,15 @@ struct DeckMut<'a> {
     taps: &'a mut GridTaps,
 }
 
-/// A deck's hot-cue entity for a pad, if stored.
-fn find_cue(cues: &Query<(Entity, &HotCue, &ChildOf)>, deck: Entity, slot: usize) -> Option<Entity> {
+/// A deck's hot-cue entity for a pad and what it holds, if stored.
+fn find_cue<'a>(
+    cues: &'a Query<(Entity, &HotCue, &ChildOf)>,
+    deck: Entity,
+    slot: usize,
+) -> Option<(Entity, &'a HotCue)> {
     cues.iter()
         .find(|(_, c, p)| p.parent() == deck && c.slot == slot)
-        .map(|(e, _, _)| e)
+        .map(|(e, c, _)| (e, c))
 }
 
 fn deck_action(
@@ -559,7 +567,16 @@ fn deck_action(
         DeckAction::Stop => now(intents, IntentKind::Stop { deck }),
         DeckAction::Cue => now(intents, IntentKind::Cue { deck }),
         DeckAction::HotCue(slot) => {
-            if cue(*slot).is_some() {
+            if let Some((_, saved)) = cue(*slot) {
+                if let Some(end) = saved.end {
+                    let loop_at = IntentKind::SetLoop {
+                        deck,
+                        start: saved.seconds,
+                        end,
+                        active: true,
+                    };
+                    intents.push(ctx.launch, loop_at);
+                }
                 intents.push(ctx.launch, IntentKind::HotCue { deck, slot: *slot });
             } else if track.info.is_some() {
                 let pos = ctx.playback.position;
@@ -567,18 +584,25 @@ fn deck_action(
                     Some(g) if ctx.snap => g.snap(pos).max(0.0),
                     _ => pos,
                 };
-                store_cue(ctx, *slot, seconds, String::new(), intents, commands);
+                store_cue(ctx, *slot, (seconds, None), String::new(), intents, commands);
             }
         }
         DeckAction::SetHotCue { slot, seconds, name } => {
-            if let Some(e) = cue(*slot) {
+            if let Some((e, _)) = cue(*slot) {
                 commands.entity(e).despawn();
             }
-            store_cue(ctx, *slot, *seconds, name.clone(), intents, commands);
+            store_cue(ctx, *slot, (*seconds, None), name.clone(), intents, commands);
+        }
+        DeckAction::SaveLoop(slot) => {
+            let Some((start, end)) = lp.region else { return };
+            if let Some((e, _)) = cue(*slot) {
+                commands.entity(e).despawn();
+            }
+            store_cue(ctx, *slot, (start, Some(end)), "loop".into(), intents, commands);
         }
         DeckAction::ClearHotCue(slot) => {
             // The engine keeps the position, but without an entity the pad stores anew.
-            if let Some(e) = cue(*slot) {
+            if let Some((e, _)) = cue(*slot) {
                 commands.entity(e).despawn();
             }
         }
@@ -787,21 +811,24 @@ pub fn track_key(track: &DeckTrack) -> Option<Key> {
     Some(track.info.as_ref()?.analysis.as_ref()?.key?.key)
 }
 
-/// Spawns a hot-cue entity under the deck and stores it in the engine.
+/// Spawns a hot-cue entity under the deck and stores it in the engine. `at` is the cue's
+/// position and, for a saved loop, the loop's end.
 fn store_cue(
     ctx: &DeckContext,
     slot: usize,
-    seconds: f64,
+    at: (f64, Option<f64>),
     name: String,
     intents: &mut Intents,
     commands: &mut Commands,
 ) {
+    let (seconds, end) = at;
     commands.spawn((
         HotCue {
             slot,
             seconds,
             name,
             colour: PAD_COLOURS[slot],
+            end,
         },
         ChildOf(ctx.entity),
     ));

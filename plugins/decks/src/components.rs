@@ -222,6 +222,10 @@ pub struct HotCue {
     /// Pad colour (sRGB).
     #[serde(default)]
     pub colour: [u8; 3],
+    /// A saved loop's end, in seconds of the track: the pad then jumps to `seconds` and loops
+    /// from there to here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<f64>,
 }
 
 /// Default pad colours, one per slot.

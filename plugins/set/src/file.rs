@@ -133,6 +133,17 @@ fn hot_cues<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<HotCue>, D::Error> {
         ranges::POSITION
             .check(c.seconds)
             .map_err(|e| D::Error::custom(format!("hot cue {i}: {e}")))?;
+        if let Some(end) = c.end {
+            ranges::POSITION
+                .check(end)
+                .map_err(|e| D::Error::custom(format!("hot cue {i}'s loop end: {e}")))?;
+            if end <= c.seconds {
+                return Err(D::Error::custom(format!(
+                    "hot cue {i}'s loop ends at {end} s, not after its start at {} s",
+                    c.seconds
+                )));
+            }
+        }
         if cues[..i].iter().any(|o| o.slot == c.slot) {
             return Err(D::Error::custom(format!("slot {} holds two hot cues", c.slot)));
         }
@@ -346,6 +357,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("loop ends at 2 s"), "{e}");
+        let e = parse("SetFile(bpm: 120.0, decks: [(hot_cues: [(slot: 1, seconds: 4.0, end: Some(3.0))])])")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("hot cue 0's loop ends at 3 s"), "{e}");
         let e = parse("SetFile(bpm: 120.0, version: 99)").unwrap_err().to_string();
         assert!(e.contains("newer Phosphene"), "{e}");
     }
@@ -402,6 +417,7 @@ mod tests {
                 seconds: 7.5,
                 name: "drop".into(),
                 colour: [1, 2, 3],
+                end: Some(9.5),
             }],
             loop_region: Some(LoopEntry {
                 start: 1.0,

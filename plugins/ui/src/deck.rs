@@ -256,17 +256,18 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<ControlChange> {
         });
         moves_row(ui, v, &mut act);
         grid_row(ui, v, &mut act);
-        // Hot-cue pads: click to jump (or store), right-click to clear.
+        // Hot-cue pads: click to jump (or store), shift-click to save the loop, right-click to
+        // clear.
         ui.horizontal(|ui| {
             for slot in 0..HOT_CUES {
                 let cue = v.cues.iter().find(|c| c.slot == slot);
                 let (fill, label) = match cue {
                     Some(c) => (
                         Color32::from_rgb(c.colour[0], c.colour[1], c.colour[2]),
-                        if c.name.is_empty() {
-                            format!("{}", slot + 1)
-                        } else {
-                            c.name.clone()
+                        match (c.end.is_some(), c.name.is_empty()) {
+                            (true, _) => format!("⟳{}", slot + 1),
+                            (false, true) => format!("{}", slot + 1),
+                            (false, false) => c.name.clone(),
                         },
                     ),
                     None => (Color32::from_gray(40), format!("{}", slot + 1)),
@@ -274,7 +275,15 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<ControlChange> {
                 let text = RichText::new(label).color(if cue.is_some() { Color32::BLACK } else { Color32::GRAY });
                 let r = ui.add(egui::Button::new(text).fill(fill).min_size([52.0, 24.0].into()));
                 if r.clicked() {
-                    act(C::HotCue(slot), press);
+                    let save_loop = ui.input(|i| i.modifiers.shift) && v.lp.region.is_some();
+                    act(
+                        if save_loop {
+                            C::HotCueLoop(slot)
+                        } else {
+                            C::HotCue(slot)
+                        },
+                        press,
+                    );
                 }
                 if r.secondary_clicked() {
                     act(C::HotCueDelete(slot), press);
