@@ -230,9 +230,12 @@ fn tracks_without_a_tempo_get_an_analysed_grid_key_and_loudness() {
         let est = track.bpm.expect("a tempo");
         assert!((est - bpm).abs() < 0.05, "{file}: {est} BPM, made at {bpm}");
         let analysis = loaded.analysis.expect("analysed while loading");
+        let rhythm = analysis.rhythm.expect("a pulse");
+        assert!(rhythm.confidence > 0.5, "{file}: a clear pulse");
         assert!(
-            analysis.rhythm.is_some_and(|r| r.confidence > 0.5),
-            "{file}: a clear pulse"
+            rhythm.off_grid.is_empty(),
+            "{file}: made on a grid: {:?}",
+            rhythm.off_grid
         );
         let lufs = analysis.loudness.expect("loudness").integrated_lufs;
         assert!((-30.0..-3.0).contains(&lufs), "{file}: {lufs} LUFS");

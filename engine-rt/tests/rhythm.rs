@@ -34,6 +34,7 @@ fn steady_tempi() {
         assert!(f_measure(&r.beats, &truth) > 0.97, "{bpm}: beats");
         assert!(r.confidence > 0.5, "{bpm}: confidence {}", r.confidence);
         assert!(!r.tempo_varies, "{bpm}: steady");
+        assert!(r.off_grid.is_empty(), "{bpm}: on the grid throughout: {:?}", r.off_grid);
         bpm += 7.0;
     }
 }
@@ -78,6 +79,9 @@ fn ramp_is_followed() {
     let r = analyse(sr, &buf).expect("grid");
     assert!(f_measure(&r.beats, &truth) > 0.9, "f {}", f_measure(&r.beats, &truth));
     assert!(r.tempo_varies);
+    // A straight grid through a ramp is off at its ends: the stretches say where.
+    assert!(!r.off_grid.is_empty(), "{:?}", r.off_grid);
+    assert!(r.off_grid.iter().all(|(a, b)| a < b));
     assert!(r.bpm > 95.0 && r.bpm < 135.0, "{}", r.bpm);
 }
 

@@ -64,7 +64,7 @@ fn analysis_badges(ui: &mut egui::Ui, info: &phosphene_engine_bridge::TrackInfo,
         let warn = Color32::from_rgb(255, 190, 60);
         if r.tempo_varies {
             ui.label(RichText::new("≈ grid").color(warn))
-                .on_hover_text("the tempo varies: the grid is approximate where it drifts");
+                .on_hover_text("the tempo varies: the grid is approximate where the amber band marks the waveform");
         }
         if r.confidence < LOW_CONFIDENCE {
             ui.label(RichText::new(format!("grid? {:.2}", r.confidence)).color(warn))
@@ -213,6 +213,12 @@ pub fn deck_panel(ui: &mut egui::Ui, v: &DeckView) -> Vec<ControlChange> {
             loop_region: v.lp.region,
             loop_active: v.lp.active,
             grid: v.grid,
+            off_grid: v
+                .track
+                .info
+                .as_ref()
+                .and_then(|i| i.analysis.as_ref()?.rhythm.as_ref())
+                .map_or(&[], |r| r.off_grid.as_slice()),
         };
         match &v.track.info {
             Some(info) => {

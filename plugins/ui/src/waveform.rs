@@ -15,6 +15,8 @@ pub struct Marks<'a> {
     pub loop_region: Option<(f64, f64)>,
     pub loop_active: bool,
     pub grid: Option<&'a BeatGrid>,
+    /// Stretches (seconds) where the grid is approximate: the tempo drifts from it.
+    pub off_grid: &'a [(f64, f64)],
 }
 
 /// Colour of one column: low band red, mid green, high blue, brightness from the peak.
@@ -57,6 +59,16 @@ fn cue_colour(c: &HotCue) -> Color32 {
 }
 
 fn marks(painter: &egui::Painter, rect: Rect, from: f64, to: f64, m: &Marks) {
+    // An amber band along the bottom where the grid is approximate.
+    for &(a, b) in m.off_grid {
+        if b < from || a > to {
+            continue;
+        }
+        let xa = x_of(rect, from, to, a.clamp(from, to)).unwrap_or(rect.left());
+        let xb = x_of(rect, from, to, b.clamp(from, to)).unwrap_or(rect.right());
+        let band = Rect::from_x_y_ranges(xa..=xb.max(xa + 1.0), rect.bottom() - 4.0..=rect.bottom());
+        painter.rect_filled(band, 0.0, Color32::from_rgba_unmultiplied(255, 190, 60, 200));
+    }
     if let Some((a, b)) = m.loop_region {
         let xa = x_of(rect, from, to, a.clamp(from, to)).unwrap_or(rect.left());
         let xb = x_of(rect, from, to, b.clamp(from, to)).unwrap_or(rect.right());

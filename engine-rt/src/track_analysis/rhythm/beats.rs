@@ -173,6 +173,36 @@ pub fn fit_grid(beats: &[f64]) -> Option<(f64, f64)> {
     (p > 0.0 && p.is_finite()).then_some((mt - p * mk, p))
 }
 
+/// A beat further than this from its line of the constant grid (in beats) puts the grid off
+/// there: a grid line an eighth of a beat away is heard as flamming against another deck.
+const OFF_GRID_BEATS: f64 = 0.125;
+/// Off-grid beats closer than this (in beats) belong to one stretch.
+const OFF_GRID_JOIN: usize = 4;
+
+/// Stretches of beats (index ranges, inclusive) that lie more than [`OFF_GRID_BEATS`] from
+/// their line of the grid `offset + k * period`, joined across short gaps; a single beat off
+/// (a tracker slip) is not a stretch.
+pub fn off_grid(beats: &[f64], offset: f64, period: f64) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut run: Option<(usize, usize)> = None;
+    for (k, &b) in beats.iter().enumerate() {
+        if ((b - (offset + k as f64 * period)) / period).abs() <= OFF_GRID_BEATS {
+            continue;
+        }
+        run = match run {
+            Some((a, z)) if k - z <= OFF_GRID_JOIN => Some((a, k)),
+            Some(r) => {
+                out.push(r);
+                Some((k, k))
+            }
+            None => Some((k, k)),
+        };
+    }
+    out.extend(run);
+    out.retain(|(a, z)| z > a);
+    out
+}
+
 /// Whether the tempo varies: some stretch of 16 beats has a local tempo more than 1 % off the
 /// track's (over 16 beats that is a drift of 1/6 beat from a constant grid, above the 1/8
 /// beat that matters). Local tempos are trimmed means of the intervals (middle half), so frame
@@ -295,4 +325,19 @@ pub fn downbeats(
     // 3/4 only with clearly stronger evidence: 4/4 is far more common, and a 4/4 track gives
     // no consistent 3-beat pattern, while a 3/4 track can give a weak 4-beat one by chance.
     if c3 > 1.3 * c4 && c3 > 0.3 { (3, p3) } else { (4, p4) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_grid_stretches_ignore_single_slips() {
+        let mut beats: Vec<f64> = (0..40).map(|k| 10.0 + 50.0 * k as f64).collect();
+        beats[5] += 20.0; // one slip
+        for b in &mut beats[20..30] {
+            *b += 15.0; // a stretch a third of a beat late
+        }
+        assert_eq!(off_grid(&beats, 10.0, 50.0), vec![(20, 29)]);
+    }
 }

@@ -56,7 +56,12 @@ pub struct Rhythm {
     pub beats_per_bar: u32,
     /// Index into `beats` of the first downbeat.
     pub downbeat: usize,
-    /// Whether the tracked beats drift more than 1/8 beat from the constant grid somewhere.
+    /// Stretches (start, end in seconds) where the tracked beats lie more than an eighth of a
+    /// beat from the constant grid: the deck's grid is approximate there.
+    #[serde(default)]
+    pub off_grid: Vec<(f64, f64)>,
+    /// Whether the tempo varies: some stretches of 16 beats run more than 1 % off the track's
+    /// tempo ([`beats::drifts`]).
     pub tempo_varies: bool,
 }
 
@@ -193,6 +198,10 @@ pub fn analyse(f: &onset::Features) -> Option<Rhythm> {
         f.n_bands,
         onset::PROFILE_DECIM,
     );
+    let off_grid = beats::off_grid(&beats, offset, period)
+        .into_iter()
+        .map(|(a, z)| (to_s(beats[a]).max(0.0), to_s(beats[z]).max(0.0)))
+        .collect();
     let beats: Vec<f64> = beats.iter().map(|&b| to_s(b).max(0.0)).collect();
     let ok = bpm.is_finite() && first_beat.is_finite() && beats.iter().all(|b| b.is_finite());
     ok.then_some(Rhythm {
@@ -202,6 +211,7 @@ pub fn analyse(f: &onset::Features) -> Option<Rhythm> {
         beats,
         beats_per_bar,
         downbeat,
+        off_grid,
         tempo_varies,
     })
 }
