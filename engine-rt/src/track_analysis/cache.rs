@@ -58,6 +58,30 @@ pub struct CacheEntry {
     pub grid: Option<EditedGrid>,
 }
 
+impl CacheEntry {
+    /// Whether every number a deck would use lies in its range: a cache file is input like any
+    /// other, and an entry edited by hand or damaged into nonsense must never reach a deck.
+    fn is_sane(&self) -> bool {
+        let in_range = |r: &crate::ranges::Range, v: f64| r.check(v).is_ok();
+        let grid_ok =
+            |bpm: f64, first: f64| in_range(&crate::ranges::BPM, bpm) && in_range(&crate::ranges::POSITION, first);
+        let rhythm_ok = self.analysis.rhythm.as_ref().is_none_or(|r| {
+            grid_ok(r.bpm, r.first_beat)
+                && (0.0..=1.0).contains(&r.confidence)
+                && r.beats.iter().all(|b| b.is_finite())
+                && r.off_grid.iter().all(|(a, b)| a.is_finite() && b.is_finite())
+        });
+        let loudness_ok = self
+            .analysis
+            .loudness
+            .is_none_or(|l| l.integrated_lufs.is_finite() && l.peak.is_finite() && l.range_lu.is_finite());
+        rhythm_ok
+            && loudness_ok
+            && self.analysis.seconds.is_finite()
+            && self.grid.is_none_or(|g| grid_ok(g.bpm, g.first_beat))
+    }
+}
+
 /// The cache folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnalysisCache {
@@ -89,13 +113,14 @@ impl AnalysisCache {
         self.dir.join(format!("{}.ron", key.0))
     }
 
-    /// The entry for `key`, if one of this analysis version is stored and reads back whole (a
-    /// damaged entry counts as missing and is rewritten by the next analysis).
+    /// The entry for `key`, if one of this analysis version is stored, reads back whole and
+    /// holds only numbers in their ranges (anything else counts as missing and is rewritten by
+    /// the next analysis).
     pub fn get(&self, key: &ContentKey) -> Option<CacheEntry> {
         let text = std::fs::read_to_string(self.file(key)).ok()?;
         ron::from_str::<CacheEntry>(&text)
             .ok()
-            .filter(|e| e.version == ANALYSIS_VERSION)
+            .filter(|e| e.version == ANALYSIS_VERSION && e.is_sane())
     }
 
     /// Stores an entry, replacing the old one atomically (write, then rename), so a crash
@@ -158,6 +183,29 @@ mod tests {
         std::fs::write(cache.file(&key), "CacheEntry(version: 1, analysis: (").unwrap();
         assert_eq!(cache.get(&key), None);
         cache.put(&key, &CacheEntry { version: 0, ..entry() }).unwrap();
+        assert_eq!(cache.get(&key), None);
+        // Numbers out of their ranges never reach a deck.
+        let mad = EditedGrid { bpm: f64::NAN, ..g };
+        cache
+            .put(
+                &key,
+                &CacheEntry {
+                    grid: Some(mad),
+                    ..entry()
+                },
+            )
+            .unwrap();
+        assert_eq!(cache.get(&key), None);
+        let slow = EditedGrid { bpm: 1.0e6, ..g };
+        cache
+            .put(
+                &key,
+                &CacheEntry {
+                    grid: Some(slow),
+                    ..entry()
+                },
+            )
+            .unwrap();
         assert_eq!(cache.get(&key), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
