@@ -38,18 +38,6 @@ impl Track {
         self.frames.len() as f64 / self.sample_rate as f64
     }
 
-    /// Frames per beat of the grid, if the tempo is known.
-    pub fn frames_per_beat(&self) -> Option<f64> {
-        self.bpm.map(|bpm| 60.0 * self.sample_rate as f64 / bpm)
-    }
-
-    /// Frame of the grid line at or before `pos`, if the grid is known.
-    pub fn beat_floor(&self, pos: f64) -> Option<f64> {
-        let fpb = self.frames_per_beat()?;
-        let origin = self.first_beat * self.sample_rate as f64;
-        Some(origin + ((pos - origin) / fpb).floor() * fpb)
-    }
-
     /// Cubic (Catmull-Rom) read at a fractional frame; silence outside the track.
     #[inline(always)]
     pub fn read(&self, pos: f64) -> [f32; 2] {
@@ -126,6 +114,5 @@ mod tests {
         assert_eq!(t.read(10.0), [10.0, -10.0]);
         assert!((t.read(10.25)[0] - 10.25).abs() < 1e-5);
         assert_eq!(t.read(-10.0), [0.0, 0.0]);
-        assert_eq!(t.beat_floor(30_000.0), Some(24_000.0));
     }
 }

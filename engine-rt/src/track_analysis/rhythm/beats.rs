@@ -248,15 +248,9 @@ pub fn downbeats(
     if nb < 8 || n_bands == 0 {
         return (4, 0);
     }
-    let n = low.len();
     // Low-band onset strength around each beat (max over +-3 frames), relative to all flux
     // there (a kick stands out even in a dense mix).
-    let at = |v: &[f32], b: f64| {
-        let c = b.round().max(0.0) as usize;
-        (c.saturating_sub(3)..(c + 4).min(n))
-            .map(|i| v[i])
-            .fold(0.0f32, f32::max) as f64
-    };
+    let at = |v: &[f32], b: f64| super::peak_near(v, b, 3);
     let low_acc: Vec<f64> = beats.iter().map(|&b| at(low, b)).collect();
     let all_acc: Vec<f64> = beats.iter().map(|&b| at(flux, b)).collect();
     // Mean coarse profile over each beat span; change = L1 distance to the previous span.

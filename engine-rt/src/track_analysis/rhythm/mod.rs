@@ -107,19 +107,21 @@ impl RhythmAnalyser {
     }
 }
 
-/// Mean of `env` at the frames `at` (the largest value within a frame either side, as beats
-/// are refined to peaks); 0 for none.
+/// The largest value of `env` within `reach` frames of frame `x` (beats and onsets are a frame
+/// or so apart once refined to peaks); 0 outside the envelope.
+fn peak_near(env: &[f32], x: f64, reach: usize) -> f64 {
+    let c = x.round().max(0.0) as usize;
+    (c.saturating_sub(reach)..(c + reach + 1).min(env.len()))
+        .map(|i| env[i])
+        .fold(0.0f32, f32::max) as f64
+}
+
+/// Mean of `env` at the frames `at` ([`peak_near`] by one frame); 0 for none.
 fn mean_at(env: &[f32], at: &[f64]) -> f64 {
-    let value = |x: f64| {
-        let c = x.round().max(0.0) as usize;
-        (c.saturating_sub(1)..(c + 2).min(env.len()))
-            .map(|i| env[i])
-            .fold(0.0f32, f32::max) as f64
-    };
     if at.is_empty() {
         0.0
     } else {
-        at.iter().map(|&x| value(x)).sum::<f64>() / at.len() as f64
+        at.iter().map(|&x| peak_near(env, x, 1)).sum::<f64>() / at.len() as f64
     }
 }
 

@@ -287,12 +287,7 @@ pub fn local_strength(p: &Periodicity, tau: f64) -> f64 {
 /// faster level (nothing accents every other pulse).
 pub fn offbeat_ratio(env: &[f32], tau: f64, fps: f64) -> f64 {
     let win = ((10.0 * fps) as usize).max(tau.ceil() as usize * 2 + 2);
-    let at = |x: f64| -> f64 {
-        let c = x.round().max(0.0) as usize;
-        (c.saturating_sub(1)..(c + 2).min(env.len()))
-            .map(|i| env[i])
-            .fold(0.0f32, f32::max) as f64
-    };
+    let at = |x: f64| super::peak_near(env, x, 1);
     let (mut on, mut off) = (0.0, 0.0);
     let mut start = 0;
     while start + win <= env.len() {
