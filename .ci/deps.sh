@@ -44,6 +44,12 @@ phos_install_deps() {
     python3 -m venv "$pyenv"
     "$pyenv/bin/pip" install -q "${PHOS_PY_PACKAGES[@]}"
   fi
+  # The MediaPipe hand models, converted to ONNX, and ONNX Runtime's library, into
+  # assets/models/hands where the app and the tests look. Without them (offline) the camera
+  # runs on motion features alone and the model tests say why they skip.
+  bash plugins/gestures/tools/fetch_hand_models.sh assets/models/hands \
+    "${CARGO_TARGET_DIR:-$PWD/target}/hands-venv" \
+    || echo "hand models unavailable: gestures run on motion alone; the model tests skip"
   # The test command lints with clippy; a minimal rustup profile lacks it.
   if ! cargo clippy --version >/dev/null 2>&1; then
     if command -v rustup >/dev/null; then

@@ -52,6 +52,14 @@ pub struct AppOptions {
     pub projector: Projector,
     /// Mapping files from `--mappings`, applied last.
     pub mappings: Vec<PathBuf>,
+    /// The camera (or file) for gestures.
+    pub camera: Option<phosphene_gestures::CameraChoice>,
+    /// Gesture presets (names or files), applied before `--mappings`.
+    pub gestures: Vec<String>,
+    /// The hand model.
+    pub hands: phosphene_gestures::HandsChoice,
+    /// Where to record the camera for rehearsal.
+    pub record_camera: Option<PathBuf>,
     /// When devices' moves apply.
     pub control_timing: phosphene_engine_bridge::ControlTiming,
     /// The MIDI output port (part of its name) to send MIDI clock to.
@@ -140,6 +148,11 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         }
     };
     let actions = opts.actions.as_deref().map(ActionScript::load).transpose()?;
+    let presets = opts
+        .gestures
+        .iter()
+        .map(|g| phosphene_gestures::presets::resolve(g, &assets_dir().join("gestures")))
+        .collect::<Result<Vec<_>, _>>()?;
     let headless = opts.headless || !has_display();
     if headless && !opts.headless {
         eprintln!("phosphene: no display found (DISPLAY / WAYLAND_DISPLAY unset); running headless");
@@ -217,7 +230,16 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
             mappings: MappingPaths {
                 shipped: Some(assets_dir().join("mappings")),
                 global: Some(global_dir()),
-                extra: opts.mappings.clone(),
+                extra: presets.into_iter().chain(opts.mappings.iter().cloned()).collect(),
+            },
+        },
+        phosphene_gestures::GesturesPlugin {
+            config: phosphene_gestures::CameraConfig {
+                camera: opts.camera.clone(),
+                hands: opts.hands,
+                models: assets_dir().join("models").join("hands"),
+                record: opts.record_camera.clone(),
+                ..default()
             },
         },
         phosphene_osc::OscPlugin {

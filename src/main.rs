@@ -115,6 +115,20 @@ struct RunArgs {
     /// Analysis bundles sent to OSC destinations a second (0 to 200; default 60).
     #[arg(long, value_name = "HZ", value_parser = parse_rate)]
     osc_analysis_rate: Option<f64>,
+    /// Camera gestures from camera N (0, 1, ... as `phosphene cameras` lists them) or from a
+    /// y4m / MJPEG file played as a camera, looping (see docs/GESTURES.md).
+    #[arg(long, value_name = "N|PATH")]
+    camera: Option<phosphene_gestures::CameraChoice>,
+    /// Gesture bindings to play with: a preset from assets/gestures (`filter-hand`, `fx-speed`,
+    /// `swipe-scenes`, `performer`, `installation`) or a mapping file; may be given more than once.
+    #[arg(long = "gestures", value_name = "PRESET")]
+    gestures: Vec<String>,
+    /// The hand model: `lite` (default), `full`, or `off` for motion features only.
+    #[arg(long, value_name = "MODEL", default_value = "lite")]
+    hands: phosphene_gestures::HandsChoice,
+    /// Record what the camera sees to this y4m file, to rehearse with later (`--camera FILE`).
+    #[arg(long, value_name = "FILE")]
+    record_camera: Option<PathBuf>,
     /// Projector output: `window` (a normal window), `off`, or a monitor number (0, 1, ...)
     /// for borderless fullscreen there.
     #[arg(long, default_value = "window", value_parser = parse_projector)]
@@ -255,6 +269,10 @@ fn main() -> ExitCode {
                 screenshot: r.screenshot,
                 projector: r.projector,
                 mappings: r.mappings,
+                camera: r.camera,
+                gestures: r.gestures,
+                hands: r.hands,
+                record_camera: r.record_camera,
                 midi_clock: r.midi_clock,
                 osc: phosphene_osc::OscOverrides {
                     port: r.osc,

@@ -104,6 +104,9 @@ pub enum InputEvent {
         /// Its first argument (an app's faders send 0..1).
         value: f64,
     },
+    /// What a camera sees: a continuous feature 0..1, or a discrete gesture (1 on the frame it
+    /// happens, 0 on the next).
+    Gesture(crate::input::Gesture, f64),
 }
 
 /// Raw input from a device, stamped with the time it reached the machine.

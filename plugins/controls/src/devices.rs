@@ -17,6 +17,8 @@ pub enum DeviceClass {
     Gamepad,
     /// OSC clients (controller apps on a phone or another machine), as one device.
     Osc,
+    /// A camera (or a recorded file played as one), through the gestures plugin.
+    Camera,
 }
 
 /// One device.

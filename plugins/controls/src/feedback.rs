@@ -64,7 +64,7 @@ pub fn message(input: &Input, feedback: &Feedback, x: f64) -> Option<Vec<u8>> {
     let ch = |c: u8| c.saturating_sub(1) & 0x0F;
     match *target {
         // OSC apps get their feedback from the OSC plugin.
-        Input::Osc(_) => return None,
+        Input::Osc(_) | Input::Gesture(_) => return None,
         Input::Note { channel, note } => {
             encode(
                 &MidiMessage::NoteOn {

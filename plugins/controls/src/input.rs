@@ -1,6 +1,6 @@
 //! What a device sends, as mapping files and learn describe it: MIDI messages (channels written
-//! 1..16, as makers' charts print them), relative encodings, gamepad axes and buttons, and an
-//! OSC controller app's own addresses.
+//! 1..16, as makers' charts print them), relative encodings, gamepad axes and buttons, an OSC
+//! controller app's own addresses, and what a camera sees (motion and hands, see [`Gesture`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +75,108 @@ pub enum Input {
     /// An OSC address outside the control map, as a controller app sends it (`/1/fader1`):
     /// its first argument, 0..1, is the value.
     Osc(String),
+    /// Something a camera sees: a continuous feature (0..1) or a discrete gesture (a press).
+    Gesture(Gesture),
+}
+
+/// What a camera sees, as a binding names it, e.g. `Gesture(Hand(Any, Height))`,
+/// `Gesture(Motion(Zone("left"), Energy))` or `Gesture(Swipe(Frame, Right))`.
+///
+/// Continuous features are read as a position 0..1 (a knob); discrete gestures as a button
+/// pressed for one frame (a pad).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Gesture {
+    /// A motion feature of a region (no model needed).
+    Motion(Region, MotionFeature),
+    /// A feature of a tracked hand (needs the hand model).
+    Hand(Which, HandFeature),
+    /// A fast straight move across a region.
+    Swipe(Region, Direction),
+    /// Something in a region came to rest after moving and stays still.
+    Hold(Region),
+    /// A hand opened, closed or pinched.
+    HandDid(Which, HandEvent),
+}
+
+impl Gesture {
+    /// Whether it is a momentary event (a button) rather than a continuous feature (a knob).
+    pub fn is_discrete(&self) -> bool {
+        !matches!(self, Gesture::Motion(..) | Gesture::Hand(..))
+    }
+}
+
+/// Where in the camera's picture motion is measured.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Region {
+    /// The whole picture.
+    Frame,
+    /// A zone the performer drew on the camera preview, by name.
+    Zone(String),
+}
+
+/// A continuous motion feature of a region, each 0..1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MotionFeature {
+    /// How much of the region moves (0 still, 1 all of it).
+    Energy,
+    /// How much of the region differs from the learnt still scene (someone is there).
+    Presence,
+    /// Where the motion is, left (0) to right (1) of the camera's picture.
+    X,
+    /// How high the motion is, bottom (0) to top (1).
+    Height,
+    /// How fast the motion's centre travels (1: the region's width in a quarter second).
+    Speed,
+}
+
+/// A continuous feature of a hand, each 0..1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HandFeature {
+    /// The palm centre, left (0) to right (1) of the camera's picture.
+    X,
+    /// The palm centre, bottom (0) to top (1) of the picture.
+    Height,
+    /// Fist (0) to open hand (1).
+    Openness,
+    /// Thumb and index apart (0) to touching (1).
+    Pinch,
+    /// How fast the palm travels (1: the picture's width in a quarter second).
+    Speed,
+}
+
+/// Which hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Which {
+    /// The hand seen first (the only one, when one is up).
+    Any,
+    /// The performer's left hand.
+    Left,
+    /// The performer's right hand.
+    Right,
+}
+
+/// A swipe's direction in the camera's picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Direction {
+    /// Towards the left of the picture.
+    Left,
+    /// Towards the right of the picture.
+    Right,
+    /// Upwards.
+    Up,
+    /// Downwards.
+    Down,
+}
+
+/// A discrete hand gesture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HandEvent {
+    /// A fist opened.
+    Open,
+    /// An open hand closed into a fist.
+    Close,
+    /// Thumb and index met.
+    Pinch,
 }
 
 /// Gamepad axes, named as Bevy names them.

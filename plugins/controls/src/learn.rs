@@ -1,6 +1,7 @@
 //! Learn: click a control in the control window, then move or press anything on any device;
 //! the binding is inferred from what moved (note or CC, a 14-bit pair, NRPN, pitch bend, a
-//! relative encoder and its encoding, a gamepad axis or button, an OSC app's address), learnt
+//! relative encoder and its encoding, a gamepad axis or button, an OSC app's address, what a
+//! camera sees: a hand raised, a wave in a zone, a swipe), learnt
 //! on the layer held, checked for conflicts, saved to the set or the global file, and can be
 //! undone.
 
@@ -11,6 +12,7 @@ use bevy::prelude::*;
 use crate::address::ControlId;
 use crate::change::{ControlChange, ControlInput, InputEvent, Source};
 use crate::devices::{DeviceClass, DeviceId, Devices};
+use crate::input::{Gesture, HandFeature, MotionFeature, Region};
 use crate::mapping::Mappings;
 use crate::mapping::file::{Binding, Input, MappingFile};
 use crate::mapping::load::{self, LEARNED_FILE};
@@ -25,6 +27,11 @@ pub const LISTEN: Duration = Duration::from_millis(600);
 const ENOUGH: usize = 24;
 /// How far a gamepad axis must move from rest to be learnt.
 const AXIS_MOVE: f32 = 0.5;
+/// How far (0..1) a camera feature must travel while learn listens to be learnt: a hand
+/// raised or a wave in a zone, well beyond the sensor's noise.
+const GESTURE_MOVE: f64 = 0.4;
+/// Travel (0..1) within which two camera features count as a tie, settled by what they see.
+const GESTURE_TIE: f64 = 0.1;
 
 /// Where learnt bindings are saved.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,6 +79,11 @@ pub struct Learn {
     pub message: Option<String>,
     /// The device that moved first and its messages so far.
     heard: Option<(DeviceId, Instant, Vec<(u64, Event)>)>,
+    /// Each camera feature's lowest and highest value since learn began listening.
+    seen: Vec<(DeviceId, Gesture, f64, f64)>,
+    /// When the first camera feature travelled far enough: learn decides [`LISTEN`] later,
+    /// once the whole move has been seen.
+    moved_at: Option<Instant>,
     /// Earlier contents of each file learn changed, newest last.
     undo: Vec<(LearnInto, MappingFile)>,
 }
@@ -85,11 +97,68 @@ impl Learn {
         }
         self.phase = LearnPhase::Listening(change.id);
         self.heard = None;
+        self.seen.clear();
+        self.moved_at = None;
         self.message = Some(format!(
             "{}: now move or press a control on a device",
             change.id.address()
         ));
         true
+    }
+}
+
+impl Learn {
+    /// A camera's reading while learn listens: the gesture to bind once one stands out. A
+    /// button-like control takes the first discrete gesture (a swipe, a pinch); a knob the
+    /// continuous feature that travelled furthest, where near ties go to a hand's over a
+    /// zone's over the whole picture's (raising a hand moves the picture's motion as far; a
+    /// wave in a zone fills the zone's energy more than the picture's). Speeds, and the whole
+    /// picture's energy and presence, are not learnt: every move has them (a preset or a
+    /// mapping file binds them).
+    fn saw(&mut self, device: DeviceId, gesture: &Gesture, value: f64, discrete: bool, at: Instant) -> Option<Gesture> {
+        if gesture.is_discrete() {
+            return (discrete && value >= 0.5).then(|| gesture.clone());
+        }
+        if discrete
+            || matches!(
+                gesture,
+                Gesture::Motion(_, MotionFeature::Speed)
+                    | Gesture::Hand(_, HandFeature::Speed)
+                    | Gesture::Motion(Region::Frame, MotionFeature::Energy | MotionFeature::Presence)
+            )
+        {
+            return None;
+        }
+        match self.seen.iter_mut().find(|(d, g, ..)| *d == device && g == gesture) {
+            Some((.., lo, hi)) => {
+                *lo = lo.min(value);
+                *hi = hi.max(value);
+            }
+            None => self.seen.push((device, gesture.clone(), value, value)),
+        }
+        if !self.seen.iter().any(|(.., lo, hi)| hi - lo >= GESTURE_MOVE) {
+            return None;
+        }
+        let moved_at = *self.moved_at.get_or_insert(at);
+        if at.saturating_duration_since(moved_at) < LISTEN {
+            return None;
+        }
+        let score = |(_, g, lo, hi): &(DeviceId, Gesture, f64, f64)| {
+            let rank = match g {
+                Gesture::Hand(..) => 2.0,
+                Gesture::Motion(Region::Zone(_), _) => 1.0,
+                _ => 0.0,
+            };
+            hi - lo + rank * GESTURE_TIE
+        };
+        let best = self
+            .seen
+            .iter()
+            .max_by(|a, b| score(a).total_cmp(&score(b)))
+            .map(|(_, g, ..)| g.clone());
+        self.seen.clear();
+        self.moved_at = None;
+        best
     }
 }
 
@@ -112,6 +181,8 @@ pub(crate) fn run_learn(
             LearnCommand::Stop => {
                 learn.phase = LearnPhase::Off;
                 learn.heard = None;
+                learn.seen.clear();
+                learn.moved_at = None;
                 learn.message = None;
             }
             LearnCommand::Into(into) => learn.into = *into,
@@ -132,6 +203,24 @@ pub(crate) fn run_learn(
             InputEvent::Osc { address, .. } => Some(Input::Osc(address.clone())),
             _ => None,
         };
+        if let InputEvent::Gesture(gesture, value) = &input.event {
+            let discrete = registry
+                .spec(target)
+                .is_some_and(|s| !matches!(s.kind, crate::registry::ControlKind::Continuous(_)));
+            if let Some(g) = learn.saw(input.device, gesture, *value, discrete, input.at) {
+                return bind(
+                    &mut learn,
+                    &mut mappings,
+                    &devices,
+                    &registry,
+                    &state,
+                    input.device,
+                    target,
+                    Input::Gesture(g),
+                );
+            }
+            continue;
+        }
         if let Some(input_learnt) = at_once {
             return bind(
                 &mut learn,
@@ -266,7 +355,7 @@ fn bind(
 fn port_pattern(name: &str, class: DeviceClass) -> String {
     match class {
         DeviceClass::Midi => name.rsplit(':').next().unwrap_or(name).trim().to_string(),
-        DeviceClass::Gamepad | DeviceClass::Osc => name.to_string(),
+        DeviceClass::Gamepad | DeviceClass::Osc | DeviceClass::Camera => name.to_string(),
     }
 }
 
@@ -307,4 +396,72 @@ fn undo(learn: &mut Learn, mappings: &mut Mappings) {
         Ok(()) => "learn: undone".into(),
         Err(e) => format!("learn: {e}"),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{Direction, Which};
+
+    /// Feeds `signals(step)` every 33 ms for `steps` frames; what learn binds, if anything.
+    fn learn_from(discrete: bool, steps: usize, signals: impl Fn(f64) -> Vec<(Gesture, f64)>) -> Option<Gesture> {
+        let mut learn = Learn::default();
+        let t0 = Instant::now();
+        for i in 0..steps {
+            let at = t0 + Duration::from_millis(33 * i as u64);
+            let phase = i as f64 / steps as f64;
+            for (g, v) in signals(phase) {
+                if let Some(found) = learn.saw(DeviceId(0), &g, v, discrete, at) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn raising_a_hand_binds_the_hands_height_not_the_pictures() {
+        let found = learn_from(false, 60, |p| {
+            vec![
+                (Gesture::Hand(Which::Any, HandFeature::Height), 0.2 + 0.6 * p),
+                (Gesture::Motion(Region::Frame, MotionFeature::Height), 0.2 + 0.6 * p),
+                (Gesture::Motion(Region::Frame, MotionFeature::Energy), p),
+                (Gesture::Hand(Which::Any, HandFeature::Speed), p),
+            ]
+        });
+        assert_eq!(found, Some(Gesture::Hand(Which::Any, HandFeature::Height)));
+    }
+
+    #[test]
+    fn waving_in_a_zone_binds_the_zones_energy() {
+        let zone = || Region::Zone("pad".into());
+        let found = learn_from(false, 60, |p| {
+            let wave = (p * 40.0).sin();
+            vec![
+                (Gesture::Motion(zone(), MotionFeature::Energy), p.min(0.5) * 2.0),
+                (Gesture::Motion(zone(), MotionFeature::X), 0.5 + 0.3 * wave),
+                (Gesture::Hand(Which::Any, HandFeature::X), 0.7 + 0.1 * wave),
+                (Gesture::Motion(Region::Frame, MotionFeature::Energy), p.min(0.5)),
+            ]
+        });
+        assert_eq!(found, Some(Gesture::Motion(zone(), MotionFeature::Energy)));
+    }
+
+    #[test]
+    fn a_button_learns_a_discrete_gesture_and_a_knob_never_does() {
+        let swipe = Gesture::Swipe(Region::Frame, Direction::Right);
+        let noise = |p: f64| {
+            vec![
+                (Gesture::Motion(Region::Frame, MotionFeature::X), p),
+                (swipe.clone(), if p > 0.5 { 1.0 } else { 0.0 }),
+            ]
+        };
+        assert_eq!(learn_from(true, 60, noise), Some(swipe.clone()));
+        assert_eq!(
+            learn_from(false, 60, noise),
+            Some(Gesture::Motion(Region::Frame, MotionFeature::X))
+        );
+        let still = |_: f64| vec![(Gesture::Motion(Region::Frame, MotionFeature::X), 0.5)];
+        assert_eq!(learn_from(false, 60, still), None, "noise alone binds nothing");
+    }
 }

@@ -641,6 +641,7 @@ fn control_name(input: &Input) -> String {
         Input::Axis(axis) => format!("{axis:?}"),
         Input::Button(button) => format!("{button:?}"),
         Input::Osc(address) => address.clone(),
+        Input::Gesture(g) => format!("{g:?}"),
     }
 }
 

@@ -7,6 +7,7 @@ use engine_rt::ranges::{self, de};
 use engine_rt::ron_file::checked;
 use phosphene_controls::mapping::file::MappingFile;
 use phosphene_decks::{DeckControls, HOT_CUES, HotCue, LaunchQuantize, MixerState};
+use phosphene_gestures::CameraSettings;
 use phosphene_osc::OscSettings;
 use phosphene_visuals::setup::VisualSetup;
 use serde::de::Error as _;
@@ -25,6 +26,13 @@ fn quantum() -> f64 {
 
 /// Reads the `mappings` field: a mapping file, or the empty list sets held before mappings
 /// existed.
+/// The camera's settings, refused (with the file's line) when a zone is out of the picture.
+fn camera<'de, D: Deserializer<'de>>(d: D) -> Result<CameraSettings, D::Error> {
+    let settings = CameraSettings::deserialize(d)?;
+    settings.validate().map_err(D::Error::custom)?;
+    Ok(settings)
+}
+
 fn mappings<'de, D: Deserializer<'de>>(d: D) -> Result<MappingFile, D::Error> {
     struct Field;
     impl<'de> serde::de::Visitor<'de> for Field {
@@ -85,6 +93,9 @@ pub struct SetFile {
     /// OSC: the server's port, destinations, OSCQuery, the mirrored instance.
     #[serde(default)]
     pub osc: OscSettings,
+    /// The camera: the zones drawn on its preview.
+    #[serde(default, deserialize_with = "camera")]
+    pub camera: CameraSettings,
 }
 
 impl Default for SetFile {
@@ -99,6 +110,7 @@ impl Default for SetFile {
             visuals: VisualSetup::default(),
             mappings: MappingFile::default(),
             osc: OscSettings::default(),
+            camera: CameraSettings::default(),
         }
     }
 }

@@ -21,6 +21,7 @@ use phosphene_decks::{
     mixer_intents,
 };
 use phosphene_engine_bridge::{Intents, LoadRequest, relative_to};
+use phosphene_gestures::{CameraConfig, CameraSettings};
 use phosphene_osc::{OscConfig, OscSettings};
 use phosphene_visuals::setup::VisualSetup;
 use phosphene_visuals::{VisualCommand, Visuals};
@@ -84,6 +85,8 @@ pub struct CurrentSet {
     mappings: MappingFile,
     /// OSC settings from the file, kept for writing back.
     osc: OscSettings,
+    /// Camera settings (zones) from the file, kept for writing back.
+    camera: CameraSettings,
     /// The set as last saved or autosaved, to skip writes when nothing changed.
     last_written: Option<SetFile>,
     /// The last error, for displays.
@@ -187,6 +190,8 @@ struct SetWorld<'w, 's> {
     mappings: Option<ResMut<'w, Mappings>>,
     /// OSC's settings (absent when OSC does not run).
     osc: Option<ResMut<'w, OscConfig>>,
+    /// The camera's settings (absent when gestures do not run).
+    camera: Option<ResMut<'w, CameraConfig>>,
 }
 
 fn run_commands(
@@ -307,6 +312,10 @@ fn apply(set: &SetFile, path: Option<&PathBuf>, current: &mut CurrentSet, w: &mu
     current.osc = set.osc.clone();
     if let Some(o) = w.osc.as_mut() {
         o.use_set(set.osc.clone());
+    }
+    current.camera = set.camera.clone();
+    if let Some(c) = w.camera.as_mut() {
+        c.settings = set.camera.clone();
     }
     current.last_written = Some(set.clone());
     let base = current.base_dir();
@@ -430,6 +439,10 @@ fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
             .osc
             .as_ref()
             .map_or_else(|| current.osc.clone(), |o| o.set_settings().clone()),
+        camera: w
+            .camera
+            .as_ref()
+            .map_or_else(|| current.camera.clone(), |c| c.settings.clone()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! send through the control map; loading files writes [`Action`]s and sets [`SetCommand`]s.
 //! Nothing here talks to the engine directly.
 
+mod camera;
 mod controls;
 mod deck;
 mod keys;
@@ -50,6 +51,8 @@ pub struct UiState {
     pub visuals: visuals::VisualsUi,
     /// The OSC destination being typed.
     osc_draft: String,
+    /// The camera window is open.
+    pub camera: bool,
 }
 
 impl Default for UiState {
@@ -61,6 +64,7 @@ impl Default for UiState {
             deck_rects: Vec::new(),
             visuals: visuals::VisualsUi::default(),
             osc_draft: String::new(),
+            camera: false,
         }
     }
 }
@@ -81,10 +85,11 @@ impl Plugin for UiPlugin {
         app.add_plugins(EguiPlugin::default())
             .init_resource::<UiState>()
             .init_resource::<Library>()
+            .init_resource::<camera::CameraUi>()
             .configure_sets(Update, UiSet::Input.before(ControlSet::Apply))
             .add_systems(Startup, setup)
             .add_systems(Update, (keys::handle_keys, dropped_files).in_set(UiSet::Input))
-            .add_systems(EguiPrimaryContextPass, draw);
+            .add_systems(EguiPrimaryContextPass, (draw, camera::draw_camera).chain());
     }
 }
 
@@ -368,6 +373,9 @@ fn top_bar(
             set_commands.write(SetCommand::SaveAs(PathBuf::from(state.set_path.trim())));
         }
         ui.separator();
+        if ui.selectable_label(state.camera, "camera").clicked() {
+            state.camera = !state.camera;
+        }
         if ui.button("help (F12)").clicked() {
             state.help = !state.help;
         }

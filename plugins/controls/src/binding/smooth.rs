@@ -22,7 +22,7 @@ const MAX_REPEATS: u32 = 256;
 const DEFAULT_SECONDS_PER_BEAT: f64 = 0.5;
 
 fn default_min_cutoff() -> f64 {
-    1.0
+    DEFAULT_MIN_CUTOFF
 }
 
 fn default_beta() -> f64 {
@@ -30,11 +30,15 @@ fn default_beta() -> f64 {
 }
 
 fn default_d_cutoff() -> f64 {
-    1.0
+    DEFAULT_D_CUTOFF
 }
 
+/// Default one-euro cutoff at rest, in Hz (see [`Smoothing::OneEuro`]).
+pub const DEFAULT_MIN_CUTOFF: f64 = 1.0;
 /// Default one-euro `beta`, for speeds measured in travels per second (see [`Smoothing::OneEuro`]).
 pub const DEFAULT_BETA: f64 = 10.0;
+/// Default cutoff of the one-euro speed estimate, in Hz (see [`Smoothing::OneEuro`]).
+pub const DEFAULT_D_CUTOFF: f64 = 1.0;
 
 /// How a binding's position is smoothed over time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -66,6 +70,13 @@ pub enum Smoothing {
 }
 
 impl Smoothing {
+    /// The one-euro filter with its default parameters (`OneEuro()` in RON).
+    pub const ONE_EURO: Smoothing = Smoothing::OneEuro {
+        min_cutoff: DEFAULT_MIN_CUTOFF,
+        beta: DEFAULT_BETA,
+        d_cutoff: DEFAULT_D_CUTOFF,
+    };
+
     /// Refuses non-finite or out-of-range parameters, naming which.
     pub fn validate(&self) -> Result<(), String> {
         match *self {
@@ -283,11 +294,7 @@ mod tests {
     const MS: u64 = 1000;
 
     fn euro() -> Smoothing {
-        Smoothing::OneEuro {
-            min_cutoff: default_min_cutoff(),
-            beta: default_beta(),
-            d_cutoff: default_d_cutoff(),
-        }
+        Smoothing::ONE_EURO
     }
 
     /// Deterministic noise in -1..1 (a small LCG), so tests need no dependencies.

@@ -46,6 +46,8 @@ pub enum DeviceKind {
     Gamepad,
     /// OSC controller apps (addresses outside the control map, bound with `Osc("/1/fader1")`).
     Osc,
+    /// A camera: what it sees, bound with `Gesture(...)` (see docs/GESTURES.md).
+    Camera,
 }
 
 /// A piece of hardware: how to recognise it and what its controls send.

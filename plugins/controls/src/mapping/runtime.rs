@@ -57,6 +57,7 @@ fn name_matches(kind: DeviceKind, ports: &[String], name: &str, class: DeviceCla
         (DeviceKind::Midi, DeviceClass::Midi)
             | (DeviceKind::Gamepad, DeviceClass::Gamepad)
             | (DeviceKind::Osc, DeviceClass::Osc)
+            | (DeviceKind::Camera, DeviceClass::Camera)
     );
     let name = name.to_lowercase();
     kind_ok && (ports.is_empty() || ports.iter().any(|p| name.contains(&p.to_lowercase())))
@@ -109,6 +110,10 @@ enum Reading {
 /// fall below to count as released again (so a trigger held near the middle does not chatter).
 const PRESS: f64 = 0.5;
 const RELEASE: f64 = 0.35;
+
+/// The smoothing of a camera feature's binding that names none: one-euro, whose cutoff at rest
+/// stills a hand's tremor and the sensor's noise while a fast move gets through.
+pub const GESTURE_SMOOTHING: Smoothing = Smoothing::ONE_EURO;
 
 /// Whether a message is the one `input` describes, and what it reads.
 fn read(input: &Input, event: &InputEvent) -> Option<Reading> {
@@ -206,6 +211,14 @@ fn read(input: &Input, event: &InputEvent) -> Option<Reading> {
         (Input::Axis(a), InputEvent::Axis(b, v)) if a == b => Some(Reading::Absolute((f64::from(*v) + 1.0) / 2.0)),
         (Input::Button(a), InputEvent::Button(b, v)) if a == b => Some(Reading::Absolute(f64::from(*v))),
         (Input::Osc(a), InputEvent::Osc { address, value }) if a == address => Some(Reading::Absolute(*value)),
+        (Input::Gesture(a), InputEvent::Gesture(b, value)) if a == b => Some(if a.is_discrete() {
+            Reading::Button {
+                pressed: *value >= PRESS,
+                velocity: 1.0,
+            }
+        } else {
+            Reading::Absolute(*value)
+        }),
         _ => None,
     }
 }
@@ -305,11 +318,22 @@ impl Runtime {
                 let kind = match input {
                     Input::Axis(_) | Input::Button(_) => DeviceKind::Gamepad,
                     Input::Osc(_) => DeviceKind::Osc,
+                    Input::Gesture(_) => DeviceKind::Camera,
                     _ => DeviceKind::Midi,
                 };
                 (kind, vec![b.device.to_lowercase()])
             }
         };
+        // A camera's features jitter with the sensor's noise: its knobs are smoothed unless the
+        // binding says otherwise (`SlewMs(0.0)` for the raw feature).
+        let mut options = b.options.clone();
+        if matches!(&input, Input::Gesture(g) if !g.is_discrete()) && options.smoothing == Smoothing::None {
+            options.smoothing = GESTURE_SMOOTHING;
+        }
+        // A zero slew is no smoothing: each move then keeps its arrival time.
+        if matches!(options.smoothing, Smoothing::SlewMs(t) | Smoothing::SlewBeats(t) if t == 0.0) {
+            options.smoothing = Smoothing::None;
+        }
         Ok(Compiled {
             origin: String::new(),
             device: b.device.clone(),
@@ -319,8 +343,8 @@ impl Runtime {
             target: spec.id,
             hold_target,
             layer: b.layer,
-            shape: b.options.shape(),
-            options: b.options.clone(),
+            shape: options.shape(),
+            options,
             feedback,
             led: b.led,
         })

@@ -1,0 +1,409 @@
+//! Camera gestures as a performer meets them, with no camera: clips with known truth, made
+//! here and played through the file source as the camera, through the motion features and the
+//! control map to the engine. A raised hand plays the filter (the `filter-hand` preset), a
+//! swipe changes the scene and a still or strobing room changes nothing, learn binds what
+//! moved, a camera that vanishes is said and comes back, bad files are said and the show goes
+//! on, and the command line takes `--camera` and `--gestures`.
+
+mod common;
+use common::applied::{AppliedLog, collect};
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use engine_rt::{DeckParam, Engine, EngineConfig, EngineProcessor, IntentKind};
+use phosphene_controls::address::{ControlId, DeckControl, DeckRef, VisualControl};
+use phosphene_controls::input::{Gesture, HandFeature, MotionFeature, Region, Which};
+use phosphene_controls::mapping::file::Input;
+use phosphene_controls::{
+    ControlChange, ControlMoved, ControlValue, ControlsPlugin, Learn, LearnCommand, MappingPaths, Mappings, Source,
+};
+use phosphene_decks::DecksPlugin;
+use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink};
+use phosphene_gestures::frame::y4m::Y4mWriter;
+use phosphene_gestures::frame::{Frame, Pixels, Rate};
+use phosphene_gestures::motion::Zone;
+use phosphene_gestures::motion::clip::{ClipSpec, Path as Move, StrobeArea};
+use phosphene_gestures::{CameraChoice, CameraConfig, CameraSettings, CameraView, GesturesPlugin, HandsChoice};
+
+const RATE: u32 = 48_000;
+/// Frames rendered per app frame (about a 60 Hz UI).
+const FRAME: usize = 800;
+/// The longest a test waits for what it expects (the clips play at their own 30 fps).
+const BOUND: Duration = Duration::from_secs(90);
+const W: usize = 320;
+const H: usize = 240;
+
+/// An app with the control map, the camera and the engine's audio half, rendered by the test.
+struct Rig {
+    app: App,
+    processor: EngineProcessor,
+    out: Vec<f32>,
+}
+
+/// Every control move, kept for the test to read.
+#[derive(Resource, Default)]
+struct Moves(Vec<ControlMoved>);
+
+fn keep_moves(mut moved: MessageReader<ControlMoved>, mut log: ResMut<Moves>) {
+    log.0.extend(moved.read().copied());
+}
+
+impl Rig {
+    fn new(camera: CameraChoice, settings: CameraSettings, extra: Vec<PathBuf>) -> Self {
+        let (handle, processor) = Engine::new(EngineConfig {
+            sample_rate: RATE,
+            decks: 2,
+            analysis: engine_rt::AnalysisMode::Off,
+            ..EngineConfig::default()
+        })
+        .expect("engine");
+        let mut app = App::new();
+        app.add_plugins((
+            MinimalPlugins,
+            EngineBridgePlugin,
+            DecksPlugin { decks: 2 },
+            ControlsPlugin {
+                decks: 2,
+                midi: false,
+                mappings: MappingPaths {
+                    shipped: Some(assets().join("mappings")),
+                    extra,
+                    ..default()
+                },
+            },
+            GesturesPlugin {
+                config: CameraConfig {
+                    camera: Some(camera),
+                    hands: HandsChoice::Off,
+                    settings,
+                    ..default()
+                },
+            },
+        ))
+        .init_resource::<AppliedLog>()
+        .init_resource::<Moves>()
+        .add_systems(PostUpdate, (collect, keep_moves))
+        .insert_resource(EngineLink::inline(handle));
+        Self {
+            app,
+            processor,
+            out: Vec::new(),
+        }
+    }
+
+    fn step(&mut self) {
+        self.app.update();
+        engine_rt::backend::offline::render(&mut self.processor, FRAME, 256, &mut self.out, |_| {});
+        self.out.clear();
+    }
+
+    /// Runs frames until `done` holds; fails naming `what` after [`BOUND`].
+    fn until(&mut self, what: &str, mut done: impl FnMut(&mut Self) -> bool) {
+        let end = Instant::now() + BOUND;
+        while !done(self) {
+            assert!(Instant::now() < end, "timed out waiting for {what}");
+            self.step();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn view(&self) -> &CameraView {
+        self.app.world().resource::<CameraView>()
+    }
+
+    fn filters(&self, deck: usize) -> Vec<f32> {
+        self.app
+            .world()
+            .resource::<AppliedLog>()
+            .0
+            .iter()
+            .filter_map(|a| match a.kind {
+                IntentKind::Deck {
+                    deck: d,
+                    param: DeckParam::Filter,
+                    value,
+                    ..
+                } if d == deck => Some(value),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn scene_changes(&self) -> usize {
+        let next = ControlId::Visuals(VisualControl::SceneNext);
+        self.app
+            .world()
+            .resource::<Moves>()
+            .0
+            .iter()
+            .filter(|m| m.id == next && matches!(m.source, Source::Device(_)))
+            .count()
+    }
+}
+
+fn assets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets")
+}
+
+fn preset(name: &str) -> PathBuf {
+    phosphene_gestures::presets::resolve(name, &assets().join("gestures")).expect("preset")
+}
+
+/// Writes a clip's luma frames as a y4m file (30 fps).
+fn write_clip(path: &Path, spec: ClipSpec) {
+    let clip = spec.render();
+    let file = std::io::BufWriter::new(std::fs::File::create(path).expect("create clip"));
+    let mut w = Y4mWriter::new(file, W as u32, H as u32, Rate::fps(30), "clip").expect("y4m");
+    for (i, luma) in clip.frames.into_iter().enumerate() {
+        let frame = Frame::new(W as u32, H as u32, Pixels::Gray(luma), Instant::now(), i as u64).expect("frame");
+        w.write_frame(&frame).expect("write frame");
+    }
+    w.finish().expect("finish clip");
+}
+
+/// One second of an empty room (the background is learnt), then a hand rising from low in
+/// the picture to high in it over two seconds, then held high.
+fn rising_hand() -> ClipSpec {
+    ClipSpec::new(W, H, 7)
+        .then(Move::Absent, 30)
+        .then(
+            Move::Linear {
+                from: (0.5, 0.85),
+                to: (0.5, 0.15),
+            },
+            60,
+        )
+        .then(Move::Still((0.5, 0.15)), 20)
+}
+
+#[test]
+fn a_hand_raised_in_a_recorded_clip_plays_the_filter_with_the_filter_hand_preset() {
+    let dir = common::temp_dir("gesture-filter");
+    let clip = dir.join("hand.y4m");
+    write_clip(&clip, rising_hand());
+    let mut rig = Rig::new(
+        CameraChoice::File(clip),
+        CameraSettings::default(),
+        vec![preset("filter-hand")],
+    );
+    rig.until("the filter to open towards high-pass", |r| {
+        r.filters(0).iter().any(|f| *f > 0.5)
+    });
+    let filters = rig.filters(0);
+    let low = filters.iter().position(|f| *f < -0.2);
+    let high = filters.iter().position(|f| *f > 0.5);
+    assert!(
+        matches!((low, high), (Some(l), Some(h)) if l < h),
+        "the hand low first closed the filter, then high opened it: {filters:?}"
+    );
+    assert!(
+        rig.view().hands.contains("the picture's motion plays the hand"),
+        "without the model the picture's motion plays the hand: {}",
+        rig.view().hands
+    );
+    let deck = rig
+        .app
+        .world_mut()
+        .query::<&phosphene_decks::Deck>()
+        .iter(rig.app.world())
+        .count();
+    assert_eq!(deck, 2);
+}
+
+#[test]
+fn a_swipe_changes_the_scene_and_a_still_or_strobing_room_changes_nothing() {
+    let dir = common::temp_dir("gesture-swipe");
+    // A still room with a visitor standing, lit by a strobe now and then, over the whole
+    // picture and over half of it.
+    let still = dir.join("still.y4m");
+    let mut spec = ClipSpec::new(W, H, 11)
+        .then(Move::Absent, 30)
+        .then(Move::Still((0.3, 0.5)), 120);
+    for f in (40..150).step_by(9) {
+        let area = if f % 2 == 0 {
+            StrobeArea::Global
+        } else {
+            StrobeArea::Rect([0.0, 0.0, 0.6, 1.0])
+        };
+        spec = spec.strobe(f, 1.6, area);
+    }
+    write_clip(&still, spec);
+    let mut rig = Rig::new(
+        CameraChoice::File(still),
+        CameraSettings::default(),
+        vec![preset("swipe-scenes")],
+    );
+    rig.until("two passes of the still clip", |r| r.view().frames >= 300);
+    assert_eq!(rig.scene_changes(), 0, "no false triggers");
+    drop(rig);
+
+    let swipe = dir.join("swipe.y4m");
+    write_clip(
+        &swipe,
+        ClipSpec::new(W, H, 12)
+            .then(Move::Absent, 30)
+            .then(Move::Still((0.15, 0.5)), 10)
+            .then(
+                Move::Linear {
+                    from: (0.15, 0.5),
+                    to: (0.85, 0.5),
+                },
+                8,
+            )
+            .then(Move::Still((0.85, 0.5)), 30),
+    );
+    let mut rig = Rig::new(
+        CameraChoice::File(swipe),
+        CameraSettings::default(),
+        vec![preset("swipe-scenes")],
+    );
+    rig.until("a swipe to change the scene", |r| r.scene_changes() > 0);
+}
+
+/// Learn, with the filter of deck 1 clicked, while `clip` plays; the input it bound.
+fn learn_while(clip: ClipSpec, settings: CameraSettings, name: &str) -> Input {
+    let dir = common::temp_dir(name);
+    let path = dir.join("clip.y4m");
+    write_clip(&path, clip);
+    let mut rig = Rig::new(CameraChoice::File(path), settings, Vec::new());
+    rig.app.world_mut().write_message(LearnCommand::Start);
+    rig.step();
+    let filter = ControlId::Deck(DeckRef::Index(0), DeckControl::Filter);
+    rig.app
+        .world_mut()
+        .write_message(ControlChange::new(filter, ControlValue::Set(0.0), Source::Ui));
+    rig.until("learn to bind what moved", |r| {
+        r.app
+            .world()
+            .resource::<Learn>()
+            .message
+            .as_ref()
+            .is_some_and(|m| m.starts_with("learnt"))
+    });
+    let mappings = rig.app.world().resource::<Mappings>();
+    let binding = mappings.set_file().bindings.last().cloned().expect("a binding");
+    assert_eq!(binding.to, "/deck/1/filter");
+    assert_eq!(
+        binding.device, "Camera",
+        "bound to any camera, through the shipped profile"
+    );
+    binding.input.expect("an input")
+}
+
+#[test]
+fn raising_a_hand_while_learning_binds_the_hands_height() {
+    let input = learn_while(rising_hand(), CameraSettings::default(), "learn-hand");
+    assert_eq!(input, Input::Gesture(Gesture::Hand(Which::Any, HandFeature::Height)));
+}
+
+#[test]
+fn waving_in_a_zone_while_learning_binds_the_zones_energy() {
+    let settings = CameraSettings {
+        zones: vec![Zone::new("pad", 0.5, 0.0, 1.0, 1.0)],
+    };
+    let clip = ClipSpec::new(W, H, 9).then(Move::Absent, 30).then(
+        Move::Circle {
+            centre: (0.75, 0.5),
+            radius: 0.12,
+            turns: 3.0,
+        },
+        90,
+    );
+    let input = learn_while(clip, settings, "learn-zone");
+    assert_eq!(
+        input,
+        Input::Gesture(Gesture::Motion(Region::Zone("pad".into()), MotionFeature::Energy))
+    );
+}
+
+#[test]
+fn a_camera_that_vanishes_is_said_and_comes_back() {
+    let dir = common::temp_dir("gesture-vanish");
+    let clip = dir.join("camera.y4m");
+    write_clip(&clip, ClipSpec::new(W, H, 3).then(Move::Absent, 20));
+    let mut rig = Rig::new(CameraChoice::File(clip.clone()), CameraSettings::default(), Vec::new());
+    rig.until("frames", |r| r.view().frames > 10);
+    std::fs::remove_file(&clip).expect("unplug");
+    rig.until("a notice that the camera is gone", |r| {
+        r.view().notices.iter().any(|n| n.contains("camera.y4m"))
+    });
+    let before = rig.view().frames;
+    write_clip(&clip, ClipSpec::new(W, H, 3).then(Move::Absent, 20));
+    rig.until("frames again", |r| r.view().frames > before + 10);
+}
+
+#[test]
+fn a_truncated_or_foreign_file_is_said_and_the_show_goes_on() {
+    let dir = common::temp_dir("gesture-bad");
+    let good = dir.join("good.y4m");
+    write_clip(&good, ClipSpec::new(W, H, 5).then(Move::Absent, 10));
+    let bytes = std::fs::read(&good).expect("read");
+    let cut = dir.join("cut.y4m");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4 + 17]).expect("write");
+    let foreign = dir.join("notes.y4m");
+    std::fs::write(&foreign, "shopping list: milk, eggs").expect("write");
+    for (file, says) in [(cut, "cut.y4m"), (foreign, "notes.y4m")] {
+        let mut rig = Rig::new(
+            CameraChoice::File(file),
+            CameraSettings::default(),
+            vec![preset("filter-hand")],
+        );
+        rig.until("a notice naming the file", |r| {
+            r.view().notices.iter().any(|n| n.contains(says))
+        });
+        // The app and the audio go on: a hundred more frames, the engine rendering each.
+        for _ in 0..100 {
+            rig.step();
+        }
+    }
+}
+
+fn phosphene() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_phosphene"))
+}
+
+#[test]
+fn the_command_line_plays_a_file_as_the_camera_with_a_preset() {
+    let dir = common::temp_dir("gesture-cli");
+    let clip = dir.join("hand.y4m");
+    write_clip(&clip, rising_hand());
+    let out = phosphene()
+        .args([
+            "--headless",
+            "--audio",
+            "null",
+            "--no-record",
+            "--seconds",
+            "4",
+            "--hands",
+            "off",
+        ])
+        .arg("--camera")
+        .arg(&clip)
+        .args(["--gestures", "filter-hand"])
+        .env("PHOSPHENE_CACHE_DIR", &dir)
+        .env("XDG_DATA_HOME", &dir)
+        .output()
+        .expect("run phosphene");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let bad = phosphene()
+        .args(["--headless", "--audio", "null", "--no-record", "--seconds", "1"])
+        .args(["--gestures", "filter-foot"])
+        .output()
+        .expect("run phosphene");
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && stderr.contains("filter-hand"), "{stderr}");
+    let missing = phosphene()
+        .args(["--headless", "--camera", "/no/such/clip.y4m"])
+        .output()
+        .expect("run phosphene");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        !missing.status.success() && stderr.contains("/no/such/clip.y4m"),
+        "{stderr}"
+    );
+}
