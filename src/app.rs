@@ -56,6 +56,8 @@ pub struct AppOptions {
     pub camera: Option<phosphene_gestures::CameraChoice>,
     /// Gesture presets (names or files), applied before `--mappings`.
     pub gestures: Vec<String>,
+    /// The stream format asked of a live camera.
+    pub camera_format: phosphene_gestures::frame::camera::CameraFormatChoice,
     /// The hand model.
     pub hands: phosphene_gestures::HandsChoice,
     /// Where to record the camera for rehearsal.
@@ -236,6 +238,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         phosphene_gestures::GesturesPlugin {
             config: phosphene_gestures::CameraConfig {
                 camera: opts.camera.clone(),
+                format: opts.camera_format,
                 hands: opts.hands,
                 models: assets_dir().join("models").join("hands"),
                 record: opts.record_camera.clone(),

@@ -1,4 +1,4 @@
-//! The control map's commands: `phosphene midi` and `phosphene import-mixxx`.
+//! The control map's commands: `phosphene midi`, `phosphene cameras` and `phosphene import-mixxx`.
 
 use std::path::Path;
 
@@ -17,6 +17,21 @@ pub fn midi() -> Result<(), BoxError> {
             }
             for name in &list.outputs {
                 println!("output {name}");
+            }
+        }
+        Err(e) => eprintln!("phosphene: {e}"),
+    }
+    Ok(())
+}
+
+/// `phosphene cameras`: every camera the system has, one a line. No camera is a notice on
+/// stderr, not a failure.
+pub fn cameras() -> Result<(), BoxError> {
+    match phosphene_gestures::frame::camera::list_cameras() {
+        Ok(list) if list.is_empty() => eprintln!("phosphene: no camera found"),
+        Ok(list) => {
+            for c in list {
+                println!("camera {} {}", c.index, c.name);
             }
         }
         Err(e) => eprintln!("phosphene: {e}"),

@@ -123,6 +123,10 @@ struct RunArgs {
     /// `swipe-scenes`, `performer`, `installation`) or a mapping file; may be given more than once.
     #[arg(long = "gestures", value_name = "PRESET")]
     gestures: Vec<String>,
+    /// The stream format asked of a live camera: `auto` (MJPEG when offered, else YUYV),
+    /// `mjpeg` or `yuyv`.
+    #[arg(long, value_name = "FORMAT", default_value = "auto")]
+    camera_format: phosphene_gestures::frame::camera::CameraFormatChoice,
     /// The hand model: `lite` (default), `full`, or `off` for motion features only.
     #[arg(long, value_name = "MODEL", default_value = "lite")]
     hands: phosphene_gestures::HandsChoice,
@@ -194,6 +198,8 @@ enum Command {
     },
     /// List the MIDI ports Phosphene sees, one a line: `input <name>` or `output <name>`.
     Midi,
+    /// List the cameras Phosphene sees, one a line: `camera <N> <name>` (N for `--camera N`).
+    Cameras,
     /// Print the OSC address space: every control with its OSC type, then every analysis leaf.
     Osc {
         /// The page docs/OSC.md holds instead.
@@ -270,6 +276,7 @@ fn main() -> ExitCode {
                 projector: r.projector,
                 mappings: r.mappings,
                 camera: r.camera,
+                camera_format: r.camera_format,
                 gestures: r.gestures,
                 hands: r.hands,
                 record_camera: r.record_camera,
@@ -299,6 +306,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Midi) => controls_cli::midi(),
+        Some(Command::Cameras) => controls_cli::cameras(),
         Some(Command::Osc { markdown }) => {
             let registry = app::registry();
             if markdown {

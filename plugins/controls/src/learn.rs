@@ -403,13 +403,14 @@ mod tests {
     use super::*;
     use crate::input::{Direction, Which};
 
-    /// Feeds `signals(step)` every 33 ms for `steps` frames; what learn binds, if anything.
+    /// Feeds `signals(phase)` every 33 ms, the phase going from 0 to 1 over `steps` frames and
+    /// then held for as long again; what learn binds, if anything.
     fn learn_from(discrete: bool, steps: usize, signals: impl Fn(f64) -> Vec<(Gesture, f64)>) -> Option<Gesture> {
         let mut learn = Learn::default();
         let t0 = Instant::now();
-        for i in 0..steps {
+        for i in 0..2 * steps {
             let at = t0 + Duration::from_millis(33 * i as u64);
-            let phase = i as f64 / steps as f64;
+            let phase = (i as f64 / steps as f64).min(1.0);
             for (g, v) in signals(phase) {
                 if let Some(found) = learn.saw(DeviceId(0), &g, v, discrete, at) {
                     return Some(found);

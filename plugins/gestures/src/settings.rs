@@ -8,6 +8,7 @@ use std::str::FromStr;
 use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::frame::camera::CameraFormatChoice;
 use crate::motion::Zone;
 
 /// Which camera: the system's camera N, or a y4m / MJPEG file played as one (looping, at its
@@ -100,6 +101,8 @@ impl CameraSettings {
 pub struct CameraConfig {
     /// The camera or file; `None`: no camera runs.
     pub camera: Option<CameraChoice>,
+    /// The stream format asked of a live camera.
+    pub format: CameraFormatChoice,
     /// The hand model.
     pub hands: HandsChoice,
     /// Where the converted hand models and ONNX Runtime are (`assets/models/hands`, fetched by

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use phosphene_controls::input::{Direction, Gesture, Region};
 
+use crate::frame::camera::{CameraFormatChoice, CameraSource};
 use crate::frame::capture::{Capture, CaptureStatus};
 use crate::frame::file::{FileOptions, FileSource};
 use crate::frame::recorder::Recorder;
@@ -49,6 +50,7 @@ struct Shared {
 #[derive(Resource)]
 pub struct Vision {
     camera: CameraChoice,
+    format: CameraFormatChoice,
     hands: HandsChoice,
     record: Option<std::path::PathBuf>,
     hands_note: String,
@@ -83,10 +85,10 @@ impl Vision {
             stop: stop.clone(),
             record: config.record.clone(),
         };
-        let source = camera.clone();
+        let source = (camera.clone(), config.format);
         let thread = std::thread::Builder::new()
             .name("phosphene-vision".into())
-            .spawn(move || worker.run(&source, hands, why_not))
+            .spawn(move || worker.run(&source.0, source.1, hands, why_not))
             .map_err(|e| {
                 lock(&shared)
                     .notices
@@ -95,6 +97,7 @@ impl Vision {
             .ok();
         Self {
             camera,
+            format: config.format,
             hands: config.hands,
             record: config.record.clone(),
             hands_note,
@@ -108,7 +111,10 @@ impl Vision {
 
     /// Whether this worker already runs what `config` asks (only the zones may differ).
     pub fn follows(&self, config: &CameraConfig) -> bool {
-        config.camera.as_ref() == Some(&self.camera) && config.hands == self.hands && config.record == self.record
+        config.camera.as_ref() == Some(&self.camera)
+            && config.format == self.format
+            && config.hands == self.hands
+            && config.record == self.record
     }
 
     /// Measures these zones from the next frame on.
@@ -179,22 +185,17 @@ struct Worker {
 }
 
 /// A source for the camera choice (called again by the capture thread after a failure).
-fn open(choice: &CameraChoice) -> Result<Box<dyn FrameSource>, FrameError> {
+fn open(choice: &CameraChoice, format: CameraFormatChoice) -> Result<Box<dyn FrameSource>, FrameError> {
     Ok(match choice {
-        CameraChoice::Index(n) => Box::new(crate::frame::camera::CameraSource::open(
-            *n,
-            crate::frame::camera::CameraFormatChoice::Auto,
-            CAMERA_SIZE,
-            CAMERA_FPS,
-        )?),
+        CameraChoice::Index(n) => Box::new(CameraSource::open(*n, format, CAMERA_SIZE, CAMERA_FPS)?),
         CameraChoice::File(path) => Box::new(FileSource::open(path, FileOptions::default())?),
     })
 }
 
 impl Worker {
-    fn run(self, choice: &CameraChoice, hands: Option<HandPaths>, why_not: String) {
+    fn run(self, choice: &CameraChoice, format: CameraFormatChoice, hands: Option<HandPaths>, why_not: String) {
         let owned = choice.clone();
-        match Capture::start(move || open(&owned), "phosphene-capture") {
+        match Capture::start(move || open(&owned, format), "phosphene-capture") {
             Ok(capture) => self.watch(&capture, hands, why_not),
             Err(e) => self.notice(format!("{choice}: {e}")),
         }

@@ -38,6 +38,19 @@ pub enum CameraFormatChoice {
     Yuyv,
 }
 
+impl std::str::FromStr for CameraFormatChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "mjpeg" => Ok(Self::Mjpeg),
+            "yuyv" => Ok(Self::Yuyv),
+            _ => Err(format!("'{s}': expected auto, mjpeg or yuyv")),
+        }
+    }
+}
+
 /// Lists the cameras V4L2 can see; an empty list when there are none.
 pub fn list_cameras() -> Result<Vec<CameraInfo>, FrameError> {
     let cameras = nokhwa::query(ApiBackend::Video4Linux).map_err(|e| FrameError::Gone {
