@@ -53,6 +53,10 @@ fn keep_moves(mut moved: MessageReader<ControlMoved>, mut log: ResMut<Moves>) {
 
 impl Rig {
     fn new(camera: CameraChoice, settings: CameraSettings, extra: Vec<PathBuf>) -> Self {
+        Self::with_hands(camera, settings, extra, HandsChoice::Off)
+    }
+
+    fn with_hands(camera: CameraChoice, settings: CameraSettings, extra: Vec<PathBuf>, hands: HandsChoice) -> Self {
         let (handle, processor) = Engine::new(EngineConfig {
             sample_rate: RATE,
             decks: 2,
@@ -77,7 +81,8 @@ impl Rig {
             GesturesPlugin {
                 config: CameraConfig {
                     camera: Some(camera),
-                    hands: HandsChoice::Off,
+                    hands,
+                    models: models(),
                     settings,
                     ..default()
                 },
@@ -148,6 +153,10 @@ fn assets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets")
 }
 
+fn models() -> PathBuf {
+    assets().join("models").join("hands")
+}
+
 fn preset(name: &str) -> PathBuf {
     phosphene_gestures::presets::resolve(name, &assets().join("gestures")).expect("preset")
 }
@@ -200,7 +209,7 @@ fn a_hand_raised_in_a_recorded_clip_plays_the_filter_with_the_filter_hand_preset
         "the hand low first closed the filter, then high opened it: {filters:?}"
     );
     assert!(
-        rig.view().hands.contains("the picture's motion plays the hand"),
+        rig.view().hands.contains("the picture's motion stands in for the hand"),
         "without the model the picture's motion plays the hand: {}",
         rig.view().hands
     );
@@ -211,6 +220,57 @@ fn a_hand_raised_in_a_recorded_clip_plays_the_filter_with_the_filter_hand_preset
         .iter(rig.app.world())
         .count();
     assert_eq!(deck, 2);
+}
+
+#[cfg(feature = "hands")]
+#[test]
+fn a_hand_raised_plays_the_filter_through_the_hand_model() {
+    use phosphene_gestures::hands::synthetic::draw_hand;
+    if !models().join("hand_landmark_lite.onnx").is_file() {
+        eprintln!(
+            "skipped: no hand model in {} (the test command fetches it)",
+            models().display()
+        );
+        return;
+    }
+    let dir = common::temp_dir("gesture-model");
+    let clip = dir.join("hand.y4m");
+    let (w, h) = (640u32, 480u32);
+    let file = std::io::BufWriter::new(std::fs::File::create(&clip).expect("create clip"));
+    let mut y4m = Y4mWriter::new(file, w, h, Rate::fps(30), "clip").expect("y4m");
+    // The hand held low for a second, then raised over two seconds and held high.
+    for i in 0..120u64 {
+        let rise = (i.saturating_sub(30) as f32 / 60.0).min(1.0);
+        let rgb = draw_hand(w as usize, h as usize, 0.8, 0.0, (0.0, 110.0 - 220.0 * rise)).rgb;
+        let frame = Frame::new(w, h, Pixels::Rgb(rgb), Instant::now(), i).expect("frame");
+        y4m.write_frame(&frame).expect("write frame");
+    }
+    y4m.finish().expect("finish clip");
+    let mut rig = Rig::with_hands(
+        CameraChoice::File(clip),
+        CameraSettings::default(),
+        vec![preset("filter-hand")],
+        HandsChoice::Lite,
+    );
+    rig.until("the hand model to run", |r| {
+        r.view().hands.contains("lite model") || !r.view().notices.is_empty()
+    });
+    assert!(
+        rig.view().hands.contains("lite model"),
+        "{} {:?}",
+        rig.view().hands,
+        rig.view().notices
+    );
+    rig.until("the filter to open towards high-pass", |r| {
+        r.filters(0).iter().any(|f| *f > 0.3)
+    });
+    let hands = rig
+        .app
+        .world_mut()
+        .query::<&phosphene_gestures::TrackedHand>()
+        .iter(rig.app.world())
+        .count();
+    assert_eq!(hands, 1, "the hand is an entity");
 }
 
 #[test]

@@ -25,6 +25,49 @@ fn decode(path: &Path) -> (Vec<u8>, u32, u32, usize) {
 }
 
 #[test]
+fn the_camera_window_opens_over_the_control_window_with_a_file_as_the_camera() {
+    let dir = temp_dir("screenshot-camera");
+    let shot = dir.join("camera-window.png");
+    let clip = dir.join("room.y4m");
+    // A grey room, two seconds: enough for a picture in the preview.
+    let mut y4m = b"YUV4MPEG2 W160 H120 F30:1 C420jpeg\n".to_vec();
+    for i in 0..60u8 {
+        y4m.extend_from_slice(b"FRAME\n");
+        y4m.extend(std::iter::repeat_n(60 + i, 160 * 120));
+        y4m.extend(std::iter::repeat_n(128, 2 * 80 * 60));
+    }
+    std::fs::write(&clip, y4m).expect("write clip");
+    let runtime = dir.join("xdg");
+    std::fs::create_dir_all(&runtime).expect("runtime dir");
+    let x = Xvfb::start();
+    let out = LiveProcess::spawn(
+        Command::new(env!("CARGO_BIN_EXE_phosphene"))
+            .args([
+                "--audio",
+                "null",
+                "--no-record",
+                "--projector",
+                "off",
+                "--hands",
+                "off",
+                "--screenshot",
+            ])
+            .arg(&shot)
+            .arg("--camera")
+            .arg(&clip)
+            .env("DISPLAY", x.display())
+            .env_remove("WAYLAND_DISPLAY")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
+    )
+    .finish();
+    drop(x);
+    assert!(out.status.success(), "{}", out.stderr);
+    let (_, w, h, _) = decode(&shot);
+    assert_eq!((w, h), SIZE);
+}
+
+#[test]
 fn control_window_shows_decks_waveforms_mixer_and_visuals() {
     let dir = temp_dir("screenshot");
     let shot = dir.join("control-window.png");

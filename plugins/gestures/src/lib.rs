@@ -92,7 +92,7 @@ fn restart(
         *view = CameraView::default();
         return;
     };
-    let vision = Vision::start(&config);
+    let vision = Vision::start(&choice, &config);
     let id = devices.connect(&choice.to_string(), DeviceClass::Camera, 0);
     device_events.write(DeviceEvent::Connected(id));
     *view = CameraView::starting(&choice, vision.hands_note());

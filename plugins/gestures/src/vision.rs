@@ -67,10 +67,10 @@ fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
 }
 
 impl Vision {
-    /// Starts the capture and the worker for `config.camera` (which must be chosen). A camera
+    /// Starts the capture and the worker for `camera`, with the rest of `config`. A camera
     /// that cannot open is retried by the capture thread and said in the view, never an error.
-    pub fn start(config: &CameraConfig) -> Self {
-        let camera = config.camera.clone().unwrap_or(CameraChoice::Index(0));
+    pub fn start(camera: &CameraChoice, config: &CameraConfig) -> Self {
+        let camera = camera.clone();
         let (hands, hands_note) = tracking::paths(config);
         let why_not = hands_note.clone();
         let (tx, rx) = sync_channel(QUEUE);
@@ -158,7 +158,7 @@ impl Vision {
         if let Some(s) = last {
             view.hands = match &s.hands_from {
                 HandsFrom::Model => self.hands_note.clone(),
-                HandsFrom::Motion(why) => format!("{why}: the picture's motion plays the hand"),
+                HandsFrom::Motion(why) => format!("{why}; the picture's motion stands in for the hand"),
             };
         }
         view.recording = self.record.as_ref().map(|p| p.display().to_string());
@@ -211,7 +211,7 @@ impl Worker {
 
     /// Measures each newest frame until asked to stop.
     fn watch(&self, capture: &Capture, hands: Option<HandPaths>, why_not: String) {
-        let mut motion = MotionTracker::new(Vec::new()).unwrap_or_else(|_| unreachable!("no zones always hold"));
+        let mut motion = MotionTracker::default();
         let (mut tracker, mut hands_from) = match hands.map(tracking::load) {
             Some(Ok(t)) => (Some(t), HandsFrom::Model),
             Some(Err(why)) => {

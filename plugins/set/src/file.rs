@@ -331,7 +331,11 @@ mod tests {
         let text = "SetFile(bpm: 120.0, camera: (zones: [(name: \"pad\", x0: 0.5, y0: 0.0, x1: 1.0, y1: 1.0)]))";
         let set = parse(text).unwrap();
         assert_eq!(set.camera.zones[0].name, "pad");
-        assert_eq!(parse(&set.to_text()).unwrap().camera, set.camera, "written back as read");
+        assert_eq!(
+            parse(&set.to_text()).unwrap().camera,
+            set.camera,
+            "written back as read"
+        );
         let e = parse("SetFile(bpm: 120.0,\n camera: (zones: [(name: \"off\", x0: 0.5, y0: 0.0, x1: 1.5, y1: 1.0)]))")
             .unwrap_err()
             .to_string();

@@ -34,6 +34,13 @@ pub struct CameraUi {
     cameras: Option<Result<Vec<(u32, String)>, String>>,
 }
 
+/// Opens the camera window when the app starts with a camera, so its picture and state show.
+pub(crate) fn open_when_a_camera_plays(config: Option<Res<CameraConfig>>, mut state: ResMut<UiState>) {
+    if config.is_some_and(|c| c.camera.is_some()) {
+        state.camera = true;
+    }
+}
+
 /// Draws the camera window while it is open.
 pub(crate) fn draw_camera(
     mut contexts: EguiContexts,

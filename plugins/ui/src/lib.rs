@@ -87,7 +87,7 @@ impl Plugin for UiPlugin {
             .init_resource::<Library>()
             .init_resource::<camera::CameraUi>()
             .configure_sets(Update, UiSet::Input.before(ControlSet::Apply))
-            .add_systems(Startup, setup)
+            .add_systems(Startup, (setup, camera::open_when_a_camera_plays))
             .add_systems(Update, (keys::handle_keys, dropped_files).in_set(UiSet::Input))
             .add_systems(EguiPrimaryContextPass, (draw, camera::draw_camera).chain());
     }

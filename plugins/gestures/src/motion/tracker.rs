@@ -58,17 +58,24 @@ pub struct MotionTracker {
     output: MotionFrame,
 }
 
-impl MotionTracker {
-    /// A tracker measuring the whole frame and `zones` (validated).
-    pub fn new(zones: Vec<Zone>) -> Result<Self, MotionError> {
-        let mut tracker = Self {
+impl Default for MotionTracker {
+    /// A tracker measuring the whole frame, with no zones yet.
+    fn default() -> Self {
+        Self {
             background: BackgroundModel::default(),
             zones: Vec::new(),
-            regions: Vec::new(),
+            regions: vec![RegionState::new(Zone::full_frame(), Region::Frame)],
             marginals: Marginals::default(),
             last_t: None,
             output: MotionFrame::default(),
-        };
+        }
+    }
+}
+
+impl MotionTracker {
+    /// A tracker measuring the whole frame and `zones` (validated).
+    pub fn new(zones: Vec<Zone>) -> Result<Self, MotionError> {
+        let mut tracker = Self::default();
         tracker.set_zones(zones)?;
         Ok(tracker)
     }
