@@ -5,7 +5,8 @@
 //! the same messages the MIDI and gamepad sources write.
 
 mod common;
-use common::applied::{AppliedLog, collect};
+use common::applied::AppliedLog;
+use common::rig::{ControlRig, FRAME};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,61 +18,29 @@ use bevy::input::gamepad::{
     RawGamepadEvent,
 };
 use bevy::prelude::*;
+use engine_rt::IntentKind;
 use engine_rt::backend::CallbackStats;
-use engine_rt::{DeckParam, Engine, EngineConfig, EngineProcessor, IntentKind};
 use phosphene_controls::change::{ControlInput, InputEvent};
 use phosphene_controls::devices::{DeviceClass, DeviceId};
 use phosphene_controls::mapping::file::Input;
 use phosphene_controls::mapping::load::{LEARNED_FILE, read};
 use phosphene_controls::midi::assemble::Event;
 use phosphene_controls::{
-    ControlChange, ControlId, ControlState, ControlValue, ControlsPlugin, DeckControl, DeckRef, Devices, Learn,
-    LearnCommand, LearnInto, MappingPaths, Mappings, Source,
+    ControlChange, ControlId, ControlState, ControlValue, DeckControl, DeckRef, Devices, Learn, LearnCommand,
+    LearnInto, MappingPaths, Mappings, Source,
 };
-use phosphene_decks::{Deck, DeckControls, DecksPlugin};
-use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus};
+use phosphene_decks::DeckControls;
+use phosphene_engine_bridge::EngineStatus;
 
-const RATE: u32 = 48_000;
-/// Frames rendered per app frame (about a 60 Hz UI).
-const FRAME: usize = 800;
+/// The rig, with this file's devices: MIDI ports and gamepads written as messages.
+type Rig = ControlRig;
 
-/// An app with the control map, and the engine's audio half, rendered by the test.
-struct Rig {
-    app: App,
-    processor: EngineProcessor,
-    out: Vec<f32>,
-}
-
-impl Rig {
+impl ControlRig {
     fn new(mappings: MappingPaths) -> Self {
-        let config = EngineConfig {
-            sample_rate: RATE,
-            decks: 2,
-            analysis: engine_rt::AnalysisMode::Off,
-            ..EngineConfig::default()
-        };
-        let (handle, processor) = Engine::new(config).expect("engine");
-        let mut app = App::new();
-        app.add_plugins((
-            MinimalPlugins,
-            InputPlugin,
-            EngineBridgePlugin,
-            DecksPlugin { decks: 2 },
-            ControlsPlugin {
-                decks: 2,
-                midi: false,
-                mappings,
-            },
-        ))
-        .init_resource::<AppliedLog>()
-        .add_systems(PostUpdate, collect)
-        .insert_resource(EngineLink::inline(handle));
-        app.update();
-        Self {
-            app,
-            processor,
-            out: Vec::new(),
-        }
+        // Gamepads arrive through Bevy's input plugin, as from gilrs.
+        Self::build(mappings, |app| {
+            app.add_plugins(InputPlugin);
+        })
     }
 
     /// A rig whose only mappings are the text of one file given with `--mappings`.
@@ -84,17 +53,6 @@ impl Rig {
             ..default()
         });
         (rig, dir)
-    }
-
-    fn step(&mut self) {
-        self.app.update();
-        engine_rt::backend::offline::render(&mut self.processor, FRAME, 256, &mut self.out, |_| {});
-    }
-
-    fn steps(&mut self, n: usize) {
-        for _ in 0..n {
-            self.step();
-        }
     }
 
     /// A MIDI device plugged in under this name.
@@ -117,34 +75,10 @@ impl Rig {
         });
     }
 
-    fn controls(&mut self, deck: usize) -> DeckControls {
-        let world = self.app.world_mut();
-        let mut q = world.query::<(&Deck, &DeckControls)>();
-        q.iter(world)
-            .find(|(d, _)| d.index == deck)
-            .map(|(_, c)| c.clone())
-            .expect("deck")
-    }
-
     fn change(&mut self, id: ControlId, value: ControlValue, source: Source) {
         self.app
             .world_mut()
             .write_message(ControlChange::new(id, value, source));
-    }
-
-    fn applied_filters(&self, deck: usize) -> Vec<(u64, f32)> {
-        let log = &self.app.world().resource::<AppliedLog>().0;
-        log.iter()
-            .filter_map(|a| match a.kind {
-                IntentKind::Deck {
-                    deck: d,
-                    param: DeckParam::Filter,
-                    value,
-                    ..
-                } if d == deck => Some((a.frame, value)),
-                _ => None,
-            })
-            .collect()
     }
 }
 

@@ -6,42 +6,32 @@
 //! on, and the command line takes `--camera` and `--gestures`.
 
 mod common;
-use common::applied::{AppliedLog, collect};
+use common::rig::ControlRig;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use engine_rt::{DeckParam, Engine, EngineConfig, EngineProcessor, IntentKind};
 use phosphene_controls::address::{ControlId, DeckControl, DeckRef, VisualControl};
 use phosphene_controls::input::{Gesture, HandFeature, MotionFeature, Region, Which};
 use phosphene_controls::mapping::file::Input;
 use phosphene_controls::{
-    ControlChange, ControlMoved, ControlValue, ControlsPlugin, Learn, LearnCommand, MappingPaths, Mappings, Source,
+    ControlChange, ControlMoved, ControlValue, Learn, LearnCommand, MappingPaths, Mappings, Source,
 };
-use phosphene_decks::DecksPlugin;
-use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink};
 use phosphene_gestures::frame::y4m::Y4mWriter;
 use phosphene_gestures::frame::{Frame, Pixels, Rate};
 use phosphene_gestures::motion::Zone;
 use phosphene_gestures::motion::clip::{ClipSpec, Path as Move, StrobeArea};
 use phosphene_gestures::{CameraChoice, CameraConfig, CameraSettings, CameraView, GesturesPlugin, HandsChoice};
 
-const RATE: u32 = 48_000;
-/// Frames rendered per app frame (about a 60 Hz UI).
-const FRAME: usize = 800;
 /// The longest a test waits for what it expects (the clips play at their own 30 fps).
 const BOUND: Duration = Duration::from_secs(90);
 const W: usize = 320;
 const H: usize = 240;
 
-/// An app with the control map, the camera and the engine's audio half, rendered by the test.
-struct Rig {
-    app: App,
-    processor: EngineProcessor,
-    out: Vec<f32>,
-}
+/// The control-map rig, played by a camera, with every control move kept.
+type Rig = ControlRig;
 
 /// Every control move, kept for the test to read.
 #[derive(Resource, Default)]
@@ -51,34 +41,19 @@ fn keep_moves(mut moved: MessageReader<ControlMoved>, mut log: ResMut<Moves>) {
     log.0.extend(moved.read().copied());
 }
 
-impl Rig {
+impl ControlRig {
     fn new(camera: CameraChoice, settings: CameraSettings, extra: Vec<PathBuf>) -> Self {
         Self::with_hands(camera, settings, extra, HandsChoice::Off)
     }
 
     fn with_hands(camera: CameraChoice, settings: CameraSettings, extra: Vec<PathBuf>, hands: HandsChoice) -> Self {
-        let (handle, processor) = Engine::new(EngineConfig {
-            sample_rate: RATE,
-            decks: 2,
-            analysis: engine_rt::AnalysisMode::Off,
-            ..EngineConfig::default()
-        })
-        .expect("engine");
-        let mut app = App::new();
-        app.add_plugins((
-            MinimalPlugins,
-            EngineBridgePlugin,
-            DecksPlugin { decks: 2 },
-            ControlsPlugin {
-                decks: 2,
-                midi: false,
-                mappings: MappingPaths {
-                    shipped: Some(assets().join("mappings")),
-                    extra,
-                    ..default()
-                },
-            },
-            GesturesPlugin {
+        let mappings = MappingPaths {
+            shipped: Some(assets().join("mappings")),
+            extra,
+            ..default()
+        };
+        Self::build(mappings, |app| {
+            app.add_plugins(GesturesPlugin {
                 config: CameraConfig {
                     camera: Some(camera),
                     hands,
@@ -86,23 +61,10 @@ impl Rig {
                     settings,
                     ..default()
                 },
-            },
-        ))
-        .init_resource::<AppliedLog>()
-        .init_resource::<Moves>()
-        .add_systems(PostUpdate, (collect, keep_moves))
-        .insert_resource(EngineLink::inline(handle));
-        Self {
-            app,
-            processor,
-            out: Vec::new(),
-        }
-    }
-
-    fn step(&mut self) {
-        self.app.update();
-        engine_rt::backend::offline::render(&mut self.processor, FRAME, 256, &mut self.out, |_| {});
-        self.out.clear();
+            })
+            .init_resource::<Moves>()
+            .add_systems(PostUpdate, keep_moves);
+        })
     }
 
     /// Runs frames until `done` holds; fails naming `what` after [`BOUND`].
@@ -120,21 +82,7 @@ impl Rig {
     }
 
     fn filters(&self, deck: usize) -> Vec<f32> {
-        self.app
-            .world()
-            .resource::<AppliedLog>()
-            .0
-            .iter()
-            .filter_map(|a| match a.kind {
-                IntentKind::Deck {
-                    deck: d,
-                    param: DeckParam::Filter,
-                    value,
-                    ..
-                } if d == deck => Some(value),
-                _ => None,
-            })
-            .collect()
+        self.applied_filters(deck).into_iter().map(|(_, f)| f).collect()
     }
 
     fn scene_changes(&self) -> usize {

@@ -8,6 +8,7 @@ mod common;
 use common::jackd::Jackd;
 use common::live::{LiveProcess, wait_until};
 use common::peer::{Peer, python, script};
+use common::rig::ControlRig;
 use common::*;
 
 use std::net::UdpSocket;
@@ -16,14 +17,11 @@ use std::process::Command;
 
 use bevy::prelude::*;
 use engine_rt::replay::Recording;
-use engine_rt::{DeckParam, Engine, EngineConfig, IntentKind};
+use engine_rt::{DeckParam, IntentKind};
 use phosphene_controls::mapping::file::Input;
 use phosphene_controls::{
-    ControlChange, ControlId, ControlValue, ControlsPlugin, DeckControl, DeckRef, LearnCommand, MappingPaths, Mappings,
-    Source,
+    ControlChange, ControlId, ControlValue, DeckControl, DeckRef, LearnCommand, MappingPaths, Mappings, Source,
 };
-use phosphene_decks::{Deck, DeckControls, DecksPlugin};
-use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink};
 use phosphene_osc::wire;
 use phosphene_osc::{OscOverrides, OscPlugin};
 use rosc::OscType;
@@ -518,45 +516,23 @@ fn a_flood_is_shed_and_the_instrument_plays_on() {
 
 #[test]
 fn learn_binds_the_first_osc_address_that_moves() {
-    let (handle, mut processor) = Engine::new(EngineConfig {
-        sample_rate: 48_000,
-        decks: 2,
-        analysis: engine_rt::AnalysisMode::Off,
-        ..EngineConfig::default()
-    })
-    .expect("engine");
     let port = free_port();
-    let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        EngineBridgePlugin,
-        DecksPlugin { decks: 2 },
-        ControlsPlugin {
-            decks: 2,
-            midi: false,
-            mappings: MappingPaths::default(),
-        },
-        OscPlugin {
+    let mut rig = ControlRig::build(MappingPaths::default(), |app| {
+        app.add_plugins(OscPlugin {
             overrides: OscOverrides {
                 port: Some(port),
                 ..OscOverrides::default()
             },
-        },
-    ))
-    .insert_resource(EngineLink::inline(handle));
-    let mut out = Vec::new();
-    let mut step = |app: &mut App| {
-        app.update();
-        engine_rt::backend::offline::render(&mut processor, 800, 256, &mut out, |_| {});
-    };
-    step(&mut app);
+        });
+    });
     // The performer starts learn and clicks deck 1's filter; a phone app's fader moves.
-    app.world_mut().write_message(LearnCommand::Start);
-    step(&mut app);
+    rig.app.world_mut().write_message(LearnCommand::Start);
+    rig.step();
     let filter = ControlId::Deck(DeckRef::Index(0), DeckControl::Filter);
-    app.world_mut()
+    rig.app
+        .world_mut()
         .write_message(ControlChange::new(filter, ControlValue::Set(0.0), Source::Ui));
-    step(&mut app);
+    rig.step();
     let phone = UdpSocket::bind("127.0.0.1:0").expect("socket");
     let send = |v: f32| {
         let bytes = wire::encode_message("/1/fader1", vec![OscType::Float(v)]).expect("encode");
@@ -564,25 +540,24 @@ fn learn_binds_the_first_osc_address_that_moves() {
     };
     send(0.7);
     wait_until("the fader to be learnt", || {
-        step(&mut app);
-        let bound =
-            app.world().resource::<Mappings>().set_file().bindings.iter().any(|b| {
-                b.device == "OSC" && b.input == Some(Input::Osc("/1/fader1".into())) && b.to == "/deck/1/filter"
-            });
+        rig.step();
+        let bound = rig
+            .app
+            .world()
+            .resource::<Mappings>()
+            .set_file()
+            .bindings
+            .iter()
+            .any(|b| b.device == "OSC" && b.input == Some(Input::Osc("/1/fader1".into())) && b.to == "/deck/1/filter");
         bound.then_some(())
     });
-    app.world_mut().write_message(LearnCommand::Stop);
+    rig.app.world_mut().write_message(LearnCommand::Stop);
     // Now the fader plays the filter (once it picks the filter up at its centre): 0.2 of its
     // travel is -0.6 of the filter's -1..1.
     wait_until("the fader to move the filter", || {
         send(0.5);
         send(0.2);
-        step(&mut app);
-        let mut decks = app.world_mut().query::<(&Deck, &DeckControls)>();
-        let f = decks
-            .iter(app.world())
-            .find(|(d, _)| d.index == 0)
-            .map(|(_, c)| c.filter)?;
-        ((f + 0.6).abs() < 1e-3).then_some(())
+        rig.step();
+        ((rig.controls(0).filter + 0.6).abs() < 1e-3).then_some(())
     });
 }

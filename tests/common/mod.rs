@@ -8,6 +8,7 @@ pub mod applied;
 pub mod jackd;
 pub mod live;
 pub mod peer;
+pub mod rig;
 pub mod xvfb;
 
 /// A fresh folder for one test.

@@ -196,31 +196,21 @@ pub(crate) fn run_learn(
     let now = Instant::now();
     for input in inputs.read() {
         // A gamepad moves one axis or button at a time, an OSC app names its control: either
-        // is learnt at once.
+        // is learnt at once; a camera once one of its features stands out.
         let at_once = match &input.event {
             InputEvent::Axis(axis, v) if v.abs() >= AXIS_MOVE => Some(Input::Axis(*axis)),
             InputEvent::Button(button, v) if *v >= 0.5 => Some(Input::Button(*button)),
             InputEvent::Osc { address, .. } => Some(Input::Osc(address.clone())),
+            InputEvent::Gesture(gesture, value) => {
+                let discrete = registry
+                    .spec(target)
+                    .is_some_and(|s| !matches!(s.kind, crate::registry::ControlKind::Continuous(_)));
+                learn
+                    .saw(input.device, gesture, *value, discrete, input.at)
+                    .map(Input::Gesture)
+            }
             _ => None,
         };
-        if let InputEvent::Gesture(gesture, value) = &input.event {
-            let discrete = registry
-                .spec(target)
-                .is_some_and(|s| !matches!(s.kind, crate::registry::ControlKind::Continuous(_)));
-            if let Some(g) = learn.saw(input.device, gesture, *value, discrete, input.at) {
-                return bind(
-                    &mut learn,
-                    &mut mappings,
-                    &devices,
-                    &registry,
-                    &state,
-                    input.device,
-                    target,
-                    Input::Gesture(g),
-                );
-            }
-            continue;
-        }
         if let Some(input_learnt) = at_once {
             return bind(
                 &mut learn,

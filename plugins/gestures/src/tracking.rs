@@ -2,7 +2,6 @@
 //! there are none), loading them, and the hands of a frame as the app sees them. Without the
 //! `hands` feature each of these says there is no model.
 
-use crate::frame::Frame;
 use crate::seen::HandSeen;
 use crate::settings::{CameraConfig, HandsChoice};
 
@@ -75,13 +74,12 @@ pub fn load(_: HandPaths) -> Result<Tracker, String> {
     Err("this build has no hand model".into())
 }
 
-/// The hands in a frame.
+/// The hands in a frame (`rgb`, `width` x `height`).
 #[cfg(feature = "hands")]
-pub fn track(tracker: &mut Tracker, frame: &Frame) -> Result<Vec<HandSeen>, String> {
+pub fn track(tracker: &mut Tracker, rgb: &[u8], width: u32, height: u32) -> Result<Vec<HandSeen>, String> {
     use phosphene_controls::input::Which;
-    let rgb = frame.rgb();
     let hands = tracker
-        .process(&rgb, frame.width as usize, frame.height as usize)
+        .process(rgb, width as usize, height as usize)
         .map_err(|e| e.to_string())?;
     Ok(hands
         .into_iter()
@@ -102,6 +100,6 @@ pub fn track(tracker: &mut Tracker, frame: &Frame) -> Result<Vec<HandSeen>, Stri
 
 /// No tracker exists in this build.
 #[cfg(not(feature = "hands"))]
-pub fn track(tracker: &mut Tracker, _: &Frame) -> Result<Vec<HandSeen>, String> {
+pub fn track(tracker: &mut Tracker, _: &[u8], _: u32, _: u32) -> Result<Vec<HandSeen>, String> {
     match *tracker {}
 }

@@ -249,9 +249,11 @@ impl Worker {
                     continue;
                 }
             };
+            // The model and the preview share one conversion to RGB.
+            let rgb = tracker.is_some().then(|| frame.rgb());
             let mut hands = Vec::new();
-            if let Some(tr) = tracker.as_mut() {
-                match tracking::track(tr, &frame) {
+            if let (Some(tr), Some(rgb)) = (tracker.as_mut(), rgb.as_deref()) {
+                match tracking::track(tr, rgb, frame.width, frame.height) {
                     Ok(h) => hands = h,
                     Err(e) => {
                         // A model that fails at run time is put away: motion goes on.
@@ -263,10 +265,9 @@ impl Worker {
             }
             let mut events = motion_events(&measured, motion.zones());
             events.extend(hand_gestures.update(&mut hands, t));
-            let shown = if tracker.is_some() {
-                preview(&frame.rgb(), frame.width, frame.height, 3, frame.index)
-            } else {
-                preview(&luma, frame.width, frame.height, 1, frame.index)
+            let shown = match &rgb {
+                Some(rgb) => preview(rgb, frame.width, frame.height, 3, frame.index),
+                None => preview(&luma, frame.width, frame.height, 1, frame.index),
             };
             lock(&self.shared).preview = Some(shown);
             let seen = Seen {

@@ -146,8 +146,8 @@ fn status(ui: &mut egui::Ui, view: &CameraView) {
     };
     ui.label(
         RichText::new(format!(
-            "{source}: {}  {:.0} fps  {:.1} ms to the controls",
-            view.state, view.fps, view.latency_ms
+            "{source}: {}  {:.0} fps  {:.1} ms to the controls  {} frames, {} skipped",
+            view.state, view.fps, view.latency_ms, view.frames, view.skipped
         ))
         .small(),
     );
