@@ -360,10 +360,18 @@ const SCREENSHOT_SETTLE_FRAMES: u32 = 30;
 /// control window to `path` and quits.
 fn screenshot_when_loaded(
     path: PathBuf,
-) -> impl FnMut(Commands, Query<&phosphene_decks::DeckTrack>, Local<u32>, Local<bool>) {
+) -> impl FnMut(
+    Commands,
+    Query<&phosphene_decks::DeckTrack>,
+    Option<Res<phosphene_gestures::CameraView>>,
+    Local<u32>,
+    Local<bool>,
+) {
     use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
-    move |mut commands, decks, mut settled, mut taken| {
-        if *taken || decks.iter().any(|d| d.loading.is_some()) {
+    move |mut commands, decks, camera, mut settled, mut taken| {
+        // A camera that runs has shown a picture too.
+        let camera_waits = camera.is_some_and(|c| c.source.is_some() && c.preview.is_none());
+        if *taken || camera_waits || decks.iter().any(|d| d.loading.is_some()) {
             return;
         }
         *settled += 1;

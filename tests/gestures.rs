@@ -277,12 +277,7 @@ fn learn_while(clip: ClipSpec, settings: CameraSettings, name: &str) -> Input {
     let path = dir.join("clip.y4m");
     write_clip(&path, clip);
     let mut rig = Rig::new(CameraChoice::File(path), settings, Vec::new());
-    rig.app.world_mut().write_message(LearnCommand::Start);
-    rig.step();
-    let filter = ControlId::Deck(DeckRef::Index(0), DeckControl::Filter);
-    rig.app
-        .world_mut()
-        .write_message(ControlChange::new(filter, ControlValue::Set(0.0), Source::Ui));
+    rig.learn(ControlId::Deck(DeckRef::Index(0), DeckControl::Filter));
     rig.until("learn to bind what moved", |r| {
         r.app
             .world()

@@ -525,14 +525,8 @@ fn learn_binds_the_first_osc_address_that_moves() {
             },
         });
     });
-    // The performer starts learn and clicks deck 1's filter; a phone app's fader moves.
-    rig.app.world_mut().write_message(LearnCommand::Start);
-    rig.step();
-    let filter = ControlId::Deck(DeckRef::Index(0), DeckControl::Filter);
-    rig.app
-        .world_mut()
-        .write_message(ControlChange::new(filter, ControlValue::Set(0.0), Source::Ui));
-    rig.step();
+    // The performer learns deck 1's filter; a phone app's fader moves.
+    rig.learn(ControlId::Deck(DeckRef::Index(0), DeckControl::Filter));
     let phone = UdpSocket::bind("127.0.0.1:0").expect("socket");
     let send = |v: f32| {
         let bytes = wire::encode_message("/1/fader1", vec![OscType::Float(v)]).expect("encode");

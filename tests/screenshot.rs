@@ -24,6 +24,25 @@ fn decode(path: &Path) -> (Vec<u8>, u32, u32, usize) {
     (buf, info.width, info.height, info.color_type.samples())
 }
 
+/// Runs the app on the null output under a fresh Xvfb until it has saved the control window
+/// to `shot` (it quits by itself then), with `more` adding arguments.
+fn screenshot(dir: &Path, shot: &Path, more: impl FnOnce(&mut Command)) -> common::live::Finished {
+    let runtime = dir.join("xdg");
+    std::fs::create_dir_all(&runtime).expect("runtime dir");
+    let x = Xvfb::start();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_phosphene"));
+    cmd.args(["--audio", "null", "--no-record", "--screenshot"])
+        .arg(shot)
+        .env("DISPLAY", x.display())
+        .env_remove("WAYLAND_DISPLAY")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    more(&mut cmd);
+    let out = LiveProcess::spawn(&mut cmd).finish();
+    drop(x);
+    out
+}
+
 #[test]
 fn the_camera_window_opens_over_the_control_window_with_a_file_as_the_camera() {
     let dir = temp_dir("screenshot-camera");
@@ -37,55 +56,34 @@ fn the_camera_window_opens_over_the_control_window_with_a_file_as_the_camera() {
         y4m.extend(std::iter::repeat_n(128, 2 * 80 * 60));
     }
     std::fs::write(&clip, y4m).expect("write clip");
-    let runtime = dir.join("xdg");
-    std::fs::create_dir_all(&runtime).expect("runtime dir");
-    let x = Xvfb::start();
-    let out = LiveProcess::spawn(
-        Command::new(env!("CARGO_BIN_EXE_phosphene"))
-            .args([
-                "--audio",
-                "null",
-                "--no-record",
-                "--projector",
-                "off",
-                "--hands",
-                "off",
-                "--screenshot",
-            ])
-            .arg(&shot)
-            .arg("--camera")
-            .arg(&clip)
-            .env("DISPLAY", x.display())
-            .env_remove("WAYLAND_DISPLAY")
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .current_dir(env!("CARGO_MANIFEST_DIR")),
-    )
-    .finish();
-    drop(x);
+    let out = screenshot(&dir, &shot, |cmd| {
+        cmd.args(["--projector", "off", "--hands", "off", "--camera"])
+            .arg(&clip);
+    });
     assert!(out.status.success(), "{}", out.stderr);
-    let (_, w, h, _) = decode(&shot);
+    let (pixels, w, h, channels) = decode(&shot);
     assert_eq!((w, h), SIZE);
+    // The preview (top left, under the window's status lines) shows the grey room.
+    let grey = (150..300)
+        .flat_map(|y| (40..400).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let i = (y * w as usize + x) * channels;
+            let p = &pixels[i..i + 3];
+            let (max, min) = (*p.iter().max().unwrap_or(&0), *p.iter().min().unwrap_or(&0));
+            (55..=125).contains(&min) && max - min < 8
+        })
+        .count();
+    assert!(
+        grey > 20_000,
+        "the camera's picture shows in its window: {grey} grey pixels"
+    );
 }
 
 #[test]
 fn control_window_shows_decks_waveforms_mixer_and_visuals() {
     let dir = temp_dir("screenshot");
     let shot = dir.join("control-window.png");
-    let runtime = dir.join("xdg");
-    std::fs::create_dir_all(&runtime).expect("runtime dir");
-    let x = Xvfb::start();
-    // It quits by itself once the screenshot is saved.
-    let out = LiveProcess::spawn(
-        Command::new(env!("CARGO_BIN_EXE_phosphene"))
-            .args(["--audio", "null", "--no-record", "--screenshot"])
-            .arg(&shot)
-            .env("DISPLAY", x.display())
-            .env_remove("WAYLAND_DISPLAY")
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .current_dir(env!("CARGO_MANIFEST_DIR")),
-    )
-    .finish();
-    drop(x);
+    let out = screenshot(&dir, &shot, |_| {});
     let stderr = out.stderr;
     assert!(out.status.success(), "{stderr}");
     assert!(

@@ -4,7 +4,7 @@
 
 use bevy::prelude::*;
 use engine_rt::{DeckParam, Engine, EngineConfig, EngineProcessor, IntentKind};
-use phosphene_controls::{ControlsPlugin, MappingPaths};
+use phosphene_controls::{ControlChange, ControlId, ControlValue, ControlsPlugin, LearnCommand, MappingPaths, Source};
 use phosphene_decks::{Deck, DeckControls, DecksPlugin};
 use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink};
 
@@ -72,6 +72,17 @@ impl ControlRig {
         for _ in 0..n {
             self.step();
         }
+    }
+
+    /// Starts learn and clicks `control` in the control window, as a performer does before
+    /// moving what is to be bound to it.
+    pub fn learn(&mut self, control: ControlId) {
+        self.app.world_mut().write_message(LearnCommand::Start);
+        self.step();
+        self.app
+            .world_mut()
+            .write_message(ControlChange::new(control, ControlValue::Set(0.0), Source::Ui));
+        self.step();
     }
 
     /// Deck `deck`'s controls as the performer left them.

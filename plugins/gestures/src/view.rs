@@ -8,8 +8,9 @@ use bevy::prelude::*;
 
 use crate::settings::CameraChoice;
 
-/// Longest side of the preview picture, in pixels: enough to draw zones on, cheap to upload.
-pub const PREVIEW_SIDE: u32 = 320;
+/// Longest side of the preview picture, in pixels: enough to draw zones on, cheap to upload
+/// (the control window writes it into its texture pixel by pixel).
+pub const PREVIEW_SIDE: u32 = 240;
 /// Notices kept for the control window, newest last.
 pub const NOTICES_KEPT: usize = 6;
 
@@ -107,10 +108,10 @@ mod tests {
         let (w, h) = (640u32, 480u32);
         let rgb: Vec<u8> = (0..w * h).flat_map(|i| [(i % w) as u8, (i / w) as u8, 7]).collect();
         let p = preview(&rgb, w, h, 3, 3);
-        assert_eq!((p.width, p.height), (320, 240));
+        assert_eq!((p.width, p.height), (213, 160));
         assert_eq!(&p.rgb[..3], &[0, 0, 7]);
-        let i = (10 * 320 + 20) * 3;
-        assert_eq!(&p.rgb[i..i + 3], &[40, 20, 7]);
+        let i = (10 * 213 + 20) * 3;
+        assert_eq!(&p.rgb[i..i + 3], &[60, 30, 7]);
         let small = preview(&rgb[..30], 10, 1, 3, 0);
         let grey = preview(&[9, 8], 2, 1, 1, 0);
         assert_eq!(&grey.rgb[..], &[9, 9, 9, 8, 8, 8]);

@@ -64,10 +64,13 @@ pub(crate) fn draw_camera(
         status(ui, &view);
         if let Some(p) = &view.preview {
             if ui_state.shown != Some(p.index) || ui_state.texture.is_none() {
-                let image = egui::ColorImage::from_rgb([p.width as usize, p.height as usize], &p.rgb);
+                let size = [p.width as usize, p.height as usize];
+                let image = egui::ColorImage::from_rgb(size, &p.rgb);
                 match &mut ui_state.texture {
-                    Some(t) => t.set(image, egui::TextureOptions::LINEAR),
-                    None => {
+                    // Written into the texture the window already shows: a whole new texture
+                    // for each frame would be a new GPU image each time, never ready to draw.
+                    Some(t) if t.size() == size => t.set_partial([0, 0], image, egui::TextureOptions::LINEAR),
+                    _ => {
                         ui_state.texture = Some(ctx.load_texture("camera", image, egui::TextureOptions::LINEAR));
                     }
                 }
