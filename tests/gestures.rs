@@ -16,9 +16,7 @@ use bevy::prelude::*;
 use phosphene_controls::address::{ControlId, DeckControl, DeckRef, VisualControl};
 use phosphene_controls::input::{Gesture, HandFeature, MotionFeature, Region, Which};
 use phosphene_controls::mapping::file::Input;
-use phosphene_controls::{
-    ControlChange, ControlMoved, ControlValue, Learn, LearnCommand, MappingPaths, Mappings, Source,
-};
+use phosphene_controls::{ControlMoved, Learn, MappingPaths, Mappings, Source};
 use phosphene_gestures::frame::y4m::Y4mWriter;
 use phosphene_gestures::frame::{Frame, Pixels, Rate};
 use phosphene_gestures::motion::Zone;

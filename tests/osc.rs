@@ -19,9 +19,7 @@ use bevy::prelude::*;
 use engine_rt::replay::Recording;
 use engine_rt::{DeckParam, IntentKind};
 use phosphene_controls::mapping::file::Input;
-use phosphene_controls::{
-    ControlChange, ControlId, ControlValue, DeckControl, DeckRef, LearnCommand, MappingPaths, Mappings, Source,
-};
+use phosphene_controls::{ControlId, DeckControl, DeckRef, LearnCommand, MappingPaths, Mappings};
 use phosphene_osc::wire;
 use phosphene_osc::{OscOverrides, OscPlugin};
 use rosc::OscType;
