@@ -66,36 +66,30 @@ impl From<&RegionSeen> for RegionMotion {
 pub(crate) fn sync(
     commands: &mut Commands,
     seen: &Seen,
-    rects: &[[f32; 4]],
-    regions: &mut Query<(Entity, &GestureRegion, &mut RegionMotion)>,
+    regions: &mut Query<(Entity, &mut GestureRegion, &mut RegionMotion)>,
     hands: &mut Query<(Entity, &mut TrackedHand)>,
 ) {
     let mut kept = Vec::new();
-    for (r, rect) in seen.regions.iter().zip(rects) {
-        let found = regions.iter_mut().find(|(_, g, _)| g.region == r.region);
-        match found {
-            Some((e, g, mut m)) => {
+    for r in &seen.regions {
+        match regions.iter_mut().find(|(_, g, _)| g.region == r.region) {
+            Some((e, mut g, mut m)) => {
                 *m = RegionMotion::from(r);
-                if g.rect != *rect {
-                    commands.entity(e).insert(GestureRegion {
-                        region: r.region.clone(),
-                        rect: *rect,
-                    });
+                if g.rect != r.rect {
+                    g.rect = r.rect;
                 }
                 kept.push(e);
             }
-            None => {
-                let e = commands
+            None => kept.push(
+                commands
                     .spawn((
                         GestureRegion {
                             region: r.region.clone(),
-                            rect: *rect,
+                            rect: r.rect,
                         },
                         RegionMotion::from(r),
                     ))
-                    .id();
-                kept.push(e);
-            }
+                    .id(),
+            ),
         }
     }
     for (e, ..) in regions.iter() {

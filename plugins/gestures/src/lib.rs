@@ -106,16 +106,14 @@ fn read(
     mut commands: Commands,
     vision: Option<ResMut<Vision>>,
     device: Option<Res<CameraDevice>>,
-    config: Res<CameraConfig>,
     mut view: ResMut<CameraView>,
     mut inputs: MessageWriter<ControlInput>,
-    mut regions: Query<(Entity, &GestureRegion, &mut RegionMotion)>,
+    mut regions: Query<(Entity, &mut GestureRegion, &mut RegionMotion)>,
     mut hands: Query<(Entity, &mut TrackedHand)>,
 ) {
     let (Some(mut vision), Some(device)) = (vision, device) else {
         return;
     };
-    let rects = config.settings.rects();
     let mut last = None;
     while let Some(seen) = vision.next_seen() {
         for (gesture, value) in seen.inputs() {
@@ -128,7 +126,7 @@ fn read(
         last = Some(seen);
     }
     if let Some(seen) = &last {
-        entities::sync(&mut commands, seen, &rects, &mut regions, &mut hands);
+        entities::sync(&mut commands, seen, &mut regions, &mut hands);
     }
     vision.update_view(&mut view, last.as_ref());
 }

@@ -15,6 +15,8 @@ pub const SPEED_FULL: f32 = 4.0;
 pub struct RegionSeen {
     /// The whole picture or a zone.
     pub region: Region,
+    /// Where it is, `[x0, y0, x1, y1]` in 0..1 of the picture.
+    pub rect: [f32; 4],
     /// Share of the region that moves, 0..1.
     pub energy: f32,
     /// Share of the region that differs from the learnt still scene, 0..1.

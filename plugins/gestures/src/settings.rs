@@ -87,13 +87,6 @@ impl CameraSettings {
     pub fn validate(&self) -> Result<(), String> {
         crate::motion::zones::validate_zones(&self.zones).map_err(|e| e.to_string())
     }
-
-    /// The rectangle of each region, the whole picture first, in the order the worker reports.
-    pub fn rects(&self) -> Vec<[f32; 4]> {
-        std::iter::once([0.0, 0.0, 1.0, 1.0])
-            .chain(self.zones.iter().map(Zone::rect))
-            .collect()
-    }
 }
 
 /// Everything the camera runs with: the command line's choices and the set's zones.

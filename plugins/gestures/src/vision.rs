@@ -54,6 +54,8 @@ pub struct Vision {
     hands: HandsChoice,
     record: Option<std::path::PathBuf>,
     hands_note: String,
+    /// The zones last sent to the worker.
+    zones: Vec<Zone>,
     /// In a mutex only because a resource must be `Sync`; only the app's reading system locks it.
     seen: Mutex<Receiver<Seen>>,
     shared: Arc<Mutex<Shared>>,
@@ -101,6 +103,7 @@ impl Vision {
             hands: config.hands,
             record: config.record.clone(),
             hands_note,
+            zones: config.settings.zones.clone(),
             seen: Mutex::new(rx),
             shared,
             stop,
@@ -117,9 +120,13 @@ impl Vision {
             && config.record == self.record
     }
 
-    /// Measures these zones from the next frame on.
+    /// Measures these zones from the next frame on (zones it measures already are left be:
+    /// their gestures' histories go on).
     pub fn set_zones(&mut self, zones: &[Zone]) {
-        lock(&self.shared).zones = Some(zones.to_vec());
+        if self.zones != zones {
+            self.zones = zones.to_vec();
+            lock(&self.shared).zones = Some(self.zones.clone());
+        }
     }
 
     /// Whether the hand model runs, and which, or why not.
@@ -336,8 +343,9 @@ impl FrameRate {
 
 /// The regions of a measured frame as the app names them: the whole picture, then each zone.
 fn regions(m: &MotionFrame, zones: &[Zone]) -> Vec<RegionSeen> {
-    let one = |region: Region, f: &crate::motion::Features| RegionSeen {
+    let one = |region: Region, rect: [f32; 4], f: &crate::motion::Features| RegionSeen {
         region,
+        rect,
         energy: f.energy,
         presence: f.presence,
         x: f.centroid.0,
@@ -345,12 +353,12 @@ fn regions(m: &MotionFrame, zones: &[Zone]) -> Vec<RegionSeen> {
         velocity: [f.velocity.0, f.velocity.1],
         bbox: f.bbox,
     };
-    std::iter::once(one(Region::Frame, &m.frame))
+    std::iter::once(one(Region::Frame, Zone::full_frame().rect(), &m.frame))
         .chain(
             zones
                 .iter()
                 .zip(&m.zones)
-                .map(|(z, f)| one(Region::Zone(z.name.clone()), f)),
+                .map(|(z, f)| one(Region::Zone(z.name.clone()), z.rect(), f)),
         )
         .collect()
 }

@@ -57,10 +57,13 @@ pub(crate) fn draw_camera(
     if !state.camera {
         return Ok(());
     }
+    // Edited on a copy and written back only when it changed: a write marks the settings
+    // changed, and a change restarts the camera or re-sends its zones.
+    let mut edited = config.clone();
     let ctx = contexts.ctx_mut()?.clone();
     let mut open = true;
     egui::Window::new("camera").open(&mut open).show(&ctx, |ui| {
-        choose(ui, &mut ui_state, &view, &mut config);
+        choose(ui, &mut ui_state, &view, &mut edited);
         status(ui, &view);
         if let Some(p) = &view.preview {
             if ui_state.shown != Some(p.index) || ui_state.texture.is_none() {
@@ -80,7 +83,7 @@ pub(crate) fn draw_camera(
             if let Some(t) = &ui_state.texture {
                 let response = ui.add(egui::Image::new((t.id(), size)).sense(egui::Sense::click_and_drag()));
                 overlay(ui, response.rect, &regions, &hands);
-                edit_zones(ui, &response, &mut ui_state, &mut config);
+                edit_zones(ui, &response, &mut ui_state, &mut edited);
             }
         }
         ui.label(
@@ -90,6 +93,9 @@ pub(crate) fn draw_camera(
         );
     });
     state.camera = open;
+    if edited != *config {
+        *config = edited;
+    }
     Ok(())
 }
 
