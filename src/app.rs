@@ -60,6 +60,8 @@ pub struct AppOptions {
     pub camera_format: phosphene_gestures::frame::camera::CameraFormatChoice,
     /// The hand model.
     pub hands: phosphene_gestures::HandsChoice,
+    /// The camera's picture as the camera sees it, not mirrored.
+    pub unmirrored: bool,
     /// Where to record the camera for rehearsal.
     pub record_camera: Option<PathBuf>,
     /// When devices' moves apply.
@@ -240,6 +242,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
                 camera: opts.camera.clone(),
                 format: opts.camera_format,
                 hands: opts.hands,
+                unmirrored: opts.unmirrored,
                 models: assets_dir().join("models").join("hands"),
                 record: opts.record_camera.clone(),
                 ..default()
@@ -355,6 +358,8 @@ fn quit_after(seconds: f64) -> impl FnMut(Res<Time<Real>>, MessageWriter<AppExit
 /// Frames drawn after the tracks are on the decks before the screenshot, so every panel has
 /// settled.
 const SCREENSHOT_SETTLE_FRAMES: u32 = 30;
+/// Frames a screenshot waits at most for a running camera's first picture.
+const SCREENSHOT_CAMERA_FRAMES: u32 = 300;
 
 /// A system that, once no deck is loading, waits a few frames, saves a screenshot of the
 /// control window to `path` and quits.
@@ -369,13 +374,15 @@ fn screenshot_when_loaded(
 ) {
     use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
     move |mut commands, decks, camera, mut settled, mut taken| {
-        // A camera that runs has shown a picture too.
-        let camera_waits = camera.is_some_and(|c| c.source.is_some() && c.preview.is_none());
-        if *taken || camera_waits || decks.iter().any(|d| d.loading.is_some()) {
+        if *taken || decks.iter().any(|d| d.loading.is_some()) {
             return;
         }
         *settled += 1;
-        if *settled < SCREENSHOT_SETTLE_FRAMES {
+        // A camera that runs has shown a picture too (within a bound: one that never does is
+        // on the screenshot as it is).
+        let camera_waits =
+            camera.is_some_and(|c| c.source.is_some() && c.preview.is_none()) && *settled < SCREENSHOT_CAMERA_FRAMES;
+        if *settled < SCREENSHOT_SETTLE_FRAMES || camera_waits {
             return;
         }
         *taken = true;

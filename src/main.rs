@@ -130,6 +130,10 @@ struct RunArgs {
     /// The hand model: `lite` (default), `full`, or `off` for motion features only.
     #[arg(long, value_name = "MODEL", default_value = "lite")]
     hands: phosphene_gestures::HandsChoice,
+    /// Measure and show the camera's picture as the camera sees it, not mirrored (by default
+    /// the performer's right is the picture's right, as in a mirror).
+    #[arg(long)]
+    unmirrored: bool,
     /// Record what the camera sees to this y4m file, to rehearse with later (`--camera FILE`).
     #[arg(long, value_name = "FILE")]
     record_camera: Option<PathBuf>,
@@ -277,6 +281,7 @@ fn main() -> ExitCode {
                 mappings: r.mappings,
                 camera: r.camera,
                 camera_format: r.camera_format,
+                unmirrored: r.unmirrored,
                 gestures: r.gestures,
                 hands: r.hands,
                 record_camera: r.record_camera,

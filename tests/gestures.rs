@@ -246,20 +246,21 @@ fn a_swipe_changes_the_scene_and_a_still_or_strobing_room_changes_nothing() {
     assert_eq!(rig.scene_changes(), 0, "no false triggers");
     drop(rig);
 
+    // A swipe to the performer's right: towards the camera's left, the mirrored picture's right.
     let swipe = dir.join("swipe.y4m");
     write_clip(
         &swipe,
         ClipSpec::new(W, H, 12)
             .then(Move::Absent, 30)
-            .then(Move::Still((0.15, 0.5)), 10)
+            .then(Move::Still((0.85, 0.5)), 10)
             .then(
                 Move::Linear {
-                    from: (0.15, 0.5),
-                    to: (0.85, 0.5),
+                    from: (0.85, 0.5),
+                    to: (0.15, 0.5),
                 },
                 8,
             )
-            .then(Move::Still((0.85, 0.5)), 30),
+            .then(Move::Still((0.15, 0.5)), 30),
     );
     let mut rig = Rig::new(
         CameraChoice::File(swipe),
@@ -305,9 +306,10 @@ fn waving_in_a_zone_while_learning_binds_the_zones_energy() {
     let settings = CameraSettings {
         zones: vec![Zone::new("pad", 0.5, 0.0, 1.0, 1.0)],
     };
+    // A wave on the camera's left: the mirrored picture's right, where the zone is drawn.
     let clip = ClipSpec::new(W, H, 9).then(Move::Absent, 30).then(
         Move::Circle {
-            centre: (0.75, 0.5),
+            centre: (0.25, 0.5),
             radius: 0.12,
             turns: 3.0,
         },
@@ -334,6 +336,31 @@ fn a_camera_that_vanishes_is_said_and_comes_back() {
     let before = rig.view().frames;
     write_clip(&clip, ClipSpec::new(W, H, 3).then(Move::Absent, 20));
     rig.until("frames again", |r| r.view().frames > before + 10);
+}
+
+#[test]
+fn stopping_the_camera_and_choosing_it_again_restarts_it_cleanly() {
+    let dir = common::temp_dir("gesture-restart");
+    let clip = dir.join("room.y4m");
+    write_clip(&clip, rising_hand());
+    let mut rig = Rig::new(CameraChoice::File(clip.clone()), CameraSettings::default(), Vec::new());
+    let regions = |r: &mut Rig| {
+        let world = r.app.world_mut();
+        world.query::<&phosphene_gestures::GestureRegion>().iter(world).count()
+    };
+    rig.until("the picture's region", |r| regions(r) == 1);
+    // Stop, as the camera window's button does: the camera and what it saw go.
+    rig.app.world_mut().resource_mut::<CameraConfig>().camera = None;
+    rig.steps(3);
+    assert_eq!(rig.view().source, None);
+    assert_eq!(regions(&mut rig), 0, "the entities of a stopped camera go with it");
+    // Chosen again, with a zone drawn meanwhile: it runs, and measures the zone.
+    let mut config = rig.app.world_mut().resource_mut::<CameraConfig>();
+    config.camera = Some(CameraChoice::File(clip));
+    config.settings.zones.push(Zone::new("pad", 0.0, 0.0, 0.5, 1.0));
+    rig.until("the picture and the zone again", |r| {
+        regions(r) == 2 && r.view().frames > 10
+    });
 }
 
 #[test]

@@ -83,7 +83,8 @@ pub enum Input {
 /// `Gesture(Motion(Zone("left"), Energy))` or `Gesture(Swipe(Frame, Right))`.
 ///
 /// Continuous features are read as a position 0..1 (a knob); discrete gestures as a button
-/// pressed for one frame (a pad).
+/// pressed for one frame (a pad). Left and right are the performer's: the picture is measured
+/// as in a mirror (unless the camera runs unmirrored, when they are the camera's).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Gesture {
     /// A motion feature of a region (no model needed).
@@ -121,9 +122,9 @@ pub enum MotionFeature {
     Energy,
     /// How much of the region differs from the learnt still scene (someone is there).
     Presence,
-    /// Where the motion is, left (0) to right (1) of the camera's picture.
+    /// Where the motion is, left (0) to right (1) of the region.
     X,
-    /// How high the motion is, bottom (0) to top (1).
+    /// How high the motion is in the region, bottom (0) to top (1).
     Height,
     /// How fast the motion's centre travels (1: the region's width in a quarter second).
     Speed,
@@ -132,7 +133,7 @@ pub enum MotionFeature {
 /// A continuous feature of a hand, each 0..1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum HandFeature {
-    /// The palm centre, left (0) to right (1) of the camera's picture.
+    /// The palm centre, left (0) to right (1) of the picture.
     X,
     /// The palm centre, bottom (0) to top (1) of the picture.
     Height,
@@ -155,12 +156,12 @@ pub enum Which {
     Right,
 }
 
-/// A swipe's direction in the camera's picture.
+/// A swipe's direction: the performer's left and right (see [`Gesture`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Direction {
-    /// Towards the left of the picture.
+    /// Towards the performer's left.
     Left,
-    /// Towards the right of the picture.
+    /// Towards the performer's right.
     Right,
     /// Upwards.
     Up,

@@ -1,6 +1,7 @@
-//! A hand's discrete gestures from its continuous features: opening, closing and pinching,
-//! each with hysteresis so a hand held halfway does not chatter, and its palm's velocity
-//! from one frame to the next.
+//! A hand's discrete gestures from its continuous features: opening and closing (with
+//! hysteresis, so a hand held halfway does not chatter) and pinching (the tracker's own
+//! hysteresis), and its palm's velocity. Hands are followed from frame to frame by where their
+//! palms are, not by their order: when one of two hands leaves, the other keeps its history.
 
 use phosphene_controls::input::{Gesture, HandEvent, Which};
 
@@ -10,10 +11,9 @@ use crate::seen::HandSeen;
 pub const OPEN_ABOVE: f32 = 0.7;
 /// Openness below which an open hand counts as closed.
 pub const CLOSED_BELOW: f32 = 0.3;
-/// Pinch closeness above which thumb and index count as pinched.
-pub const PINCH_ABOVE: f32 = 0.75;
-/// Pinch closeness below which a pinch counts as released.
-pub const PINCH_RELEASED_BELOW: f32 = 0.55;
+/// Farthest a palm moves between two frames and still counts as the same hand, in pictures
+/// (a hand a fifth of the picture away is another hand).
+pub const SAME_HAND_WITHIN: f32 = 0.2;
 
 /// What one tracked hand was doing at its last frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,7 +24,7 @@ struct HandState {
     t: f64,
 }
 
-/// Follows the hands from frame to frame (by their order of appearance).
+/// Follows the hands from frame to frame.
 #[derive(Debug, Default)]
 pub struct HandGestures {
     hands: Vec<HandState>,
@@ -32,30 +32,37 @@ pub struct HandGestures {
 
 impl HandGestures {
     /// Fills in each hand's velocity and returns the gestures of this frame (`t` in seconds),
-    /// under each hand's side and, for the first hand, under `Any`.
+    /// under each hand's side and, for the first hand, under `Any`. A hand seen for the first
+    /// time makes no gesture and has no velocity yet.
     pub fn update(&mut self, hands: &mut [HandSeen], t: f64) -> Vec<Gesture> {
         let mut events = Vec::new();
-        self.hands.truncate(hands.len());
+        let mut before = std::mem::take(&mut self.hands);
         for (i, h) in hands.iter_mut().enumerate() {
-            let Some(was) = self.hands.get(i).copied() else {
+            let open_now = Self::openness(None, h.openness);
+            let nearest = before
+                .iter()
+                .enumerate()
+                .map(|(k, s)| (k, (s.palm[0] - h.palm[0]).hypot(s.palm[1] - h.palm[1])))
+                .filter(|(_, d)| *d <= SAME_HAND_WITHIN)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(k, _)| before.swap_remove(k));
+            let Some(was) = nearest else {
+                h.velocity = [0.0, 0.0];
                 self.hands.push(HandState {
-                    open: Self::openness(None, h.openness),
-                    pinched: h.pinch >= PINCH_ABOVE,
+                    open: open_now,
+                    pinched: h.pinched,
                     palm: h.palm,
                     t,
                 });
                 continue;
             };
             let dt = (t - was.t) as f32;
-            if dt > 0.0 {
-                h.velocity = [(h.palm[0] - was.palm[0]) / dt, (h.palm[1] - was.palm[1]) / dt];
-            }
-            let open = Self::openness(was.open, h.openness);
-            let pinched = if was.pinched {
-                h.pinch >= PINCH_RELEASED_BELOW
+            h.velocity = if dt > 0.0 {
+                [(h.palm[0] - was.palm[0]) / dt, (h.palm[1] - was.palm[1]) / dt]
             } else {
-                h.pinch >= PINCH_ABOVE
+                [0.0, 0.0]
             };
+            let open = Self::openness(was.open, h.openness);
             let mut did = |e: HandEvent| {
                 events.push(Gesture::HandDid(h.side, e));
                 if i == 0 {
@@ -67,15 +74,15 @@ impl HandGestures {
                 (Some(true), Some(false)) => did(HandEvent::Close),
                 _ => {}
             }
-            if pinched && !was.pinched {
+            if h.pinched && !was.pinched {
                 did(HandEvent::Pinch);
             }
-            self.hands[i] = HandState {
+            self.hands.push(HandState {
                 open,
-                pinched,
+                pinched: h.pinched,
                 palm: h.palm,
                 t,
-            };
+            });
         }
         events
     }
@@ -96,14 +103,15 @@ impl HandGestures {
 mod tests {
     use super::*;
 
-    fn hand(openness: f32, pinch: f32, x: f32) -> HandSeen {
+    fn hand(openness: f32, pinched: bool, x: f32) -> HandSeen {
         HandSeen {
             side: Which::Right,
             landmarks: vec![[x, 0.5]; 21],
             palm: [x, 0.5],
             velocity: [0.0, 0.0],
             openness,
-            pinch,
+            pinch: if pinched { 0.9 } else { 0.1 },
+            pinched,
             confidence: 0.9,
         }
     }
@@ -112,30 +120,40 @@ mod tests {
     fn a_hand_that_closes_opens_and_pinches_says_so_once_each() {
         let mut g = HandGestures::default();
         let mut t = 0.0;
-        let mut run = |openness: f32, pinch: f32| {
+        let mut run = |openness: f32, pinched: bool| {
             t += 1.0 / 30.0;
-            g.update(&mut [hand(openness, pinch, 0.5)], t)
+            g.update(&mut [hand(openness, pinched, 0.5)], t)
         };
-        assert!(run(0.9, 0.0).is_empty(), "the first sight of a hand is no gesture");
-        assert!(run(0.5, 0.0).is_empty(), "halfway is neither");
-        let closed = run(0.1, 0.0);
+        assert!(run(0.9, false).is_empty(), "the first sight of a hand is no gesture");
+        assert!(run(0.5, false).is_empty(), "halfway is neither");
+        let closed = run(0.1, false);
         assert!(closed.contains(&Gesture::HandDid(Which::Right, HandEvent::Close)));
         assert!(closed.contains(&Gesture::HandDid(Which::Any, HandEvent::Close)));
-        assert!(run(0.2, 0.0).is_empty(), "still closed");
-        assert!(run(0.8, 0.0).contains(&Gesture::HandDid(Which::Right, HandEvent::Open)));
-        assert!(run(0.8, 0.8).contains(&Gesture::HandDid(Which::Right, HandEvent::Pinch)));
-        assert!(run(0.8, 0.6).is_empty(), "a pinch held through the jitter fires once");
-        assert!(run(0.8, 0.3).is_empty());
-        assert!(run(0.8, 0.9).contains(&Gesture::HandDid(Which::Right, HandEvent::Pinch)));
+        assert!(run(0.2, false).is_empty(), "still closed");
+        assert!(run(0.8, false).contains(&Gesture::HandDid(Which::Right, HandEvent::Open)));
+        assert!(run(0.8, true).contains(&Gesture::HandDid(Which::Right, HandEvent::Pinch)));
+        assert!(run(0.8, true).is_empty(), "a pinch held fires once");
+        assert!(run(0.8, false).is_empty());
+        assert!(run(0.8, true).contains(&Gesture::HandDid(Which::Right, HandEvent::Pinch)));
     }
 
     #[test]
     fn the_palm_velocity_comes_from_the_frame_times() {
         let mut g = HandGestures::default();
-        let mut hands = [hand(0.9, 0.0, 0.2)];
-        g.update(&mut hands, 1.0);
-        let mut hands = [hand(0.9, 0.0, 0.3)];
+        g.update(&mut [hand(0.9, false, 0.2)], 1.0);
+        let mut hands = [hand(0.9, false, 0.3)];
         g.update(&mut hands, 1.5);
         assert!((hands[0].velocity[0] - 0.2).abs() < 1e-5);
+    }
+
+    #[test]
+    fn when_one_of_two_hands_leaves_the_other_keeps_its_own_history() {
+        let mut g = HandGestures::default();
+        g.update(&mut [hand(0.9, false, 0.2), hand(0.1, false, 0.8)], 1.0);
+        // The left one leaves; the right one, closed all along, is now first.
+        let mut hands = [hand(0.1, false, 0.8)];
+        let events = g.update(&mut hands, 1.0 + 1.0 / 30.0);
+        assert!(events.is_empty(), "no close for a hand that never opened: {events:?}");
+        assert_eq!(hands[0].velocity, [0.0, 0.0], "no leap across the picture");
     }
 }

@@ -7,7 +7,8 @@
 //! - [`motion`]: the CPU features: an adaptive background, motion energy, presence, centre,
 //!   velocity per region, and swipes and holds.
 //! - [`hands`]: palm detection and hand landmarks with the MediaPipe models (feature `hands`).
-//! - [`vision`]: the worker thread that runs them on each frame; [`seen`] what it saw, and the
+//! - [`vision`]: the worker thread that runs them on each frame; [`tracking`] the hand model as
+//!   it uses it; [`hand_gestures`] a hand's open, close and pinch; [`seen`] what it saw, and the
 //!   control-map input that becomes; [`entities`] the same as ECS entities; [`view`] what the
 //!   control window shows.
 //! - [`settings`]: which camera, the hand model, the zones; [`presets`]: shipped bindings.
@@ -63,7 +64,8 @@ impl Plugin for GesturesPlugin {
 struct CameraDevice(DeviceId);
 
 /// (Re)starts the vision worker when the camera settings change; stops it when no camera is
-/// chosen.
+/// chosen. The old worker is stopped before a new one starts, and what it saw (the region and
+/// hand entities) goes with it.
 fn restart(
     mut commands: Commands,
     config: Res<CameraConfig>,
@@ -72,17 +74,22 @@ fn restart(
     mut devices: ResMut<Devices>,
     mut device_events: MessageWriter<DeviceEvent>,
     mut view: ResMut<CameraView>,
+    seen: Query<Entity, Or<(With<GestureRegion>, With<TrackedHand>)>>,
 ) {
     if !config.is_changed() {
         return;
     }
-    if let Some(mut v) = vision
-        && v.follows(&config)
-    {
-        v.set_zones(&config.settings.zones);
-        return;
+    if let Some(mut v) = vision {
+        if v.follows(&config) {
+            v.set_zones(&config.settings.zones);
+            return;
+        }
+        v.stop();
+        commands.remove_resource::<Vision>();
     }
-    commands.remove_resource::<Vision>();
+    for e in &seen {
+        commands.entity(e).despawn();
+    }
     if let Some(d) = device {
         devices.disconnect(d.0);
         device_events.write(DeviceEvent::Disconnected(d.0));

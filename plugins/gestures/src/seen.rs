@@ -46,6 +46,8 @@ pub struct HandSeen {
     pub openness: f32,
     /// Thumb and index apart (0) to touching (1).
     pub pinch: f32,
+    /// Thumb and index pinched (with the tracker's hysteresis).
+    pub pinched: bool,
     /// How sure the model is that this is a hand, 0..1.
     pub confidence: f32,
 }
@@ -117,8 +119,13 @@ impl Seen {
             out.extend(r.features().map(|(f, v)| (Gesture::Motion(r.region.clone(), f), v)));
         }
         for (i, h) in self.hands.iter().enumerate() {
+            // Two hands read as one side (a tracker's mistake) would fight over a control:
+            // the first of each side plays it.
+            let side_taken = self.hands[..i].iter().any(|o| o.side == h.side);
             for (f, v) in h.features() {
-                out.push((Gesture::Hand(h.side, f), v));
+                if !side_taken {
+                    out.push((Gesture::Hand(h.side, f), v));
+                }
                 if i == 0 {
                     out.push((Gesture::Hand(Which::Any, f), v));
                 }

@@ -98,6 +98,10 @@ pub struct CameraConfig {
     pub format: CameraFormatChoice,
     /// The hand model.
     pub hands: HandsChoice,
+    /// Measure and show the picture as the camera sees it. By default it is mirrored, as a
+    /// performer facing the camera sees themselves: their right is the picture's right, a swipe
+    /// to their right is `Swipe(.., Right)` and their right hand is `Right`.
+    pub unmirrored: bool,
     /// Where the converted hand models and ONNX Runtime are (`assets/models/hands`, fetched by
     /// the setup command).
     pub models: PathBuf,

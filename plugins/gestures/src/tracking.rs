@@ -61,16 +61,21 @@ pub fn paths(config: &CameraConfig) -> (Option<HandPaths>, String) {
 }
 
 /// Loads the models (on the worker thread: it takes a moment); why not when it cannot.
+/// `mirrored`: the frames it will see are mirrored (which side a hand is depends on it).
 #[cfg(feature = "hands")]
-pub fn load(paths: HandPaths) -> Result<Tracker, String> {
+pub fn load(paths: HandPaths, mirrored: bool) -> Result<Tracker, String> {
+    let config = crate::hands::TrackerConfig {
+        mirrored,
+        ..crate::hands::TrackerConfig::default()
+    };
     crate::hands::HandModels::load(&paths, 1)
-        .map(|m| crate::hands::HandTracker::new(m, crate::hands::TrackerConfig::default()))
+        .map(|m| crate::hands::HandTracker::new(m, config))
         .map_err(|e| e.to_string())
 }
 
 /// No model to load in this build.
 #[cfg(not(feature = "hands"))]
-pub fn load(_: HandPaths) -> Result<Tracker, String> {
+pub fn load(_: HandPaths, _: bool) -> Result<Tracker, String> {
     Err("this build has no hand model".into())
 }
 
@@ -93,6 +98,7 @@ pub fn track(tracker: &mut Tracker, rgb: &[u8], width: u32, height: u32) -> Resu
             velocity: [0.0, 0.0],
             openness: h.openness,
             pinch: (1.0 - h.pinch / PINCH_APART).clamp(0.0, 1.0),
+            pinched: h.pinched,
             confidence: h.confidence,
         })
         .collect())

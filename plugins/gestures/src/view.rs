@@ -34,11 +34,11 @@ pub struct CameraView {
     pub source: Option<String>,
     /// Running, or waiting to retry and why.
     pub state: String,
-    /// Frames a second, measured over the last second.
+    /// Frames a second, as the capture thread measures them (smoothed).
     pub fps: f32,
-    /// Frames read from the source, and frames the worker skipped because a newer one came.
+    /// Frames the source delivered.
     pub frames: u64,
-    /// Frames skipped for a newer one.
+    /// Frames measured whose findings the app did not take in time (its frames stalled).
     pub skipped: u64,
     /// Milliseconds from a frame's capture to its control input, the last frame's.
     pub latency_ms: f32,

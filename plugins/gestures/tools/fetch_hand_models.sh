@@ -15,9 +15,14 @@ models=(palm_detection_lite hand_landmark_lite palm_detection_full hand_landmark
 fail() { echo "fetch_hand_models: $*" >&2; exit 1; }
 
 mkdir -p "$out"
+# Models converted by another version of the converter are converted again.
+stamp=$(sha256sum "$here/tflite_to_onnx.py" | cut -c1-16)
+if [[ $(cat "$out/converted-by" 2>/dev/null) != "$stamp" ]]; then
+  for m in "${models[@]}"; do rm -f "$out/$m.onnx"; done
+fi
 done_all=1
 for m in "${models[@]}"; do [[ -s $out/$m.onnx ]] || done_all=0; done
-if [[ $done_all == 1 && -e $out/libonnxruntime.so ]]; then
+if [[ $done_all == 1 && -s $out/libonnxruntime.so ]]; then
   echo "fetch_hand_models: $out already complete"
   exit 0
 fi
@@ -53,5 +58,7 @@ done
 
 lib=$("$py" -c 'import glob, os, onnxruntime; print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*")))[0])') \
   || fail "libonnxruntime.so not found in the onnxruntime wheel"
-ln -sf "$lib" "$out/libonnxruntime.so"
+# A copy, not a link: the models folder keeps working when the venv goes (`cargo clean`).
+cp -f "$lib" "$out/libonnxruntime.so"
+echo "$stamp" > "$out/converted-by"
 echo "fetch_hand_models: models and libonnxruntime.so ready in $out"

@@ -24,8 +24,6 @@ fn quantum() -> f64 {
     ranges::QUANTUM.default
 }
 
-/// Reads the `mappings` field: a mapping file, or the empty list sets held before mappings
-/// existed.
 /// The camera's settings, refused (with the file's line) when a zone is out of the picture.
 fn camera<'de, D: Deserializer<'de>>(d: D) -> Result<CameraSettings, D::Error> {
     let settings = CameraSettings::deserialize(d)?;
@@ -33,6 +31,8 @@ fn camera<'de, D: Deserializer<'de>>(d: D) -> Result<CameraSettings, D::Error> {
     Ok(settings)
 }
 
+/// Reads the `mappings` field: a mapping file, or the empty list sets held before mappings
+/// existed.
 fn mappings<'de, D: Deserializer<'de>>(d: D) -> Result<MappingFile, D::Error> {
     struct Field;
     impl<'de> serde::de::Visitor<'de> for Field {

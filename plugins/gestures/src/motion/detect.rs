@@ -35,10 +35,9 @@ pub enum Region {
     Zone(usize),
 }
 
-/// Kinds of discrete gesture. New kinds may be added, so match with a
-/// wildcard arm.
+/// Kinds of discrete gesture motion alone can tell (a hand's open, close and pinch come from
+/// the hand model, see `hand_gestures`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum GestureKind {
     /// Fast straight travel towards smaller x.
     SwipeLeft,
@@ -50,12 +49,6 @@ pub enum GestureKind {
     SwipeDown,
     /// Something present came to rest after moving.
     HoldStill,
-    /// Hand opened (from hand-landmark detectors; never emitted here).
-    Open,
-    /// Hand closed (from hand-landmark detectors; never emitted here).
-    Close,
-    /// Thumb and index pinched (from hand-landmark detectors; never emitted here).
-    Pinch,
 }
 
 /// A detected gesture.
