@@ -191,13 +191,24 @@ impl Vision {
     }
 }
 
+/// Longest the app waits, when a camera stops, for its rehearsal recording to be finished.
+const RECORDING_GRACE: Duration = Duration::from_secs(1);
+
 impl Drop for Vision {
-    /// Stops the worker and lets it finish on its own: the app never waits on a camera. (The
-    /// worker ends within [`POLL`] and a frame's work, finishing a rehearsal recording; the
-    /// capture thread it owns detaches itself if its camera hangs.)
+    /// Stops the worker and lets it finish on its own: the app never waits on a camera (the
+    /// worker ends within [`POLL`] and a frame's work; the capture thread it owns detaches
+    /// itself if its camera hangs). Only while a rehearsal recording runs does it wait, a
+    /// bounded time, so the file is finished even when the app is quitting.
     fn drop(&mut self) {
         self.stop();
-        drop(self.thread.take());
+        let Some(thread) = self.thread.take() else { return };
+        if lock(&self.shared).recording.is_none() {
+            return;
+        }
+        let end = Instant::now() + RECORDING_GRACE;
+        while !thread.is_finished() && Instant::now() < end {
+            std::thread::sleep(POLL / 4);
+        }
     }
 }
 
