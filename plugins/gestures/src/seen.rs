@@ -112,7 +112,9 @@ impl HandSeen {
 impl Seen {
     /// The control-map input of this frame: every continuous feature (each hand under its side
     /// and the first one also as `Any`; without a model, the picture's motion as `Any`), then
-    /// each discrete gesture as a press and a release.
+    /// each discrete gesture as a press and a release. A feature that is not a number (a
+    /// model's bad output) is left out, and every value is held to 0..1, before any binding
+    /// sees it.
     pub fn inputs(&self) -> Vec<(Gesture, f64)> {
         let mut out = Vec::with_capacity(self.regions.len() * 5 + self.hands.len() * 10 + 8);
         for r in &self.regions {
@@ -148,6 +150,10 @@ impl Seen {
             out.push((e.clone(), 1.0));
             out.push((e.clone(), 0.0));
         }
+        out.retain(|(_, v)| v.is_finite());
+        for (_, v) in &mut out {
+            *v = v.clamp(0.0, 1.0);
+        }
         out
     }
 }
@@ -177,3 +183,42 @@ pub const HAND_BONES: [(usize, usize); 21] = [
     (19, 20),
     (0, 17),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(energy: f32, y: f32) -> RegionSeen {
+        RegionSeen {
+            region: Region::Frame,
+            rect: [0.0, 0.0, 1.0, 1.0],
+            energy,
+            presence: 0.0,
+            x: 0.5,
+            y,
+            velocity: [0.0, 0.0],
+            bbox: None,
+        }
+    }
+
+    #[test]
+    fn values_that_are_not_numbers_never_reach_a_binding_and_the_rest_are_held_to_0_1() {
+        let seen = Seen {
+            captured: Instant::now(),
+            index: 0,
+            regions: vec![region(f32::NAN, 1.5)],
+            hands: Vec::new(),
+            hands_from: HandsFrom::Motion("off".into()),
+            events: Vec::new(),
+        };
+        let inputs = seen.inputs();
+        let energy = Gesture::Motion(Region::Frame, MotionFeature::Energy);
+        assert!(!inputs.iter().any(|(g, _)| *g == energy), "{inputs:?}");
+        assert!(inputs.iter().all(|(_, v)| (0.0..=1.0).contains(v)), "{inputs:?}");
+        let height = Gesture::Hand(Which::Any, HandFeature::Height);
+        assert!(
+            inputs.contains(&(height, 0.0)),
+            "the stand-in hand, held to the picture"
+        );
+    }
+}

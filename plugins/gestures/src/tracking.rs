@@ -88,6 +88,8 @@ pub fn track(tracker: &mut Tracker, rgb: &[u8], width: u32, height: u32) -> Resu
         .map_err(|e| e.to_string())?;
     Ok(hands
         .into_iter()
+        // A hand whose landmarks are not numbers (a model's bad output) is not a hand.
+        .filter(|h| h.landmarks.iter().flatten().all(|v| v.is_finite()) && h.openness.is_finite())
         .map(|h| HandSeen {
             side: match h.handedness.0 {
                 crate::hands::Handedness::Left => Which::Left,
