@@ -15,12 +15,14 @@ PHOS_PACKAGES=(
   libudev-dev                         # gilrs (gamepads) finds pads through udev
   python3 python3-venv                # the test peers' Python environment (python-rtmidi)
   liblo-tools curl                    # OSC peers (oscsend, oscdump) and OSCQuery's HTTP client
+  cmake                               # builds the Ableton Link SDK (rusty_link)
+  ableton-link-utils iproute2         # LinkHut, the Link tests' peer, in a network namespace (ip netns)
   time                                # GNU time: the analysis test's peak-memory measure
 )
 
 # Python packages the live tests' peers use, in a virtual environment in the target folder
 # (where the tests look for it).
-PHOS_PY_PACKAGES=(python-rtmidi==1.5.8 python-osc==1.9.3 websocket-client==1.8.0)
+PHOS_PY_PACKAGES=(python-rtmidi==1.5.8 python-osc==1.9.3 websocket-client==1.8.0 LinkPython-extern==1.3.0)
 
 phos_install_deps() {
   local missing=()
@@ -39,7 +41,7 @@ phos_install_deps() {
     exit 1
   fi
   local pyenv="${CARGO_TARGET_DIR:-$PWD/target}/pyenv"
-  if ! "$pyenv/bin/python" -c "import rtmidi, pythonosc, websocket" 2>/dev/null; then
+  if ! "$pyenv/bin/python" -c "import rtmidi, pythonosc, websocket, link" 2>/dev/null; then
     echo "making $pyenv: ${PHOS_PY_PACKAGES[*]}"
     python3 -m venv "$pyenv"
     "$pyenv/bin/pip" install -q "${PHOS_PY_PACKAGES[@]}"

@@ -8,13 +8,14 @@ use bevy::app::ScheduleRunnerPlugin;
 use bevy::prelude::*;
 use bevy::window::{ExitCondition, WindowResolution};
 use engine_rt::backend::CallbackStats;
+use engine_rt::link::Link;
 use engine_rt::track_analysis::cache::AnalysisCache;
-use engine_rt::{Engine, EngineConfig};
+use engine_rt::{Engine, EngineConfig, InternalClock};
 use phosphene_controls::mapping::load::global_dir;
 use phosphene_controls::midi::clock::MidiClock;
 use phosphene_controls::{ControlsPlugin, MappingPaths, Registry};
-use phosphene_decks::{ActionScript, DecksPlugin};
-use phosphene_engine_bridge::{EngineBridgePlugin, EngineLink, EngineStatus, TrackCache};
+use phosphene_decks::{ActionScript, DecksPlugin, Transport};
+use phosphene_engine_bridge::{AbletonLink, EngineBridgePlugin, EngineLink, EngineStatus, TrackCache};
 use phosphene_recorder::{Recorder, RecorderPlugin};
 use phosphene_set::{BundledSets, SetCommand, SetFile, SetPlugin};
 use phosphene_ui::{SHORTCUTS, Shortcut};
@@ -70,6 +71,10 @@ pub struct AppOptions {
     pub midi_clock: Option<String>,
     /// OSC settings from the command line (they win over the set's).
     pub osc: phosphene_osc::OscOverrides,
+    /// Ableton Link on from the start (`--link`).
+    pub link: bool,
+    /// Beats per bar for Link's phase and for launches (`--link-quantum`); the set's otherwise.
+    pub link_quantum: Option<f64>,
     /// When the process started, for the start-up report.
     pub started: Instant,
 }
@@ -166,17 +171,28 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     let sample_rate = chosen.sample_rate();
     let defaults = SetFile::default();
     let s = set.as_ref().unwrap_or(&defaults);
+    let quantum = opts.link_quantum.unwrap_or(s.quantum);
     let config = EngineConfig {
         sample_rate,
         channels: chosen.channels(),
         decks: DECKS,
         bpm: s.bpm,
-        quantum: s.quantum,
+        quantum,
         record_seconds: if opts.no_record { 0.0 } else { RECORD_RING_SECONDS },
         ..EngineConfig::default()
     };
-    let (handle, processor) = Engine::new(config)?;
+    let (handle, mut processor) = Engine::new(config)?;
     let stats = CallbackStats::new();
+    let device_latency_frames = chosen.block() as u32;
+    // The clock can follow Ableton Link at any time (off until asked: no network before).
+    let ableton = Link::new(s.bpm);
+    processor.set_clock(Box::new(ableton.clock(
+        InternalClock::new(sample_rate, s.bpm, quantum),
+        sample_rate,
+        stats.clone(),
+        f64::from(device_latency_frames),
+        processor.latency() as f64,
+    )));
     let notice = chosen.notice.clone().or(set_error);
     let engine_stats = handle.stats().clone();
     let mut link = EngineLink::new(handle);
@@ -187,7 +203,6 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         Some(Recorder::start(&mut link, &dir, &performance_stem())?)
     };
     let (feed, ahead) = crate::output::feed(processor, opts.ahead, chosen.channels(), chosen.block())?;
-    let device_latency_frames = chosen.block() as u32;
     let output_latency_frames = device_latency_frames + opts.ahead as u32;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("phosphene: playing on {what}");
@@ -264,6 +279,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         ..default()
     })
     .insert_resource(link)
+    .insert_resource(AbletonLink::new(ableton.control(), quantum))
     .insert_resource(TrackCache(AnalysisCache::user()))
     .insert_resource(BundledSets {
         root: assets_dir(),
@@ -271,6 +287,11 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
     });
     if let Some(r) = recorder {
         app.insert_resource(r);
+    }
+    {
+        let mut transport = app.world_mut().resource_mut::<Transport>();
+        transport.quantum = quantum;
+        transport.link = opts.link;
     }
     if let Some(port) = opts.midi_clock.clone() {
         app.insert_resource(MidiClock::start(port, stats.clone(), sample_rate));

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use engine_rt::backend::CallbackStats;
 use engine_rt::backend::cpal::{DeviceRequest, HostChoice};
 use engine_rt::backend::offline::{Block, RenderOptions, SinkError, WavOut};
+use engine_rt::link::{Link, LinkControl};
 use engine_rt::replay::Recording;
 use engine_rt::script::{LOOKAHEAD_BEATS, ScriptEvent, ScriptRunner, Session, TrackSpec};
-use engine_rt::{AnalysisMode, Engine, EngineEvent, IntentKind};
+use engine_rt::{AnalysisMode, Engine, EngineEvent, IntentKind, InternalClock};
 use phosphene_recorder::VISUALS_SUFFIX;
 use phosphene_set::SetFile;
 use phosphene_visuals::library::{SceneLibrary, scenes_dir};
@@ -383,40 +384,65 @@ pub fn play(
     ahead: usize,
     input: Option<Input>,
     seconds: Option<f64>,
+    link: LinkRequest,
 ) -> Result<(), BoxError> {
     let session = Session::load(script)?;
     let chosen = ChosenOutput::open(&output)?;
     let rate = chosen.sample_rate();
     let tracks = session.decode_tracks(script_dir(script), rate)?;
     let mut config = session.engine_config(rate);
+    config.quantum = link.quantum.unwrap_or(config.quantum);
     config.analysis = if input.is_some() {
         AnalysisMode::Thread
     } else {
         AnalysisMode::Off
     };
-    let (mut handle, processor) = Engine::new(config)?;
+    let (mut handle, mut processor) = Engine::new(config.clone())?;
     let _capture = match &input {
         Some(i) => Some(start_capture(&handle, i)?),
         None => None,
     };
-    let mut runner = ScriptRunner::new(&session, tracks, &handle);
-    // Everything due in the first beats is queued before the first callback.
-    runner.pump(&mut handle, 0.0, LOOKAHEAD_BEATS);
-
     let stats = CallbackStats::new();
     let channels = chosen.channels();
     let block = chosen.block();
+    let mut control = link.on.then(|| {
+        let ableton = Link::new(config.bpm);
+        processor.set_clock(Box::new(ableton.clock(
+            InternalClock::new(rate, config.bpm, config.quantum),
+            rate,
+            stats.clone(),
+            block as f64,
+            processor.latency() as f64,
+        )));
+        ableton.control()
+    });
+    let mut runner = ScriptRunner::new(&session, tracks, &handle);
+    if control.is_none() {
+        // Everything due in the first beats is queued before the first callback.
+        runner.pump(&mut handle, 0.0, LOOKAHEAD_BEATS);
+    }
     let (feed, worker) = crate::output::feed(processor, ahead, channels, block)?;
     let (running, what) = chosen.start(feed, stats.clone())?;
     eprintln!("playing on {what}");
+    // With Link the script starts on the session's next bar line.
+    let origin = match control.as_mut() {
+        Some(c) => join_link(c, config.quantum)?,
+        None => 0.0,
+    };
+    runner = runner.starting_at(origin);
     let until = match seconds {
         Some(s) => Until::Elapsed(Duration::from_secs_f64(s.max(0.0))),
         None => Until::Played {
-            beat: session.length(),
+            beat: origin + session.length(),
             then_frames: u64::from(rate) / 2,
         },
     };
-    let heard = drive(&mut handle, &mut runner, until);
+    let heard = drive(
+        &mut handle,
+        &mut runner,
+        until,
+        control.as_mut().map(|c| (c, config.quantum)),
+    );
     if input.is_some() {
         match heard {
             Some(f) => eprintln!(
@@ -435,6 +461,38 @@ pub fn play(
     }
     println!("{}", report_line(&stats, handle.stats(), ahead));
     Ok(())
+}
+
+/// `--link` and `--link-quantum` of `play`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LinkRequest {
+    /// Follow an Ableton Link session.
+    pub on: bool,
+    /// Beats per bar (the script's otherwise).
+    pub quantum: Option<f64>,
+}
+
+/// How long `play --link` looks for a session before starting on its own timeline.
+const LINK_DISCOVERY: Duration = Duration::from_millis(1500);
+
+/// Switches Link on once the output runs, waits for the session's peers (at most
+/// [`LINK_DISCOVERY`]) and returns the beat of the session's next bar line but one beat.
+fn join_link(control: &mut LinkControl, quantum: f64) -> Result<f64, BoxError> {
+    control.set_enabled(true);
+    let start = Instant::now();
+    loop {
+        control.update(quantum);
+        let status = control.status(quantum);
+        let waited = start.elapsed();
+        if status.enabled && (status.peers > 0 || waited >= LINK_DISCOVERY) {
+            eprintln!("link: on, peers={} bpm={:.2}", status.peers, status.bpm);
+            return Ok(((status.beat + 1.0) / quantum).ceil() * quantum);
+        }
+        if waited >= 4 * LINK_DISCOVERY {
+            return Err("Ableton Link did not start: the audio output runs no callbacks".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Opens the capture device and connects it to the analysis thread.
@@ -474,12 +532,14 @@ fn drive(
     handle: &mut engine_rt::EngineHandle,
     runner: &mut ScriptRunner,
     until: Until,
+    mut link: Option<(&mut LinkControl, f64)>,
 ) -> Option<engine_rt::AnalysisFrame> {
     let start = Instant::now();
     let (mut beat, mut frame) = (0.0, 0);
     // The engine frame to stop at, once the clock has passed the end beat.
     let mut end = None;
     let mut heard = None;
+    let mut shown = (f64::NAN, u64::MAX);
     loop {
         let done = match until {
             Until::Elapsed(length) => start.elapsed() >= length,
@@ -509,6 +569,14 @@ fn drive(
         while let Some(f) = handle.poll_analysis() {
             if f.source == engine_rt::Source::Input {
                 heard = Some(f);
+            }
+        }
+        if let Some((control, quantum)) = link.as_mut() {
+            // Every change of the session's tempo or peers, as it is followed.
+            let s = control.status(*quantum);
+            if (s.bpm - shown.0).abs() >= 0.005 || s.peers != shown.1 {
+                shown = (s.bpm, s.peers);
+                eprintln!("link: peers={} bpm={:.2} beat={:.3}", s.peers, s.bpm, s.beat);
             }
         }
         runner.pump(handle, beat, LOOKAHEAD_BEATS);

@@ -48,6 +48,23 @@ struct OutputArgs {
     ahead: usize,
 }
 
+/// Ableton Link: shared by the app and `play`.
+#[derive(Args)]
+struct LinkArgs {
+    /// Play in time with an Ableton Link session (other Phosphenes, Live, drum machines) from the
+    /// start; off by default, as Link talks on every network interface (see docs/LINK.md).
+    #[arg(long)]
+    link: bool,
+    /// Beats per bar Link aligns phase to, and launches land on (default: the set's).
+    #[arg(long, value_name = "N", value_parser = parse_quantum)]
+    link_quantum: Option<f64>,
+}
+
+fn parse_quantum(s: &str) -> Result<f64, String> {
+    let q: f64 = s.parse().map_err(|_| format!("'{s}': expected a number of beats"))?;
+    engine_rt::ranges::QUANTUM.check(q).map_err(|e| format!("'{s}': {e}"))
+}
+
 impl OutputArgs {
     fn request(&self) -> output::OutputRequest {
         output::OutputRequest {
@@ -65,6 +82,8 @@ struct RunArgs {
     set: Option<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    link: LinkArgs,
     /// Run without a window (installations, tests); also chosen when there is no display.
     #[arg(long)]
     headless: bool,
@@ -247,6 +266,8 @@ enum Command {
         script: PathBuf,
         #[command(flatten)]
         output: OutputArgs,
+        #[command(flatten)]
+        link: LinkArgs,
         /// How long to play (wall-clock seconds); default: until the engine has played the
         /// whole script, plus half a second.
         #[arg(long)]
@@ -298,6 +319,8 @@ fn main() -> ExitCode {
                     ControlTimingChoice::Arrival => phosphene_engine_bridge::ControlTiming::Arrival,
                     ControlTimingChoice::Frame => phosphene_engine_bridge::ControlTiming::NextFrame,
                 },
+                link: r.link.link,
+                link_quantum: r.link.link_quantum,
                 started,
             })
         }
@@ -332,6 +355,7 @@ fn main() -> ExitCode {
         Some(Command::Play {
             script,
             output,
+            link,
             seconds,
             input,
             input_device,
@@ -340,7 +364,11 @@ fn main() -> ExitCode {
                 host,
                 device: input_device,
             });
-            headless::play(&script, output.request(), output.ahead, input, seconds)
+            let link = headless::LinkRequest {
+                on: link.link,
+                quantum: link.link_quantum,
+            };
+            headless::play(&script, output.request(), output.ahead, input, seconds, link)
         }
     };
     match result {

@@ -2,11 +2,9 @@
 //! `jack_rec` and compared with the offline render of the same script: same samples.
 
 mod common;
-use common::jackd::Jackd;
+use common::jackd::{Jackd, recorded_so_far};
 use common::live::{LiveProcess, wait_until};
 use common::*;
-
-use std::path::Path;
 
 /// Frames `jack_rec`'s ring holds between its JACK callback and its disk thread (2.7 s; a power
 /// of two, as JACK's ring rounds its size up to one): the disk thread would have to stall that
@@ -71,33 +69,6 @@ fn compare(rec: &[f32], reference: &[f32], tol: f32) -> (usize, usize, usize) {
 /// Index of the first clearly audible sample.
 fn onset(x: &[f32]) -> Option<usize> {
     x.iter().position(|v| v.abs() > 0.05)
-}
-
-/// What `jack_rec` has written to `path` so far, as interleaved samples scaled to -1..1 (it
-/// records 32-bit integers). Its header's sizes are filled in only when it stops by itself, so
-/// the data chunk is read to the end of the file, whole frames only.
-fn recorded_so_far(path: &Path, channels: usize) -> Option<Vec<f32>> {
-    let bytes = std::fs::read(path).ok()?;
-    if bytes.get(..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
-        return None;
-    }
-    let mut at = 12;
-    loop {
-        let id = bytes.get(at..at + 4)?;
-        let size = u32::from_le_bytes(bytes.get(at + 4..at + 8)?.try_into().ok()?) as usize;
-        if id == b"data" {
-            let data = &bytes[at + 8..];
-            let whole = data.len() / (4 * channels) * (4 * channels);
-            let scale = 2f64.powi(31);
-            return Some(
-                data[..whole]
-                    .chunks_exact(4)
-                    .map(|b| (i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64 / scale) as f32)
-                    .collect(),
-            );
-        }
-        at += 8 + size + size % 2;
-    }
 }
 
 /// The value of `key=` in a report line.

@@ -3,6 +3,16 @@
 /// A source of musical time for the engine. All methods are called on the audio thread and
 /// must not allocate or block.
 pub trait BeatClock: Send {
+    /// Called before each block is rendered, `frame` being its first frame: a clock fed from
+    /// outside (Ableton Link) takes its reading for the block here, so every answer within the
+    /// block agrees. The engine's own clock needs none.
+    fn begin_block(&mut self, _frame: u64) {}
+    /// Beats by which the timeline moved at the last [`BeatClock::begin_block`] against where
+    /// the reading before it was heading (a Link session changed tempo or phase), then 0 until
+    /// it moves again. Synced decks follow it. The engine's own clock never moves on its own.
+    fn take_jump(&mut self) -> f64 {
+        0.0
+    }
     /// Beat position at an absolute output frame (may be fractional).
     fn beat_at(&self, frame: f64) -> f64;
     /// Frame at which a beat is reached (inverse of [`BeatClock::beat_at`]).
@@ -49,6 +59,16 @@ impl InternalClock {
             bpm_to: bpm,
             ramp_frames: 0.0,
         }
+    }
+
+    /// Carries on from `beat` at `frame` at a steady `bpm` (taking over from another clock
+    /// without a jump).
+    pub fn restart(&mut self, frame: f64, beat: f64, bpm: f64) {
+        self.anchor_frame = frame;
+        self.anchor_beat = beat;
+        self.bpm_from = bpm;
+        self.bpm_to = bpm;
+        self.ramp_frames = 0.0;
     }
 
     fn beats_per_frame(&self, bpm: f64) -> f64 {

@@ -13,6 +13,15 @@ use crate::ranges::{self, HOT_CUES, RATE};
 use crate::stretch::StretchSlot;
 use crate::track::Track;
 
+/// Out of phase by more than this (beats), a synced deck jumps back into phase with the clock;
+/// by less, it is nudged there (see [`Deck::clock_jumped`]).
+pub const SYNC_JUMP_BEATS: f64 = 0.05;
+/// Track frames over which a synced deck makes up a phase debt (about a quarter second): the
+/// time constant of the nudge.
+const SYNC_NUDGE_FRAMES: f64 = 12_000.0;
+/// Largest nudge of the rate (1%, 17 cents without key lock; inaudible with it).
+const SYNC_NUDGE_MAX: f64 = 0.01;
+
 /// Reads a track at a fractional position, wrapping loops with a short crossfade.
 #[derive(Debug, Clone, Default)]
 struct Reader {
@@ -82,6 +91,11 @@ pub struct Deck {
     rate_step: f64,
     rate_left: u32,
     sync: bool,
+    /// Track frames a synced deck is behind the clock's beat after the clock moved on its own
+    /// (an Ableton Link session's tempo or phase change): made up by a small rate nudge.
+    phase_debt: f64,
+    /// The nudge added to the synced rate over the current render.
+    nudge: f64,
     keylock: bool,
     semitones: f64,
     stretcher: StretchSlot,
@@ -141,6 +155,8 @@ impl Deck {
             rate_step: 0.0,
             rate_left: 0,
             sync: false,
+            phase_debt: 0.0,
+            nudge: 0.0,
             keylock: false,
             semitones: 0.0,
             stretcher,
@@ -583,6 +599,24 @@ impl Deck {
         }
     }
 
+    /// The clock's timeline moved by `beats` against where it was heading (see
+    /// [`crate::BeatClock::take_jump`]): a synced, playing deck follows, by a declicked jump when
+    /// it is more than [`SYNC_JUMP_BEATS`] out of phase, by a rate nudge otherwise. Only the
+    /// phase within a beat is followed, as [`Deck::set_sync`] aligns it.
+    pub fn clock_jumped(&mut self, beats: f64) {
+        let Some((bpm, _)) = self.grid.filter(|_| self.sync && self.playing) else {
+            return;
+        };
+        let fpb = 60.0 * self.sample_rate / bpm;
+        let phase = beats - beats.round();
+        if phase.abs() > SYNC_JUMP_BEATS {
+            self.phase_debt = 0.0;
+            self.jump_to(self.heard + phase * fpb);
+        } else {
+            self.phase_debt += phase * fpb;
+        }
+    }
+
     /// Key lock on or off. A change while audible crossfades from the old voice to the new.
     pub fn set_keylock(&mut self, on: bool) {
         if on != self.keylock {
@@ -698,6 +732,13 @@ impl Deck {
         // Neither changes within a render (intents fall between renders).
         let lp = self.loop_range();
         let sync_bpm = self.grid.filter(|_| self.sync && track.is_some()).map(|(bpm, _)| bpm);
+        self.nudge = 0.0;
+        if sync_bpm.is_some() && self.playing && self.phase_debt != 0.0 {
+            self.nudge = (self.phase_debt / SYNC_NUDGE_FRAMES).clamp(-SYNC_NUDGE_MAX, SYNC_NUDGE_MAX);
+            self.phase_debt -= self.nudge * n as f64;
+        } else if !self.playing {
+            self.phase_debt = 0.0;
+        }
         let mut i = 0;
         while i < n {
             if let Some(track) = track.as_deref()
@@ -713,7 +754,7 @@ impl Deck {
                 self.rate += self.rate_step;
             }
             if let Some(track_bpm) = sync_bpm {
-                self.rate = RATE.hold(bpm[i] / track_bpm);
+                self.rate = RATE.hold(bpm[i] / track_bpm) + self.nudge;
             }
             let mut s = [0.0f32; 2];
             if self.playing
@@ -784,7 +825,7 @@ impl Deck {
         let mut i = from;
         while i < n {
             if let Some(track_bpm) = sync_bpm {
-                rate = RATE.hold(bpm[i] / track_bpm);
+                rate = RATE.hold(bpm[i] / track_bpm) + self.nudge;
             }
             let next = pos + rate;
             if next >= limit {

@@ -19,6 +19,7 @@ pub mod dsp;
 mod engine;
 pub mod event;
 pub mod intent;
+pub mod link;
 pub mod loader;
 pub mod mixer;
 mod processor;

@@ -138,6 +138,13 @@ impl EngineProcessor {
     }
 
     fn render_block(&mut self, out: &mut [f32], channels: usize, frames: usize) {
+        self.clock.begin_block(self.frame);
+        let jump = self.clock.take_jump();
+        if jump != 0.0 {
+            for deck in &mut self.decks {
+                deck.clock_jumped(jump);
+            }
+        }
         self.receive_intents();
         let end = self.frame + frames as u64;
         if let Some(tap) = self.tap.as_mut() {

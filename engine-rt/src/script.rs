@@ -226,6 +226,8 @@ pub struct ScriptRunner {
     events: Vec<ScriptEvent>,
     next: usize,
     initial: Vec<(usize, usize)>,
+    /// Clock beat of the script's beat 0 (a bar line of a Link session joined mid-way).
+    origin: f64,
 }
 
 impl ScriptRunner {
@@ -245,7 +247,14 @@ impl ScriptRunner {
             events,
             next: 0,
             initial,
+            origin: 0.0,
         }
+    }
+
+    /// Plays the script from clock beat `origin` on (its beat 0 lands there).
+    pub fn starting_at(mut self, origin: f64) -> Self {
+        self.origin = origin;
+        self
     }
 
     /// Sends the initial loads and every event before `now_beat + lookahead` that fits in the
@@ -261,11 +270,12 @@ impl ScriptRunner {
             );
         }
         while let Some(e) = self.events.get(self.next) {
-            if e.beat >= now_beat + lookahead || handle.free_slots() == 0 {
+            let beat = self.origin + e.beat;
+            if beat >= now_beat + lookahead || handle.free_slots() == 0 {
                 break;
             }
             let kind = e.action.clone().map_track(|i| self.tracks[i].clone());
-            handle.act(Quantize::Beat(e.beat), kind);
+            handle.act(Quantize::Beat(beat), kind);
             self.next += 1;
         }
         self.next == self.events.len()

@@ -176,3 +176,81 @@ fn out_of_range_moves_are_refused_where_they_enter() {
         assert!(k.checked_with(engine_rt::ranges::Range::check).is_err(), "{name}");
     }
 }
+
+/// The engine's clock with one move of its timeline injected, as an Ableton Link session makes
+/// when another peer changes tempo or phase (see `BeatClock::take_jump`).
+struct MovedClock {
+    inner: engine_rt::InternalClock,
+    at_frame: u64,
+    beats: f64,
+    pending: f64,
+}
+
+impl engine_rt::BeatClock for MovedClock {
+    fn begin_block(&mut self, frame: u64) {
+        if frame >= self.at_frame && self.beats != 0.0 {
+            let f = frame as f64;
+            let (beat, bpm) = (self.inner.beat_at(f), self.inner.bpm_at(f));
+            self.inner.restart(f, beat + self.beats, bpm);
+            self.pending = std::mem::take(&mut self.beats);
+        }
+    }
+    fn take_jump(&mut self) -> f64 {
+        std::mem::take(&mut self.pending)
+    }
+    fn beat_at(&self, frame: f64) -> f64 {
+        self.inner.beat_at(frame)
+    }
+    fn frame_at(&self, beat: f64) -> f64 {
+        self.inner.frame_at(beat)
+    }
+    fn bpm_at(&self, frame: f64) -> f64 {
+        self.inner.bpm_at(frame)
+    }
+    fn quantum(&self) -> f64 {
+        4.0
+    }
+    fn set_tempo(&mut self, frame: f64, bpm: f64, ramp_frames: f64) {
+        self.inner.set_tempo(frame, bpm, ramp_frames);
+    }
+}
+
+/// A synced deck's playhead (track frames), two seconds after the clock's timeline moved `beats` at
+/// frame 48 000.
+fn synced_after_move(beats: f64) -> f64 {
+    let (mut h, mut p) = engine();
+    p.set_clock(Box::new(MovedClock {
+        inner: engine_rt::InternalClock::new(48_000, 120.0, 4.0),
+        at_frame: 48_000,
+        beats,
+        pending: 0.0,
+    }));
+    let t = h.share(sine(48_000 * 20, 440.0, 0.25));
+    h.act(Quantize::Now, K::Load { deck: 0, track: t });
+    h.act(Quantize::Now, K::Sync { deck: 0, on: true });
+    h.act(Quantize::Now, K::Play { deck: 0 });
+    let mut position = 0.0;
+    for _ in 0..(3 * 48_000 / 960) {
+        render(&mut p, 960, 256);
+        for e in events(&mut h) {
+            if let EngineEvent::DeckState {
+                deck: 0, position: pos, ..
+            } = e
+            {
+                position = pos;
+            }
+        }
+    }
+    position
+}
+
+#[test]
+fn a_synced_deck_follows_its_clocks_timeline_when_it_moves() {
+    let steady = synced_after_move(0.0);
+    // A small move (a remote tempo change heard late) is made up by a nudge (a quarter-second time constant).
+    let nudged = synced_after_move(0.01) - steady;
+    assert!((nudged - 0.01 * FPB).abs() < 2.0, "nudged by {nudged} frames");
+    // A large one (joining a session) is a jump into phase; whole beats are not followed.
+    let jumped = synced_after_move(2.3) - steady;
+    assert!((jumped - 0.3 * FPB).abs() < 2.0, "jumped by {jumped} frames");
+}

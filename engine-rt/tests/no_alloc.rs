@@ -13,16 +13,26 @@ use common::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use engine_rt::{DeckParam, EqBand, FxKind, IntentKind as K, MasterParam, Quantize, XfaderCurve, XfaderSide};
 
 thread_local! {
-    // Const-initialised without a destructor, so reading it never allocates.
+    // Const-initialised without a destructor, so reading it never allocates. Counted per
+    // thread: tests running side by side never see each other's allocations.
     static WATCHING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static FREES: Cell<usize> = const { Cell::new(0) };
 }
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static FREES: AtomicUsize = AtomicUsize::new(0);
+
+/// Adds one to this thread's `counter`.
+fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>) {
+    let _ = counter.try_with(|c| c.set(c.get() + 1));
+}
+
+/// This thread's count so far.
+fn count(counter: &'static std::thread::LocalKey<Cell<usize>>) -> usize {
+    counter.try_with(Cell::get).unwrap_or(0)
+}
 
 fn watching() -> bool {
     WATCHING.try_with(|w| w.get()).unwrap_or(false)
@@ -36,21 +46,21 @@ struct Detector;
 unsafe impl GlobalAlloc for Detector {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         if watching() {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            bump(&ALLOCS);
         }
         // SAFETY: the caller upholds `GlobalAlloc`'s contract, which `System` shares.
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
         if watching() {
-            FREES.fetch_add(1, Ordering::Relaxed);
+            bump(&FREES);
         }
         // SAFETY: the caller upholds `GlobalAlloc`'s contract, which `System` shares.
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
         if watching() {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            bump(&ALLOCS);
         }
         // SAFETY: the caller upholds `GlobalAlloc`'s contract, which `System` shares.
         unsafe { System.realloc(p, l, n) }
@@ -72,7 +82,7 @@ unsafe extern "C" {
 
 fn count_alloc() {
     if watching() {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        bump(&ALLOCS);
     }
 }
 
@@ -88,7 +98,7 @@ pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn free(p: *mut c_void) {
     if !p.is_null() && watching() {
-        FREES.fetch_add(1, Ordering::Relaxed);
+        bump(&FREES);
     }
     // SAFETY: glibc's own entry point, called with the caller's arguments under the same contract.
     unsafe { __libc_free(p) }
@@ -142,11 +152,11 @@ pub unsafe extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
 
 /// Runs `f` with this thread watched; returns (allocations, frees) it made.
 fn watched(f: impl FnOnce()) -> (usize, usize) {
-    let (a, b) = (ALLOCS.load(Ordering::Relaxed), FREES.load(Ordering::Relaxed));
+    let (a, b) = (count(&ALLOCS), count(&FREES));
     WATCHING.with(|w| w.set(true));
     f();
     WATCHING.with(|w| w.set(false));
-    (ALLOCS.load(Ordering::Relaxed) - a, FREES.load(Ordering::Relaxed) - b)
+    (count(&ALLOCS) - a, count(&FREES) - b)
 }
 
 #[test]
@@ -534,4 +544,100 @@ fn run_session(stretch: engine_rt::stretch::StretchEngine) {
     }
     assert!(out.iter().all(|v| v.is_finite()));
     assert_eq!(total, (0, 0), "{stretch:?}: allocations and frees on the audio thread");
+}
+
+#[path = "../../tests/common/netns.rs"]
+mod netns;
+
+/// Set in the copy of this test binary that runs inside the Link namespace.
+const IN_NAMESPACE: &str = "PHOS_NO_ALLOC_IN_NETNS";
+
+/// With Ableton Link on and followed (tempo steps published, the session read every block,
+/// synced decks nudged), the audio thread still never allocates. Link multicasts on every
+/// interface, so this test runs itself again inside a private network namespace.
+#[test]
+fn process_never_allocates_with_link_on() {
+    if std::env::var_os(IN_NAMESPACE).is_some() {
+        return link_session();
+    }
+    let ns = netns::Netns::new("no-alloc").unwrap_or_else(|e| panic!("Link runs in a network namespace: {e}"));
+    let exe = std::env::current_exe().expect("this test binary");
+    let out = ns
+        .cmd(exe)
+        .env(IN_NAMESPACE, "1")
+        .args(["--exact", "process_never_allocates_with_link_on", "--nocapture"])
+        .output()
+        .expect("run the test in the namespace");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "inside the namespace:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn link_session() {
+    use engine_rt::InternalClock;
+    use engine_rt::backend::CallbackStats;
+    use engine_rt::link::Link;
+    let (mut h, mut p) = engine_with(|c| c.pending_capacity = 64);
+    let stats = CallbackStats::new();
+    let link = Link::new(120.0);
+    p.set_clock(Box::new(link.clock(
+        InternalClock::new(SR, 120.0, 4.0),
+        SR,
+        stats.clone(),
+        256.0,
+        p.latency() as f64,
+    )));
+    let mut control = link.control();
+    control.set_enabled(true);
+    let mut out = vec![0.0f32; 256 * 2];
+    let track = h.share(track("grid", 10 * SR as usize, Some(120.0), |i| {
+        ((i % 480) as f32 / 480.0) - 0.5
+    }));
+    h.act(Quantize::Now, K::Load { deck: 0, track });
+    h.act(Quantize::Now, K::Sync { deck: 0, on: true });
+    h.act(Quantize::Now, K::Play { deck: 0 });
+    // Until the audio thread follows Link (the handover's allocations are the control side's).
+    let mut frame = 0u64;
+    while !control.status(4.0).enabled {
+        stats.clock.stamp(frame);
+        p.process(&mut out, 2);
+        frame += 256;
+        control.update(4.0);
+    }
+    let mut total = (0, 0);
+    let batches = [
+        K::Tempo {
+            bpm: 133.0,
+            ramp_beats: 0.0,
+        },
+        K::Tempo {
+            bpm: 90.0,
+            ramp_beats: 2.0,
+        },
+        K::Rate {
+            deck: 0,
+            rate: 1.0,
+            ramp_beats: 0.0,
+        },
+        K::Sync { deck: 0, on: true },
+    ];
+    for kind in batches {
+        h.act(Quantize::Now, kind);
+        for _ in 0..200 {
+            stats.clock.stamp(frame);
+            let (a, f) = watched(|| p.process(&mut out, 2));
+            total.0 += a;
+            total.1 += f;
+            frame += 256;
+        }
+        while h.poll_event().is_some() {}
+        h.collect();
+    }
+    assert!(out.iter().all(|v| v.is_finite()));
+    assert_eq!(total, (0, 0), "allocations and frees on the audio thread with Link on");
+    assert!((control.status(4.0).bpm - 90.0).abs() < 1e-6, "the ramp was published");
+    control.set_enabled(false);
 }

@@ -1,5 +1,6 @@
 //! A JACK server of the test's own (dummy driver), for tests that play live.
 
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,11 @@ impl Jackd {
         s
     }
 
+    /// The server's name (`JACK_DEFAULT_SERVER` for its clients).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// A command that talks to this server.
     pub fn cmd(&self, program: &str) -> Command {
         let mut c = Command::new(program);
@@ -71,5 +77,32 @@ impl Drop for Jackd {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// What `jack_rec` has written to `path` so far, as interleaved samples scaled to -1..1 (it
+/// records 32-bit integers). Its header's sizes are filled in only when it stops by itself, so
+/// the data chunk is read to the end of the file, whole frames only.
+pub fn recorded_so_far(path: &Path, channels: usize) -> Option<Vec<f32>> {
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.get(..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
+        return None;
+    }
+    let mut at = 12;
+    loop {
+        let id = bytes.get(at..at + 4)?;
+        let size = u32::from_le_bytes(bytes.get(at + 4..at + 8)?.try_into().ok()?) as usize;
+        if id == b"data" {
+            let data = &bytes[at + 8..];
+            let whole = data.len() / (4 * channels) * (4 * channels);
+            let scale = 2f64.powi(31);
+            return Some(
+                data[..whole]
+                    .chunks_exact(4)
+                    .map(|b| (i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64 / scale) as f32)
+                    .collect(),
+            );
+        }
+        at += 8 + size + size % 2;
     }
 }

@@ -6,7 +6,9 @@ use std::process::{Command, Output};
 
 pub mod applied;
 pub mod jackd;
+pub mod link_rig;
 pub mod live;
+pub mod netns;
 pub mod peer;
 pub mod rig;
 pub mod xvfb;

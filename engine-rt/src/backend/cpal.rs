@@ -150,8 +150,10 @@ impl PreparedOutput {
             .device
             .build_output_stream::<f32, _, _>(
                 self.config,
-                move |out: &mut [f32], _info| {
+                move |out: &mut [f32], info| {
                     let _t = CallbackTimer::start(&stats, out.len() / channels, sr);
+                    let when = info.timestamp();
+                    stats.report_device_latency(when.playback.duration_since(when.callback));
                     feed.fill(out, channels, &stats);
                 },
                 move |_e| err_stats.stream_error(),

@@ -88,6 +88,9 @@ pub struct CallbackStats {
     max_bits: AtomicU64,
     histogram: Box<[AtomicU64]>,
     stream_errors: AtomicU64,
+    /// Nanoseconds from a callback to its first frame reaching the speaker, as the audio API
+    /// last reported it (0: not reported).
+    device_latency_nanos: AtomicU64,
     /// Where the device is in engine frames, stamped each callback.
     pub clock: output_clock::OutputClock,
 }
@@ -99,6 +102,7 @@ impl Default for CallbackStats {
             max_bits: AtomicU64::new(0),
             histogram: (0..BINS_PER_PERIOD * PERIODS).map(|_| AtomicU64::new(0)).collect(),
             stream_errors: AtomicU64::new(0),
+            device_latency_nanos: AtomicU64::new(0),
             clock: output_clock::OutputClock::new(),
         }
     }
@@ -118,6 +122,22 @@ impl CallbackStats {
         self.max_bits.fetch_max(f.to_bits(), Ordering::Relaxed);
         let bin = ((f * BINS_PER_PERIOD as f64) as usize).min(self.histogram.len() - 1);
         self.histogram[bin].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// From the callback: how long after it its first frame reaches the speaker, as the audio
+    /// API reports it (JACK: the playback ports' latency).
+    #[inline]
+    pub fn report_device_latency(&self, latency: std::time::Duration) {
+        self.device_latency_nanos
+            .store(latency.as_nanos().min(u64::MAX as u128) as u64, Ordering::Relaxed);
+    }
+
+    /// The device latency last reported by the audio API, if any.
+    pub fn device_latency(&self) -> Option<std::time::Duration> {
+        match self.device_latency_nanos.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(std::time::Duration::from_nanos(n)),
+        }
     }
 
     /// Counts a stream error (xrun, device loss) reported by the host.

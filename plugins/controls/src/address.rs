@@ -150,6 +150,8 @@ pub enum TransportControl {
     Tap,
     /// Where launches land.
     Launch,
+    /// Ableton Link on or off.
+    Link,
 }
 
 /// Controls of the visuals.
@@ -302,6 +304,7 @@ impl fmt::Display for ControlId {
                 TransportControl::Tempo => "/transport/tempo",
                 TransportControl::Tap => "/transport/tap",
                 TransportControl::Launch => "/transport/launch",
+                TransportControl::Link => "/transport/link",
             }),
             Self::Visuals(v) => match v {
                 VisualControl::Scene => f.write_str("/visuals/scene"),

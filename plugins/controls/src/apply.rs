@@ -326,6 +326,7 @@ fn transport_effect(t: TransportControl, mv: Move) -> Effect {
     Effect::Action(Action::Transport(match (t, mv) {
         (TransportControl::Tap, _) => TransportAction::Tap,
         (TransportControl::Tempo, Move::To(bpm)) => TransportAction::Tempo(bpm),
+        (TransportControl::Link, Move::To(v)) => TransportAction::Link(v >= 0.5),
         (TransportControl::Launch, Move::To(i)) => {
             TransportAction::Launch(choices::LAUNCHES[(i as usize).min(choices::LAUNCHES.len() - 1)].0)
         }

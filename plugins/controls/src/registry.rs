@@ -330,6 +330,11 @@ impl Registry {
             ControlKind::Choice(names(&choices::LAUNCHES)),
             "where launches (play, hot cues, loops) land".into(),
         );
+        r.add(
+            ControlId::Transport(TransportControl::Link),
+            ControlKind::Toggle,
+            "Ableton Link: the clock follows the Link session (docs/LINK.md)".into(),
+        );
         let v = ControlId::Visuals;
         r.add(
             v(VisualControl::Scene),

@@ -159,6 +159,7 @@ pub(crate) fn refresh_values(
                 TransportControl::Tempo => transport.bpm,
                 TransportControl::Launch => index_of(&choices::LAUNCHES, &transport.launch) as f64,
                 TransportControl::Tap => 0.0,
+                TransportControl::Link => f64::from(u8::from(transport.link)),
             },
             ControlId::Visuals(vc) => {
                 let Some(vis) = visuals.as_deref() else { continue };

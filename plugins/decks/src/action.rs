@@ -208,6 +208,8 @@ pub enum TransportAction {
     Tap,
     /// Where launches land.
     Launch(LaunchQuantize),
+    /// Ableton Link on or off.
+    Link(bool),
 }
 
 impl CheckValues for Action {
@@ -497,6 +499,7 @@ pub(crate) fn apply_actions(
                     }
                 }
                 TransportAction::Launch(l) => transport.launch = l,
+                TransportAction::Link(on) => transport.link = on,
             },
         }
     }

@@ -63,6 +63,7 @@ impl Plugin for DecksPlugin {
                     .in_set(DeckSet::Mirror),
             )
             .add_systems(Update, action::apply_actions.in_set(DeckSet::Actions))
+            .add_systems(Update, transport::switch_link.after(DeckSet::Actions))
             .configure_sets(Update, DeckSet::Script.before(DeckSet::Actions))
             .add_systems(
                 Update,

@@ -5,6 +5,7 @@ use engine_rt::intent::Policy;
 use engine_rt::ranges::{self, ValueError};
 use engine_rt::ron_file::CheckValues;
 use engine_rt::{MasterParam, Quantize, XfaderCurve};
+use phosphene_engine_bridge::AbletonLink;
 use serde::{Deserialize, Serialize};
 
 /// Where launches (play, hot cues, loops) land.
@@ -54,6 +55,8 @@ pub struct Transport {
     pub quantum: f64,
     /// Where launches land.
     pub launch: LaunchQuantize,
+    /// Ableton Link asked on (the clock then follows the Link session; see docs/LINK.md).
+    pub link: bool,
     /// Times (seconds of app time) of recent taps.
     pub taps: Vec<f64>,
 }
@@ -65,8 +68,18 @@ impl Default for Transport {
             beat: 0.0,
             quantum: ranges::QUANTUM.default,
             launch: LaunchQuantize::Bar,
+            link: false,
             taps: Vec::new(),
         }
+    }
+}
+
+/// Switches Ableton Link when [`Transport::link`] changes (by any control, a set or the
+/// command line).
+pub(crate) fn switch_link(transport: Res<Transport>, link: Option<ResMut<AbletonLink>>) {
+    let Some(mut link) = link else { return };
+    if transport.is_changed() && link.wanted() != transport.link {
+        link.set_enabled(transport.link);
     }
 }
 

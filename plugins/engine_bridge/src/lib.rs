@@ -7,6 +7,7 @@
 //! tracks with [`LoadRequest`], and read [`Applied`], [`EngineReport`], [`EngineStatus`] and
 //! [`Analysis`].
 
+mod ableton_link;
 mod analysis;
 mod track;
 
@@ -22,6 +23,7 @@ use engine_rt::loader::{JobId, LoadEvent, LoadOptions, Loader};
 use engine_rt::stats::EngineStats;
 use engine_rt::{EngineEvent, EngineHandle, Intent, IntentKind, Quantize};
 
+pub use ableton_link::AbletonLink;
 pub use analysis::{Analysis, HISTORY_SECONDS};
 pub use track::{LoadedTrack, TrackCache, TrackInfo, relative_to};
 
@@ -58,6 +60,12 @@ impl Plugin for EngineBridgePlugin {
                     .chain()
                     .in_set(EngineSet::Drain)
                     .run_if(resource_exists::<EngineLink>),
+            )
+            .add_systems(
+                PreUpdate,
+                ableton_link::update_link
+                    .in_set(EngineSet::Drain)
+                    .run_if(resource_exists::<AbletonLink>),
             )
             .add_systems(
                 Last,

@@ -77,6 +77,10 @@ pub struct SetFile {
     /// Where launches land.
     #[serde(default)]
     pub launch: LaunchQuantize,
+    /// Ableton Link on: loading the set switches Link on (a set saved with it off leaves a
+    /// running Link as it is, so loading a set mid-show never drops the sync).
+    #[serde(default)]
+    pub link: bool,
     /// Decks in order; missing decks start empty.
     #[serde(default)]
     pub decks: Vec<DeckEntry>,
@@ -105,6 +109,7 @@ impl Default for SetFile {
             bpm: 120.0,
             quantum: 4.0,
             launch: LaunchQuantize::default(),
+            link: false,
             decks: Vec::new(),
             mixer: MixerState::default(),
             visuals: VisualSetup::default(),

@@ -20,7 +20,7 @@ use phosphene_decks::{
     BeatGrid, Deck, DeckControls, DeckLoop, DeckSet, DeckTrack, HotCue, MixerState, Transport, control_intents,
     mixer_intents,
 };
-use phosphene_engine_bridge::{Intents, LoadRequest, relative_to};
+use phosphene_engine_bridge::{AbletonLink, Intents, LoadRequest, relative_to};
 use phosphene_gestures::{CameraConfig, CameraSettings};
 use phosphene_osc::{OscConfig, OscSettings};
 use phosphene_visuals::setup::VisualSetup;
@@ -192,6 +192,8 @@ struct SetWorld<'w, 's> {
     osc: Option<ResMut<'w, OscConfig>>,
     /// The camera's settings (absent when gestures do not run).
     camera: Option<ResMut<'w, CameraConfig>>,
+    /// Ableton Link (absent when the clock cannot follow Link: offline runs).
+    link: Option<Res<'w, AbletonLink>>,
 }
 
 fn run_commands(
@@ -319,15 +321,20 @@ fn apply(set: &SetFile, path: Option<&PathBuf>, current: &mut CurrentSet, w: &mu
     }
     current.last_written = Some(set.clone());
     let base = current.base_dir();
-    w.transport.bpm = set.bpm;
     w.transport.launch = set.launch;
-    w.intents.push(
-        Quantize::Now,
-        IntentKind::Tempo {
-            bpm: set.bpm,
-            ramp_beats: 0.0,
-        },
-    );
+    w.transport.link |= set.link;
+    // In a Link session with other peers the session's tempo stands: a set loaded mid-show
+    // never takes it over (Link's test plan, TEMPO-3).
+    if !w.link.as_ref().is_some_and(|l| l.joined()) {
+        w.transport.bpm = set.bpm;
+        w.intents.push(
+            Quantize::Now,
+            IntentKind::Tempo {
+                bpm: set.bpm,
+                ramp_beats: 0.0,
+            },
+        );
+    }
     *w.mixer = set.mixer.clone();
     for kind in mixer_intents(&set.mixer) {
         w.intents.push(Quantize::Now, kind);
@@ -425,6 +432,7 @@ fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
         bpm: transport.bpm,
         quantum: transport.quantum,
         launch: transport.launch,
+        link: transport.link,
         decks: entries.into_iter().map(|(_, e)| e).collect(),
         mixer: mixer.clone(),
         visuals: w

@@ -29,7 +29,7 @@ use phosphene_controls::{
 use phosphene_decks::{
     Action, BeatGrid, Deck, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckTrack, HotCue, MixerState, Transport,
 };
-use phosphene_engine_bridge::{Analysis, EngineStatus};
+use phosphene_engine_bridge::{AbletonLink, Analysis, EngineStatus};
 use phosphene_set::{CurrentSet, SetCommand};
 use phosphene_visuals::{Scenes, VisualCommand, Visuals};
 
@@ -162,6 +162,8 @@ struct Shown<'w, 's> {
     /// The visuals, when they run.
     visuals: Option<Res<'w, Visuals>>,
     scenes: Option<Res<'w, Scenes>>,
+    /// Ableton Link, when the clock can follow it.
+    link: Option<Res<'w, AbletonLink>>,
 }
 
 fn draw(
@@ -360,6 +362,10 @@ fn top_bar(
                     }
                 }
             });
+        if let Some(link) = shown.link.as_deref() {
+            ui.separator();
+            link_status(ui, t.link, link, out);
+        }
         ui.separator();
         ui.add(
             egui::TextEdit::singleline(&mut state.set_path)
@@ -388,6 +394,26 @@ fn top_bar(
 }
 
 /// The health HUD: is the audio safe, is anything being lost.
+/// Link's switch, and while it is on: peers, the session's tempo (to 0.1 BPM, as Link apps
+/// show it) and the phase within the bar.
+fn link_status(ui: &mut egui::Ui, wanted: bool, link: &AbletonLink, out: &mut Vec<ControlChange>) {
+    if ui.selectable_label(wanted, "Link").clicked() {
+        out.push(ControlChange::new(
+            ControlId::Transport(TransportControl::Link),
+            ControlValue::Set(if wanted { 0.0 } else { 1.0 }),
+            Source::Ui,
+        ));
+    }
+    let s = &link.status;
+    if s.enabled {
+        let peers = match s.peers {
+            1 => "1 peer".to_string(),
+            n => format!("{n} peers"),
+        };
+        ui.label(RichText::new(format!("{peers} {:.1} BPM phase {:.2}", s.bpm, s.phase)).monospace());
+    }
+}
+
 fn health(ui: &mut egui::Ui, shown: &Shown, state: &UiState) {
     let s = &*shown.status;
     let warn = Color32::from_rgb(255, 120, 80);

@@ -1,0 +1,75 @@
+//! Phosphene against Ableton's LinkHut in one Link session and one JACK graph: how far
+//! Phosphene's beat (a click track on a synced deck) lands from LinkHut's click, side by side
+//! with a second LinkHut against the first in the same run, while tempo changes are made on
+//! either side. Makes its own network namespace (Link never reaches the host network; needs
+//! root) and its own `jackd -d dummy`.
+//!
+//! ```text
+//! cargo build --release && cargo run --release --example bench_link [-- --seconds S]
+//! ```
+//!
+//! Prints the figures, then as its last line
+//! `onset_p50_ms=<f> onset_p99_ms=<f> onset_max_ms=<f> reference_p99_ms=<f>`.
+
+#[path = "../tests/common"]
+#[allow(dead_code, reason = "the test helpers, of which the bench uses some")]
+mod common {
+    pub mod jackd;
+    pub mod link_rig;
+    pub mod live;
+    pub mod netns;
+}
+
+use common::link_rig::{compare_with_linkhut, percentile_abs};
+use common::netns::Netns;
+
+fn main() {
+    let mut seconds = 150.0;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match (a.as_str(), args.next().and_then(|v| v.parse::<f64>().ok())) {
+            ("--seconds", Some(s)) if s >= 10.0 => seconds = s,
+            _ => {
+                eprintln!("usage: bench_link [--seconds S (at least 10)]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let ns = Netns::new("bench-link").unwrap_or_else(|e| {
+        eprintln!("bench_link: no network namespace for Link ({e}); run it as root");
+        std::process::exit(1);
+    });
+    let dir = std::env::temp_dir().join(format!("phos-bench-link-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp folder");
+    let run = compare_with_linkhut(&ns, &dir, seconds);
+    let _ = std::fs::remove_dir_all(&dir);
+    let line = |name: &str, v: &[f64]| {
+        let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+        println!(
+            "{name}: onsets={} mean={mean:.3} p50={:.3} p99={:.3} max={:.3} (ms, |offset| but the mean)",
+            v.len(),
+            percentile_abs(v, 50.0),
+            percentile_abs(v, 99.0),
+            percentile_abs(v, 100.0)
+        );
+    };
+    line("phosphene-vs-linkhut", &run.phosphene);
+    line("linkhut-vs-linkhut", &run.reference);
+    for l in run.log.lines().filter(|l| l.starts_with("link:")) {
+        println!("  {l}");
+    }
+    if run.phosphene.len() < 10 {
+        eprintln!(
+            "bench_link: too few of Phosphene's clicks were heard; its log:\n{}",
+            run.log
+        );
+        std::process::exit(1);
+    }
+    println!(
+        "onset_p50_ms={:.3} onset_p99_ms={:.3} onset_max_ms={:.3} reference_p99_ms={:.3}",
+        percentile_abs(&run.phosphene, 50.0),
+        percentile_abs(&run.phosphene, 99.0),
+        percentile_abs(&run.phosphene, 100.0),
+        percentile_abs(&run.reference, 99.0)
+    );
+}

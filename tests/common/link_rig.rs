@@ -1,0 +1,311 @@
+//! Ableton Link against real peers: Debian's `LinkHut` (a JACK client that clicks on the
+//! session's beats), Phosphene playing a click track on a synced deck, and what they play
+//! recorded from their JACK ports with `jack_rec`, their onsets compared. Shared by
+//! `tests/link.rs` and `examples/bench_link.rs`.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// LinkHut's status line, as it last printed it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HutStatus {
+    pub enabled: bool,
+    pub peers: u32,
+    pub playing: bool,
+    pub tempo: f64,
+}
+
+/// A running LinkHut, steered by its keys; killed on drop.
+pub struct LinkHut {
+    child: Child,
+    keys: ChildStdin,
+    last: Arc<Mutex<String>>,
+}
+
+/// LinkHut reads its keys in a thread and its audio thread applies them a buffer later: keys
+/// closer together than a buffer count once. This spacing is LinkHut's, not a wait for a result.
+const KEY_SPACING: Duration = Duration::from_millis(25);
+
+impl LinkHut {
+    /// Starts LinkHut in `cmd` (a command in the Link namespace naming the JACK server). Its
+    /// keys come from a pipe held open (at end of input it would spin).
+    pub fn start(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("LinkHut must be installed (the test command installs ableton-link-utils)");
+        let keys = child.stdin.take().expect("piped stdin");
+        let mut out = child.stdout.take().expect("piped stdout");
+        let last = Arc::new(Mutex::new(String::new()));
+        let seen = last.clone();
+        // It redraws one status line with '\r' every 10 ms: keep the last whole one.
+        std::thread::spawn(move || {
+            let (mut buf, mut line) = ([0u8; 4096], String::new());
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                for &b in &buf[..n] {
+                    if b == b'\r' || b == b'\n' {
+                        if line.contains('|') {
+                            *seen.lock().unwrap_or_else(|e| e.into_inner()) = std::mem::take(&mut line);
+                        }
+                        line.clear();
+                    } else {
+                        line.push(b as char);
+                    }
+                }
+            }
+        });
+        Self { child, keys, last }
+    }
+
+    /// Presses `key` (`a` Link on/off, ` ` play/stop, `w`/`e` tempo -1/+1, `s` start/stop sync).
+    pub fn press(&mut self, key: char) {
+        let _ = write!(self.keys, "{key}");
+        let _ = self.keys.flush();
+        std::thread::sleep(KEY_SPACING);
+    }
+
+    /// Its last status line read: `enabled | peers | quantum | sync | tempo | beats | metro`.
+    pub fn status(&self) -> HutStatus {
+        let line = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+        HutStatus {
+            enabled: cols.first().is_some_and(|c| *c == "yes"),
+            peers: cols.get(1).and_then(|c| c.parse().ok()).unwrap_or(0),
+            playing: cols.get(3).is_some_and(|c| c.contains("[playing]")),
+            tempo: cols.get(4).and_then(|c| c.parse().ok()).unwrap_or(0.0),
+        }
+    }
+}
+
+impl Drop for LinkHut {
+    fn drop(&mut self) {
+        // `q` leaves the session cleanly; the kill is for one that no longer reads its keys.
+        let _ = self.keys.write_all(b"q");
+        let _ = self.keys.flush();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A click track: a 20 ms 1 kHz burst starting at full height on every beat at `bpm`, the first
+/// half a beat in (so a deck started there fades in over silence), for `seconds`.
+pub fn write_click_track(path: &Path, bpm: f64, seconds: f64) {
+    let rate = 48_000.0;
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("write the click track");
+    let beat = 60.0 / bpm;
+    for i in 0..(seconds * rate) as usize {
+        let t = i as f64 / rate - beat / 2.0;
+        let since = t - (t / beat).floor() * beat;
+        let v = if t >= 0.0 && since < 0.02 {
+            (0.8 * (2.0 * std::f64::consts::PI * 1000.0 * since).cos() * (1.0 - since / 0.02)) as f32
+        } else {
+            0.0
+        };
+        w.write_sample(v).expect("sample");
+        w.write_sample(v).expect("sample");
+    }
+    w.finalize().expect("finish the click track");
+}
+
+/// Onset times (seconds) of the clicks in one channel: the first sample above a third of the
+/// channel's peak after at least 150 ms below it (LinkHut's bursts last 100 ms).
+pub fn onsets(x: &[f32], rate: f64) -> Vec<f64> {
+    let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if peak == 0.0 {
+        return Vec::new();
+    }
+    let threshold = peak / 3.0;
+    let quiet = (0.15 * rate) as usize;
+    let mut out = Vec::new();
+    let mut last_loud: Option<usize> = None;
+    for (i, v) in x.iter().enumerate() {
+        if v.abs() < threshold {
+            continue;
+        }
+        if last_loud.is_none_or(|l| i - l > quiet) {
+            out.push(i as f64 / rate);
+        }
+        last_loud = Some(i);
+    }
+    out
+}
+
+/// For every onset of `a`, its distance in milliseconds to the nearest onset of `b` within
+/// 50 ms (onsets with none are left out: the other was not playing yet).
+pub fn offsets_ms(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter()
+        .filter_map(|&t| {
+            let i = b.partition_point(|&u| u < t);
+            [i.checked_sub(1), Some(i)]
+                .into_iter()
+                .flatten()
+                .filter_map(|j| b.get(j))
+                .map(|&u| (t - u) * 1e3)
+                .min_by(|x, y| x.abs().total_cmp(&y.abs()))
+        })
+        .filter(|d| d.abs() < 50.0)
+        .collect()
+}
+
+/// The `p`-th percentile (0..=100) of the absolute values.
+pub fn percentile_abs(v: &[f64], p: f64) -> f64 {
+    let mut a: Vec<f64> = v.iter().map(|x| x.abs()).collect();
+    a.sort_by(f64::total_cmp);
+    if a.is_empty() {
+        return f64::NAN;
+    }
+    a[((p / 100.0) * (a.len() - 1) as f64).round() as usize]
+}
+
+/// The first output port of Phosphene's JACK client (cpal names it `cpal_client_<pid>_out`).
+pub fn phosphene_port(jack: &super::jackd::Jackd) -> Option<String> {
+    let out = jack.cmd("jack_lsp").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("cpal_client_") && l.contains("_out:"))
+        .map(str::to_string)
+}
+
+/// Whether a JACK port exists.
+pub fn has_port(jack: &super::jackd::Jackd, port: &str) -> bool {
+    jack.cmd("jack_lsp")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l == port))
+}
+
+/// What one comparison run measured.
+pub struct Comparison {
+    /// Phosphene's click onsets minus LinkHut's (ms).
+    pub phosphene: Vec<f64>,
+    /// The second LinkHut's onsets minus the first's, in the same run (ms).
+    pub reference: Vec<f64>,
+    /// Phosphene's stderr (its `link:` lines).
+    pub log: String,
+}
+
+/// Two LinkHuts and Phosphene in one Link session and one JACK graph (a `jackd -d dummy` of
+/// its own), recorded from their ports for `seconds` with `jack_rec`, while tempo changes are
+/// made on either side: a LinkHut's tempo keys a third of the way in, Phosphene's own tempo
+/// change (a ramp, published as steps) at two thirds, the other LinkHut's at five sixths.
+pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, seconds: f64) -> Comparison {
+    use super::jackd::{Jackd, recorded_so_far};
+    use super::live::{LiveProcess, wait_until};
+    let jack = Jackd::start("link");
+    let hut = || {
+        let mut c = ns.cmd("LinkHut");
+        c.env("JACK_DEFAULT_SERVER", jack.name());
+        c
+    };
+    // Started one after the other: JACK names the second `LinkHut-01`.
+    let mut a = LinkHut::start(hut());
+    wait_until("the first LinkHut's port", || {
+        has_port(&jack, "LinkHut:out_1").then_some(())
+    });
+    let mut b = LinkHut::start(hut());
+    wait_until("the second LinkHut's port", || {
+        has_port(&jack, "LinkHut-01:out_1").then_some(())
+    });
+    for h in [&mut a, &mut b] {
+        h.press('a');
+        h.press('s');
+    }
+    wait_until("the LinkHuts see each other", || {
+        (a.status().peers == 1 && b.status().peers == 1).then_some(())
+    });
+    a.press(' ');
+    wait_until("both LinkHuts play", || {
+        (a.status().playing && b.status().playing).then_some(())
+    });
+
+    let click = dir.join("click.wav");
+    // Long enough at the fastest tempo the run reaches.
+    write_click_track(&click, 120.0, seconds * 1.5 + 20.0);
+    let ramp_at = (seconds * 2.0 * 2.0 / 3.0 / 4.0).round() * 4.0;
+    let script = dir.join("link.session.ron");
+    std::fs::write(
+        &script,
+        format!(
+            "Session(bpm: 120.0, quantum: 4.0, decks: 1, length_beats: 100000.0,\n\
+             tracks: [(file: \"click.wav\", deck: 0, bpm: 120.0, first_beat: 0.25)],\n\
+             events: [\n\
+               (beat: 0.5, action: Sync(deck: 0, on: true)),\n\
+               (beat: 0.5, action: Play(deck: 0)),\n\
+               (beat: {ramp_at}, action: Tempo(bpm: 117.0, ramp_beats: 8.0)),\n\
+             ])\n"
+        ),
+    )
+    .expect("write the script");
+    let mut play = LiveProcess::spawn(
+        ns.cmd(phosphene_exe())
+            .env("JACK_DEFAULT_SERVER", jack.name())
+            .arg("play")
+            .arg(&script)
+            .args(["--audio", "jack", "--link"]),
+    );
+    play.wait_for("phosphene joins the session", |s| s.contains("link: on, peers=2"));
+    let port = wait_until("phosphene's JACK port", || phosphene_port(&jack));
+    let rec = dir.join("link.wav");
+    let recorder = LiveProcess::spawn(
+        jack.cmd("jack_rec")
+            .arg("-f")
+            .arg(&rec)
+            .args(["-b", "32", "-d", &format!("{seconds}")])
+            .args(["LinkHut:out_1", "LinkHut-01:out_1", &port]),
+    );
+    let started = std::time::Instant::now();
+    let at = |fraction: f64| {
+        let when = Duration::from_secs_f64(seconds * fraction);
+        std::thread::sleep(when.saturating_sub(started.elapsed()));
+    };
+    at(1.0 / 3.0);
+    for _ in 0..4 {
+        a.press('e');
+    }
+    at(5.0 / 6.0);
+    for _ in 0..3 {
+        b.press('w');
+    }
+    let _ = recorder.finish();
+    play.signal("INT");
+    let log = play.finish().stderr;
+    let x = recorded_so_far(&rec, 3).expect("jack_rec's recording");
+    let channel = |c: usize| -> Vec<f32> { x.iter().skip(c).step_by(3).copied().collect() };
+    let (hut_a, hut_b, phos) = (
+        onsets(&channel(0), 48_000.0),
+        onsets(&channel(1), 48_000.0),
+        onsets(&channel(2), 48_000.0),
+    );
+    Comparison {
+        phosphene: offsets_ms(&phos, &hut_a),
+        reference: offsets_ms(&hut_b, &hut_a),
+        log,
+    }
+}
+
+/// The `phosphene` binary next to the running test or example.
+fn phosphene_exe() -> std::path::PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|e| {
+            let dir = e.parent()?;
+            // tests and examples live one folder below the binaries (deps/, examples/).
+            [dir.join("phosphene"), dir.parent()?.join("phosphene")]
+                .into_iter()
+                .find(|p| p.exists())
+        })
+        .unwrap_or_else(|| "phosphene".into())
+}

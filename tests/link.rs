@@ -1,0 +1,181 @@
+//! Ableton Link against real peers, each test in a private network namespace of its own (Link
+//! multicasts on every interface; it never reaches the host network): a Python peer
+//! (LinkPython-extern) for the Link test plan's tempo and join cases, and Debian's LinkHut in
+//! one JACK graph with Phosphene for the beat heard.
+
+mod common;
+use common::link_rig::{compare_with_linkhut, percentile_abs};
+use common::live::{LiveProcess, wait_until};
+use common::netns::Netns;
+use common::peer::{Peer, python, script};
+use common::temp_dir;
+
+use std::path::{Path, PathBuf};
+
+fn namespace(tag: &str) -> Netns {
+    Netns::new(tag).unwrap_or_else(|e| panic!("the Link tests run in a network namespace of their own: {e}"))
+}
+
+/// A Python Link peer in `ns` at `bpm`, ready for commands.
+fn python_peer(ns: &Netns, bpm: f64) -> Peer {
+    let mut peer = Peer::spawn(ns.cmd(python()).arg(script("link_peer.py")).arg(bpm.to_string()));
+    peer.wait_for("the Python peer", |s| s.contains("ready"));
+    peer
+}
+
+/// The peer's `state` answer as (tempo, peers).
+fn peer_state(peer: &mut Peer) -> (f64, u32) {
+    let before = peer.seen.matches("state ").count();
+    peer.send_line("state");
+    peer.wait_for("the peer's state", |s| s.matches("state ").count() > before);
+    let line = peer
+        .seen
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("state "))
+        .unwrap_or_default();
+    let field = |k: &str| {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
+            .unwrap_or_default()
+            .to_string()
+    };
+    (
+        field("tempo").parse().unwrap_or(0.0),
+        field("peers").parse().unwrap_or(0),
+    )
+}
+
+/// A script with no tracks at `bpm`, changing its tempo to `lead` at beat 8.
+fn tempo_script(dir: &Path, bpm: f64, lead: f64) -> PathBuf {
+    let path = dir.join("link.session.ron");
+    std::fs::write(
+        &path,
+        format!(
+            "Session(bpm: {bpm:.1}, quantum: 4.0, decks: 1, length_beats: 100000.0, tracks: [],\n\
+             events: [(beat: 8.0, action: Tempo(bpm: {lead:.1}, ramp_beats: 0.0))])\n"
+        ),
+    )
+    .expect("write the script");
+    path
+}
+
+/// `phosphene play SCRIPT --link` in `ns` on the paced null output (no audio server needed:
+/// its callbacks stamp the sample clock as a device's do).
+fn play_linked(ns: &Netns, script: &Path, extra: &[&str]) -> LiveProcess {
+    LiveProcess::spawn(
+        ns.cmd(env!("CARGO_BIN_EXE_phosphene"))
+            .arg("play")
+            .arg(script)
+            .args(["--link", "--audio", "null"])
+            .args(extra),
+    )
+}
+
+/// TEMPO-1, TEMPO-2 and TEMPO-4 of Link's test plan: joining at another tempo never takes the
+/// session over; the session's changes are followed, 20 and 999 BPM included; Phosphene's own
+/// change leads the session.
+#[test]
+fn phosphene_joins_without_taking_over_follows_and_leads_the_session_tempo() {
+    let ns = namespace("link-tempo");
+    let dir = temp_dir("link-tempo");
+    let mut peer = python_peer(&ns, 130.0);
+    let mut play = play_linked(&ns, &tempo_script(&dir, 100.0, 150.0), &[]);
+    play.wait_for("phosphene joins at the session's tempo", |s| {
+        s.contains("link: on, peers=1 bpm=130.00")
+    });
+    assert_eq!(peer_state(&mut peer).0, 130.0, "the session keeps its tempo");
+    // Phosphene's script sets 150 at its beat 8: the session follows its lead.
+    wait_until("the session takes Phosphene's tempo", || {
+        (peer_state(&mut peer).0 == 150.0).then_some(())
+    });
+    for bpm in ["20.00", "999.00", "133.00"] {
+        peer.send_line(&format!("tempo {bpm}"));
+        play.wait_for(&format!("phosphene follows {bpm}"), |s| {
+            s.lines()
+                .any(|l| l.starts_with("link: peers=1") && l.contains(&format!("bpm={bpm} ")))
+        });
+    }
+    play.signal("INT");
+    drop(play.finish());
+    peer.send_line("quit");
+    peer.wait_for("the peer leaves", |s| s.contains("bye"));
+}
+
+/// BEATTIME-2 and TEMPO-2 over many join timings: each time Phosphene joins (at a tempo of its
+/// own, at a random moment) and leaves, the member already in the session keeps its tempo and
+/// its beat never jumps.
+///
+/// A peer left alone founds its session afresh, and Link settles two sessions founded within
+/// half a second of each other by their random ids: each join waits until the member's session
+/// is older than that (Link's `SESSION_EPS`), then up to half a second more.
+#[test]
+fn members_keep_their_tempo_and_beat_when_phosphene_joins_and_leaves() {
+    let ns = namespace("link-join");
+    let dir = temp_dir("link-join");
+    let mut peer = python_peer(&ns, 128.0);
+    peer.send_line("watch");
+    peer.wait_for("the peer watches its timeline", |s| s.contains("ok"));
+    let mut seed = std::process::id() as u64;
+    for round in 0..4 {
+        wait_until("the member is alone again", || {
+            (peer_state(&mut peer).1 == 0).then_some(())
+        });
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        std::thread::sleep(std::time::Duration::from_millis(600 + (seed >> 33) % 500));
+        let bpm = 80.0 + 20.0 * round as f64;
+        let script = tempo_script(&dir, bpm, bpm);
+        let play = play_linked(&ns, &script, &["--seconds", "0.5"]);
+        let out = play.finish();
+        assert!(
+            out.stderr.contains("link: on, peers=1 bpm=128.00"),
+            "round {round}: phosphene at {bpm} joins at the session's 128:\n{}",
+            out.stderr
+        );
+        assert_eq!(
+            peer_state(&mut peer).0,
+            128.0,
+            "round {round}: the session keeps its tempo"
+        );
+    }
+    peer.send_line("jumps");
+    peer.wait_for("the peer's jumps", |s| s.contains("jumps "));
+    let line = peer
+        .seen
+        .lines()
+        .find(|l| l.starts_with("jumps "))
+        .unwrap_or_default()
+        .to_string();
+    let max: f64 = line
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix("max_beats="))
+        .and_then(|v| v.parse().ok())
+        .expect("max_beats");
+    assert!(max < 1e-4, "the member's beat never jumps: {line}");
+    peer.send_line("quit");
+}
+
+/// Link's AUDIOENGINE-1: Phosphene's beat (a click track on a synced deck) and LinkHut's click,
+/// recorded in one JACK graph, line up within 3 ms, through tempo changes on both sides.
+/// `bench_link` measures the same over minutes, against LinkHut against LinkHut.
+#[test]
+fn phosphenes_beat_is_heard_with_linkhuts_click() {
+    let ns = namespace("link-hut");
+    let dir = temp_dir("link-hut");
+    let run = compare_with_linkhut(&ns, &dir, 24.0);
+    assert!(
+        run.phosphene.len() >= 30,
+        "Phosphene's clicks were heard beside LinkHut's: {}\n{}",
+        run.phosphene.len(),
+        run.log
+    );
+    let (p50, max) = (
+        percentile_abs(&run.phosphene, 50.0),
+        percentile_abs(&run.phosphene, 100.0),
+    );
+    assert!(
+        p50 < 1.0 && max < 3.0,
+        "onset offsets: median {p50:.3} ms, max {max:.3} ms\n{:?}",
+        run.phosphene
+    );
+}
