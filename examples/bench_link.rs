@@ -23,6 +23,22 @@ mod common {
 use common::link_rig::{compare_with_linkhut, percentile_abs};
 use common::netns::Netns;
 
+/// `cargo run --example` builds the example, not the app it plays against: builds that in the
+/// same profile, so the bench never measures a stale binary.
+fn build_phosphene() {
+    let Some(cargo) = std::env::var_os("CARGO") else { return };
+    let release = std::env::current_exe().is_ok_and(|e| e.components().any(|c| c.as_os_str() == "release"));
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["build", "--bin", "phosphene"]);
+    if release {
+        cmd.arg("--release");
+    }
+    if !cmd.status().is_ok_and(|s| s.success()) {
+        eprintln!("bench_link: cannot build phosphene");
+        std::process::exit(1);
+    }
+}
+
 fn main() {
     let mut seconds = 150.0;
     let mut args = std::env::args().skip(1);
@@ -35,6 +51,7 @@ fn main() {
             }
         }
     }
+    build_phosphene();
     let ns = Netns::new("bench-link").unwrap_or_else(|e| {
         eprintln!("bench_link: no network namespace for Link ({e}); run it as root");
         std::process::exit(1);

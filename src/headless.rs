@@ -472,6 +472,9 @@ pub struct LinkRequest {
     pub quantum: Option<f64>,
 }
 
+/// Shortest time between two `link:` lines of `play --link` about tempo.
+const LINK_REPORT: Duration = Duration::from_millis(100);
+
 /// How long `play --link` looks for a session before starting on its own timeline.
 const LINK_DISCOVERY: Duration = Duration::from_millis(1500);
 
@@ -539,7 +542,8 @@ fn drive(
     // The engine frame to stop at, once the clock has passed the end beat.
     let mut end = None;
     let mut heard = None;
-    let mut shown = (f64::NAN, u64::MAX);
+    // What the last `link:` line said, and when.
+    let mut shown = (f64::NAN, u64::MAX, start);
     loop {
         let done = match until {
             Until::Elapsed(length) => start.elapsed() >= length,
@@ -572,10 +576,12 @@ fn drive(
             }
         }
         if let Some((control, quantum)) = link.as_mut() {
-            // Every change of the session's tempo or peers, as it is followed.
+            // Changes of the session's peers at once, of its tempo at most every
+            // [`LINK_REPORT`] (a ramp is a step every block), so the settled tempo always shows.
             let s = control.status(*quantum);
-            if (s.bpm - shown.0).abs() >= 0.005 || s.peers != shown.1 {
-                shown = (s.bpm, s.peers);
+            let tempo_moved = (s.bpm - shown.0).abs() >= 0.005 && shown.2.elapsed() >= LINK_REPORT;
+            if tempo_moved || s.peers != shown.1 {
+                shown = (s.bpm, s.peers, Instant::now());
                 eprintln!("link: peers={} bpm={:.2} beat={:.3}", s.peers, s.bpm, s.beat);
             }
         }

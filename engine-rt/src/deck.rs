@@ -15,12 +15,12 @@ use crate::track::Track;
 
 /// Out of phase by more than this (beats), a synced deck jumps back into phase with the clock;
 /// by less, it is nudged there (see [`Deck::clock_jumped`]).
-pub const SYNC_JUMP_BEATS: f64 = 0.05;
-/// Track frames over which a synced deck makes up a phase debt (about a quarter second): the
-/// time constant of the nudge.
-const SYNC_NUDGE_FRAMES: f64 = 12_000.0;
-/// Largest nudge of the rate (1%, 17 cents without key lock; inaudible with it).
-const SYNC_NUDGE_MAX: f64 = 0.01;
+pub const SYNC_JUMP_BEATS: f64 = 0.02;
+/// Track frames over which a synced deck makes up a phase debt (a tenth of a second): the time
+/// constant of the nudge.
+const SYNC_NUDGE_FRAMES: f64 = 4_800.0;
+/// Largest nudge of the rate (2%, a third of a semitone for a moment without key lock).
+const SYNC_NUDGE_MAX: f64 = 0.02;
 
 /// Reads a track at a fractional position, wrapping loops with a short crossfade.
 #[derive(Debug, Clone, Default)]

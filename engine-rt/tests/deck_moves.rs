@@ -247,7 +247,7 @@ fn synced_after_move(beats: f64) -> f64 {
 #[test]
 fn a_synced_deck_follows_its_clocks_timeline_when_it_moves() {
     let steady = synced_after_move(0.0);
-    // A small move (a remote tempo change heard late) is made up by a nudge (a quarter-second time constant).
+    // A small move (a remote tempo change heard late) is made up by a nudge (a tenth-of-a-second time constant).
     let nudged = synced_after_move(0.01) - steady;
     assert!((nudged - 0.01 * FPB).abs() < 2.0, "nudged by {nudged} frames");
     // A large one (joining a session) is a jump into phase; whole beats are not followed.
