@@ -171,13 +171,23 @@ pub fn percentile_abs(v: &[f64], p: f64) -> f64 {
     a[((p / 100.0) * (a.len() - 1) as f64).round() as usize]
 }
 
-/// The first output port of Phosphene's JACK client (cpal names it `cpal_client_<pid>_out`).
-pub fn phosphene_port(jack: &super::jackd::Jackd) -> Option<String> {
-    let out = jack.cmd("jack_lsp").output().ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.starts_with("cpal_client_") && l.contains("_out:"))
-        .map(str::to_string)
+/// The first output port of each Phosphene's JACK client (cpal names them
+/// `cpal_client_<pid>_out`).
+pub fn phosphene_ports(jack: &super::jackd::Jackd) -> Vec<String> {
+    let Ok(out) = jack.cmd("jack_lsp").output() else {
+        return Vec::new();
+    };
+    let mut ports: Vec<String> = Vec::new();
+    for l in String::from_utf8_lossy(&out.stdout).lines() {
+        let client = l.split(':').next().unwrap_or_default();
+        if client.starts_with("cpal_client_")
+            && client.ends_with("_out")
+            && !ports.iter().any(|p| p.starts_with(&format!("{client}:")))
+        {
+            ports.push(l.to_string());
+        }
+    }
+    ports
 }
 
 /// Whether a JACK port exists.
@@ -189,19 +199,20 @@ pub fn has_port(jack: &super::jackd::Jackd, port: &str) -> bool {
 
 /// What one comparison run measured.
 pub struct Comparison {
-    /// Phosphene's click onsets minus LinkHut's (ms).
-    pub phosphene: Vec<f64>,
+    /// Each Phosphene's click onsets minus LinkHut's (ms).
+    pub phosphenes: Vec<Vec<f64>>,
     /// The second LinkHut's onsets minus the first's, in the same run (ms).
     pub reference: Vec<f64>,
-    /// Phosphene's stderr (its `link:` lines).
+    /// The Phosphenes' stderr (their `link:` lines).
     pub log: String,
 }
 
-/// Two LinkHuts and Phosphene in one Link session and one JACK graph (a `jackd -d dummy` of
-/// its own), recorded from their ports for `seconds` with `jack_rec`, while tempo changes are
-/// made on either side: a LinkHut's tempo keys a third of the way in, Phosphene's own tempo
-/// change (a ramp, published as steps) at two thirds, the other LinkHut's at five sixths.
-pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, seconds: f64) -> Comparison {
+/// Two LinkHuts and `instances` Phosphenes in one Link session and one JACK graph (a `jackd -d
+/// dummy` of its own), recorded from their ports for `seconds` with `jack_rec`, while tempo
+/// changes are made on either side: a LinkHut's tempo keys a third of the way in, Phosphene's
+/// own tempo change (a ramp, published as steps) at two thirds, the other LinkHut's at five
+/// sixths.
+pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, seconds: f64, instances: usize) -> Comparison {
     use super::jackd::{Jackd, recorded_so_far};
     use super::live::{LiveProcess, wait_until};
     let jack = Jackd::start("link");
@@ -249,22 +260,32 @@ pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, seconds: f64) 
         ),
     )
     .expect("write the script");
-    let mut play = LiveProcess::spawn(
-        ns.cmd(phosphene_exe())
-            .env("JACK_DEFAULT_SERVER", jack.name())
-            .arg("play")
-            .arg(&script)
-            .args(["--audio", "jack", "--link"]),
-    );
-    play.wait_for("phosphene joins the session", |s| s.contains("link: on, peers=2"));
-    let port = wait_until("phosphene's JACK port", || phosphene_port(&jack));
+    // One after the other, each joining the session the others are in.
+    let mut plays = Vec::new();
+    for i in 0..instances {
+        let mut play = LiveProcess::spawn(
+            ns.cmd(phosphene_exe())
+                .env("JACK_DEFAULT_SERVER", jack.name())
+                .arg("play")
+                .arg(&script)
+                .args(["--audio", "jack", "--link"]),
+        );
+        let peers = format!("link: on, peers={}", 2 + i);
+        play.wait_for("phosphene joins the session", |s| s.contains(&peers));
+        plays.push(play);
+    }
+    let ports = wait_until("the Phosphenes' JACK ports", || {
+        let p = phosphene_ports(&jack);
+        (p.len() == instances).then_some(p)
+    });
     let rec = dir.join("link.wav");
     let recorder = LiveProcess::spawn(
         jack.cmd("jack_rec")
             .arg("-f")
             .arg(&rec)
             .args(["-b", "32", "-d", &format!("{seconds}")])
-            .args(["LinkHut:out_1", "LinkHut-01:out_1", &port]),
+            .args(["LinkHut:out_1", "LinkHut-01:out_1"])
+            .args(&ports),
     );
     let started = std::time::Instant::now();
     let at = |fraction: f64| {
@@ -280,18 +301,23 @@ pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, seconds: f64) 
         b.press('w');
     }
     let _ = recorder.finish();
-    play.signal("INT");
-    let log = play.finish().stderr;
-    let x = recorded_so_far(&rec, 3).expect("jack_rec's recording");
-    let channel = |c: usize| -> Vec<f32> { x.iter().skip(c).step_by(3).copied().collect() };
-    let (hut_a, hut_b, phos) = (
-        onsets(&channel(0), 48_000.0),
-        onsets(&channel(1), 48_000.0),
-        onsets(&channel(2), 48_000.0),
-    );
+    let mut log = String::new();
+    for play in plays {
+        play.signal("INT");
+        log.push_str(&play.finish().stderr);
+    }
+    let channels = 2 + instances;
+    let x = recorded_so_far(&rec, channels).expect("jack_rec's recording");
+    let onsets_of = |c: usize| {
+        onsets(
+            &x.iter().skip(c).step_by(channels).copied().collect::<Vec<_>>(),
+            48_000.0,
+        )
+    };
+    let hut_a = onsets_of(0);
     Comparison {
-        phosphene: offsets_ms(&phos, &hut_a),
-        reference: offsets_ms(&hut_b, &hut_a),
+        phosphenes: (0..instances).map(|i| offsets_ms(&onsets_of(2 + i), &hut_a)).collect(),
+        reference: offsets_ms(&onsets_of(1), &hut_a),
         log,
     }
 }
