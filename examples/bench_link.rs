@@ -18,6 +18,7 @@ mod common {
     pub mod link_rig;
     pub mod live;
     pub mod netns;
+    pub mod wav;
 }
 
 use common::link_rig::{compare_with_linkhut, percentile_abs};

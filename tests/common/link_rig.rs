@@ -99,15 +99,8 @@ impl Drop for LinkHut {
 /// half a beat in (so a deck started there fades in over silence), for `seconds`.
 pub fn write_click_track(path: &Path, bpm: f64, seconds: f64) {
     let rate = 48_000.0;
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("write the click track");
     let beat = 60.0 / bpm;
-    for i in 0..(seconds * rate) as usize {
+    super::wav::write_wav(path, (seconds * rate) as usize, |i| {
         let t = i as f64 / rate - beat / 2.0;
         let since = t - (t / beat).floor() * beat;
         let v = if t >= 0.0 && since < 0.02 {
@@ -115,10 +108,8 @@ pub fn write_click_track(path: &Path, bpm: f64, seconds: f64) {
         } else {
             0.0
         };
-        w.write_sample(v).expect("sample");
-        w.write_sample(v).expect("sample");
-    }
-    w.finalize().expect("finish the click track");
+        (v, v)
+    });
 }
 
 /// Onset times (seconds) of the clicks in one channel: the first sample above a third of the

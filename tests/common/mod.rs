@@ -11,7 +11,10 @@ pub mod live;
 pub mod netns;
 pub mod peer;
 pub mod rig;
+pub mod wav;
 pub mod xvfb;
+
+pub use wav::write_wav;
 
 /// A fresh folder for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
@@ -19,24 +22,6 @@ pub fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");
     d
-}
-
-/// Writes `frames` stereo frames at 48 kHz as 32-bit floats, frame `i` being `sample(i)`
-/// (left, right).
-pub fn write_wav(path: &Path, frames: usize, sample: impl Fn(usize) -> (f32, f32)) {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
-    for i in 0..frames {
-        let (left, right) = sample(i);
-        w.write_sample(left).expect("write");
-        w.write_sample(right).expect("write");
-    }
-    w.finalize().expect("finish wav");
 }
 
 /// Writes a 4 s stereo test track at 48 kHz: a click every beat at 120 BPM over a chord.
