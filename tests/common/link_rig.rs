@@ -261,8 +261,14 @@ pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, seconds: f64, 
                 .arg(&script)
                 .args(["--audio", "jack", "--link"]),
         );
-        let peers = format!("link: on, peers={}", 2 + i);
-        play.wait_for("phosphene joins the session", |s| s.contains(&peers));
+        // Discovery finds the peers one by one: wait until it has seen them all.
+        let all = 2 + i;
+        play.wait_for("phosphene joins the session", |s| {
+            s.lines()
+                .filter(|l| l.starts_with("link:"))
+                .filter_map(|l| l.split_whitespace().find_map(|kv| kv.strip_prefix("peers=")))
+                .any(|n| n.trim_end_matches(',').parse::<usize>().is_ok_and(|n| n >= all))
+        });
         plays.push(play);
     }
     let ports = wait_until("the Phosphenes' JACK ports", || {
