@@ -71,6 +71,12 @@ impl InternalClock {
         self.ramp_frames = 0.0;
     }
 
+    /// The tempo a ramp in progress at `frame` is heading for and the frames it has left.
+    pub fn ramp_left(&self, frame: f64) -> Option<(f64, f64)> {
+        let left = self.anchor_frame + self.ramp_frames - frame;
+        (self.ramp_frames > 0.0 && frame >= self.anchor_frame && left > 0.0).then_some((self.bpm_to, left))
+    }
+
     fn beats_per_frame(&self, bpm: f64) -> f64 {
         bpm / (60.0 * self.sample_rate)
     }

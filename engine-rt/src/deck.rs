@@ -16,9 +16,8 @@ use crate::track::Track;
 /// Out of phase by more than this (beats), a synced deck jumps back into phase with the clock;
 /// by less, it is nudged there (see [`Deck::clock_jumped`]).
 pub const SYNC_JUMP_BEATS: f64 = 0.02;
-/// Track frames over which a synced deck makes up a phase debt (a tenth of a second): the time
-/// constant of the nudge.
-const SYNC_NUDGE_FRAMES: f64 = 4_800.0;
+/// Seconds over which a synced deck makes up a phase debt: the time constant of the nudge.
+const SYNC_NUDGE_SECONDS: f64 = 0.1;
 /// Largest nudge of the rate (2%, a third of a semitone for a moment without key lock).
 const SYNC_NUDGE_MAX: f64 = 0.02;
 
@@ -369,7 +368,7 @@ impl Deck {
         if self.stretching() {
             return self.stretched_next(track, lp);
         }
-        let s = self.reader.read(track, self.rate, lp, self.declick);
+        let s = self.reader.read(track, self.rate + self.nudge, lp, self.declick);
         self.heard = self.reader.pos;
         s
     }
@@ -380,10 +379,11 @@ impl Deck {
         let declick = self.declick;
         let pitch = self.pitch_scale();
         let reader = &mut self.reader;
+        let step = self.rate + self.nudge;
         let s = self
             .stretcher
-            .next(self.rate, pitch, || reader.read(track, 1.0, lp, declick));
-        self.heard += self.rate;
+            .next(step, pitch, || reader.read(track, 1.0, lp, declick));
+        self.heard += step;
         if let Some((a, b)) = lp
             && self.heard >= b
         {
@@ -579,6 +579,7 @@ impl Deck {
     /// has a grid, moves the playhead so its beat phase matches the clock's.
     pub fn set_sync(&mut self, on: bool, clock_bpm: f64, clock_beat: f64) {
         self.sync = on;
+        self.phase_debt = 0.0;
         if !on {
             return;
         }
@@ -611,7 +612,14 @@ impl Deck {
         let phase = beats - beats.round();
         if phase.abs() > SYNC_JUMP_BEATS {
             self.phase_debt = 0.0;
-            self.jump_to(self.heard + phase * fpb);
+            let mut to = self.heard + phase * fpb;
+            if let Some((a, b)) = self.loop_range() {
+                to = a + (to - a).rem_euclid(b - a);
+            }
+            if let Some(slip) = &mut self.slip {
+                *slip += phase * fpb;
+            }
+            self.jump_to(to);
         } else {
             self.phase_debt += phase * fpb;
         }
@@ -734,7 +742,8 @@ impl Deck {
         let sync_bpm = self.grid.filter(|_| self.sync && track.is_some()).map(|(bpm, _)| bpm);
         self.nudge = 0.0;
         if sync_bpm.is_some() && self.playing && self.phase_debt != 0.0 {
-            self.nudge = (self.phase_debt / SYNC_NUDGE_FRAMES).clamp(-SYNC_NUDGE_MAX, SYNC_NUDGE_MAX);
+            let frames = SYNC_NUDGE_SECONDS * self.sample_rate;
+            self.nudge = (self.phase_debt / frames).clamp(-SYNC_NUDGE_MAX, SYNC_NUDGE_MAX);
             self.phase_debt -= self.nudge * n as f64;
         } else if !self.playing {
             self.phase_debt = 0.0;
@@ -754,14 +763,14 @@ impl Deck {
                 self.rate += self.rate_step;
             }
             if let Some(track_bpm) = sync_bpm {
-                self.rate = RATE.hold(bpm[i] / track_bpm) + self.nudge;
+                self.rate = RATE.hold(bpm[i] / track_bpm);
             }
             let mut s = [0.0f32; 2];
             if self.playing
                 && let Some(track) = track.as_deref()
             {
                 if let Some(slip) = &mut self.slip {
-                    *slip += self.rate;
+                    *slip += self.rate + self.nudge;
                 }
                 s = self.voice_next(track, lp);
                 if self.tail_at < self.tail.len() {
@@ -825,9 +834,9 @@ impl Deck {
         let mut i = from;
         while i < n {
             if let Some(track_bpm) = sync_bpm {
-                rate = RATE.hold(bpm[i] / track_bpm) + self.nudge;
+                rate = RATE.hold(bpm[i] / track_bpm);
             }
-            let next = pos + rate;
+            let next = pos + (rate + self.nudge);
             if next >= limit {
                 break;
             }

@@ -19,7 +19,7 @@
 //! and the internal clock carries on from the session's last beat and tempo.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::Instant;
 
 use rusty_link::{AblLink, SessionState};
@@ -27,19 +27,61 @@ use rusty_link::{AblLink, SessionState};
 use crate::backend::CallbackStats;
 use crate::clock::{BeatClock, InternalClock};
 
+/// Where the handover stands ([`Handover::phase`]).
+const IDLE: u8 = 0;
+/// The control side wrote a seed into Link's timeline and joined: the audio thread may follow.
+const COMMITTED: u8 = 1;
+/// The audio thread follows Link.
+const FOLLOWING: u8 = 2;
+
 /// What the control side asks and the audio thread answers, as plain atomics.
 #[derive(Debug, Default)]
 struct Handover {
     /// The control side wants Link on.
     wanted: AtomicBool,
-    /// The audio thread has written [`Handover::seed`] and waits for the timeline to hold it.
-    seeded: AtomicBool,
-    /// The internal clock at one moment: Link host time (µs, `i64` bits), beat and tempo
-    /// (`f64` bits). Written before `seeded` is set, read after it is seen.
+    /// [`IDLE`], [`COMMITTED`] or [`FOLLOWING`]: the two sides move it with compare-and-swap,
+    /// so neither can undo a step of the other's it has not seen.
+    phase: AtomicU8,
+    /// A sequence lock over `seed`: odd while the audio thread writes it, 0 while no seed is
+    /// current (not wanted, or following).
+    seed_seq: AtomicU64,
+    /// The internal clock at one moment, rewritten every block while Link is wanted and not
+    /// yet followed (so a tempo change in the meantime is in it): Link host time (µs, `i64`
+    /// bits), beat and tempo (`f64` bits).
     seed: [AtomicU64; 3],
-    /// The control side has written the seed into Link's timeline and joined the network: the
-    /// audio thread follows Link.
-    joined: AtomicBool,
+}
+
+impl Handover {
+    /// The current seed whole, if there is one: (µs, beat, bpm).
+    fn read_seed(&self) -> Option<(i64, f64, f64)> {
+        let before = self.seed_seq.load(Ordering::Acquire);
+        if before == 0 || before % 2 == 1 {
+            return None;
+        }
+        let micros = self.seed[0].load(Ordering::Relaxed) as i64;
+        let beat = f64::from_bits(self.seed[1].load(Ordering::Relaxed));
+        let bpm = f64::from_bits(self.seed[2].load(Ordering::Relaxed));
+        std::sync::atomic::fence(Ordering::Acquire);
+        (self.seed_seq.load(Ordering::Relaxed) == before).then_some((micros, beat, bpm))
+    }
+
+    /// From the audio thread (the only writer).
+    fn write_seed(&self, micros: i64, beat: f64, bpm: f64) {
+        let seq = self.seed_seq.load(Ordering::Relaxed);
+        // Odd while writing; never back to 0 (0 means "no seed").
+        let odd = if seq % 2 == 1 { seq } else { seq + 1 };
+        self.seed_seq.store(odd, Ordering::Relaxed);
+        std::sync::atomic::fence(Ordering::Release);
+        self.seed[0].store(micros as u64, Ordering::Relaxed);
+        self.seed[1].store(beat.to_bits(), Ordering::Relaxed);
+        self.seed[2].store(bpm.to_bits(), Ordering::Relaxed);
+        self.seed_seq.store(odd + 1, Ordering::Release);
+    }
+
+    /// From the audio thread: no seed is current.
+    fn drop_seed(&self) {
+        self.seed_seq.store(0, Ordering::Release);
+    }
 }
 
 /// A Link session and the state shared by its two halves. Made off the audio thread.
@@ -82,6 +124,7 @@ impl Link {
             stats,
             sample_rate: f64::from(sample_rate),
             device_micros: micros(device_frames),
+            device_reported: false,
             graph_micros: micros(graph_frames),
             block: Anchor::default(),
             ramp: None,
@@ -132,8 +175,15 @@ impl LinkControl {
     /// the module docs), so call [`LinkControl::update`] regularly; leaving is at once.
     pub fn set_enabled(&self, on: bool) {
         self.handover.wanted.store(on, Ordering::Release);
-        if !on && self.link.is_enabled() {
-            self.link.enable(false);
+        if !on {
+            if self.link.is_enabled() {
+                self.link.enable(false);
+            }
+            // A commit the audio thread has not taken up yet is void: the next join seeds anew.
+            let _ = self
+                .handover
+                .phase
+                .compare_exchange(COMMITTED, IDLE, Ordering::AcqRel, Ordering::Acquire);
         }
     }
 
@@ -150,27 +200,39 @@ impl LinkControl {
     /// Joins the network once the audio thread has handed over its beat (`quantum` beats to
     /// the bar). Cheap; call it every UI frame.
     pub fn update(&mut self, quantum: f64) {
-        let h = &self.handover;
-        if !self.wanted() || self.link.is_enabled() {
+        if !self.wanted() {
             return;
         }
-        if h.joined.load(Ordering::Acquire) {
-            // Switched off and on before the audio thread saw it: it still follows Link.
-            self.link.enable(true);
-            return;
+        let phase = self.handover.phase.load(Ordering::Acquire);
+        let enabled = self.link.is_enabled();
+        match phase {
+            // Switched off and on before the audio thread saw it: it still follows Link's
+            // timeline, which went on locally.
+            FOLLOWING if !enabled => self.link.enable(true),
+            FOLLOWING | COMMITTED => {}
+            _ => {
+                // Idle: a join that the audio thread undid (it saw a switch-off in between)
+                // starts again from a fresh seed.
+                if enabled {
+                    self.link.enable(false);
+                }
+                let Some((micros, beat, bpm)) = self.handover.read_seed() else {
+                    return;
+                };
+                self.link.capture_app_session_state(&mut self.state);
+                self.state.set_tempo(bpm, micros);
+                self.state.force_beat_at_time(beat, micros, quantum);
+                self.link.commit_app_session_state(&self.state);
+                if self
+                    .handover
+                    .phase
+                    .compare_exchange(IDLE, COMMITTED, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    self.link.enable(true);
+                }
+            }
         }
-        if !h.seeded.load(Ordering::Acquire) {
-            return;
-        }
-        let micros = h.seed[0].load(Ordering::Relaxed) as i64;
-        let beat = f64::from_bits(h.seed[1].load(Ordering::Relaxed));
-        let bpm = f64::from_bits(h.seed[2].load(Ordering::Relaxed));
-        self.link.capture_app_session_state(&mut self.state);
-        self.state.set_tempo(bpm, micros);
-        self.state.force_beat_at_time(beat, micros, quantum);
-        self.link.commit_app_session_state(&self.state);
-        self.link.enable(true);
-        h.joined.store(true, Ordering::Release);
     }
 
     /// Peers, tempo, beat and phase at `quantum` beats to the bar, now.
@@ -227,8 +289,12 @@ pub struct LinkClock {
     following: bool,
     stats: Arc<CallbackStats>,
     sample_rate: f64,
-    /// Device latency where the audio API reports none, and the graph's own latency (µs).
+    /// Device latency (µs): as the audio API reports it, smoothed (a report rides on the
+    /// callback's wake-up lateness, which the stamps' loop already smooths away); the device
+    /// buffer until the first report.
     device_micros: f64,
+    device_reported: bool,
+    /// The graph's own latency (µs).
     graph_micros: f64,
     block: Anchor,
     ramp: Option<Ramp>,
@@ -254,11 +320,21 @@ impl LinkClock {
             // No callback yet (or an output that never stamps): the frame is being rendered now.
             None => (frame, now_link),
         };
-        let device = self
-            .stats
-            .device_latency()
-            .map_or(self.device_micros, |d| d.as_secs_f64() * 1e6);
-        stamp_micros + (frame - stamp_frame) * 1e6 / self.sample_rate + device + self.graph_micros
+        stamp_micros + (frame - stamp_frame) * 1e6 / self.sample_rate + self.device_micros + self.graph_micros
+    }
+
+    /// Follows the device latency the audio API reports (see [`LinkClock::device_micros`]).
+    fn track_device_latency(&mut self) {
+        /// Weight of each report: a time constant of about 100 blocks.
+        const SMOOTHING: f64 = 0.01;
+        let Some(d) = self.stats.device_latency() else { return };
+        let d = d.as_secs_f64() * 1e6;
+        if self.device_reported {
+            self.device_micros += (d - self.device_micros) * SMOOTHING;
+        } else {
+            self.device_micros = d;
+            self.device_reported = true;
+        }
     }
 
     fn beats_per_frame(&self) -> f64 {
@@ -268,56 +344,71 @@ impl LinkClock {
     /// Hands the internal clock's beat and tempo, at the moment `frame` is heard (`heard` µs),
     /// to the control side, which writes them into Link's timeline (see the module docs).
     fn seed(&mut self, frame: f64, heard: f64) {
-        let h = &self.handover;
         let micros = heard.round();
         let bpm = self.internal.bpm_at(frame).clamp(TEMPO_RANGE.0, TEMPO_RANGE.1);
         let beat = self.internal.beat_at(frame) + (micros - heard) * bpm / 60e6;
-        h.seed[0].store(micros as i64 as u64, Ordering::Relaxed);
-        h.seed[1].store(beat.to_bits(), Ordering::Relaxed);
-        h.seed[2].store(bpm.to_bits(), Ordering::Relaxed);
-        h.seeded.store(true, Ordering::Release);
+        self.handover.write_seed(micros as i64, beat, bpm);
     }
 
     /// Link was switched off: the internal clock carries on from the session's beat and tempo.
     fn stop_following(&mut self, frame: f64) {
+        let beat = self.beat_at(frame);
         self.following = false;
-        self.ramp = None;
-        self.handover.joined.store(false, Ordering::Release);
-        self.handover.seeded.store(false, Ordering::Release);
-        self.internal.restart(
-            frame,
-            self.block.beat + self.beats_per_frame() * (frame - self.block.frame),
-            self.block.bpm,
-        );
+        self.internal.restart(frame, beat, self.block.bpm);
+        // A ramp being published goes on in the internal clock.
+        if let Some(r) = self.ramp.take()
+            && frame < r.start + r.frames
+        {
+            self.internal.set_tempo(frame, r.to, r.start + r.frames - frame);
+        }
+        self.handover.phase.store(IDLE, Ordering::Release);
     }
 }
 
 impl BeatClock for LinkClock {
     fn begin_block(&mut self, frame: u64) {
         let f = frame as f64;
-        let h = &self.handover;
-        let wanted = h.wanted.load(Ordering::Acquire);
-        if !wanted {
+        if !self.handover.wanted.load(Ordering::Acquire) {
             if self.following {
                 self.stop_following(f);
-            } else if h.seeded.load(Ordering::Relaxed) && !h.joined.load(Ordering::Acquire) {
-                // Asked and unasked before the control side took the seed.
-                h.seeded.store(false, Ordering::Release);
+            } else {
+                // Asked and unasked before the audio thread followed: the commit is void.
+                let _ = self
+                    .handover
+                    .phase
+                    .compare_exchange(COMMITTED, IDLE, Ordering::AcqRel, Ordering::Acquire);
             }
+            self.handover.drop_seed();
             return;
         }
+        self.track_device_latency();
         let heard = self.heard_micros(f);
         // Where this frame's beat was heading: by the last block's reading, or by the internal
         // clock on the first block that follows Link.
         let heading = self.beat_at(f);
         if !self.following {
-            if !h.seeded.load(Ordering::Relaxed) {
+            let committed = self
+                .handover
+                .phase
+                .compare_exchange(COMMITTED, FOLLOWING, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+            if !committed {
+                // Every block until the control side commits: a tempo change in the meantime
+                // is in the seed it takes.
                 self.seed(f, heard);
-            }
-            if !self.handover.joined.load(Ordering::Acquire) {
                 return;
             }
+            self.handover.drop_seed();
             self.following = true;
+            // An internal ramp in progress goes on as published steps.
+            if let Some((to, left)) = self.internal.ramp_left(f) {
+                self.ramp = Some(Ramp {
+                    start: f,
+                    frames: left,
+                    from: self.internal.bpm_at(f),
+                    to,
+                });
+            }
         }
         let micros = heard.round() as i64;
         self.link.capture_audio_session_state(&mut self.state);
@@ -447,15 +538,20 @@ mod tests {
         let mut c = clock(&link);
         link.control().handover.wanted.store(true, Ordering::Release);
         c.begin_block(48_000);
-        let h = &link.handover;
-        assert!(h.seeded.load(Ordering::Acquire));
-        let beat = f64::from_bits(h.seed[1].load(Ordering::Relaxed));
-        let bpm = f64::from_bits(h.seed[2].load(Ordering::Relaxed));
+        let (_, beat, bpm) = link.handover.read_seed().expect("a seed");
         // Frame 48 000 is beat 2 at 120 BPM; the seed is for the rounded microsecond.
         assert!((beat - 2.0).abs() < 1e-4, "{beat}");
         assert_eq!(bpm, 120.0);
-        // Not joined yet: the internal clock still answers.
+        // Not joined yet: the internal clock still answers, and a tempo change meanwhile is in
+        // the next block's seed.
         assert_eq!(c.beat_at(48_000.0), 2.0);
+        c.set_tempo(48_000.0, 90.0, 0.0);
+        c.begin_block(48_256);
+        assert_eq!(link.handover.read_seed().map(|s| s.2), Some(90.0));
+        // Switched off before the control side took it: no seed is current.
+        link.handover.wanted.store(false, Ordering::Release);
+        c.begin_block(48_512);
+        assert_eq!(link.handover.read_seed(), None);
     }
 
     #[test]
@@ -467,7 +563,7 @@ mod tests {
         c.begin_block(0);
         // The control side would write the seed into Link's timeline and join; here Link's own
         // local timeline is followed as it is, so the beat moves and the move is reported.
-        h.joined.store(true, Ordering::Release);
+        h.phase.store(COMMITTED, Ordering::Release);
         let before = c.beat_at(256.0);
         c.begin_block(256);
         let jump = c.take_jump();
@@ -478,7 +574,8 @@ mod tests {
         h.wanted.store(false, Ordering::Release);
         c.begin_block(512);
         assert!((c.beat_at(512.0) - beat).abs() < 1e-9, "no jump on leaving");
-        assert!(!h.joined.load(Ordering::Acquire) && !h.seeded.load(Ordering::Acquire));
+        assert_eq!(h.phase.load(Ordering::Acquire), IDLE);
+        assert_eq!(h.read_seed(), None);
     }
 
     #[test]

@@ -87,9 +87,17 @@ impl LinkHut {
 
 impl Drop for LinkHut {
     fn drop(&mut self) {
-        // `q` leaves the session cleanly; the kill is for one that no longer reads its keys.
+        // `q` leaves the session cleanly (it says goodbye to the peers); the kill is for one that
+        // no longer reads its keys, after a bound only a stuck LinkHut reaches.
         let _ = self.keys.write_all(b"q");
         let _ = self.keys.flush();
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -2,6 +2,7 @@
 //! its tests and benchmarks never run a peer on the host network. The namespace has only its
 //! own loopback, where Link's discovery finds the peers started inside it.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// A network namespace of our own, named uniquely; every process left in it is killed and the
@@ -34,8 +35,15 @@ impl Netns {
                     }
                 })
         };
-        // A namespace left by a run that was killed.
-        let _ = ip(&["netns", "del", &name]);
+        // Namespaces left by runs that were killed (their process is gone).
+        if let Ok(out) = Command::new("ip").args(["netns", "list"]).output() {
+            for ns in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let pid = ns.rsplit('-').next().and_then(|p| p.parse::<u32>().ok());
+                if ns.starts_with("phos-") && pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+                    let _ = ip(&["netns", "del", ns]);
+                }
+            }
+        }
         ip(&["netns", "add", &name])?;
         let ns = Self { name };
         ip(&["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"])?;

@@ -393,7 +393,6 @@ fn top_bar(
     }
 }
 
-/// The health HUD: is the audio safe, is anything being lost.
 /// Link's switch, and while it is on: peers, the session's tempo (to 0.1 BPM, as Link apps
 /// show it) and the phase within the bar.
 fn link_status(ui: &mut egui::Ui, wanted: bool, link: &AbletonLink, out: &mut Vec<ControlChange>) {
@@ -414,6 +413,7 @@ fn link_status(ui: &mut egui::Ui, wanted: bool, link: &AbletonLink, out: &mut Ve
     }
 }
 
+/// The health HUD: is the audio safe, is anything being lost.
 fn health(ui: &mut egui::Ui, shown: &Shown, state: &UiState) {
     let s = &*shown.status;
     let warn = Color32::from_rgb(255, 120, 80);
