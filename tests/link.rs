@@ -11,15 +11,23 @@ use common::peer::{Peer, python, script};
 use common::temp_dir;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 fn namespace(tag: &str) -> Netns {
     Netns::new(tag).unwrap_or_else(|e| panic!("the Link tests run in a network namespace of their own: {e}"))
 }
 
-/// A Python Link peer in `ns` at `bpm`, ready for commands.
+/// Link keeps the older of two sessions, and settles two founded within this long of each
+/// other by their random ids (its `SESSION_EPS`, 500 ms, and a margin): a member's session must
+/// be older than this when Phosphene joins for "no takeover" to be Link's promise.
+const SESSION_SETTLES: Duration = Duration::from_millis(600);
+
+/// A Python Link peer in `ns` at `bpm`, ready for commands, its session old enough that a
+/// joiner cannot take it over ([`SESSION_SETTLES`]).
 fn python_peer(ns: &Netns, bpm: f64) -> Peer {
     let mut peer = Peer::spawn(ns.cmd(python()).arg(script("link_peer.py")).arg(bpm.to_string()));
     peer.wait_for("the Python peer", |s| s.contains("ready"));
+    std::thread::sleep(SESSION_SETTLES);
     peer
 }
 
@@ -107,9 +115,8 @@ fn phosphene_joins_without_taking_over_follows_and_leads_the_session_tempo() {
 /// own, at a random moment) and leaves, the member already in the session keeps its tempo and
 /// its beat never jumps.
 ///
-/// A peer left alone founds its session afresh, and Link settles two sessions founded within
-/// half a second of each other by their random ids: each join waits until the member's session
-/// is older than that (Link's `SESSION_EPS`), then up to half a second more.
+/// A peer left alone founds its session afresh: each join waits until the member's session is
+/// older than [`SESSION_SETTLES`], then up to half a second more.
 #[test]
 fn members_keep_their_tempo_and_beat_when_phosphene_joins_and_leaves() {
     let ns = namespace("link-join");
@@ -123,7 +130,7 @@ fn members_keep_their_tempo_and_beat_when_phosphene_joins_and_leaves() {
             (peer_state(&mut peer).1 == 0).then_some(())
         });
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        std::thread::sleep(std::time::Duration::from_millis(600 + (seed >> 33) % 500));
+        std::thread::sleep(SESSION_SETTLES + Duration::from_millis((seed >> 33) % 500));
         let bpm = 80.0 + 20.0 * round as f64;
         let script = tempo_script(&dir, bpm, bpm);
         let mut play = play_linked(&ns, &script, &[]);
