@@ -80,20 +80,18 @@ fn play_linked(ns: &Netns, script: &Path, extra: &[&str]) -> LiveProcess {
     )
 }
 
-/// TEMPO-1, TEMPO-2 and TEMPO-4 of Link's test plan: joining at another tempo never takes the
-/// session over; the session's changes are followed, 20 and 999 BPM included; Phosphene's own
-/// change leads the session.
+/// TEMPO-1 and TEMPO-4 of Link's test plan: the session's changes are followed, 20 and 999
+/// BPM included; Phosphene's own change leads the session. (Joining without taking over,
+/// TEMPO-2, is the next test's.)
 #[test]
-fn phosphene_joins_without_taking_over_follows_and_leads_the_session_tempo() {
+fn phosphene_follows_and_leads_the_session_tempo() {
     let ns = namespace("link-tempo");
     let dir = temp_dir("link-tempo");
     let mut peer = python_peer(&ns, 130.0);
     let mut play = play_linked(&ns, &tempo_script(&dir, 100.0, 150.0), &[]);
-    play.wait_for("phosphene joins at the session's tempo", |s| {
-        s.lines()
-            .any(|l| l.starts_with("link:") && l.contains("peers=1") && l.contains("bpm=130.00"))
+    play.wait_for("phosphene joins the session", |s| {
+        s.lines().any(|l| l.starts_with("link:") && l.contains("peers=1"))
     });
-    assert_eq!(peer_state(&mut peer).0, 130.0, "the session keeps its tempo");
     // Phosphene's script sets 150 at its beat 8: the session follows its lead.
     wait_until("the session takes Phosphene's tempo", || {
         (peer_state(&mut peer).0 == 150.0).then_some(())
