@@ -158,8 +158,6 @@ pub struct LinkStatus {
     pub beat: f64,
     /// Position within the quantum, `0 <= phase < quantum`.
     pub phase: f64,
-    /// The session's transport plays (start/stop sync).
-    pub playing: bool,
 }
 
 /// The control side of Link: switches it and reads it. Not for the audio thread.
@@ -190,11 +188,6 @@ impl LinkControl {
     /// Whether Link is asked to be on.
     pub fn wanted(&self) -> bool {
         self.handover.wanted.load(Ordering::Acquire)
-    }
-
-    /// Start/stop sync on or off (Link's own switch; off by default as the spec asks).
-    pub fn set_start_stop_sync(&self, on: bool) {
-        self.link.enable_start_stop_sync(on);
     }
 
     /// Joins the network once the audio thread has handed over its beat (`quantum` beats to
@@ -245,7 +238,6 @@ impl LinkControl {
             bpm: self.state.tempo(),
             beat: self.state.beat_at_time(now, quantum),
             phase: self.state.phase_at_time(now, quantum),
-            playing: self.state.is_playing(),
         }
     }
 }

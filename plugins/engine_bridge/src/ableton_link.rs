@@ -27,7 +27,6 @@ impl AbletonLink {
                 bpm: 0.0,
                 beat: 0.0,
                 phase: 0.0,
-                playing: false,
             },
         }
     }
