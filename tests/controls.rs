@@ -503,7 +503,7 @@ fn changes_land_at_the_frames_their_input_arrived() {
     let stats = CallbackStats::new();
     rig.app.world_mut().resource_mut::<EngineStatus>().callback = Some(Arc::clone(&stats));
     rig.steps(2);
-    stats.clock.stamp(rig.processor.frame());
+    stats.clock.stamp(rig.processor.frame(), None);
     // A burst of moves 3 ms apart, all reaching the app within one UI frame.
     let t0 = Instant::now();
     let spacing = Duration::from_millis(3);

@@ -318,3 +318,77 @@ fn midi_clock_follows_the_engine_clock() {
         "the clock stopped at beat {stop_beat}, the engine ran {engine_beats}"
     );
 }
+
+/// Events the timed sender plays: (cycle after the start, frame within it, CC value). Two in
+/// one cycle, a cycle's first and last frames, and a cycle skipped.
+const TIMED: [(u32, u32, u8); 5] = [(0, 10, 1), (0, 170, 2), (1, 0, 3), (1, 255, 4), (3, 128, 5)];
+
+#[test]
+fn jack_midi_messages_are_stamped_to_their_frame() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    use phosphene_controls::midi::ports::{PortEvent, PortWatcher};
+
+    let _live = one_at_a_time();
+    let jack = Jackd::start("midi-timed");
+    // The sender and the port watcher are clients of this process. SAFETY: no other thread
+    // reads the environment now: every live test of this binary waits on `one_at_a_time`, and
+    // their child processes get the server's name explicitly.
+    unsafe { std::env::set_var("JACK_DEFAULT_SERVER", jack.name()) };
+    let (client, _) =
+        jack::Client::new("phos-timed", jack::ClientOptions::NO_START_SERVER).expect("the test's JACK server");
+    let mut out = client
+        .register_port("out", jack::MidiOut::default())
+        .expect("a MIDI port");
+    let go = Arc::new(AtomicBool::new(false));
+    // JACK frame of the cycle the first event went in (0 until then).
+    let start = Arc::new(AtomicU32::new(0));
+    let (go2, start2) = (go.clone(), start.clone());
+    let mut cycle = 0u32;
+    let sender = jack::contrib::ClosureProcessHandler::new(move |_: &jack::Client, ps: &jack::ProcessScope| {
+        if go2.load(Ordering::Acquire) {
+            if cycle == 0 {
+                start2.store(ps.last_frame_time(), Ordering::Release);
+            }
+            let mut writer = out.writer(ps);
+            for &(_, frame, value) in TIMED.iter().filter(|e| e.0 == cycle) {
+                let _ = writer.write(&jack::RawMidi {
+                    time: frame,
+                    bytes: &[0xB0, 16, value],
+                });
+            }
+            cycle += 1;
+        }
+        jack::Control::Continue
+    });
+    let _sender = client.activate_async((), sender).expect("the sender runs");
+
+    let watcher = PortWatcher::spawn().expect("the MIDI thread");
+    let mut messages = common::live::wait_until("Phosphene's input on the sender", || match watcher.try_next() {
+        Some(PortEvent::InputOpened { name, messages, .. }) if name == "phos-timed:out" => Some(messages),
+        _ => None,
+    });
+    go.store(true, Ordering::Release);
+    let mut got = Vec::new();
+    common::live::wait_until("the timed events", || {
+        while let Ok(m) = messages.pop() {
+            got.push(m);
+        }
+        (got.len() >= TIMED.len()).then_some(())
+    });
+    assert_ne!(start.load(Ordering::Acquire), 0);
+    // Each message's moment is its own frame's on JACK's clock: spaced as the frames were,
+    // within the same cycle and across cycles, to well under a millisecond.
+    let frame_of = |e: &(u32, u32, u8)| f64::from(e.0 * 256 + e.1);
+    for (k, m) in got.iter().enumerate().skip(1) {
+        assert_eq!(m.data(), &[0xB0, 16, TIMED[k].2], "{k}");
+        let apart = m.at.duration_since(got[0].at).as_secs_f64();
+        let frames = frame_of(&TIMED[k]) - frame_of(&TIMED[0]);
+        assert!(
+            (apart * 48_000.0 - frames).abs() < 5.0,
+            "event {k}: {frames} frames after the first, stamped {:.1} frames after",
+            apart * 48_000.0
+        );
+    }
+}

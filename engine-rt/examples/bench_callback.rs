@@ -130,7 +130,7 @@ fn main() {
             }
         }
         let t = Instant::now();
-        feed.fill(&mut out, 2, &device);
+        feed.fill(&mut out, 2, &device, None);
         times.push(t.elapsed().as_secs_f64() / period);
         if i % 64 == 0 {
             while h.poll_event().is_some() {}

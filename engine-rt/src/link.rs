@@ -124,7 +124,6 @@ impl Link {
             stats,
             sample_rate: f64::from(sample_rate),
             device_micros: micros(device_frames),
-            device_reported: false,
             graph_micros: micros(graph_frames),
             block: Anchor::default(),
             ramp: None,
@@ -281,11 +280,10 @@ pub struct LinkClock {
     following: bool,
     stats: Arc<CallbackStats>,
     sample_rate: f64,
-    /// Device latency (µs): as the audio API reports it, smoothed (a report rides on the
-    /// callback's wake-up lateness, which the stamps' loop already smooths away); the device
-    /// buffer until the first report.
+    /// Device latency (µs): as the audio API reports it, smoothed by the output clock (a
+    /// report rides on the callback's wake-up lateness); the device buffer until the first
+    /// report.
     device_micros: f64,
-    device_reported: bool,
     /// The graph's own latency (µs).
     graph_micros: f64,
     block: Anchor,
@@ -315,17 +313,11 @@ impl LinkClock {
         stamp_micros + (frame - stamp_frame) * 1e6 / self.sample_rate + self.device_micros + self.graph_micros
     }
 
-    /// Follows the device latency the audio API reports (see [`LinkClock::device_micros`]).
+    /// Follows the device latency the audio API reports, as the output clock smooths it (see
+    /// [`LinkClock::device_micros`]).
     fn track_device_latency(&mut self) {
-        /// Weight of each report: a time constant of about 100 blocks.
-        const SMOOTHING: f64 = 0.01;
-        let Some(d) = self.stats.device_latency() else { return };
-        let d = d.as_secs_f64() * 1e6;
-        if self.device_reported {
-            self.device_micros += (d - self.device_micros) * SMOOTHING;
-        } else {
-            self.device_micros = d;
-            self.device_reported = true;
+        if let Some(d) = self.stats.clock.device_latency() {
+            self.device_micros = d.as_secs_f64() * 1e6;
         }
     }
 

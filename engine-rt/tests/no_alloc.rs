@@ -602,7 +602,7 @@ fn link_session() {
     // Until the audio thread follows Link (the handover's allocations are the control side's).
     let mut frame = 0u64;
     while !control.status(4.0).enabled {
-        stats.clock.stamp(frame);
+        stats.clock.stamp(frame, None);
         p.process(&mut out, 2);
         frame += 256;
         control.update(4.0);
@@ -627,8 +627,12 @@ fn link_session() {
     for kind in batches {
         h.act(Quantize::Now, kind);
         for _ in 0..200 {
-            stats.clock.stamp(frame);
-            let (a, f) = watched(|| p.process(&mut out, 2));
+            // The stamp with a reported playback moment, as the device callback makes it.
+            let heard_in = Some(std::time::Duration::from_micros(5_333));
+            let (a, f) = watched(|| {
+                stats.clock.stamp(frame, heard_in);
+                p.process(&mut out, 2)
+            });
             total.0 += a;
             total.1 += f;
             frame += 256;

@@ -153,8 +153,13 @@ impl PreparedOutput {
                 move |out: &mut [f32], info| {
                     let _t = CallbackTimer::start(&stats, out.len() / channels, sr);
                     let when = info.timestamp();
-                    stats.report_device_latency(when.playback.duration_since(when.callback));
-                    feed.fill(out, channels, &stats);
+                    // When the API knows when the buffer is heard (JACK, ALSA), the output clock
+                    // takes the callback's wakeup lateness out of its stamps.
+                    let heard_in = when
+                        .playback
+                        .checked_duration_since(when.callback)
+                        .filter(|d| !d.is_zero());
+                    feed.fill(out, channels, &stats, heard_in);
                 },
                 move |_e| err_stats.stream_error(),
                 None,

@@ -13,7 +13,7 @@ pub mod output_clock;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Real-time priority of the render-ahead worker: below a typical audio server's callback (JACK
 /// runs its clients at 70..90 by default), above everything else.
@@ -58,16 +58,17 @@ pub enum Feed {
 
 impl Feed {
     /// Fills an interleaved buffer of `channels` channels, first stamping on `stats`' output
-    /// clock which engine frame the buffer starts with and when.
+    /// clock which engine frame the buffer starts with and when (`heard_in`: how long until
+    /// its first frame is heard, when the audio API says).
     #[inline]
-    pub fn fill(&mut self, out: &mut [f32], channels: usize, stats: &CallbackStats) {
+    pub fn fill(&mut self, out: &mut [f32], channels: usize, stats: &CallbackStats, heard_in: Option<Duration>) {
         match self {
             Feed::Direct(p) => {
-                stats.clock.stamp(p.frame());
+                stats.clock.stamp(p.frame(), heard_in);
                 p.process(out, channels);
             }
             Feed::Ahead(a) => {
-                stats.clock.stamp(a.frame());
+                stats.clock.stamp(a.frame(), heard_in);
                 a.fill(out);
             }
         }
@@ -88,9 +89,6 @@ pub struct CallbackStats {
     max_bits: AtomicU64,
     histogram: Box<[AtomicU64]>,
     stream_errors: AtomicU64,
-    /// Nanoseconds from a callback to its first frame reaching the speaker, as the audio API
-    /// last reported it (0: not reported).
-    device_latency_nanos: AtomicU64,
     /// Where the device is in engine frames, stamped each callback.
     pub clock: output_clock::OutputClock,
 }
@@ -102,7 +100,6 @@ impl Default for CallbackStats {
             max_bits: AtomicU64::new(0),
             histogram: (0..BINS_PER_PERIOD * PERIODS).map(|_| AtomicU64::new(0)).collect(),
             stream_errors: AtomicU64::new(0),
-            device_latency_nanos: AtomicU64::new(0),
             clock: output_clock::OutputClock::new(),
         }
     }
@@ -122,22 +119,6 @@ impl CallbackStats {
         self.max_bits.fetch_max(f.to_bits(), Ordering::Relaxed);
         let bin = ((f * BINS_PER_PERIOD as f64) as usize).min(self.histogram.len() - 1);
         self.histogram[bin].fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// From the callback: how long after it its first frame reaches the speaker, as the audio
-    /// API reports it (JACK: the playback ports' latency).
-    #[inline]
-    pub fn report_device_latency(&self, latency: std::time::Duration) {
-        self.device_latency_nanos
-            .store(latency.as_nanos().min(u64::MAX as u128) as u64, Ordering::Relaxed);
-    }
-
-    /// The device latency last reported by the audio API, if any.
-    pub fn device_latency(&self) -> Option<std::time::Duration> {
-        match self.device_latency_nanos.load(Ordering::Relaxed) {
-            0 => None,
-            n => Some(std::time::Duration::from_nanos(n)),
-        }
     }
 
     /// Counts a stream error (xrun, device loss) reported by the host.

@@ -37,7 +37,7 @@ impl NullOutput {
                 while !stop2.load(Ordering::Relaxed) {
                     {
                         let _t = CallbackTimer::start(&stats, buffer, sr);
-                        feed.fill(&mut out, channels, &stats);
+                        feed.fill(&mut out, channels, &stats, None);
                     }
                     deadline += period;
                     let now = Instant::now();

@@ -3,15 +3,18 @@
 //! arrival time becomes the engine frame of that moment (plus one fixed latency), so a knob's
 //! moves land with the spacing they were made with, not bunched into UI frames.
 //!
-//! A callback runs late by however long the system took to wake it, so the moments are
-//! smoothed by a delay-locked loop (the filter JACK's own frame clock uses): the moment of each
-//! stamp is predicted from the last one and the measured time per frame, and moved a little
-//! towards where the callback really ran. A stall, a stream restart or a counter that goes
-//! backwards starts it afresh rather than bending it.
+//! A callback runs late by however long the system took to wake it. Where the audio API says
+//! when the buffer will be heard (JACK's and ALSA's playback timestamps, which follow the
+//! device's own clock), the stamp is that moment less the full device latency: the wakeup
+//! lateness cancels exactly. Without such timestamps the moments are smoothed by a
+//! delay-locked loop (the filter JACK's own frame clock uses): the moment of each stamp is
+//! predicted from the last one and the measured time per frame, and moved a little towards
+//! where the callback really ran. A stall, a stream restart or a counter that goes backwards
+//! starts it afresh rather than bending it.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering, fence};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The moment all stamps count from (set on first use, from a control thread).
 fn epoch() -> Instant {
@@ -31,11 +34,18 @@ pub struct OutputClock {
     /// Smoothed nanoseconds a frame lasts (`f64` bits; 0 until two stamps were seen). Only
     /// the callback reads it.
     per_frame: AtomicU64,
-    /// Nanoseconds after [`epoch`] the last callback really ran.
+    /// Nanoseconds after [`epoch`] of the last stamp before smoothing.
     raw: AtomicU64,
     /// Nanoseconds between the last two stamps: how far ahead of the last stamp the device can
     /// be assumed to have moved on.
     period: AtomicU64,
+    /// Nanoseconds from a callback to its first frame at the speaker, as the audio API reports
+    /// it: the longest report of the last full window of callbacks and of the one filling now
+    /// (0: never reported). See [`OutputClock::track_latency`].
+    latency_last: AtomicU64,
+    latency_now: AtomicU64,
+    /// Reports in the window filling now.
+    latency_reports: AtomicU64,
 }
 
 impl OutputClock {
@@ -46,26 +56,77 @@ impl OutputClock {
     }
 
     /// From the callback, before it fills the device's buffer: `frame` is the engine frame of
-    /// the buffer's first sample. Never blocks, never allocates.
+    /// the buffer's first sample; `heard_in`, when the audio API reports it, how long from now
+    /// until that sample reaches the speaker. Never blocks, never allocates.
     #[inline]
-    pub fn stamp(&self, frame: u64) {
-        let now = epoch().elapsed().as_nanos().max(1) as u64;
+    pub fn stamp(&self, frame: u64, heard_in: Option<Duration>) {
+        self.stamp_at(frame, epoch().elapsed().as_nanos().max(1) as f64, heard_in);
+    }
+
+    /// [`OutputClock::stamp`] at `now`, nanoseconds after [`epoch`].
+    fn stamp_at(&self, frame: u64, now: f64, heard_in: Option<Duration>) {
+        let moment = match heard_in {
+            Some(h) => {
+                let h = h.as_nanos().min(u128::from(u64::MAX)) as u64;
+                let latency = self.track_latency(h);
+                // When the buffer is heard, less the full latency: the moment the callback
+                // would have run had it been woken on time.
+                now + h as f64 - latency as f64
+            }
+            None => now,
+        };
         let last = self.raw.load(Ordering::Relaxed);
         let before = Loop {
             frame: self.frame.load(Ordering::Relaxed),
             nanos: f64::from_bits(self.nanos.load(Ordering::Relaxed)),
             per_frame: f64::from_bits(self.per_frame.load(Ordering::Relaxed)),
         };
-        let after = before.update(frame, now as f64);
+        let mut after = before.update(frame, moment);
+        if heard_in.is_some() {
+            // The moment has no wakeup lateness in it: smoothing would only make it lag a real
+            // change (a device starting up, reconfigured) for seconds.
+            after.nanos = moment;
+        }
+        let moment = moment.max(1.0) as u64;
         self.seq.fetch_add(1, Ordering::AcqRel);
         self.frame.store(after.frame, Ordering::Relaxed);
         self.nanos.store(after.nanos.to_bits(), Ordering::Relaxed);
         self.per_frame.store(after.per_frame.to_bits(), Ordering::Relaxed);
-        self.raw.store(now, Ordering::Relaxed);
+        self.raw.store(moment, Ordering::Relaxed);
         if last > 0 {
-            self.period.store(now.saturating_sub(last), Ordering::Relaxed);
+            self.period.store(moment.saturating_sub(last), Ordering::Relaxed);
         }
         self.seq.fetch_add(1, Ordering::Release);
+    }
+
+    /// Follows the reported latency (`nanos`). A callback woken late reports that much less
+    /// (its buffer is heard as soon as ever), so the latency is the longest report of a recent
+    /// window: a callback woken on time. A longer report is taken at once; a shorter latency
+    /// (a reconfigured device, or a spurious report at start) within two windows. Returns it.
+    fn track_latency(&self, nanos: u64) -> u64 {
+        /// Callbacks a window holds (0.7 s at 256 frames and 48 kHz).
+        const WINDOW: u64 = 128;
+        let n = self.latency_reports.load(Ordering::Relaxed);
+        let mut filling = self.latency_now.load(Ordering::Relaxed).max(nanos);
+        if n + 1 >= WINDOW {
+            self.latency_last.store(filling, Ordering::Relaxed);
+            self.latency_reports.store(0, Ordering::Relaxed);
+            filling = 0;
+        } else {
+            self.latency_reports.store(n + 1, Ordering::Relaxed);
+        }
+        self.latency_now.store(filling, Ordering::Relaxed);
+        self.latency_last.load(Ordering::Relaxed).max(filling)
+    }
+
+    /// The time from a callback to its first frame reaching the speaker, as the audio API
+    /// reports it for a callback woken on time; `None` when it was never reported.
+    pub fn device_latency(&self) -> Option<Duration> {
+        let longest = self
+            .latency_last
+            .load(Ordering::Relaxed)
+            .max(self.latency_now.load(Ordering::Relaxed));
+        (longest > 0).then(|| Duration::from_nanos(longest))
     }
 
     /// Callbacks stamped so far.
@@ -75,7 +136,7 @@ impl OutputClock {
 
     /// The last stamp: the engine frame handed to the device, the moment it was, and the
     /// time between the last two stamps (zero until there were two); `None` before the first.
-    pub fn last_stamp(&self) -> Option<(u64, Instant, std::time::Duration)> {
+    pub fn last_stamp(&self) -> Option<(u64, Instant, Duration)> {
         self.read().map(|s| (s.frame, s.smoothed, s.period))
     }
 
@@ -90,7 +151,6 @@ impl OutputClock {
             }
             let frame = self.frame.load(Ordering::Relaxed);
             let nanos = f64::from_bits(self.nanos.load(Ordering::Relaxed)).max(0.0) as u64;
-            let raw = self.raw.load(Ordering::Relaxed);
             let period = self.period.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != before {
@@ -99,11 +159,10 @@ impl OutputClock {
             if nanos == 0 {
                 return None;
             }
-            let d = std::time::Duration::from_nanos;
+            let d = Duration::from_nanos;
             return Some(Stamp {
                 frame,
                 smoothed: epoch() + d(nanos),
-                raw: epoch() + d(raw),
                 period: d(period),
             });
         }
@@ -113,20 +172,13 @@ impl OutputClock {
     /// The engine frame the device was handing out at `at` (extrapolated from the last stamp
     /// at `sample_rate`, by at most two callback periods: a device whose callbacks stall does
     /// not move on), or `None` before the first callback.
-    ///
-    /// `steady` maps `at` on the smoothed moments: right for a moment stamped independently of
-    /// the audio callbacks (a network packet). Otherwise the moment the last callback really
-    /// ran is used: a JACK MIDI message is stamped by a callback of the same audio cycle, woken
-    /// as late as this one, and the shared lateness cancels out.
-    pub fn frame_at(&self, at: Instant, sample_rate: u32, steady: bool) -> Option<f64> {
+    pub fn frame_at(&self, at: Instant, sample_rate: u32) -> Option<f64> {
         let s = self.read()?;
-        let (frame, period) = (s.frame, s.period);
-        let stamped = if steady { s.smoothed } else { s.raw };
-        let mut since = seconds_between(stamped, at);
-        if !period.is_zero() {
-            since = since.min(2.0 * period.as_secs_f64());
+        let mut since = seconds_between(s.smoothed, at);
+        if !s.period.is_zero() {
+            since = since.min(2.0 * s.period.as_secs_f64());
         }
-        Some(frame as f64 + since * f64::from(sample_rate))
+        Some(s.frame as f64 + since * f64::from(sample_rate))
     }
 }
 
@@ -134,8 +186,7 @@ impl OutputClock {
 struct Stamp {
     frame: u64,
     smoothed: Instant,
-    raw: Instant,
-    period: std::time::Duration,
+    period: Duration,
 }
 
 /// The delay-locked loop's state: the smoothed moment of a stamped frame and the time a frame
@@ -197,21 +248,20 @@ pub fn seconds_between(a: Instant, b: Instant) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn a_moment_maps_to_the_frame_the_device_was_at() {
         let clock = OutputClock::new();
         let t0 = Instant::now();
-        assert_eq!(clock.frame_at(t0, 48_000, false), None);
-        clock.stamp(96_000);
-        let stamped = clock.frame_at(Instant::now(), 48_000, false).expect("stamped");
+        assert_eq!(clock.frame_at(t0, 48_000), None);
+        clock.stamp(96_000, None);
+        let stamped = clock.frame_at(Instant::now(), 48_000).expect("stamped");
         assert!(stamped >= 96_000.0);
         // Ten milliseconds later is 480 frames later, whenever it is asked.
         let later = Instant::now() + Duration::from_millis(10);
-        let a = clock.frame_at(later, 48_000, false).expect("stamped");
+        let a = clock.frame_at(later, 48_000).expect("stamped");
         let b = clock
-            .frame_at(later + Duration::from_millis(10), 48_000, false)
+            .frame_at(later + Duration::from_millis(10), 48_000)
             .expect("stamped");
         assert!((b - a - 480.0).abs() < 1e-3, "{a} {b}");
     }
@@ -247,5 +297,33 @@ mod tests {
         assert_eq!(after.nanos, t);
         let restarted = after.update(0, t + 1e6);
         assert_eq!((restarted.frame, restarted.nanos), (0, t + 1e6));
+    }
+
+    #[test]
+    fn a_reported_playback_moment_cancels_late_wakeups() {
+        // 256-frame callbacks at 48 kHz, each woken 0 to 3 ms late, with the audio API saying
+        // when each buffer is heard (5.33 ms after the cycle began, so less the lateness).
+        let clock = OutputClock::new();
+        let period = 256.0 / 48_000.0 * 1e9;
+        let mut rng: u64 = 7;
+        let (mut low, mut high) = (f64::MAX, f64::MIN);
+        for n in 1..4000u64 {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let late = (rng >> 33) as f64 / f64::from(u32::MAX >> 1) * 3e6;
+            let cycle = 1e9 + n as f64 * period;
+            let heard_in = Duration::from_nanos((period - late) as u64);
+            clock.stamp_at(n * 256, cycle + late, Some(heard_in));
+            let nanos = f64::from_bits(clock.nanos.load(Ordering::Relaxed));
+            // Once settled, the stamps keep one offset from the cycles' true starts: the
+            // lateness is not in them.
+            if n > 3000 {
+                low = low.min(nanos - cycle);
+                high = high.max(nanos - cycle);
+            }
+        }
+        assert!(high - low < 0.2e6, "spread {} ns", high - low);
+        // The latency is the top of the reports: a callback woken on time.
+        let latency = clock.device_latency().expect("reported").as_nanos() as f64;
+        assert!(latency <= period && latency > period - 0.5e6, "{latency}");
     }
 }

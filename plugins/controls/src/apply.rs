@@ -294,8 +294,6 @@ pub(crate) fn apply_changes(
                 timed.write(StampedAction {
                     action,
                     at: change.at,
-                    // A network packet is stamped on its own; MIDI and pads by their callbacks.
-                    steady: matches!(change.source, crate::change::Source::Osc(_)),
                     frame: change.frame,
                     launch: change.launch.or(change.frame.map(engine_rt::Quantize::Frame)),
                 });

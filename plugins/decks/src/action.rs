@@ -46,9 +46,6 @@ pub struct StampedAction {
     pub action: Action,
     /// When its input arrived.
     pub at: Option<std::time::Instant>,
-    /// Whether `at` was stamped independently of the audio callbacks (a network packet) rather
-    /// than by a callback of the same audio cycle (a JACK MIDI message).
-    pub steady: bool,
     /// The engine frame its sender scheduled it for (an OSC bundle's timetag): it applies
     /// there rather than at the frame of `at`.
     pub frame: Option<u64>,
@@ -408,9 +405,9 @@ pub(crate) fn apply_actions(
     time: Res<Time<Real>>,
     cache: Res<TrackCache>,
 ) {
-    let untimed = actions.read().map(|a| (a, None, false, None, None));
+    let untimed = actions.read().map(|a| (a, None, None, None));
     let arrivals: Vec<_> = untimed
-        .chain(timed.read().map(|t| (&t.action, t.at, t.steady, t.frame, t.launch)))
+        .chain(timed.read().map(|t| (&t.action, t.at, t.frame, t.launch)))
         .collect();
     // (deck, playing, key) of every deck with a known key, playing decks first.
     let mut keys: Vec<(usize, bool, Key)> = decks
@@ -418,11 +415,11 @@ pub(crate) fn apply_actions(
         .filter_map(|d| Some((d.1.index, d.3.playing, track_key(d.4)?)))
         .collect();
     keys.sort_by_key(|k| !k.1);
-    for (action, at, steady, frame, launch) in arrivals {
+    for (action, at, frame, launch) in arrivals {
         // What applies at once applies at its scheduled frame, or at the frame of its arrival
         // where a device clock runs.
         let now = frame
-            .or_else(|| at.and_then(|t| status.frame_for(t, steady)))
+            .or_else(|| at.and_then(|t| status.frame_for(t)))
             .map_or(Quantize::Now, Quantize::Frame);
         let action = match action.clone().checked_with(Range::clamp) {
             Ok(a) => a,

@@ -256,14 +256,12 @@ impl EngineStatus {
     /// The engine frame a control change that reached the machine at `at` applies at: the
     /// frame the device was playing then, plus the output latency and [`CONTROL_MARGIN`]. One
     /// fixed latency for every change, so a knob's moves keep their spacing; `None` when no
-    /// device clock runs (offline renders, tests), where changes apply at once. `steady`: the
-    /// moment was stamped independently of the audio callbacks (see
-    /// [`engine_rt::backend::output_clock::OutputClock::frame_at`]).
-    pub fn frame_for(&self, at: std::time::Instant, steady: bool) -> Option<u64> {
+    /// device clock runs (offline renders, tests), where changes apply at once.
+    pub fn frame_for(&self, at: std::time::Instant) -> Option<u64> {
         if self.control_timing == ControlTiming::NextFrame {
             return None;
         }
-        let device = self.callback.as_ref()?.clock.frame_at(at, self.sample_rate, steady)?;
+        let device = self.callback.as_ref()?.clock.frame_at(at, self.sample_rate)?;
         let margin = CONTROL_MARGIN * f64::from(self.sample_rate);
         Some(
             (device + f64::from(self.output_latency_frames) + margin)

@@ -104,7 +104,7 @@ fn device_beat(p: &Position, output: &CallbackStats, sample_rate: u32) -> Option
         f64::from_bits(p.beat.load(Ordering::Relaxed)),
         f64::from_bits(p.bpm.load(Ordering::Relaxed)),
     );
-    let device = output.clock.frame_at(Instant::now(), sample_rate, true)?;
+    let device = output.clock.frame_at(Instant::now(), sample_rate)?;
     let frames_per_beat = (bpm > 0.0).then(|| 60.0 / bpm * f64::from(sample_rate))?;
     Some((beat + (device - frame) / frames_per_beat, frames_per_beat))
 }

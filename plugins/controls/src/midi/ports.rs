@@ -1,12 +1,13 @@
 //! MIDI ports through midir (JACK MIDI by default, the ALSA sequencer without the `jack-midi`
 //! feature). A thread of its own polls the port lists, so a controller plugged in mid-set is
 //! found and one pulled out stalls nothing; each open input hands its messages, stamped with
-//! their arrival time, to the app through a wait-free ring.
+//! their arrival time, to the app through a wait-free ring. JACK MIDI inputs are our own
+//! clients (`jack_in`), which stamp each message to its frame.
 
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
-use midir::{MidiInput, MidiInputConnection, MidiOutput, MidiOutputConnection};
+use midir::{MidiInput, MidiOutput, MidiOutputConnection};
 
 /// The client name Phosphene shows in the MIDI graph.
 pub const CLIENT: &str = "phosphene";
@@ -32,6 +33,19 @@ pub struct RawMidi {
 }
 
 impl RawMidi {
+    /// A message that arrived at `at`; bytes past [`MAX_BYTES`] are cut, and it says so.
+    pub fn new(at: Instant, bytes: &[u8]) -> Self {
+        let n = bytes.len().min(MAX_BYTES);
+        let mut raw = Self {
+            at,
+            len: n as u16,
+            cut: bytes.len() > MAX_BYTES,
+            bytes: [0; MAX_BYTES],
+        };
+        raw.bytes[..n].copy_from_slice(&bytes[..n]);
+        raw
+    }
+
     /// The message's bytes.
     pub fn data(&self) -> &[u8] {
         &self.bytes[..self.len as usize]
@@ -175,29 +189,33 @@ impl Drop for PortWatcher {
     }
 }
 
+/// An open input; dropping it closes the port.
+#[cfg(feature = "jack-midi")]
+type InputConnection = crate::midi::jack_in::JackInput;
+/// An open input; dropping it closes the port.
+#[cfg(not(feature = "jack-midi"))]
+type InputConnection = midir::MidiInputConnection<()>;
+
 /// Opens one input port, its messages going into a ring.
-fn open_input(name: &str) -> Result<(MidiInputConnection<()>, rtrb::Consumer<RawMidi>), String> {
-    let input = MidiInput::new(&format!("{CLIENT}-in")).map_err(|e| e.to_string())?;
-    let port = input
-        .ports()
-        .into_iter()
-        .find(|p| input.port_name(p).is_ok_and(|n| n == name))
-        .ok_or_else(|| format!("{name}: gone"))?;
-    let (mut tx, rx) = rtrb::RingBuffer::new(RING);
-    let callback = move |_stamp: u64, bytes: &[u8], _: &mut ()| {
-        // On the MIDI system's thread: no allocation, no lock; a full ring drops the message.
-        let mut raw = RawMidi {
-            at: Instant::now(),
-            len: 0,
-            cut: bytes.len() > MAX_BYTES,
-            bytes: [0; MAX_BYTES],
+fn open_input(name: &str) -> Result<(InputConnection, rtrb::Consumer<RawMidi>), String> {
+    let (tx, rx) = rtrb::RingBuffer::new(RING);
+    #[cfg(feature = "jack-midi")]
+    let connection = crate::midi::jack_in::open(name, tx)?;
+    #[cfg(not(feature = "jack-midi"))]
+    let connection = {
+        let mut tx = tx;
+        let input = MidiInput::new(&format!("{CLIENT}-in")).map_err(|e| e.to_string())?;
+        let port = input
+            .ports()
+            .into_iter()
+            .find(|p| input.port_name(p).is_ok_and(|n| n == name))
+            .ok_or_else(|| format!("{name}: gone"))?;
+        // On the ALSA sequencer's thread: no allocation, no lock; a full ring drops it.
+        let callback = move |_stamp: u64, bytes: &[u8], _: &mut ()| {
+            let _ = tx.push(RawMidi::new(Instant::now(), bytes));
         };
-        let n = bytes.len().min(MAX_BYTES);
-        raw.bytes[..n].copy_from_slice(&bytes[..n]);
-        raw.len = n as u16;
-        let _ = tx.push(raw);
+        input.connect(&port, "in", callback, ()).map_err(|e| e.to_string())?
     };
-    let connection = input.connect(&port, "in", callback, ()).map_err(|e| e.to_string())?;
     Ok((connection, rx))
 }
 
@@ -222,7 +240,7 @@ fn with_ordinals(names: &[String]) -> Vec<(String, usize)> {
 }
 
 fn watch(events: &Sender<PortEvent>, stop: &Receiver<()>) {
-    let mut inputs: Vec<((String, usize), MidiInputConnection<()>)> = Vec::new();
+    let mut inputs: Vec<((String, usize), InputConnection)> = Vec::new();
     let mut outputs: Vec<String> = Vec::new();
     let mut said_unavailable = false;
     let mut lister: Option<Lister> = None;
