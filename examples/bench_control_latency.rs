@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Prints one line of `key=value` figures; extra arguments after `--` go to `phosphene`
-//! (e.g. `-- --ahead 0`).
+//! (e.g. `-- --ahead 0`). `skipped_frames` counts frames JACK did not run the bench's client
+//! for (a loaded machine): no latency is read across them.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -100,8 +101,11 @@ impl jack::ProcessHandler for Bench {
         let start = u64::from(ps.last_frame_time());
         let n = u64::from(ps.n_frames());
         let audio = self.input.as_slice(ps);
-        if self.recorded.len() + audio.len() <= self.recorded.capacity() {
-            self.first.get_or_insert(start);
+        // Each cycle's audio at its own frame: cycles JACK skipped for this client (a loaded
+        // machine) leave NaN, so no latency is read across them.
+        let at = (start - *self.first.get_or_insert(start)) as usize;
+        if at + audio.len() <= self.recorded.capacity() && at >= self.recorded.len() {
+            self.recorded.resize(at, f32::NAN);
             self.recorded.extend_from_slice(audio);
         }
         let peak = audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
@@ -157,7 +161,8 @@ fn write_tone(path: &Path, seconds: f64) {
 }
 
 /// Frames from each message to the output crossing half-way to its new level; `None` where
-/// the output never did before the next message.
+/// the output never did before the next message, or frames before the crossing were not
+/// recorded.
 fn latencies(recorded: &[f32], first: u64, sent: &[u64], level: f32) -> Vec<Option<u64>> {
     let half = level / 2.0;
     sent.iter()
@@ -169,16 +174,16 @@ fn latencies(recorded: &[f32], first: u64, sent: &[u64], level: f32) -> Vec<Opti
                 .map_or(recorded.len(), |n| (n - first) as usize)
                 .min(recorded.len());
             let rising = i % 2 == 1;
-            (from..to)
-                .find(|&t| {
-                    if rising {
-                        recorded[t].abs() > half
-                    } else {
-                        // Falling: a whole period of the tone below half.
-                        t >= PERIOD && recorded[t + 1 - PERIOD..=t].iter().all(|x| x.abs() < half)
-                    }
-                })
-                .map(|t| (t - from) as u64)
+            let t = (from..to).find(|&t| {
+                if rising {
+                    recorded[t].abs() > half
+                } else {
+                    // Falling: a whole period of the tone below half.
+                    t >= PERIOD && recorded[t + 1 - PERIOD..=t].iter().all(|x| x.abs() < half)
+                }
+            })?;
+            // A crossing after frames that were not recorded may have happened in them.
+            (!recorded[from..t].iter().any(|x| x.is_nan())).then_some((t - from) as u64)
         })
         .collect()
 }
@@ -358,6 +363,7 @@ fn main() {
         .map(|&f| f as f64 * 1000.0 / f64::from(RATE))
         .collect();
     let missed = lat.len() - ms.len();
+    let skipped = bench.recorded.iter().filter(|x| x.is_nan()).count();
     ms.sort_by(f64::total_cmp);
     let q = |p: f64| {
         ms.get(((ms.len() as f64 - 1.0) * p).round() as usize)
@@ -368,7 +374,8 @@ fn main() {
     let std = (ms.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / ms.len().max(1) as f64).sqrt();
     println!(
         "via={} timing={} messages={} jack_block={block} latency_median_ms={:.2} latency_p99_ms={:.2} latency_min_ms={:.2} \
-         latency_max_ms={:.2} jitter_p1_p99_ms={:.2} jitter_max_min_ms={:.2} std_ms={:.3} missed={missed} extra_args={:?}",
+         latency_max_ms={:.2} jitter_p1_p99_ms={:.2} jitter_max_min_ms={:.2} std_ms={:.3} missed={missed} extra_args={:?} \
+         skipped_frames={skipped}",
         if a.via == Via::Osc { "osc" } else { "midi" },
         a.timing,
         lat.len(),

@@ -5,9 +5,11 @@
 //! root) and its own `jackd -d dummy`.
 //!
 //! ```text
-//! cargo build --release && cargo run --release --example bench_link [-- --seconds S]
+//! cargo build --release && cargo run --release --example bench_link [-- --seconds S] [--stall-ms MS]
 //! ```
 //!
+//! With `--stall-ms`, Phosphene is stopped (SIGSTOP) that long half-way through, its callbacks
+//! stalled and its blocks dropped, and the clicks from then on are printed with their offsets.
 //! Prints the figures, then as its last line
 //! `onset_p50_ms=<f> onset_p99_ms=<f> onset_max_ms=<f> reference_p99_ms=<f>`.
 
@@ -42,12 +44,16 @@ fn build_phosphene() {
 
 fn main() {
     let mut seconds = 150.0;
+    let mut stall = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match (a.as_str(), args.next().and_then(|v| v.parse::<f64>().ok())) {
             ("--seconds", Some(s)) if s >= 10.0 => seconds = s,
+            ("--stall-ms", Some(ms)) if (1.0..=1000.0).contains(&ms) => {
+                stall = Some(std::time::Duration::from_secs_f64(ms / 1e3));
+            }
             _ => {
-                eprintln!("usage: bench_link [--seconds S (at least 10)]");
+                eprintln!("usage: bench_link [--seconds S (at least 10)] [--stall-ms MS (1 to 1000)]");
                 std::process::exit(2);
             }
         }
@@ -59,7 +65,7 @@ fn main() {
     });
     let dir = std::env::temp_dir().join(format!("phos-bench-link-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp folder");
-    let mut run = compare_with_linkhut(&ns, &dir, seconds, 1);
+    let mut run = compare_with_linkhut(&ns, &dir, seconds, 1, stall);
     let phosphene = run.phosphenes.remove(0);
     let _ = std::fs::remove_dir_all(&dir);
     let line = |name: &str, v: &[f64]| {
@@ -74,6 +80,17 @@ fn main() {
     };
     line("phosphene-vs-linkhut", &phosphene);
     line("linkhut-vs-linkhut", &run.reference);
+    if let (Some(d), Some(after)) = (stall, run.after_stall.first()) {
+        let shown: Vec<String> = after
+            .iter()
+            .map(|o| o.map_or("lost".into(), |ms| format!("{ms:.3}")))
+            .collect();
+        println!(
+            "after a {:.0} ms stall, LinkHut's clicks from then on, Phosphene's offset (ms): {}",
+            d.as_secs_f64() * 1e3,
+            shown.join(" ")
+        );
+    }
     for l in run.log.lines().filter(|l| l.starts_with("link:")) {
         println!("  {l}");
     }

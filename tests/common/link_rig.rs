@@ -202,6 +202,10 @@ pub struct Comparison {
     pub phosphenes: Vec<Vec<f64>>,
     /// The second LinkHut's onsets minus the first's, in the same run (ms).
     pub reference: Vec<f64>,
+    /// With a stall: for each Phosphene, the first LinkHut's clicks from the stall on, each
+    /// with Phosphene's onset's offset from it (ms), `None` where Phosphene's was not heard
+    /// within 50 ms.
+    pub after_stall: Vec<Vec<Option<f64>>>,
     /// The Phosphenes' stderr (their `link:` lines).
     pub log: String,
 }
@@ -210,8 +214,15 @@ pub struct Comparison {
 /// dummy` of its own), recorded from their ports for `seconds` with `jack_rec`, while tempo
 /// changes are made on either side: a LinkHut's tempo keys a third of the way in, Phosphene's
 /// own tempo change (a ramp, published as steps) at two thirds, the other LinkHut's at five
-/// sixths.
-pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, seconds: f64, instances: usize) -> Comparison {
+/// sixths. With `stall`, each Phosphene is stopped (SIGSTOP) for that long half-way through:
+/// its callbacks stall, JACK drops its blocks, and it must find the session's beat again.
+pub fn compare_with_linkhut(
+    ns: &super::netns::Netns,
+    dir: &Path,
+    seconds: f64,
+    instances: usize,
+    stall: Option<Duration>,
+) -> Comparison {
     use super::jackd::{Jackd, recorded_so_far};
     use super::live::{LiveProcess, wait_until};
     let jack = Jackd::start("link");
@@ -301,6 +312,20 @@ pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, seconds: f64, 
     for _ in 0..4 {
         a.press('e');
     }
+    at(1.0 / 2.0);
+    // Seconds into the recording (which started as the recorder did, or a little after) the
+    // stall began.
+    let stalled_at = stall.map(|d| {
+        let from = started.elapsed().as_secs_f64();
+        for p in &plays {
+            p.signal("STOP");
+        }
+        std::thread::sleep(d);
+        for p in &plays {
+            p.signal("CONT");
+        }
+        from
+    });
     at(5.0 / 6.0);
     for _ in 0..3 {
         b.press('w');
@@ -320,9 +345,24 @@ pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, seconds: f64, 
         )
     };
     let hut_a = onsets_of(0);
+    let after_stall = match stalled_at {
+        Some(from) => (0..instances)
+            .map(|i| {
+                let ours = onsets_of(2 + i);
+                hut_a
+                    .iter()
+                    // From a click before it: where the recording began is known to a little.
+                    .filter(|&&t| t >= from - 0.25)
+                    .map(|&t| offsets_ms(&[t], &ours).first().map(|d| -d))
+                    .collect()
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     Comparison {
         phosphenes: (0..instances).map(|i| offsets_ms(&onsets_of(2 + i), &hut_a)).collect(),
         reference: offsets_ms(&onsets_of(1), &hut_a),
+        after_stall,
         log,
     }
 }

@@ -40,13 +40,21 @@ pub struct OutputClock {
     /// be assumed to have moved on.
     period: AtomicU64,
     /// Nanoseconds from a callback to its first frame at the speaker, as the audio API reports
-    /// it: the longest report of the last full window of callbacks and of the one filling now
-    /// (0: never reported). See [`OutputClock::track_latency`].
-    latency_last: AtomicU64,
+    /// it: the longest report of each of the last [`LATENCY_WINDOWS`] full windows of
+    /// callbacks (0: none yet), and of the one filling now. See [`OutputClock::track_latency`].
+    latency_windows: [AtomicU64; LATENCY_WINDOWS],
     latency_now: AtomicU64,
-    /// Reports in the window filling now.
+    /// Reports in the window filling now, and windows filled so far.
     latency_reports: AtomicU64,
+    latency_filled: AtomicU64,
 }
+
+/// Callbacks a latency window holds.
+const LATENCY_WINDOW: u64 = 64;
+/// Full latency windows remembered: 1,024 callbacks (5.5 s at 256 frames and 48 kHz), so that
+/// a busy spell of seconds in which every callback is woken late does not pass for a shorter
+/// latency.
+const LATENCY_WINDOWS: usize = 16;
 
 impl OutputClock {
     /// Sets the shared epoch from the thread that builds the output (not the callback's).
@@ -100,33 +108,43 @@ impl OutputClock {
     }
 
     /// Follows the reported latency (`nanos`). A callback woken late reports that much less
-    /// (its buffer is heard as soon as ever), so the latency is the longest report of a recent
-    /// window: a callback woken on time. A longer report is taken at once; a shorter latency
-    /// (a reconfigured device, or a spurious report at start) within two windows. Returns it.
+    /// (its buffer is heard as soon as ever), so the latency is the longest report of the last
+    /// few seconds: a callback woken on time. A longer report is taken at once; a shorter
+    /// latency (a reconfigured device, or a spurious report at start) once the longer one has
+    /// left the remembered windows. Returns it.
     fn track_latency(&self, nanos: u64) -> u64 {
-        /// Callbacks a window holds (0.7 s at 256 frames and 48 kHz).
-        const WINDOW: u64 = 128;
-        let n = self.latency_reports.load(Ordering::Relaxed);
-        let mut filling = self.latency_now.load(Ordering::Relaxed).max(nanos);
-        if n + 1 >= WINDOW {
-            self.latency_last.store(filling, Ordering::Relaxed);
+        let n = self.latency_reports.load(Ordering::Relaxed) + 1;
+        let filling = self.latency_now.load(Ordering::Relaxed).max(nanos);
+        if n >= LATENCY_WINDOW {
+            let filled = self.latency_filled.load(Ordering::Relaxed);
+            self.latency_windows[filled as usize % LATENCY_WINDOWS].store(filling, Ordering::Relaxed);
+            self.latency_filled.store(filled + 1, Ordering::Relaxed);
             self.latency_reports.store(0, Ordering::Relaxed);
-            filling = 0;
+            self.latency_now.store(0, Ordering::Relaxed);
         } else {
-            self.latency_reports.store(n + 1, Ordering::Relaxed);
+            self.latency_reports.store(n, Ordering::Relaxed);
+            self.latency_now.store(filling, Ordering::Relaxed);
         }
-        self.latency_now.store(filling, Ordering::Relaxed);
-        self.latency_last.load(Ordering::Relaxed).max(filling)
+        self.longest_latency()
+    }
+
+    /// The longest latency reported in the remembered windows and the one filling now.
+    fn longest_latency(&self) -> u64 {
+        self.latency_windows
+            .iter()
+            .chain(std::iter::once(&self.latency_now))
+            .map(|w| w.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0)
     }
 
     /// The time from a callback to its first frame reaching the speaker, as the audio API
     /// reports it for a callback woken on time; `None` when it was never reported.
     pub fn device_latency(&self) -> Option<Duration> {
-        let longest = self
-            .latency_last
-            .load(Ordering::Relaxed)
-            .max(self.latency_now.load(Ordering::Relaxed));
-        (longest > 0).then(|| Duration::from_nanos(longest))
+        match self.longest_latency() {
+            0 => None,
+            n => Some(Duration::from_nanos(n)),
+        }
     }
 
     /// Callbacks stamped so far.
@@ -309,7 +327,13 @@ mod tests {
         let (mut low, mut high) = (f64::MAX, f64::MIN);
         for n in 1..4000u64 {
             rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let late = (rng >> 33) as f64 / f64::from(u32::MAX >> 1) * 3e6;
+            let r = (rng >> 33) as f64 / f64::from(u32::MAX >> 1);
+            // A busy spell of 2.7 s in which every callback is woken at least 2 ms late.
+            let late = if (3200..3700).contains(&n) {
+                2e6 + r * 1e6
+            } else {
+                r * 3e6
+            };
             let cycle = 1e9 + n as f64 * period;
             let heard_in = Duration::from_nanos((period - late) as u64);
             clock.stamp_at(n * 256, cycle + late, Some(heard_in));
