@@ -15,7 +15,8 @@
 //!
 //! Prints one line of `key=value` figures; extra arguments after `--` go to `phosphene`
 //! (e.g. `-- --ahead 0`). `skipped_frames` counts frames JACK did not run the bench's client
-//! for (a loaded machine): no latency is read across them.
+//! for (a loaded machine); `hidden` the messages whose crossing may lie in them, which are
+//! left out of the figures.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -160,30 +161,45 @@ fn write_tone(path: &Path, seconds: f64) {
     w.finalize().expect("finish the tone");
 }
 
-/// Frames from each message to the output crossing half-way to its new level; `None` where
-/// the output never did before the next message, or frames before the crossing were not
-/// recorded.
-fn latencies(recorded: &[f32], first: u64, sent: &[u64], level: f32) -> Vec<Option<u64>> {
+/// What became of one message.
+#[derive(Clone, Copy, PartialEq)]
+enum Heard {
+    /// Frames from the message to the output crossing half-way to its new level.
+    After(u64),
+    /// The output never crossed before the next message.
+    Missed,
+    /// Frames before the crossing were not recorded (JACK skipped the bench's client): the
+    /// crossing may have been in them.
+    Hidden,
+}
+
+/// What became of each message.
+fn latencies(recorded: &[f32], first: u64, sent: &[u64], level: f32) -> Vec<Heard> {
     let half = level / 2.0;
     sent.iter()
         .enumerate()
         .map(|(i, &at)| {
-            let from = at.checked_sub(first)? as usize;
+            let Some(from) = at.checked_sub(first).map(|f| f as usize) else {
+                return Heard::Missed;
+            };
             let to = sent
                 .get(i + 1)
                 .map_or(recorded.len(), |n| (n - first) as usize)
                 .min(recorded.len());
             let rising = i % 2 == 1;
-            let t = (from..to).find(|&t| {
+            let crossing = (from..to).find(|&t| {
                 if rising {
                     recorded[t].abs() > half
                 } else {
                     // Falling: a whole period of the tone below half.
                     t >= PERIOD && recorded[t + 1 - PERIOD..=t].iter().all(|x| x.abs() < half)
                 }
-            })?;
-            // A crossing after frames that were not recorded may have happened in them.
-            (!recorded[from..t].iter().any(|x| x.is_nan())).then_some((t - from) as u64)
+            });
+            match crossing {
+                None => Heard::Missed,
+                Some(t) if recorded[from..t].iter().any(|x| x.is_nan()) => Heard::Hidden,
+                Some(t) => Heard::After((t - from) as u64),
+            }
         })
         .collect()
 }
@@ -359,10 +375,13 @@ fn main() {
     let lat = latencies(&bench.recorded, bench.first.unwrap_or(0), &sent, level);
     let mut ms: Vec<f64> = lat
         .iter()
-        .flatten()
-        .map(|&f| f as f64 * 1000.0 / f64::from(RATE))
+        .filter_map(|h| match h {
+            Heard::After(f) => Some(*f as f64 * 1000.0 / f64::from(RATE)),
+            _ => None,
+        })
         .collect();
-    let missed = lat.len() - ms.len();
+    let missed = lat.iter().filter(|h| **h == Heard::Missed).count();
+    let hidden = lat.iter().filter(|h| **h == Heard::Hidden).count();
     let skipped = bench.recorded.iter().filter(|x| x.is_nan()).count();
     ms.sort_by(f64::total_cmp);
     let q = |p: f64| {
@@ -375,7 +394,7 @@ fn main() {
     println!(
         "via={} timing={} messages={} jack_block={block} latency_median_ms={:.2} latency_p99_ms={:.2} latency_min_ms={:.2} \
          latency_max_ms={:.2} jitter_p1_p99_ms={:.2} jitter_max_min_ms={:.2} std_ms={:.3} missed={missed} extra_args={:?} \
-         skipped_frames={skipped}",
+         skipped_frames={skipped} hidden={hidden}",
         if a.via == Via::Osc { "osc" } else { "midi" },
         a.timing,
         lat.len(),

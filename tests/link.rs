@@ -198,11 +198,10 @@ fn heard_with_linkhut(tag: &str, seconds: f64, instances: usize, stall: Option<D
         );
     }
     for (i, after) in run.after_stall.iter().enumerate() {
-        // Every click from the stall on is heard on the beat; one that the stall cut into may
-        // be lost or moved.
+        // Every click from the stall on is heard, on the beat.
         let off = after.iter().filter(|d| d.is_none_or(|d| d.abs() >= bound)).count();
         assert!(
-            after.len() >= 4 && off <= 1,
+            after.len() >= 4 && off == 0,
             "Phosphene {i} after its stall (bound {bound:.3} ms): {after:?}\n{}",
             run.log
         );

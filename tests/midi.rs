@@ -342,21 +342,19 @@ fn jack_midi_messages_are_stamped_to_their_frame() {
         .register_port("out", jack::MidiOut::default())
         .expect("a MIDI port");
     let go = Arc::new(AtomicBool::new(false));
-    // JACK frame of the cycle the first event went in (0 until then).
-    let start = Arc::new(AtomicU32::new(0));
-    let (go2, start2) = (go.clone(), start.clone());
+    // The JACK frame each event went out at, as the sender's cycles ran (0 until it did).
+    let sent: Arc<[AtomicU32; TIMED.len()]> = Arc::new(std::array::from_fn(|_| AtomicU32::new(0)));
+    let (go2, sent2) = (go.clone(), sent.clone());
     let mut cycle = 0u32;
     let sender = jack::contrib::ClosureProcessHandler::new(move |_: &jack::Client, ps: &jack::ProcessScope| {
         if go2.load(Ordering::Acquire) {
-            if cycle == 0 {
-                start2.store(ps.last_frame_time(), Ordering::Release);
-            }
             let mut writer = out.writer(ps);
-            for &(_, frame, value) in TIMED.iter().filter(|e| e.0 == cycle) {
+            for (k, &(_, frame, value)) in TIMED.iter().enumerate().filter(|e| e.1.0 == cycle) {
                 let _ = writer.write(&jack::RawMidi {
                     time: frame,
                     bytes: &[0xB0, 16, value],
                 });
+                sent2[k].store(ps.last_frame_time().wrapping_add(frame), Ordering::Release);
             }
             cycle += 1;
         }
@@ -377,14 +375,19 @@ fn jack_midi_messages_are_stamped_to_their_frame() {
         }
         (got.len() >= TIMED.len()).then_some(())
     });
-    assert_ne!(start.load(Ordering::Acquire), 0);
     // Each message's moment is its own frame's on JACK's clock: spaced as the frames were,
     // within the same cycle and across cycles, to well under a millisecond.
-    let frame_of = |e: &(u32, u32, u8)| f64::from(e.0 * 256 + e.1);
+    let frame_of = |k: usize| {
+        f64::from(
+            sent[k]
+                .load(Ordering::Acquire)
+                .wrapping_sub(sent[0].load(Ordering::Acquire)),
+        )
+    };
     for (k, m) in got.iter().enumerate().skip(1) {
         assert_eq!(m.data(), &[0xB0, 16, TIMED[k].2], "{k}");
         let apart = m.at.duration_since(got[0].at).as_secs_f64();
-        let frames = frame_of(&TIMED[k]) - frame_of(&TIMED[0]);
+        let frames = frame_of(k);
         assert!(
             (apart * 48_000.0 - frames).abs() < 5.0,
             "event {k}: {frames} frames after the first, stamped {:.1} frames after",

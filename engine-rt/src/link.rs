@@ -5,8 +5,9 @@
 //! - [`LinkClock`] is the audio thread's clock. Once per block it captures the session state
 //!   into one [`SessionState`] it owns (a copy, no allocation) and maps engine frames to Link's
 //!   host time through the output's stamped sample clock
-//!   ([`crate::backend::output_clock::OutputClock`], a delay-locked loop that survives xruns,
-//!   restarts and counters going backwards), plus the output latency.
+//!   ([`crate::backend::output_clock::OutputClock`]: the device's own playback timestamps
+//!   where the audio API gives them, through a delay-locked loop that survives xruns, restarts
+//!   and counters going backwards), plus the output latency.
 //! - [`LinkControl`] is the control side: it switches Link on and off, reads peers, tempo and
 //!   phase, and never touches the audio thread's state.
 //!
@@ -280,9 +281,7 @@ pub struct LinkClock {
     following: bool,
     stats: Arc<CallbackStats>,
     sample_rate: f64,
-    /// Device latency (µs): as the audio API reports it, smoothed by the output clock (a
-    /// report rides on the callback's wake-up lateness); the device buffer until the first
-    /// report.
+    /// Device latency (µs) where the audio API reports none: the device buffer.
     device_micros: f64,
     /// The graph's own latency (µs).
     graph_micros: f64,
@@ -298,27 +297,18 @@ impl LinkClock {
     fn heard_micros(&self, frame: f64) -> f64 {
         let now_link = self.link.clock_micros() as f64;
         let now = Instant::now();
-        let (stamp_frame, stamp_micros) = match self.stats.clock.last_stamp() {
-            Some((f, at, _)) => {
-                // `at` may lie a little after `now` (smoothed): signed difference.
-                let since = match now.checked_duration_since(at) {
-                    Some(d) => d.as_secs_f64(),
-                    None => -at.duration_since(now).as_secs_f64(),
-                };
-                (f as f64, now_link - since * 1e6)
+        let (stamp_frame, stamp_micros, device_micros) = match self.stats.clock.last_stamp() {
+            Some(s) => {
+                // The moment may lie a little after `now` (smoothed): signed difference.
+                let since = crate::backend::output_clock::seconds_between(s.moment, now);
+                // The latency reported with this very stamp (read under its lock).
+                let device = s.device_latency.map_or(self.device_micros, |d| d.as_secs_f64() * 1e6);
+                (s.frame as f64, now_link - since * 1e6, device)
             }
             // No callback yet (or an output that never stamps): the frame is being rendered now.
-            None => (frame, now_link),
+            None => (frame, now_link, self.device_micros),
         };
-        stamp_micros + (frame - stamp_frame) * 1e6 / self.sample_rate + self.device_micros + self.graph_micros
-    }
-
-    /// Follows the device latency the audio API reports, as the output clock smooths it (see
-    /// [`LinkClock::device_micros`]).
-    fn track_device_latency(&mut self) {
-        if let Some(d) = self.stats.clock.device_latency() {
-            self.device_micros = d.as_secs_f64() * 1e6;
-        }
+        stamp_micros + (frame - stamp_frame) * 1e6 / self.sample_rate + device_micros + self.graph_micros
     }
 
     fn beats_per_frame(&self) -> f64 {
@@ -365,7 +355,6 @@ impl BeatClock for LinkClock {
             self.handover.drop_seed();
             return;
         }
-        self.track_device_latency();
         let heard = self.heard_micros(f);
         // Where this frame's beat was heading: by the last block's reading, or by the internal
         // clock on the first block that follows Link.

@@ -155,10 +155,7 @@ impl PreparedOutput {
                     let when = info.timestamp();
                     // When the API knows when the buffer is heard (JACK, ALSA), the output clock
                     // takes the callback's wakeup lateness out of its stamps.
-                    let heard_in = when
-                        .playback
-                        .checked_duration_since(when.callback)
-                        .filter(|d| !d.is_zero());
+                    let heard_in = when.playback.checked_duration_since(when.callback);
                     feed.fill(out, channels, &stats, heard_in);
                 },
                 move |_e| err_stats.stream_error(),

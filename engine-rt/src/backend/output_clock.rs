@@ -5,12 +5,13 @@
 //!
 //! A callback runs late by however long the system took to wake it. Where the audio API says
 //! when the buffer will be heard (JACK's and ALSA's playback timestamps, which follow the
-//! device's own clock), the stamp is that moment less the full device latency: the wakeup
-//! lateness cancels exactly. Without such timestamps the moments are smoothed by a
-//! delay-locked loop (the filter JACK's own frame clock uses): the moment of each stamp is
-//! predicted from the last one and the measured time per frame, and moved a little towards
-//! where the callback really ran. A stall, a stream restart or a counter that goes backwards
-//! starts it afresh rather than bending it.
+//! device's own clock), the stamp's moment is that less the device latency reported for a
+//! callback woken on time, so the lateness of the callback itself drops out. The moments then
+//! go through a delay-locked loop (the filter JACK's own frame clock uses), which is all there
+//! is for an output without such timestamps: the moment of each stamp is predicted from the
+//! last one and the measured time per frame, and moved a little towards the measured one. A
+//! stall, a stream restart or a counter that goes backwards starts it afresh rather than
+//! bending it.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering, fence};
@@ -21,6 +22,12 @@ fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
     *EPOCH.get_or_init(Instant::now)
 }
+
+/// Engine frames a latency window spans (0.34 s at 48 kHz).
+const LATENCY_WINDOW_FRAMES: u64 = 16_384;
+/// Full latency windows remembered (5.5 s at 48 kHz): a busy spell of seconds in which every
+/// callback is woken late does not pass for a shorter latency.
+const LATENCY_WINDOWS: usize = 16;
 
 /// The last stamp, written by the audio callback (one writer) and read by the app: a sequence
 /// lock of plain atomics, so neither side ever waits on the other.
@@ -39,22 +46,32 @@ pub struct OutputClock {
     /// Nanoseconds between the last two stamps: how far ahead of the last stamp the device can
     /// be assumed to have moved on.
     period: AtomicU64,
-    /// Nanoseconds from a callback to its first frame at the speaker, as the audio API reports
-    /// it: the longest report of each of the last [`LATENCY_WINDOWS`] full windows of
-    /// callbacks (0: none yet), and of the one filling now. See [`OutputClock::track_latency`].
+    /// Nanoseconds from the last stamp to its first frame at the speaker, as the audio API
+    /// reports it for a callback woken on time (0: not reported).
+    latency: AtomicU64,
+    /// The callback's own record of the reported latencies (see
+    /// [`OutputClock::track_latency`]): the longest report of each of the last
+    /// [`LATENCY_WINDOWS`] full windows (0: none), of the window filling now, the engine frame
+    /// that window began at, and the windows filled so far.
     latency_windows: [AtomicU64; LATENCY_WINDOWS],
     latency_now: AtomicU64,
-    /// Reports in the window filling now, and windows filled so far.
-    latency_reports: AtomicU64,
+    latency_from: AtomicU64,
     latency_filled: AtomicU64,
 }
 
-/// Callbacks a latency window holds.
-const LATENCY_WINDOW: u64 = 64;
-/// Full latency windows remembered: 1,024 callbacks (5.5 s at 256 frames and 48 kHz), so that
-/// a busy spell of seconds in which every callback is woken late does not pass for a shorter
-/// latency.
-const LATENCY_WINDOWS: usize = 16;
+/// One callback's stamp, as read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stamp {
+    /// The engine frame handed to the device.
+    pub frame: u64,
+    /// When it was handed (smoothed).
+    pub moment: Instant,
+    /// The time between the last two stamps (zero until there were two).
+    pub period: Duration,
+    /// From `moment` until that frame is heard, as the audio API reports it; `None` where it
+    /// reports nothing.
+    pub device_latency: Option<Duration>,
+}
 
 impl OutputClock {
     /// Sets the shared epoch from the thread that builds the output (not the callback's).
@@ -73,62 +90,72 @@ impl OutputClock {
 
     /// [`OutputClock::stamp`] at `now`, nanoseconds after [`epoch`].
     fn stamp_at(&self, frame: u64, now: f64, heard_in: Option<Duration>) {
-        let moment = match heard_in {
-            Some(h) => {
-                let h = h.as_nanos().min(u128::from(u64::MAX)) as u64;
-                let latency = self.track_latency(h);
-                // When the buffer is heard, less the full latency: the moment the callback
-                // would have run had it been woken on time.
-                now + h as f64 - latency as f64
-            }
-            None => now,
-        };
-        let last = self.raw.load(Ordering::Relaxed);
         let before = Loop {
             frame: self.frame.load(Ordering::Relaxed),
             nanos: f64::from_bits(self.nanos.load(Ordering::Relaxed)),
             per_frame: f64::from_bits(self.per_frame.load(Ordering::Relaxed)),
         };
-        let mut after = before.update(frame, moment);
-        if heard_in.is_some() {
-            // The moment has no wakeup lateness in it: smoothing would only make it lag a real
-            // change (a device starting up, reconfigured) for seconds.
-            after.nanos = moment;
+        if before.nanos > 0.0 && frame <= before.frame {
+            // A restart: what was reported before may not hold for the new stream.
+            self.forget_latency(frame);
         }
+        let heard_in = heard_in.map(|h| h.as_nanos().min(u128::from(u64::MAX)) as u64);
+        // A zero report before any other is an API that reports nothing.
+        let heard_in = heard_in.filter(|&h| h > 0 || self.longest_latency() > 0);
+        let (moment, latency, resync) = match heard_in {
+            Some(h) => {
+                let latency = self.track_latency(frame, h);
+                // When the buffer is heard, less the latency of a callback woken on time: the
+                // moment it would have run then. What is left is the device's own timing, so a
+                // larger error than this is a real move, taken at once.
+                (now + h as f64 - latency as f64, latency, Loop::RESYNC_EXACT_NANOS)
+            }
+            None => (now, 0, Loop::RESYNC_NANOS),
+        };
+        let last = self.raw.load(Ordering::Relaxed);
+        let after = before.update(frame, moment, resync);
         let moment = moment.max(1.0) as u64;
         self.seq.fetch_add(1, Ordering::AcqRel);
+        fence(Ordering::Release);
         self.frame.store(after.frame, Ordering::Relaxed);
         self.nanos.store(after.nanos.to_bits(), Ordering::Relaxed);
         self.per_frame.store(after.per_frame.to_bits(), Ordering::Relaxed);
         self.raw.store(moment, Ordering::Relaxed);
+        self.latency.store(latency, Ordering::Relaxed);
         if last > 0 {
             self.period.store(moment.saturating_sub(last), Ordering::Relaxed);
         }
         self.seq.fetch_add(1, Ordering::Release);
     }
 
-    /// Follows the reported latency (`nanos`). A callback woken late reports that much less
-    /// (its buffer is heard as soon as ever), so the latency is the longest report of the last
-    /// few seconds: a callback woken on time. A longer report is taken at once; a shorter
-    /// latency (a reconfigured device, or a spurious report at start) once the longer one has
-    /// left the remembered windows. Returns it.
-    fn track_latency(&self, nanos: u64) -> u64 {
-        let n = self.latency_reports.load(Ordering::Relaxed) + 1;
+    /// Follows the reported latency (`nanos`, at engine frame `frame`). A callback woken late
+    /// reports that much less (its buffer is heard as soon as ever), so the latency is the
+    /// longest report of the last few seconds: a callback woken on time. A longer report is
+    /// taken at once. A shorter latency (a device reconfigured, ports repatched, a spurious
+    /// report) is taken once a whole window stayed below it by more than half a callback
+    /// period, which wakeup lateness alone does not do (a real-time callback woken that late,
+    /// every time, for a third of a second). Returns it.
+    fn track_latency(&self, frame: u64, nanos: u64) -> u64 {
         let filling = self.latency_now.load(Ordering::Relaxed).max(nanos);
-        if n >= LATENCY_WINDOW {
-            let filled = self.latency_filled.load(Ordering::Relaxed);
-            self.latency_windows[filled as usize % LATENCY_WINDOWS].store(filling, Ordering::Relaxed);
-            self.latency_filled.store(filled + 1, Ordering::Relaxed);
-            self.latency_reports.store(0, Ordering::Relaxed);
-            self.latency_now.store(0, Ordering::Relaxed);
-        } else {
-            self.latency_reports.store(n, Ordering::Relaxed);
+        let from = self.latency_from.load(Ordering::Relaxed);
+        if frame.saturating_sub(from) < LATENCY_WINDOW_FRAMES {
             self.latency_now.store(filling, Ordering::Relaxed);
+            return self.longest_latency();
         }
+        let longest = self.longest_latency();
+        let period = self.period.load(Ordering::Relaxed);
+        if period > 0 && filling.saturating_add(period / 2) < longest {
+            self.forget_latency(frame);
+        }
+        let filled = self.latency_filled.load(Ordering::Relaxed);
+        self.latency_windows[filled as usize % LATENCY_WINDOWS].store(filling, Ordering::Relaxed);
+        self.latency_filled.store(filled + 1, Ordering::Relaxed);
+        self.latency_now.store(0, Ordering::Relaxed);
+        self.latency_from.store(frame, Ordering::Relaxed);
         self.longest_latency()
     }
 
-    /// The longest latency reported in the remembered windows and the one filling now.
+    /// The longest latency in the remembered windows and the one filling now.
     fn longest_latency(&self) -> u64 {
         self.latency_windows
             .iter()
@@ -138,13 +165,12 @@ impl OutputClock {
             .unwrap_or(0)
     }
 
-    /// The time from a callback to its first frame reaching the speaker, as the audio API
-    /// reports it for a callback woken on time; `None` when it was never reported.
-    pub fn device_latency(&self) -> Option<Duration> {
-        match self.longest_latency() {
-            0 => None,
-            n => Some(Duration::from_nanos(n)),
+    /// Drops every remembered latency report; the next window begins at `frame`.
+    fn forget_latency(&self, frame: u64) {
+        for w in self.latency_windows.iter().chain(std::iter::once(&self.latency_now)) {
+            w.store(0, Ordering::Relaxed);
         }
+        self.latency_from.store(frame, Ordering::Relaxed);
     }
 
     /// Callbacks stamped so far.
@@ -152,14 +178,8 @@ impl OutputClock {
         self.seq.load(Ordering::Acquire) / 2
     }
 
-    /// The last stamp: the engine frame handed to the device, the moment it was, and the
-    /// time between the last two stamps (zero until there were two); `None` before the first.
-    pub fn last_stamp(&self) -> Option<(u64, Instant, Duration)> {
-        self.read().map(|s| (s.frame, s.smoothed, s.period))
-    }
-
-    /// The last stamp whole: every field from the same callback.
-    fn read(&self) -> Option<Stamp> {
+    /// The last stamp whole (every field from the same callback); `None` before the first.
+    pub fn last_stamp(&self) -> Option<Stamp> {
         // A writer is never preempted for long; a few tries always find a whole stamp.
         for _ in 0..64 {
             let before = self.seq.load(Ordering::Acquire);
@@ -170,6 +190,7 @@ impl OutputClock {
             let frame = self.frame.load(Ordering::Relaxed);
             let nanos = f64::from_bits(self.nanos.load(Ordering::Relaxed)).max(0.0) as u64;
             let period = self.period.load(Ordering::Relaxed);
+            let latency = self.latency.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != before {
                 continue;
@@ -180,8 +201,9 @@ impl OutputClock {
             let d = Duration::from_nanos;
             return Some(Stamp {
                 frame,
-                smoothed: epoch() + d(nanos),
+                moment: epoch() + d(nanos),
                 period: d(period),
+                device_latency: (latency > 0).then(|| d(latency)),
             });
         }
         None
@@ -191,20 +213,13 @@ impl OutputClock {
     /// at `sample_rate`, by at most two callback periods: a device whose callbacks stall does
     /// not move on), or `None` before the first callback.
     pub fn frame_at(&self, at: Instant, sample_rate: u32) -> Option<f64> {
-        let s = self.read()?;
-        let mut since = seconds_between(s.smoothed, at);
+        let s = self.last_stamp()?;
+        let mut since = seconds_between(s.moment, at);
         if !s.period.is_zero() {
             since = since.min(2.0 * s.period.as_secs_f64());
         }
         Some(s.frame as f64 + since * f64::from(sample_rate))
     }
-}
-
-/// One callback's stamp as read.
-struct Stamp {
-    frame: u64,
-    smoothed: Instant,
-    period: Duration,
 }
 
 /// The delay-locked loop's state: the smoothed moment of a stamped frame and the time a frame
@@ -224,9 +239,13 @@ impl Loop {
     const RATE_GAIN: f64 = 0.0012;
     /// An error beyond this (a stall, a restart) starts the loop afresh.
     const RESYNC_NANOS: f64 = 50e6;
+    /// The same for moments the device's own timestamps made, which carry no wakeup lateness:
+    /// a larger error is the device moving (an xrun, a latency it changed).
+    const RESYNC_EXACT_NANOS: f64 = 2e6;
 
-    /// The state after a callback stamped `frame` at `now` (nanoseconds after the epoch).
-    fn update(self, frame: u64, now: f64) -> Self {
+    /// The state after a callback stamped `frame` at `now` (nanoseconds after the epoch); an
+    /// error beyond `resync` nanoseconds starts it afresh.
+    fn update(self, frame: u64, now: f64, resync: f64) -> Self {
         let fresh = |per_frame| Self {
             frame,
             nanos: now,
@@ -242,7 +261,7 @@ impl Loop {
         }
         let predicted = self.nanos + frames * self.per_frame;
         let error = now - predicted;
-        if error.abs() > Self::RESYNC_NANOS {
+        if error.abs() > resync {
             return fresh(self.per_frame);
         }
         let per_frame = self.per_frame + Self::RATE_GAIN * error / frames;
@@ -301,7 +320,7 @@ mod tests {
         let mut worst: f64 = 0.0;
         for n in 1..4000u64 {
             let ideal = 1e9 + n as f64 * period;
-            l = l.update(n * 256, ideal + late());
+            l = l.update(n * 256, ideal + late(), Loop::RESYNC_NANOS);
             if n > 2000 {
                 // Once settled, within a fraction of the wakeup jitter of the true moment
                 // (plus the mean lateness, a constant).
@@ -311,43 +330,65 @@ mod tests {
         assert!(worst < 0.35e6, "worst {worst} ns");
         // A 200 ms stall starts it afresh at the late callback; a restart at frame 0 too.
         let t = l.nanos + 200e6;
-        let after = l.update(l.frame + 256, t);
+        let after = l.update(l.frame + 256, t, Loop::RESYNC_NANOS);
         assert_eq!(after.nanos, t);
-        let restarted = after.update(0, t + 1e6);
+        let restarted = after.update(0, t + 1e6, Loop::RESYNC_NANOS);
         assert_eq!((restarted.frame, restarted.nanos), (0, t + 1e6));
+    }
+
+    /// 256-frame callbacks at 48 kHz from callback `from` to `to`, each woken `late(n)`
+    /// nanoseconds late, the audio API reporting each buffer heard `latency` after its cycle
+    /// began; returns the spread (nanoseconds) of the stamps' offsets from the cycles' starts
+    /// over the last `settled` callbacks.
+    fn run(clock: &OutputClock, from: u64, to: u64, latency: f64, settled: u64, late: impl Fn(u64) -> f64) -> f64 {
+        let period = 256.0 / 48_000.0 * 1e9;
+        let (mut low, mut high) = (f64::MAX, f64::MIN);
+        for n in from..to {
+            let cycle = 1e9 + n as f64 * period;
+            let heard_in = Duration::from_nanos((latency - late(n)).max(0.0) as u64);
+            clock.stamp_at(n * 256, cycle + late(n), Some(heard_in));
+            if n >= to - settled {
+                let offset = f64::from_bits(clock.nanos.load(Ordering::Relaxed)) - cycle;
+                low = low.min(offset);
+                high = high.max(offset);
+            }
+        }
+        high - low
+    }
+
+    /// A pseudo-random lateness of 0 to `max` nanoseconds for callback `n`.
+    fn jitter(n: u64, max: f64) -> f64 {
+        let r = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (r >> 33) as f64 / f64::from(u32::MAX >> 1) * max
     }
 
     #[test]
     fn a_reported_playback_moment_cancels_late_wakeups() {
-        // 256-frame callbacks at 48 kHz, each woken 0 to 3 ms late, with the audio API saying
-        // when each buffer is heard (5.33 ms after the cycle began, so less the lateness).
         let clock = OutputClock::new();
-        let period = 256.0 / 48_000.0 * 1e9;
-        let mut rng: u64 = 7;
-        let (mut low, mut high) = (f64::MAX, f64::MIN);
-        for n in 1..4000u64 {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let r = (rng >> 33) as f64 / f64::from(u32::MAX >> 1);
-            // A busy spell of 2.7 s in which every callback is woken at least 2 ms late.
-            let late = if (3200..3700).contains(&n) {
-                2e6 + r * 1e6
+        let latency = 10.67e6;
+        // Woken 0 to 3 ms late; then a busy spell of 2.7 s in which every callback is at least
+        // 2 ms late: the stamps keep one offset from the cycles' true starts throughout.
+        let spread = run(&clock, 1, 4000, latency, 1000, |n| {
+            if (3200..3700).contains(&n) {
+                2e6 + jitter(n, 1e6)
             } else {
-                r * 3e6
-            };
-            let cycle = 1e9 + n as f64 * period;
-            let heard_in = Duration::from_nanos((period - late) as u64);
-            clock.stamp_at(n * 256, cycle + late, Some(heard_in));
-            let nanos = f64::from_bits(clock.nanos.load(Ordering::Relaxed));
-            // Once settled, the stamps keep one offset from the cycles' true starts: the
-            // lateness is not in them.
-            if n > 3000 {
-                low = low.min(nanos - cycle);
-                high = high.max(nanos - cycle);
+                jitter(n, 3e6)
             }
-        }
-        assert!(high - low < 0.2e6, "spread {} ns", high - low);
-        // The latency is the top of the reports: a callback woken on time.
-        let latency = clock.device_latency().expect("reported").as_nanos() as f64;
-        assert!(latency <= period && latency > period - 0.5e6, "{latency}");
+        });
+        assert!(spread < 0.2e6, "spread {spread} ns");
+        let reported = clock.last_stamp().and_then(|s| s.device_latency).expect("reported");
+        let reported = reported.as_nanos() as f64;
+        assert!(reported <= latency && reported > latency - 0.5e6, "{reported}");
+    }
+
+    #[test]
+    fn a_shorter_latency_is_taken_within_two_windows() {
+        let clock = OutputClock::new();
+        run(&clock, 1, 2000, 10.67e6, 1, |n| jitter(n, 1e6));
+        // The ports were repatched: every buffer is heard 5.33 ms sooner from now on.
+        let spread = run(&clock, 2000, 2400, 5.33e6, 200, |n| jitter(n, 1e6));
+        assert!(spread < 0.2e6, "spread {spread} ns");
+        let reported = clock.last_stamp().and_then(|s| s.device_latency).expect("reported");
+        assert!(reported.as_nanos() as f64 <= 5.33e6, "{reported:?}");
     }
 }

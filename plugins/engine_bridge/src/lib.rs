@@ -275,7 +275,8 @@ impl EngineStatus {
     /// arriving now gets (as [`EngineStatus::frame_for`] reckons it), since earlier frames may
     /// be rendered before the change reaches the engine. `None` when no device clock runs.
     pub fn frame_heard_at(&self, at: std::time::Instant) -> Option<u64> {
-        let (frame, stamped, _) = self.callback.as_ref()?.clock.last_stamp()?;
+        let stamp = self.callback.as_ref()?.clock.last_stamp()?;
+        let (frame, stamped) = (stamp.frame, stamp.moment);
         let rate = f64::from(self.sample_rate);
         let since = engine_rt::backend::output_clock::seconds_between(stamped, at);
         let heard = frame as f64 + since * rate - f64::from(self.device_latency_frames);
@@ -287,7 +288,8 @@ impl EngineStatus {
     /// When engine frame `frame` is heard at the speaker (by the device clock); `None` when
     /// no device clock runs.
     pub fn heard_when(&self, frame: u64) -> Option<std::time::Instant> {
-        let (stamp, stamped, _) = self.callback.as_ref()?.clock.last_stamp()?;
+        let s = self.callback.as_ref()?.clock.last_stamp()?;
+        let (stamp, stamped) = (s.frame, s.moment);
         let frames = frame as f64 - stamp as f64 + f64::from(self.device_latency_frames);
         let secs = frames / f64::from(self.sample_rate.max(1));
         let d = std::time::Duration::from_secs_f64(secs.abs());

@@ -1,6 +1,6 @@
 //! MIDI: the wire format ([`wire`]), the logical events controllers send ([`assemble`]: 14-bit
 //! pairs, NRPN/RPN), relative encoders ([`relative`]), learn's inference ([`learn`]), and the
-//! ports ([`ports`]; JACK MIDI input stamped to the frame in `jack_in`) with the system that turns their messages into control input ([`source`]),
+//! ports ([`ports`]; JACK MIDI input, stamped to the frame, in `jack_in`) with the system that turns their messages into control input ([`source`]),
 //! and MIDI clock out ([`clock`]).
 
 pub mod assemble;
