@@ -233,20 +233,14 @@ pub fn drifts(beats: &[f64]) -> bool {
     off >= 3
 }
 
-/// Bar length and phase: for 3 and 4 beats per bar, the phase whose beats carry the most
-/// bar-level accent (low-band onsets plus change of the coarse spectrum from the previous
-/// beat). Returns (beats per bar, index of the first downbeat).
-pub fn downbeats(
-    beats: &[f64],
-    low: &[f32],
-    flux: &[f32],
-    profile: &[u8],
-    n_bands: usize,
-    decim: usize,
-) -> (u32, usize) {
+/// Metrical accent of each beat: low-band onset strength at the beat (kick, bass), the change
+/// of the coarse spectrum from the previous beat's span (chords and bass notes change on strong
+/// beats) and the low band's share of all flux there, each as a z-score over the track. Used
+/// for the bar phase and for which of two pulses is the beat.
+pub fn accents(beats: &[f64], low: &[f32], flux: &[f32], profile: &[u8], n_bands: usize, decim: usize) -> Vec<f64> {
     let nb = beats.len();
-    if nb < 8 || n_bands == 0 {
-        return (4, 0);
+    if nb < 2 || n_bands == 0 {
+        return vec![0.0; nb];
     }
     // Low-band onset strength around each beat (max over +-3 frames), relative to all flux
     // there (a kick stands out even in a dense mix).
@@ -290,32 +284,35 @@ pub fn downbeats(
             },
         )
         .collect();
-    let z = |v: &[f64]| -> Vec<f64> {
-        let m = v.iter().sum::<f64>() / v.len() as f64;
-        let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
-        v.iter().map(|x| if sd > 1e-9 { (x - m) / sd } else { 0.0 }).collect()
-    };
     let ratio: Vec<f64> = low_acc.iter().zip(&all_acc).map(|(l, a)| l / (a + 1e-3)).collect();
-    let (zl, zc, zr) = (z(&low_acc), z(&change), z(&ratio));
-    let accent: Vec<f64> = (0..nb).map(|i| zl[i] + zc[i] + 0.5 * zr[i]).collect();
-    // Mean accent on each phase; the contrast of the best phase over the rest is the evidence.
-    let best_phase = |m: usize| -> (usize, f64) {
-        let mut sums = vec![(0.0, 0usize); m];
-        for (i, &a) in accent.iter().enumerate() {
-            sums[i % m].0 += a;
-            sums[i % m].1 += 1;
-        }
-        let means: Vec<f64> = sums.iter().map(|&(s, c)| s / c.max(1) as f64).collect();
-        let (p, &best) = means
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap_or((0, &0.0));
-        let rest = (means.iter().sum::<f64>() - best) / (m - 1) as f64;
-        (p, best - rest)
-    };
-    let (p4, c4) = best_phase(4);
-    let (p3, c3) = best_phase(3);
+    let (zl, zc, zr) = (zscore(&low_acc), zscore(&change), zscore(&ratio));
+    (0..nb).map(|i| zl[i] + zc[i] + 0.5 * zr[i]).collect()
+}
+
+/// `v` less its mean, over its standard deviation (all zeros when it does not vary).
+fn zscore(v: &[f64]) -> Vec<f64> {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt();
+    v.iter().map(|x| if sd > 1e-9 { (x - m) / sd } else { 0.0 }).collect()
+}
+
+/// Bar length and phase: for 3 and 4 beats per bar, the phase whose beats carry the most
+/// bar-level [`accents`]. Returns (beats per bar, index of the first downbeat).
+pub fn downbeats(
+    beats: &[f64],
+    low: &[f32],
+    flux: &[f32],
+    profile: &[u8],
+    n_bands: usize,
+    decim: usize,
+) -> (u32, usize) {
+    if beats.len() < 8 || n_bands == 0 {
+        return (4, 0);
+    }
+    let accent = accents(beats, low, flux, profile, n_bands, decim);
+    let (p4, c4) = best_phase(&accent, 4);
+    let (p3, c3) = best_phase(&accent, 3);
     // 3/4 only with clearly stronger evidence: 4/4 is far more common, and a 4/4 track gives
     // no consistent 3-beat pattern, while a 3/4 track can give a weak 4-beat one by chance.
     if c3 > 1.3 * c4 && c3 > 0.3 { (3, p3) } else { (4, p4) }
