@@ -297,6 +297,50 @@ fn zscore(v: &[f64]) -> Vec<f64> {
     v.iter().map(|x| if sd > 1e-9 { (x - m) / sd } else { 0.0 }).collect()
 }
 
+/// Which of two alternating pulses is the beat: 0 when the even-numbered `pulses` are, 1 when
+/// the odd ones are. The beat is the pulse with the stronger [`accents`] (kick, harmonic
+/// change) plus mid-band onsets (`mid`, a conditioned envelope): the snare's backbeat also
+/// falls on beats, while what sits between beats (hi-hats, strummed or arpeggiated eighths)
+/// is mostly cymbal or weaker.
+pub fn beat_phase(
+    pulses: &[f64],
+    low: &[f32],
+    mid: &[f32],
+    flux: &[f32],
+    profile: &[u8],
+    n_bands: usize,
+    decim: usize,
+) -> usize {
+    let snare: Vec<f64> = pulses.iter().map(|&b| super::peak_near(mid, b, 1)).collect();
+    let accent: Vec<f64> = accents(pulses, low, flux, profile, n_bands, decim)
+        .iter()
+        .zip(zscore(&snare))
+        .map(|(a, s)| a + s)
+        .collect();
+    best_phase(&accent, 2).0
+}
+
+/// The phase `p < m` whose beats `p, p + m, ...` carry the highest mean accent, and the
+/// contrast of that mean over the other phases' mean (the evidence for it).
+pub fn best_phase(accent: &[f64], m: usize) -> (usize, f64) {
+    if m < 2 {
+        return (0, 0.0);
+    }
+    let mut sums = vec![(0.0, 0usize); m];
+    for (i, &a) in accent.iter().enumerate() {
+        sums[i % m].0 += a;
+        sums[i % m].1 += 1;
+    }
+    let means: Vec<f64> = sums.iter().map(|&(s, c)| s / c.max(1) as f64).collect();
+    let (p, &best) = means
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap_or((0, &0.0));
+    let rest = (means.iter().sum::<f64>() - best) / (m - 1) as f64;
+    (p, best - rest)
+}
+
 /// Bar length and phase: for 3 and 4 beats per bar, the phase whose beats carry the most
 /// bar-level [`accents`]. Returns (beats per bar, index of the first downbeat).
 pub fn downbeats(
@@ -321,6 +365,31 @@ pub fn downbeats(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pulses every 25 frames; kicks (low band) on the odd ones, a snare (mid band) on every
+    /// fourth pulse from 1, equal full-band flux on all: the odd pulses are the beats.
+    #[test]
+    fn beat_phase_follows_kick_and_snare() {
+        let n = 2000;
+        let pulses: Vec<f64> = (0..n / 25).map(|k| 10.0 + 25.0 * k as f64).collect();
+        let (mut low, mut mid, mut flux) = (vec![0.0f32; n + 50], vec![0.0f32; n + 50], vec![0.0f32; n + 50]);
+        for (k, &p) in pulses.iter().enumerate() {
+            let i = p as usize;
+            flux[i] = 1.0;
+            if k % 2 == 1 {
+                low[i] = 1.0;
+            }
+            if k % 4 == 3 {
+                mid[i] = 1.0;
+            }
+        }
+        assert_eq!(beat_phase(&pulses, &low, &mid, &flux, &[], 0, 4), 1);
+        // The snare alone decides when there is no kick.
+        let none = vec![0.0f32; n + 50];
+        assert_eq!(beat_phase(&pulses, &none, &mid, &flux, &[], 0, 4), 1);
+        let shifted: Vec<f64> = pulses[1..].to_vec();
+        assert_eq!(beat_phase(&shifted, &low, &mid, &flux, &[], 0, 4), 0);
+    }
 
     #[test]
     fn off_grid_stretches_ignore_single_slips() {
