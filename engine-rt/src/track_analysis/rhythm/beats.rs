@@ -366,29 +366,32 @@ pub fn downbeats(
 mod tests {
     use super::*;
 
-    /// Pulses every 25 frames; kicks (low band) on the odd ones, a snare (mid band) on every
-    /// fourth pulse from 1, equal full-band flux on all: the odd pulses are the beats.
+    /// Pulses every 25 frames with equal full-band flux; the odd ones carry a kick (low band),
+    /// every other odd one a snare (mid band). Either alone marks the odd pulses as the beats.
     #[test]
     fn beat_phase_follows_kick_and_snare() {
         let n = 2000;
         let pulses: Vec<f64> = (0..n / 25).map(|k| 10.0 + 25.0 * k as f64).collect();
-        let (mut low, mut mid, mut flux) = (vec![0.0f32; n + 50], vec![0.0f32; n + 50], vec![0.0f32; n + 50]);
+        let frames = n + 50;
+        let (mut kick, mut snare, mut flux) = (vec![0.0f32; frames], vec![0.0f32; frames], vec![0.0f32; frames]);
         for (k, &p) in pulses.iter().enumerate() {
             let i = p as usize;
             flux[i] = 1.0;
             if k % 2 == 1 {
-                low[i] = 1.0;
+                kick[i] = 1.0;
             }
             if k % 4 == 3 {
-                mid[i] = 1.0;
+                snare[i] = 1.0;
             }
         }
-        assert_eq!(beat_phase(&pulses, &low, &mid, &flux, &[], 0, 4), 1);
-        // The snare alone decides when there is no kick.
-        let none = vec![0.0f32; n + 50];
-        assert_eq!(beat_phase(&pulses, &none, &mid, &flux, &[], 0, 4), 1);
-        let shifted: Vec<f64> = pulses[1..].to_vec();
-        assert_eq!(beat_phase(&shifted, &low, &mid, &flux, &[], 0, 4), 0);
+        // One band of constant spectrum: no harmonic change anywhere.
+        let profile = vec![32u8; frames / 4];
+        let none = vec![0.0f32; frames];
+        let phase = |pulses: &[f64], low: &[f32], mid: &[f32]| beat_phase(pulses, low, mid, &flux, &profile, 1, 4);
+        assert_eq!(phase(&pulses, &kick, &snare), 1);
+        assert_eq!(phase(&pulses, &kick, &none), 1);
+        assert_eq!(phase(&pulses, &none, &snare), 1);
+        assert_eq!(phase(&pulses[1..], &kick, &snare), 0);
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! to a clear beat, modulated by how far the tracked beats stand out from the positions
 //! half-way between them and shrunk for short inputs; below [`NO_PULSE`] no grid is returned.
 //!
-//! Memory: about 16 bytes of features per 10 ms frame while streaming (≈ 17 MB for 3 hours),
+//! Memory: about 22 bytes of features per 10 ms frame while streaming (≈ 24 MB for 3 hours),
 //! plus at `finish` the Viterbi back-pointers (one byte per frame and tempo state, ≈ 35-75 MB
 //! for 3 hours); a streamed 3-hour file peaks at about 75 MB RSS.
 
