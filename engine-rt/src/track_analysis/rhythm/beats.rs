@@ -233,20 +233,14 @@ pub fn drifts(beats: &[f64]) -> bool {
     off >= 3
 }
 
-/// Bar length and phase: for 3 and 4 beats per bar, the phase whose beats carry the most
-/// bar-level accent (low-band onsets plus change of the coarse spectrum from the previous
-/// beat). Returns (beats per bar, index of the first downbeat).
-pub fn downbeats(
-    beats: &[f64],
-    low: &[f32],
-    flux: &[f32],
-    profile: &[u8],
-    n_bands: usize,
-    decim: usize,
-) -> (u32, usize) {
+/// Metrical accent of each beat: low-band onset strength at the beat (kick, bass), the change
+/// of the coarse spectrum from the previous beat's span (chords and bass notes change on strong
+/// beats) and the low band's share of all flux there, each as a z-score over the track. Used
+/// for the bar phase and for which of two pulses is the beat.
+pub fn accents(beats: &[f64], low: &[f32], flux: &[f32], profile: &[u8], n_bands: usize, decim: usize) -> Vec<f64> {
     let nb = beats.len();
-    if nb < 8 || n_bands == 0 {
-        return (4, 0);
+    if nb < 2 || n_bands == 0 {
+        return vec![0.0; nb];
     }
     // Low-band onset strength around each beat (max over +-3 frames), relative to all flux
     // there (a kick stands out even in a dense mix).
@@ -290,32 +284,79 @@ pub fn downbeats(
             },
         )
         .collect();
-    let z = |v: &[f64]| -> Vec<f64> {
-        let m = v.iter().sum::<f64>() / v.len() as f64;
-        let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
-        v.iter().map(|x| if sd > 1e-9 { (x - m) / sd } else { 0.0 }).collect()
-    };
     let ratio: Vec<f64> = low_acc.iter().zip(&all_acc).map(|(l, a)| l / (a + 1e-3)).collect();
-    let (zl, zc, zr) = (z(&low_acc), z(&change), z(&ratio));
-    let accent: Vec<f64> = (0..nb).map(|i| zl[i] + zc[i] + 0.5 * zr[i]).collect();
-    // Mean accent on each phase; the contrast of the best phase over the rest is the evidence.
-    let best_phase = |m: usize| -> (usize, f64) {
-        let mut sums = vec![(0.0, 0usize); m];
-        for (i, &a) in accent.iter().enumerate() {
-            sums[i % m].0 += a;
-            sums[i % m].1 += 1;
-        }
-        let means: Vec<f64> = sums.iter().map(|&(s, c)| s / c.max(1) as f64).collect();
-        let (p, &best) = means
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap_or((0, &0.0));
-        let rest = (means.iter().sum::<f64>() - best) / (m - 1) as f64;
-        (p, best - rest)
-    };
-    let (p4, c4) = best_phase(4);
-    let (p3, c3) = best_phase(3);
+    let (zl, zc, zr) = (zscore(&low_acc), zscore(&change), zscore(&ratio));
+    (0..nb).map(|i| zl[i] + zc[i] + 0.5 * zr[i]).collect()
+}
+
+/// `v` less its mean, over its standard deviation (all zeros when it does not vary).
+fn zscore(v: &[f64]) -> Vec<f64> {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt();
+    v.iter().map(|x| if sd > 1e-9 { (x - m) / sd } else { 0.0 }).collect()
+}
+
+/// Which of two alternating pulses is the beat: 0 when the even-numbered `pulses` are, 1 when
+/// the odd ones are. The beat is the pulse with the stronger [`accents`] (kick, harmonic
+/// change) plus mid-band onsets (`mid`, a conditioned envelope): the snare's backbeat also
+/// falls on beats, while what sits between beats (hi-hats, strummed or arpeggiated eighths)
+/// is mostly cymbal or weaker.
+pub fn beat_phase(
+    pulses: &[f64],
+    low: &[f32],
+    mid: &[f32],
+    flux: &[f32],
+    profile: &[u8],
+    n_bands: usize,
+    decim: usize,
+) -> usize {
+    let snare: Vec<f64> = pulses.iter().map(|&b| super::peak_near(mid, b, 1)).collect();
+    let accent: Vec<f64> = accents(pulses, low, flux, profile, n_bands, decim)
+        .iter()
+        .zip(zscore(&snare))
+        .map(|(a, s)| a + s)
+        .collect();
+    best_phase(&accent, 2).0
+}
+
+/// The phase `p < m` whose beats `p, p + m, ...` carry the highest mean accent, and the
+/// contrast of that mean over the other phases' mean (the evidence for it).
+pub fn best_phase(accent: &[f64], m: usize) -> (usize, f64) {
+    if m < 2 {
+        return (0, 0.0);
+    }
+    let mut sums = vec![(0.0, 0usize); m];
+    for (i, &a) in accent.iter().enumerate() {
+        sums[i % m].0 += a;
+        sums[i % m].1 += 1;
+    }
+    let means: Vec<f64> = sums.iter().map(|&(s, c)| s / c.max(1) as f64).collect();
+    let (p, &best) = means
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap_or((0, &0.0));
+    let rest = (means.iter().sum::<f64>() - best) / (m - 1) as f64;
+    (p, best - rest)
+}
+
+/// Bar length and phase: for 3 and 4 beats per bar, the phase whose beats carry the most
+/// bar-level [`accents`]. Returns (beats per bar, index of the first downbeat).
+pub fn downbeats(
+    beats: &[f64],
+    low: &[f32],
+    flux: &[f32],
+    profile: &[u8],
+    n_bands: usize,
+    decim: usize,
+) -> (u32, usize) {
+    if beats.len() < 8 || n_bands == 0 {
+        return (4, 0);
+    }
+    let accent = accents(beats, low, flux, profile, n_bands, decim);
+    let (p4, c4) = best_phase(&accent, 4);
+    let (p3, c3) = best_phase(&accent, 3);
     // 3/4 only with clearly stronger evidence: 4/4 is far more common, and a 4/4 track gives
     // no consistent 3-beat pattern, while a 3/4 track can give a weak 4-beat one by chance.
     if c3 > 1.3 * c4 && c3 > 0.3 { (3, p3) } else { (4, p4) }
@@ -324,6 +365,34 @@ pub fn downbeats(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pulses every 25 frames with equal full-band flux; the odd ones carry a kick (low band),
+    /// every other odd one a snare (mid band). Either alone marks the odd pulses as the beats.
+    #[test]
+    fn beat_phase_follows_kick_and_snare() {
+        let n = 2000;
+        let pulses: Vec<f64> = (0..n / 25).map(|k| 10.0 + 25.0 * k as f64).collect();
+        let frames = n + 50;
+        let (mut kick, mut snare, mut flux) = (vec![0.0f32; frames], vec![0.0f32; frames], vec![0.0f32; frames]);
+        for (k, &p) in pulses.iter().enumerate() {
+            let i = p as usize;
+            flux[i] = 1.0;
+            if k % 2 == 1 {
+                kick[i] = 1.0;
+            }
+            if k % 4 == 3 {
+                snare[i] = 1.0;
+            }
+        }
+        // One band of constant spectrum: no harmonic change anywhere.
+        let profile = vec![32u8; frames / 4];
+        let none = vec![0.0f32; frames];
+        let phase = |pulses: &[f64], low: &[f32], mid: &[f32]| beat_phase(pulses, low, mid, &flux, &profile, 1, 4);
+        assert_eq!(phase(&pulses, &kick, &snare), 1);
+        assert_eq!(phase(&pulses, &kick, &none), 1);
+        assert_eq!(phase(&pulses, &none, &snare), 1);
+        assert_eq!(phase(&pulses[1..], &kick, &snare), 0);
+    }
 
     #[test]
     fn off_grid_stretches_ignore_single_slips() {

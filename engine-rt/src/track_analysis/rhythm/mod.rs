@@ -1,21 +1,24 @@
 //! Track rhythm analysis: tempo, beat map and downbeats of recorded music.
 //!
 //! Pipeline (each stage documented in its module):
-//! 1. [`onset`]: streaming log-band spectral flux at about 100 frames a second; the samples are
-//!    never stored, so memory grows by a few bytes per 10 ms whatever the sample rate.
+//! 1. [`onset`]: streaming log-band spectral flux (all bands, low and mid bands apart) at about
+//!    100 frames a second; the samples are never stored, so memory grows by a few bytes per
+//!    10 ms whatever the sample rate.
 //! 2. [`tempo`]: local-mean removal, rectification, local RMS normalisation and a square root
 //!    (compressed accents); windowed autocorrelation, salience with bar-level multiples and
-//!    sub-divisions, a broad tempo prior and an off-beat check for the metrical level → the
-//!    global tempo and a periodicity strength.
+//!    sub-divisions, a broad tempo prior and a metrical check between octave-related levels →
+//!    the global tempo and a periodicity strength.
 //! 3. [`beats`]: Viterbi over (beat frame, beat interval) that pays for interval changes →
-//!    beat map following tempo drift; a least-squares grid through it → `bpm`, `first_beat`,
-//!    `tempo_varies`; bar phase from low-band onsets and spectral change at beats.
+//!    beat map following tempo drift (at slow tempi the pulse at twice the tempo is tracked
+//!    and every other pulse kept, the one with the stronger accents); a least-squares grid
+//!    through it → `bpm`, `first_beat`, `tempo_varies`; bar phase from low-band onsets and
+//!    spectral change at beats.
 //!
 //! Confidence is the periodicity strength mapped from its pulse-less level (noise, speech)
 //! to a clear beat, modulated by how far the tracked beats stand out from the positions
 //! half-way between them and shrunk for short inputs; below [`NO_PULSE`] no grid is returned.
 //!
-//! Memory: about 12 bytes of features per 10 ms frame while streaming (≈ 13 MB for 3 hours),
+//! Memory: about 22 bytes of features per 10 ms frame while streaming (≈ 24 MB for 3 hours),
 //! plus at `finish` the Viterbi back-pointers (one byte per frame and tempo state, ≈ 35-75 MB
 //! for 3 hours); a streamed 3-hour file peaks at about 75 MB RSS.
 
@@ -139,26 +142,43 @@ pub fn analyse(f: &onset::Features) -> Option<Rhythm> {
     // look like the beat (kick / snare alternation read at half tempo).
     let tenv: Vec<f32> = env.iter().map(|&x| x.sqrt()).collect();
     let per = tempo::periodicity(&tenv, fps, max_lag);
-    let choice = tempo::choose_tempo(&per, &tenv, fps)?;
-    // Beats are placed on the full-band onsets plus, with equal weight, the low-band ones: kick
-    // drum and bass mark the beat itself, while hi-hats and ghost notes fill the off-beats
-    // (full-band flux alone tends to lock onto the off-beats of dense, syncopated patterns).
-    // Beats are tracked on the same compressed envelope: with accents compressed, the phase
-    // that catches the most onsets wins over one that catches a few loud off-beat hits.
+    let choice = tempo::choose_tempo(&per, fps)?;
     // Beats are tracked twice: on the compressed envelope, where the phase that catches the most
     // onsets wins over one that catches a few loud hits, and on the plain one, where loud hits
     // (the kick, the snare) count fully. Where the two disagree, the low band decides: kick and
     // bass mark the beat in most music with drums.
     let low = tempo::condition(&f.low_flux, fps);
-    let beats = [&tenv, &env]
-        .map(|e| {
-            let mut b = beats::track(e, choice.period);
-            beats::trim(&mut b, &f.flux, fps);
-            b
-        })
-        .into_iter()
-        .max_by(|a, b| mean_at(&low, a).total_cmp(&mean_at(&low, b)))
-        .unwrap_or_default();
+    let track_at = |period: f64| {
+        [&tenv, &env]
+            .map(|e| {
+                let mut b = beats::track(e, period);
+                beats::trim(&mut b, &f.flux, fps);
+                b
+            })
+            .into_iter()
+            .max_by(|a, b| mean_at(&low, a).total_cmp(&mean_at(&low, b)))
+            .unwrap_or_default()
+    };
+    // At slow tempi the pulse between the beats (hi-hat or melody eighths) is often about as
+    // strong as the beat, and a tracker at the beat period settles on either. The pulse at
+    // the faster level is unambiguous, so it is tracked there, and which of each two pulses
+    // is the beat is a metrical question, settled by accents as the bar phase is.
+    let beats = if tempo::has_faster_level(choice.bpm) {
+        let pulses = track_at(choice.period / 2.0);
+        let mid = tempo::condition(&f.mid_flux, fps);
+        let p = beats::beat_phase(
+            &pulses,
+            &f.low_flux,
+            &mid,
+            &f.flux,
+            &f.profile,
+            f.n_bands,
+            onset::PROFILE_DECIM,
+        );
+        pulses.into_iter().skip(p).step_by(2).collect()
+    } else {
+        track_at(choice.period)
+    };
     if beats.len() < 3 {
         return None;
     }

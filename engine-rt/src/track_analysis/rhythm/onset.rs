@@ -22,6 +22,9 @@ const BAND_LOW_HZ: f64 = 30.0;
 const BAND_HIGH_HZ: f64 = 11_000.0;
 /// Bands whose top edge is at or below this count as the "low" (kick / bass) band.
 const LOW_BAND_HZ: f64 = 160.0;
+/// Bands whose top edge is at or below this (and above [`LOW_BAND_HZ`]) form the "mid" band:
+/// snare body, toms, bass notes and chords, without the cymbals above.
+const MID_BAND_HZ: f64 = 2_000.0;
 /// Log compression `ln(1 + GAMMA * magnitude)`, magnitudes scaled so a full-scale sine is 1:
 /// compresses loud partials so soft onsets still register (as in most onset detectors).
 const GAMMA: f32 = 1000.0;
@@ -44,6 +47,8 @@ pub struct Features {
     pub flux: Vec<f32>,
     /// The same over the low bands only (kick drum / bass onsets).
     pub low_flux: Vec<f32>,
+    /// The same over the mid bands (snare body, toms, chords; no cymbals).
+    pub mid_flux: Vec<f32>,
     /// Coarse log band profile, `n_bands` values per entry, one entry every
     /// [`PROFILE_DECIM`] frames, quantised to u8 (1/16 ln units) to stay compact.
     pub profile: Vec<u8>,
@@ -71,6 +76,7 @@ pub struct Frontend {
     /// Band edges as FFT bin indices (`n_bands + 1` of them).
     edges: Vec<usize>,
     low_bands: usize,
+    mid_bands: usize,
     mag_scale: f32,
     /// Last `FLUX_LAG + 1` band log-magnitude frames, newest last.
     history: Vec<Vec<f32>>,
@@ -98,6 +104,7 @@ impl Frontend {
         let mut edges = vec![];
         let top = BAND_HIGH_HZ.min(nyq * 0.95);
         let mut low_bands = 0;
+        let mut mid_bands = 0;
         // Mel spacing: nearly linear below 1 kHz, logarithmic above, so bass, kick and snare
         // body get as many bands as the cymbals (log spacing lets hi-hats dominate the sum).
         let mel = |f: f64| 2595.0 * (1.0 + f / 700.0).log10();
@@ -110,6 +117,9 @@ impl Frontend {
                 edges.push(b);
                 if f <= LOW_BAND_HZ {
                     low_bands = edges.len().saturating_sub(1);
+                }
+                if f <= MID_BAND_HZ {
+                    mid_bands = edges.len().saturating_sub(1);
                 }
             }
         }
@@ -135,6 +145,7 @@ impl Frontend {
             fft,
             edges,
             low_bands: low_bands.max(1),
+            mid_bands: mid_bands.max(low_bands.max(1) + 1),
             // Hann window sums to N/2; a sine's peak bin holds amplitude * N/4.
             mag_scale: 4.0 / fft_len as f32,
             history: Vec::with_capacity(FLUX_LAG + 1),
@@ -238,7 +249,7 @@ impl Frontend {
             let mag = e.sqrt() * self.mag_scale;
             bands[b] = fast_ln(1.0 + GAMMA * mag);
         }
-        let (mut flux, mut low) = (0.0f32, 0.0f32);
+        let (mut flux, mut low, mut mid) = (0.0f32, 0.0f32, 0.0f32);
         if self.history.len() >= FLUX_LAG {
             let old = &self.history[self.history.len() - FLUX_LAG];
             for (b, (&x, &y)) in bands.iter().zip(old).enumerate() {
@@ -246,6 +257,8 @@ impl Frontend {
                 flux += d;
                 if b < self.low_bands {
                     low += d;
+                } else if b < self.mid_bands {
+                    mid += d;
                 }
             }
         }
@@ -266,6 +279,7 @@ impl Frontend {
         // a guard costs nothing.
         self.feats.flux.push(if flux.is_finite() { flux } else { 0.0 });
         self.feats.low_flux.push(if low.is_finite() { low } else { 0.0 });
+        self.feats.mid_flux.push(if mid.is_finite() { mid } else { 0.0 });
     }
 }
 
@@ -286,7 +300,38 @@ fn fast_ln(x: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::fast_ln;
+    use super::{Frontend, fast_ln};
+
+    /// Total low and mid flux of a tone at `hz` (-26 dBFS: a loud tone leaks into every band
+    /// through the log compression) entering half-way through 2 s.
+    fn band_flux(hz: f32) -> (f32, f32) {
+        let sr = 44_100;
+        let mut front = Frontend::new(sr);
+        let buf: Vec<f32> = (0..2 * sr as usize)
+            .map(|i| {
+                let t = i as f32 / sr as f32;
+                // A 50 ms fade-in: a step would splash into every band.
+                let gain = ((t - 1.0) / 0.05).clamp(0.0, 1.0);
+                0.05 * gain * (std::f32::consts::TAU * hz * t).sin()
+            })
+            .collect();
+        front.push(&buf);
+        let f = &front.feats;
+        (f.low_flux.iter().sum(), f.mid_flux.iter().sum())
+    }
+
+    #[test]
+    fn low_and_mid_bands_split_at_160_hz() {
+        let (bass, tom, cymbal) = (band_flux(60.0), band_flux(500.0), band_flux(6_000.0));
+        assert!(
+            bass.0 > 5.0 * tom.0 && bass.0 > 5.0 * cymbal.0,
+            "low: {bass:?} {tom:?} {cymbal:?}"
+        );
+        assert!(
+            tom.1 > 3.0 * bass.1 && tom.1 > 3.0 * cymbal.1,
+            "mid: {bass:?} {tom:?} {cymbal:?}"
+        );
+    }
 
     #[test]
     fn fast_ln_matches_ln() {

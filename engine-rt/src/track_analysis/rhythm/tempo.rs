@@ -4,9 +4,9 @@
 //! loud passages count alike, and averaged, so a drifting tempo still leaves a peak), then a
 //! periodicity score with harmonic enhancement (multiples: the bar; sub-divisions, duple
 //! favoured over triple) and a broad log-normal tempo prior. Octave choice (the main failure
-//! of tempo estimators) gets one more, metrical check: when the pulse half-way between the
-//! chosen beats is nearly as strong as the beats, nothing accents every other pulse, and the
-//! faster level is the beat.
+//! of tempo estimators) gets one more, metrical check: of two levels an octave apart, the
+//! faster is the beat unless the slower one is clearly more salient, because the salience
+//! credits the slower level with its duple sub-division, which is the faster level itself.
 
 /// Tempo range reported.
 pub const MIN_BPM: f64 = 60.0;
@@ -16,10 +16,12 @@ pub const MAX_BPM: f64 = 200.0;
 const PRIOR_BPM: f64 = 120.0;
 /// Width of the prior in octaves (one standard deviation): broad, only breaks near-ties.
 const PRIOR_OCTAVES: f64 = 0.9;
-/// Off-beat to beat strength ratio above which the half period is taken as the beat.
-/// (Measured on the square-rooted envelope, where a hi-hat at -12 dB under the beats reads
-/// about 0.5 and an unaccented pulse train about 0.8-1.)
-const EQUAL_PULSE: f64 = 0.65;
+/// Of two levels an octave apart, the slower is the beat only when its prior-weighted
+/// salience is at least this many times the faster one's. The salience adds a level's duple
+/// sub-division, which for the slower level is the faster level itself: a real faster pulse
+/// lends the slower level up to about a quarter of its salience (an even pulse train), so a
+/// narrow win is that loan, not an accent on every other pulse.
+const SLOWER_MARGIN: f64 = 1.2;
 /// Autocorrelation window and hop in seconds.
 const ACF_WINDOW_S: f64 = 12.0;
 const ACF_HOP_S: f64 = 6.0;
@@ -208,8 +210,15 @@ pub struct TempoChoice {
     pub strength: f64,
 }
 
-/// Picks the tempo: best prior-weighted salience over 60..200 BPM on a fine log grid.
-pub fn choose_tempo(p: &Periodicity, env: &[f32], fps: f64) -> Option<TempoChoice> {
+/// Whether twice `bpm` is still within the reported range (with 2 % slack for a tempo just
+/// above half the maximum): then the faster metrical level is a candidate beat.
+pub fn has_faster_level(bpm: f64) -> bool {
+    bpm * 2.0 <= MAX_BPM * 1.02
+}
+
+/// Picks the tempo: best prior-weighted salience over 60..200 BPM on a fine log grid, then the
+/// faster of two octave-related levels unless the slower one wins by [`SLOWER_MARGIN`].
+pub fn choose_tempo(p: &Periodicity, fps: f64) -> Option<TempoChoice> {
     let acf = &p.mean;
     let mut best: Option<(f64, f64)> = None;
     let mut bpm = MIN_BPM;
@@ -228,11 +237,12 @@ pub fn choose_tempo(p: &Periodicity, env: &[f32], fps: f64) -> Option<TempoChoic
     // Parabolic refinement on the raw autocorrelation peak.
     let tau = refine_peak(acf, tau);
     let mut bpm = (60.0 * fps / tau).clamp(MIN_BPM, MAX_BPM);
-    // Metrical check: when the pulse half-way between the chosen beats is about as strong as
-    // the beats themselves, nothing marks every other pulse as "the" beat, and listeners tap
-    // the faster level. (The prior and the harmonic sum both lean slow, so this undoes their
-    // typical error on fast tracks.)
-    if bpm * 2.0 <= MAX_BPM * 1.02 && offbeat_ratio(env, 60.0 * fps / bpm, fps) > EQUAL_PULSE {
+    // Metrical check: the argmax above leans to the slower level (it inherits the faster
+    // level's strength as its sub-division), so the faster level is the beat unless the slower
+    // one stands clearly above it.
+    let slower = salience(acf, tau) * prior(bpm);
+    let faster = salience(acf, tau / 2.0).max(0.0) * prior(bpm * 2.0);
+    if has_faster_level(bpm) && faster * SLOWER_MARGIN > slower {
         bpm = (bpm * 2.0).min(MAX_BPM);
     }
     let tau = 60.0 * fps / bpm;
@@ -280,39 +290,40 @@ pub fn local_strength(p: &Periodicity, tau: f64) -> f64 {
     sum / p.windows.len() as f64
 }
 
-/// How strong the onsets half-way between beats are, relative to the beats themselves, for a
-/// beat period `tau` (frames): per 10 s window, the best comb phase gives the beats, half a
-/// period later gives the off-beats; the ratio of the sums over all windows is returned.
-/// Near 1 means the half period is an equally strong pulse: the listener's beat is then the
-/// faster level (nothing accents every other pulse).
-pub fn offbeat_ratio(env: &[f32], tau: f64, fps: f64) -> f64 {
-    let win = ((10.0 * fps) as usize).max(tau.ceil() as usize * 2 + 2);
-    let at = |x: f64| super::peak_near(env, x, 1);
-    let (mut on, mut off) = (0.0, 0.0);
-    let mut start = 0;
-    while start + win <= env.len() {
-        let end = (start + win) as f64;
-        let comb = |phase: f64| -> f64 {
-            let mut t = start as f64 + phase;
-            let mut s = 0.0;
-            while t < end {
-                s += at(t);
-                t += tau;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FPS: f64 = 100.0;
+
+    /// Chosen tempo of an envelope with an onset of `strength(k)` every `step` frames (each
+    /// a few frames wide, as flux peaks are).
+    fn tempo_of(step: usize, strength: impl Fn(usize) -> f32) -> f64 {
+        let n = 6000;
+        let mut env = vec![0.0f32; n + 4];
+        for (k, i) in (0..n).step_by(step).enumerate() {
+            for (d, w) in [0.3, 0.7, 1.0, 0.7, 0.3].into_iter().enumerate() {
+                env[i + d] = w * strength(k);
             }
-            s
-        };
-        let mut best = (0.0, f64::MIN);
-        let mut ph = 0.0;
-        while ph < tau {
-            let s = comb(ph);
-            if s > best.1 {
-                best = (ph, s);
-            }
-            ph += 1.0;
         }
-        on += best.1;
-        off += comb((best.0 + tau / 2.0) % tau);
-        start += win;
+        let per = periodicity(&env, FPS, (60.0 / MIN_BPM * 4.2 * FPS) as usize);
+        choose_tempo(&per, FPS).expect("a pulse").bpm
     }
-    if on > 0.0 { off / on } else { 0.0 }
+
+    #[test]
+    fn an_even_pulse_is_the_beat_and_an_accented_one_the_bar() {
+        // Equal onsets every 0.4 s: the salience leans to 75 BPM (the 150 BPM pulse counts as
+        // its sub-division), the metrical check reads the pulse itself.
+        let even = tempo_of(40, |_| 1.0);
+        assert!((even - 150.0).abs() < 1.5, "{even}");
+        // The same with every other onset a fifth as strong: the strong ones are the beats.
+        let accented = tempo_of(40, |k| if k % 2 == 0 { 1.0 } else { 0.2 });
+        assert!((accented - 75.0).abs() < 1.0, "{accented}");
+    }
+
+    #[test]
+    fn faster_level_exists_only_within_the_range() {
+        assert!(has_faster_level(100.0) && has_faster_level(102.0));
+        assert!(!has_faster_level(103.0) && !has_faster_level(150.0));
+    }
 }
