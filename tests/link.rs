@@ -198,10 +198,12 @@ fn heard_with_linkhut(tag: &str, seconds: f64, instances: usize, stall: Option<D
         );
     }
     for (i, after) in run.after_stall.iter().enumerate() {
-        // Every click from the stall on is heard, on the beat.
-        let off = after.iter().filter(|d| d.is_none_or(|d| d.abs() >= bound)).count();
+        // Every click from the stall on is heard on the beat, but one the stall silenced (the
+        // graph ran on without Phosphene); a click it moved would fail the bound above too.
+        let lost = after.iter().filter(|d| d.is_none()).count();
+        let off = after.iter().flatten().filter(|d| d.abs() >= bound).count();
         assert!(
-            after.len() >= 4 && off == 0,
+            after.len() >= 4 && lost <= 1 && off == 0,
             "Phosphene {i} after its stall (bound {bound:.3} ms): {after:?}\n{}",
             run.log
         );

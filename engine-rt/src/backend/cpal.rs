@@ -120,6 +120,8 @@ fn configure(req: &DeviceRequest, dir: Direction) -> Result<(cpal::Device, cpal:
 pub struct PreparedOutput {
     device: cpal::Device,
     config: cpal::StreamConfig,
+    /// Its timestamps are JACK's, on the system's monotonic clock.
+    jack: bool,
     /// Human-readable device name.
     pub name: String,
 }
@@ -128,7 +130,12 @@ impl PreparedOutput {
     /// Finds the device and its configuration (f32 samples at the device's default rate).
     pub fn open(req: &DeviceRequest) -> Result<Self, DeviceError> {
         let (device, config, name) = configure(req, Direction::Output)?;
-        Ok(Self { device, config, name })
+        Ok(Self {
+            device,
+            config,
+            jack: req.host == HostChoice::Jack,
+            name,
+        })
     }
 
     /// Device sample rate.
@@ -146,6 +153,7 @@ impl PreparedOutput {
         let channels = self.channels();
         let sr = self.sample_rate();
         let err_stats = stats.clone();
+        let jack = self.jack;
         let stream = self
             .device
             .build_output_stream::<f32, _, _>(
@@ -154,8 +162,20 @@ impl PreparedOutput {
                     let _t = CallbackTimer::start(&stats, out.len() / channels, sr);
                     let when = info.timestamp();
                     // When the API knows when the buffer is heard (JACK, ALSA), the output clock
-                    // takes the callback's wakeup lateness out of its stamps.
-                    let heard_in = when.playback.checked_duration_since(when.callback);
+                    // takes the callback's wakeup lateness out of its stamps. JACK's moments
+                    // are its filtered cycle times on the monotonic clock, read against that
+                    // clock now: cpal's `callback` moment follows the driver thread's own
+                    // wakeup, which JACK2 does not filter.
+                    let coarse = when.playback.checked_duration_since(when.callback);
+                    let exact = jack
+                        .then(monotonic_now)
+                        .flatten()
+                        .and_then(|now| when.playback.checked_duration_since(now));
+                    // A server on another clock would be seconds off: the coarse moment then.
+                    let heard_in = match (exact, coarse) {
+                        (Some(e), Some(c)) if e.abs_diff(c) < std::time::Duration::from_millis(500) => Some(e),
+                        _ => coarse,
+                    };
                     feed.fill(out, channels, &stats, heard_in);
                 },
                 move |_e| err_stats.stream_error(),
@@ -166,6 +186,24 @@ impl PreparedOutput {
             .play()
             .map_err(|e| DeviceError(format!("cannot start output on '{}': {e}", self.name)))?;
         Ok(CpalStream { _stream: stream })
+    }
+}
+
+/// The monotonic clock now, as JACK's timestamps count it (microseconds of
+/// `CLOCK_MONOTONIC`, which JACK2 and PipeWire's JACK both use); `None` where it cannot be read.
+fn monotonic_now() -> Option<cpal::StreamInstant> {
+    #[cfg(unix)]
+    {
+        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: a plain FFI call writing into a valid timespec; no allocation, no lock.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+        let nanos = u64::try_from(t.tv_sec).ok()?.checked_mul(1_000_000_000)?;
+        let nanos = nanos.checked_add(u64::try_from(t.tv_nsec).ok()?)?;
+        (rc == 0).then(|| cpal::StreamInstant::from_nanos(nanos))
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 

@@ -14,7 +14,7 @@
 //! bending it.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering, fence};
 use std::time::{Duration, Instant};
 
 /// The moment all stamps count from (set on first use, from a control thread).
@@ -43,6 +43,8 @@ pub struct OutputClock {
     per_frame: AtomicU64,
     /// Nanoseconds after [`epoch`] of the last stamp before smoothing.
     raw: AtomicU64,
+    /// The loop's stamps in a row beyond its resync bound (only the callback uses it).
+    strikes: AtomicU8,
     /// Nanoseconds between the last two stamps: how far ahead of the last stamp the device can
     /// be assumed to have moved on.
     period: AtomicU64,
@@ -50,11 +52,12 @@ pub struct OutputClock {
     /// reports it for a callback woken on time (0: not reported).
     latency: AtomicU64,
     /// The callback's own record of the reported latencies (see
-    /// [`OutputClock::track_latency`]): the longest report of each of the last
-    /// [`LATENCY_WINDOWS`] full windows (0: none), of the window filling now, the engine frame
-    /// that window began at, and the windows filled so far.
+    /// [`OutputClock::track_latency`]): the second longest report of each of the last
+    /// [`LATENCY_WINDOWS`] full windows (0: none), the longest and second longest of the window
+    /// filling now, the engine frame that window began at, and the windows filled so far.
     latency_windows: [AtomicU64; LATENCY_WINDOWS],
     latency_now: AtomicU64,
+    latency_next: AtomicU64,
     latency_from: AtomicU64,
     latency_filled: AtomicU64,
 }
@@ -94,6 +97,7 @@ impl OutputClock {
             frame: self.frame.load(Ordering::Relaxed),
             nanos: f64::from_bits(self.nanos.load(Ordering::Relaxed)),
             per_frame: f64::from_bits(self.per_frame.load(Ordering::Relaxed)),
+            strikes: self.strikes.load(Ordering::Relaxed),
         };
         if before.nanos > 0.0 && frame <= before.frame {
             // A restart: what was reported before may not hold for the new stream.
@@ -101,13 +105,13 @@ impl OutputClock {
         }
         let heard_in = heard_in.map(|h| h.as_nanos().min(u128::from(u64::MAX)) as u64);
         // A zero report before any other is an API that reports nothing.
-        let heard_in = heard_in.filter(|&h| h > 0 || self.longest_latency() > 0);
+        let heard_in = heard_in.filter(|&h| h > 0 || self.latency_in_memory() > 0);
         let (moment, latency, resync) = match heard_in {
             Some(h) => {
                 let latency = self.track_latency(frame, h);
                 // When the buffer is heard, less the latency of a callback woken on time: the
-                // moment it would have run then. What is left is the device's own timing, so a
-                // larger error than this is a real move, taken at once.
+                // moment it would have run then. What is left is the device's own timing, so an
+                // error past 2 ms that persists is a real move (see `Loop::update`).
                 (now + h as f64 - latency as f64, latency, Loop::RESYNC_EXACT_NANOS)
             }
             None => (now, 0, Loop::RESYNC_NANOS),
@@ -120,6 +124,7 @@ impl OutputClock {
         self.frame.store(after.frame, Ordering::Relaxed);
         self.nanos.store(after.nanos.to_bits(), Ordering::Relaxed);
         self.per_frame.store(after.per_frame.to_bits(), Ordering::Relaxed);
+        self.strikes.store(after.strikes, Ordering::Relaxed);
         self.raw.store(moment, Ordering::Relaxed);
         self.latency.store(latency, Ordering::Relaxed);
         if last > 0 {
@@ -130,44 +135,71 @@ impl OutputClock {
 
     /// Follows the reported latency (`nanos`, at engine frame `frame`). A callback woken late
     /// reports that much less (its buffer is heard as soon as ever), so the latency is the
-    /// longest report of the last few seconds: a callback woken on time. A longer report is
-    /// taken at once. A shorter latency (a device reconfigured, ports repatched, a spurious
-    /// report) is taken once a whole window stayed below it by more than half a callback
+    /// longest report of the last few seconds: a callback woken on time. One report alone
+    /// (a cycle around an xrun) cannot lengthen it: each window counts its second longest. A
+    /// longer latency is taken from its second report. A shorter one (a device reconfigured,
+    /// ports repatched) once a whole window stayed below it by more than half a callback
     /// period, which wakeup lateness alone does not do (a real-time callback woken that late,
     /// every time, for a third of a second). Returns it.
     fn track_latency(&self, frame: u64, nanos: u64) -> u64 {
-        let filling = self.latency_now.load(Ordering::Relaxed).max(nanos);
+        let (longest, next) = (
+            self.latency_now.load(Ordering::Relaxed),
+            self.latency_next.load(Ordering::Relaxed),
+        );
+        let (longest, next) = if nanos > longest {
+            (nanos, longest)
+        } else {
+            (longest, next.max(nanos))
+        };
+        self.latency_now.store(longest, Ordering::Relaxed);
+        self.latency_next.store(next, Ordering::Relaxed);
         let from = self.latency_from.load(Ordering::Relaxed);
         if frame.saturating_sub(from) < LATENCY_WINDOW_FRAMES {
-            self.latency_now.store(filling, Ordering::Relaxed);
-            return self.longest_latency();
+            return self.latency_in_memory();
         }
-        let longest = self.longest_latency();
+        let window = if next > 0 { next } else { longest };
         let period = self.period.load(Ordering::Relaxed);
-        if period > 0 && filling.saturating_add(period / 2) < longest {
+        if period > 0 && window.saturating_add(period / 2) < self.remembered() {
             self.forget_latency(frame);
         }
         let filled = self.latency_filled.load(Ordering::Relaxed);
-        self.latency_windows[filled as usize % LATENCY_WINDOWS].store(filling, Ordering::Relaxed);
+        self.latency_windows[filled as usize % LATENCY_WINDOWS].store(window, Ordering::Relaxed);
         self.latency_filled.store(filled + 1, Ordering::Relaxed);
         self.latency_now.store(0, Ordering::Relaxed);
+        self.latency_next.store(0, Ordering::Relaxed);
         self.latency_from.store(frame, Ordering::Relaxed);
-        self.longest_latency()
+        self.latency_in_memory()
     }
 
-    /// The longest latency in the remembered windows and the one filling now.
-    fn longest_latency(&self) -> u64 {
+    /// The longest latency of the full windows remembered.
+    fn remembered(&self) -> u64 {
         self.latency_windows
             .iter()
-            .chain(std::iter::once(&self.latency_now))
             .map(|w| w.load(Ordering::Relaxed))
             .max()
             .unwrap_or(0)
     }
 
+    /// The latency now: the remembered windows' and the filling window's second longest report
+    /// (its only one, while it has one).
+    fn latency_in_memory(&self) -> u64 {
+        let next = self.latency_next.load(Ordering::Relaxed);
+        let filling = if next > 0 {
+            next
+        } else {
+            self.latency_now.load(Ordering::Relaxed)
+        };
+        let remembered = self.remembered();
+        if remembered > 0 { remembered.max(next) } else { filling }
+    }
+
     /// Drops every remembered latency report; the next window begins at `frame`.
     fn forget_latency(&self, frame: u64) {
-        for w in self.latency_windows.iter().chain(std::iter::once(&self.latency_now)) {
+        for w in self
+            .latency_windows
+            .iter()
+            .chain([&self.latency_now, &self.latency_next])
+        {
             w.store(0, Ordering::Relaxed);
         }
         self.latency_from.store(frame, Ordering::Relaxed);
@@ -230,6 +262,8 @@ struct Loop {
     frame: u64,
     nanos: f64,
     per_frame: f64,
+    /// Stamps in a row whose error was beyond the resync bound.
+    strikes: u8,
 }
 
 impl Loop {
@@ -240,16 +274,22 @@ impl Loop {
     /// An error beyond this (a stall, a restart) starts the loop afresh.
     const RESYNC_NANOS: f64 = 50e6;
     /// The same for moments the device's own timestamps made, which carry no wakeup lateness:
-    /// a larger error is the device moving (an xrun, a latency it changed).
+    /// a larger error that persists is the device moving (an xrun, a latency it changed).
     const RESYNC_EXACT_NANOS: f64 = 2e6;
+    /// Stamps in a row beyond the bound that make a move rather than one stray stamp (a
+    /// driver thread woken late: JACK2 times the cycle from its wakeup).
+    const STRIKES: u8 = 3;
 
-    /// The state after a callback stamped `frame` at `now` (nanoseconds after the epoch); an
-    /// error beyond `resync` nanoseconds starts it afresh.
+    /// The state after a callback stamped `frame` at `now` (nanoseconds after the epoch). An
+    /// error beyond `resync` nanoseconds starts it afresh: at once when it is a callback's
+    /// length or more, else once [`Loop::STRIKES`] stamps in a row had one (a single stray
+    /// stamp is passed over).
     fn update(self, frame: u64, now: f64, resync: f64) -> Self {
         let fresh = |per_frame| Self {
             frame,
             nanos: now,
             per_frame,
+            strikes: 0,
         };
         if self.nanos <= 0.0 || frame <= self.frame {
             // The first stamp, or a counter that stood still or went back (a restart).
@@ -262,7 +302,16 @@ impl Loop {
         let predicted = self.nanos + frames * self.per_frame;
         let error = now - predicted;
         if error.abs() > resync {
-            return fresh(self.per_frame);
+            // Off by a whole callback or more is a stall, an xrun or a restart: at once.
+            if error.abs() >= frames * self.per_frame || self.strikes + 1 >= Self::STRIKES {
+                return fresh(self.per_frame);
+            }
+            return Self {
+                frame,
+                nanos: predicted,
+                per_frame: self.per_frame,
+                strikes: self.strikes + 1,
+            };
         }
         let per_frame = self.per_frame + Self::RATE_GAIN * error / frames;
         Self {
@@ -270,6 +319,7 @@ impl Loop {
             nanos: predicted + Self::TIME_GAIN * error,
             // A time per frame that is not positive is nonsense: measure it again.
             per_frame: if per_frame > 0.0 { per_frame } else { 0.0 },
+            strikes: 0,
         }
     }
 }
@@ -316,6 +366,7 @@ mod tests {
             frame: 0,
             nanos: 0.0,
             per_frame: 0.0,
+            strikes: 0,
         };
         let mut worst: f64 = 0.0;
         for n in 1..4000u64 {
@@ -332,6 +383,18 @@ mod tests {
         let t = l.nanos + 200e6;
         let after = l.update(l.frame + 256, t, Loop::RESYNC_NANOS);
         assert_eq!(after.nanos, t);
+        // Device-timed moments: one stamp 3 ms off is passed over, three in a row are a move.
+        let exact = Loop::RESYNC_EXACT_NANOS;
+        let next = |l: Loop, off: f64| l.update(l.frame + 256, l.nanos + period + off, exact);
+        let stray = next(after, 3e6);
+        assert_eq!(stray.strikes, 1);
+        assert!((stray.nanos - (after.nanos + period)).abs() < 1e4, "passed over");
+        let moved = next(next(next(stray, 0.0), 3e6), 3e6);
+        assert_eq!(moved.strikes, 2);
+        let moved = next(moved, 3e6);
+        assert_eq!(moved.strikes, 0);
+        // A whole callback off is a move at once.
+        assert_eq!(next(moved, 1.5 * period).strikes, 0);
         let restarted = after.update(0, t + 1e6, Loop::RESYNC_NANOS);
         assert_eq!((restarted.frame, restarted.nanos), (0, t + 1e6));
     }
@@ -367,13 +430,12 @@ mod tests {
         let clock = OutputClock::new();
         let latency = 10.67e6;
         // Woken 0 to 3 ms late; then a busy spell of 2.7 s in which every callback is at least
-        // 2 ms late: the stamps keep one offset from the cycles' true starts throughout.
-        let spread = run(&clock, 1, 4000, latency, 1000, |n| {
-            if (3200..3700).contains(&n) {
-                2e6 + jitter(n, 1e6)
-            } else {
-                jitter(n, 3e6)
-            }
+        // 2 ms late; then one report 3 ms too long (a cycle around an xrun): the stamps keep
+        // one offset from the cycles' true starts throughout.
+        let spread = run(&clock, 1, 4000, latency, 1000, |n| match n {
+            3200..3700 => 2e6 + jitter(n, 1e6),
+            3800 => -3e6,
+            _ => jitter(n, 3e6),
         });
         assert!(spread < 0.2e6, "spread {spread} ns");
         let reported = clock.last_stamp().and_then(|s| s.device_latency).expect("reported");
