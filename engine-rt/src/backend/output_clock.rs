@@ -14,7 +14,7 @@
 //! bending it.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicU64, Ordering, fence};
 use std::time::{Duration, Instant};
 
 /// The moment all stamps count from (set on first use, from a control thread).
@@ -43,8 +43,6 @@ pub struct OutputClock {
     per_frame: AtomicU64,
     /// Nanoseconds after [`epoch`] of the last stamp before smoothing.
     raw: AtomicU64,
-    /// The loop's stamps in a row beyond its resync bound (only the callback uses it).
-    strikes: AtomicU8,
     /// Nanoseconds between the last two stamps: how far ahead of the last stamp the device can
     /// be assumed to have moved on.
     period: AtomicU64,
@@ -97,7 +95,6 @@ impl OutputClock {
             frame: self.frame.load(Ordering::Relaxed),
             nanos: f64::from_bits(self.nanos.load(Ordering::Relaxed)),
             per_frame: f64::from_bits(self.per_frame.load(Ordering::Relaxed)),
-            strikes: self.strikes.load(Ordering::Relaxed),
         };
         if before.nanos > 0.0 && frame <= before.frame {
             // A restart: what was reported before may not hold for the new stream.
@@ -111,7 +108,7 @@ impl OutputClock {
                 let latency = self.track_latency(frame, h);
                 // When the buffer is heard, less the latency of a callback woken on time: the
                 // moment it would have run then. What is left is the device's own timing, so an
-                // error past 2 ms that persists is a real move (see `Loop::update`).
+                // error past 2 ms is a real move (an xrun, a latency it changed).
                 (now + h as f64 - latency as f64, latency, Loop::RESYNC_EXACT_NANOS)
             }
             None => (now, 0, Loop::RESYNC_NANOS),
@@ -124,7 +121,6 @@ impl OutputClock {
         self.frame.store(after.frame, Ordering::Relaxed);
         self.nanos.store(after.nanos.to_bits(), Ordering::Relaxed);
         self.per_frame.store(after.per_frame.to_bits(), Ordering::Relaxed);
-        self.strikes.store(after.strikes, Ordering::Relaxed);
         self.raw.store(moment, Ordering::Relaxed);
         self.latency.store(latency, Ordering::Relaxed);
         if last > 0 {
@@ -262,8 +258,6 @@ struct Loop {
     frame: u64,
     nanos: f64,
     per_frame: f64,
-    /// Stamps in a row whose error was beyond the resync bound.
-    strikes: u8,
 }
 
 impl Loop {
@@ -274,22 +268,16 @@ impl Loop {
     /// An error beyond this (a stall, a restart) starts the loop afresh.
     const RESYNC_NANOS: f64 = 50e6;
     /// The same for moments the device's own timestamps made, which carry no wakeup lateness:
-    /// a larger error that persists is the device moving (an xrun, a latency it changed).
+    /// a larger error is the device moving (an xrun, a latency it changed).
     const RESYNC_EXACT_NANOS: f64 = 2e6;
-    /// Stamps in a row beyond the bound that make a move rather than one stray stamp (a
-    /// driver thread woken late: JACK2 times the cycle from its wakeup).
-    const STRIKES: u8 = 3;
 
-    /// The state after a callback stamped `frame` at `now` (nanoseconds after the epoch). An
-    /// error beyond `resync` nanoseconds starts it afresh: at once when it is a callback's
-    /// length or more, else once [`Loop::STRIKES`] stamps in a row had one (a single stray
-    /// stamp is passed over).
+    /// The state after a callback stamped `frame` at `now` (nanoseconds after the epoch); an
+    /// error beyond `resync` nanoseconds starts it afresh.
     fn update(self, frame: u64, now: f64, resync: f64) -> Self {
         let fresh = |per_frame| Self {
             frame,
             nanos: now,
             per_frame,
-            strikes: 0,
         };
         if self.nanos <= 0.0 || frame <= self.frame {
             // The first stamp, or a counter that stood still or went back (a restart).
@@ -302,16 +290,7 @@ impl Loop {
         let predicted = self.nanos + frames * self.per_frame;
         let error = now - predicted;
         if error.abs() > resync {
-            // Off by a whole callback or more is a stall, an xrun or a restart: at once.
-            if error.abs() >= frames * self.per_frame || self.strikes + 1 >= Self::STRIKES {
-                return fresh(self.per_frame);
-            }
-            return Self {
-                frame,
-                nanos: predicted,
-                per_frame: self.per_frame,
-                strikes: self.strikes + 1,
-            };
+            return fresh(self.per_frame);
         }
         let per_frame = self.per_frame + Self::RATE_GAIN * error / frames;
         Self {
@@ -319,7 +298,6 @@ impl Loop {
             nanos: predicted + Self::TIME_GAIN * error,
             // A time per frame that is not positive is nonsense: measure it again.
             per_frame: if per_frame > 0.0 { per_frame } else { 0.0 },
-            strikes: 0,
         }
     }
 }
@@ -366,7 +344,6 @@ mod tests {
             frame: 0,
             nanos: 0.0,
             per_frame: 0.0,
-            strikes: 0,
         };
         let mut worst: f64 = 0.0;
         for n in 1..4000u64 {
@@ -383,18 +360,6 @@ mod tests {
         let t = l.nanos + 200e6;
         let after = l.update(l.frame + 256, t, Loop::RESYNC_NANOS);
         assert_eq!(after.nanos, t);
-        // Device-timed moments: one stamp 3 ms off is passed over, three in a row are a move.
-        let exact = Loop::RESYNC_EXACT_NANOS;
-        let next = |l: Loop, off: f64| l.update(l.frame + 256, l.nanos + period + off, exact);
-        let stray = next(after, 3e6);
-        assert_eq!(stray.strikes, 1);
-        assert!((stray.nanos - (after.nanos + period)).abs() < 1e4, "passed over");
-        let moved = next(next(next(stray, 0.0), 3e6), 3e6);
-        assert_eq!(moved.strikes, 2);
-        let moved = next(moved, 3e6);
-        assert_eq!(moved.strikes, 0);
-        // A whole callback off is a move at once.
-        assert_eq!(next(moved, 1.5 * period).strikes, 0);
         let restarted = after.update(0, t + 1e6, Loop::RESYNC_NANOS);
         assert_eq!((restarted.frame, restarted.nanos), (0, t + 1e6));
     }

@@ -47,6 +47,9 @@ pub(crate) struct Pace {
     seen: Option<u64>,
     /// The sample at which the next bundle is due.
     next: Option<u64>,
+    /// The last bundle's timetag: each is later (a moment read on a busy machine can land a
+    /// little early).
+    last_tag: Option<SystemTime>,
     master: Held,
     decks: Vec<Held>,
 }
@@ -169,7 +172,11 @@ pub(crate) fn send_analysis(
             messages.push(m("position", f1(playback.position)));
             messages.push(m("bpm", f1(grid.map_or(0.0, |g| g.bpm * playback.rate))));
         }
-        let at = heard(&engine, sample, now, wall);
+        let mut at = heard(&engine, sample, now, wall);
+        if let Some(last) = pace.last_tag.filter(|l| at <= *l) {
+            at = last + std::time::Duration::from_micros(1);
+        }
+        pace.last_tag = Some(at);
         if let Some(q) = &runtime.query {
             q.update_values(messages.iter().map(|m| (m.addr.clone(), m.args.clone())));
         }
