@@ -205,11 +205,7 @@ fn open_input(name: &str) -> Result<(InputConnection, rtrb::Consumer<RawMidi>), 
     let connection = {
         let mut tx = tx;
         let input = MidiInput::new(&format!("{CLIENT}-in")).map_err(|e| e.to_string())?;
-        let port = input
-            .ports()
-            .into_iter()
-            .find(|p| input.port_name(p).is_ok_and(|n| n == name))
-            .ok_or_else(|| format!("{name}: gone"))?;
+        let port = port_named(&input, name)?;
         // On the ALSA sequencer's thread: no allocation, no lock; a full ring drops it.
         let callback = move |_stamp: u64, bytes: &[u8], _: &mut ()| {
             let _ = tx.push(RawMidi::new(Instant::now(), bytes));
@@ -221,12 +217,16 @@ fn open_input(name: &str) -> Result<(InputConnection, rtrb::Consumer<RawMidi>), 
 
 fn open_output(name: &str) -> Result<MidiOutputConnection, String> {
     let output = MidiOutput::new(&format!("{CLIENT}-out")).map_err(|e| e.to_string())?;
-    let port = output
-        .ports()
-        .into_iter()
-        .find(|p| output.port_name(p).is_ok_and(|n| n == name))
-        .ok_or_else(|| format!("{name}: gone"))?;
+    let port = port_named(&output, name)?;
     output.connect(&port, "out").map_err(|e| e.to_string())
+}
+
+/// The port of `io` named `name`, if it is still there.
+fn port_named<T: midir::MidiIO>(io: &T, name: &str) -> Result<T::Port, String> {
+    io.ports()
+        .into_iter()
+        .find(|p| io.port_name(p).is_ok_and(|n| n == name))
+        .ok_or_else(|| format!("{name}: gone"))
 }
 
 /// Which of its name each port is: two identical controllers stay apart.
