@@ -73,6 +73,8 @@ pub struct AppOptions {
     pub osc: phosphene_osc::OscOverrides,
     /// Ableton Link on from the start (`--link`).
     pub link: bool,
+    /// Link's start/stop sync on from the start (`--link-start-stop`).
+    pub link_start_stop: bool,
     /// Beats per bar for Link's phase and for launches (`--link-quantum`); the set's otherwise.
     pub link_quantum: Option<f64>,
     /// When the process started, for the start-up report.
@@ -292,6 +294,7 @@ pub fn run(opts: AppOptions) -> Result<(), BoxError> {
         let mut transport = app.world_mut().resource_mut::<Transport>();
         transport.quantum = quantum;
         transport.link = opts.link;
+        transport.link_start_stop = opts.link_start_stop;
     }
     if let Some(port) = opts.midi_clock.clone() {
         app.insert_resource(MidiClock::start(port, stats.clone(), sample_rate));

@@ -10,7 +10,7 @@ use engine_rt::backend::offline::{Block, RenderOptions, SinkError, WavOut};
 use engine_rt::link::{Link, LinkControl};
 use engine_rt::replay::Recording;
 use engine_rt::script::{LOOKAHEAD_BEATS, ScriptEvent, ScriptRunner, Session, TrackSpec};
-use engine_rt::{AnalysisMode, Engine, EngineEvent, IntentKind, InternalClock};
+use engine_rt::{AnalysisMode, ENGINE_INTENT, Engine, EngineEvent, IntentKind, InternalClock};
 use phosphene_recorder::VISUALS_SUFFIX;
 use phosphene_set::SetFile;
 use phosphene_visuals::library::{SceneLibrary, scenes_dir};
@@ -414,7 +414,9 @@ pub fn play(
             block as f64,
             processor.latency() as f64,
         )));
-        ableton.control()
+        let control = ableton.control();
+        control.set_start_stop_sync(link.start_stop);
+        control
     });
     let mut runner = ScriptRunner::new(&session, tracks, &handle);
     if control.is_none() {
@@ -468,6 +470,8 @@ pub fn play(
 pub struct LinkRequest {
     /// Follow an Ableton Link session.
     pub on: bool,
+    /// With start/stop sync.
+    pub start_stop: bool,
     /// Beats per bar (the script's otherwise).
     pub quantum: Option<f64>,
 }
@@ -543,7 +547,9 @@ fn drive(
     let mut end = None;
     let mut heard = None;
     // What the last `link:` line said, and when.
-    let mut shown = (f64::NAN, u64::MAX, start);
+    let mut shown = (f64::NAN, u64::MAX, false, start);
+    // Which decks play, as last reported.
+    let mut playing = Vec::new();
     loop {
         let done = match until {
             Until::Elapsed(length) => start.elapsed() >= length,
@@ -567,6 +573,20 @@ fn drive(
                     }
                 }
                 EngineEvent::Dropped { id, reason } => eprintln!("intent {id} dropped: {reason:?}"),
+                EngineEvent::Applied {
+                    id: ENGINE_INTENT,
+                    beat: b,
+                    ..
+                } => eprintln!("link: the session's transport moved a deck at beat={b:.3}"),
+                EngineEvent::DeckState { deck, playing: on, .. } => {
+                    if playing.len() <= deck {
+                        playing.resize(deck + 1, false);
+                    }
+                    if playing[deck] != on {
+                        playing[deck] = on;
+                        eprintln!("deck {}: {}", deck + 1, if on { "playing" } else { "stopped" });
+                    }
+                }
                 _ => {}
             }
         }
@@ -576,13 +596,19 @@ fn drive(
             }
         }
         if let Some((control, quantum)) = link.as_mut() {
-            // Changes of the session's peers at once, of its tempo at most every
+            // Changes of the session's peers and transport at once, of its tempo at most every
             // [`LINK_REPORT`] (a ramp is a step every block), so the settled tempo always shows.
             let s = control.status(*quantum);
-            let tempo_moved = (s.bpm - shown.0).abs() >= 0.005 && shown.2.elapsed() >= LINK_REPORT;
-            if tempo_moved || s.peers != shown.1 {
-                shown = (s.bpm, s.peers, Instant::now());
-                eprintln!("link: peers={} bpm={:.2} beat={:.3}", s.peers, s.bpm, s.beat);
+            let tempo_moved = (s.bpm - shown.0).abs() >= 0.005 && shown.3.elapsed() >= LINK_REPORT;
+            if tempo_moved || s.peers != shown.1 || s.playing != shown.2 {
+                shown = (s.bpm, s.peers, s.playing, Instant::now());
+                eprintln!(
+                    "link: peers={} bpm={:.2} beat={:.3} playing={}",
+                    s.peers,
+                    s.bpm,
+                    s.beat,
+                    u8::from(s.playing)
+                );
             }
         }
         runner.pump(handle, beat, LOOKAHEAD_BEATS);

@@ -55,6 +55,10 @@ struct LinkArgs {
     /// start; off by default, as Link talks on every network interface (see docs/LINK.md).
     #[arg(long)]
     link: bool,
+    /// Link's start/stop sync: synced decks start on the session's bar line when another peer
+    /// starts and pause when it stops; the first synced deck started starts the session.
+    #[arg(long)]
+    link_start_stop: bool,
     /// Beats per bar Link aligns phase to, and launches land on (default: the set's).
     #[arg(long, value_name = "N", value_parser = parse_quantum)]
     link_quantum: Option<f64>,
@@ -320,6 +324,7 @@ fn main() -> ExitCode {
                     ControlTimingChoice::Frame => phosphene_engine_bridge::ControlTiming::NextFrame,
                 },
                 link: r.link.link,
+                link_start_stop: r.link.link_start_stop,
                 link_quantum: r.link.link_quantum,
                 started,
             })
@@ -366,6 +371,7 @@ fn main() -> ExitCode {
             });
             let link = headless::LinkRequest {
                 on: link.link,
+                start_stop: link.link_start_stop,
                 quantum: link.link_quantum,
             };
             headless::play(&script, output.request(), output.ahead, input, seconds, link)

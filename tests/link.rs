@@ -31,26 +31,32 @@ fn python_peer(ns: &Netns, bpm: f64) -> Peer {
     peer
 }
 
-/// The peer's `state` answer as (tempo, peers).
-fn peer_state(peer: &mut Peer) -> (f64, u32) {
+/// The peer's answer to `state`.
+fn peer_line(peer: &mut Peer) -> String {
     let before = peer.seen.matches("state ").count();
     peer.send_line("state");
     peer.wait_for("the peer's state", |s| s.matches("state ").count() > before);
-    let line = peer
-        .seen
+    peer.seen
         .lines()
         .rev()
         .find(|l| l.starts_with("state "))
-        .unwrap_or_default();
-    let field = |k: &str| {
-        line.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
-            .unwrap_or_default()
-            .to_string()
-    };
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The value of `key=` in a `state` line.
+fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_default()
+}
+
+/// The peer's `state` answer as (tempo, peers).
+fn peer_state(peer: &mut Peer) -> (f64, u32) {
+    let line = peer_line(peer);
     (
-        field("tempo").parse().unwrap_or(0.0),
-        field("peers").parse().unwrap_or(0),
+        field(&line, "tempo").parse().unwrap_or(0.0),
+        field(&line, "peers").parse().unwrap_or(0),
     )
 }
 
@@ -166,6 +172,67 @@ fn members_keep_their_tempo_and_beat_when_phosphene_joins_and_leaves() {
         .expect("max_beats");
     assert!(max < 1e-4, "the member's beat never jumps: {line}");
     peer.send_line("quit");
+}
+
+/// START-STOP of Link's test plan, both ways, with start/stop sync on: the peer's start starts
+/// the synced deck on the session's next bar line and its stop pauses it; Phosphene's synced
+/// deck started on a bar line starts the session there, and its pause stops it.
+#[test]
+fn start_stop_sync_follows_and_leads_the_session() {
+    let ns = namespace("link-startstop");
+    let dir = temp_dir("link-startstop");
+    let mut peer = python_peer(&ns, 120.0);
+    common::link_rig::write_click_track(&dir.join("click.wav"), 120.0, 60.0);
+    let script = dir.join("startstop.session.ron");
+    // The deck's own start and pause come at beats 40 and 48: after the peer's, which the
+    // test makes as soon as Phosphene has joined.
+    std::fs::write(
+        &script,
+        "Session(bpm: 120.0, quantum: 4.0, decks: 1, length_beats: 100000.0,\n\
+         tracks: [(file: \"click.wav\", deck: 0, bpm: 120.0, first_beat: 0.25)],\n\
+         events: [(beat: 0.0, action: Sync(deck: 0, on: true)),\n\
+                  (beat: 40.0, action: Play(deck: 0)), (beat: 48.0, action: Pause(deck: 0))])\n",
+    )
+    .expect("write the script");
+    let mut play = play_linked(&ns, &script, &["--link-start-stop"]);
+    play.wait_for("phosphene joins the session", |s| {
+        s.lines().any(|l| l.starts_with("link:") && l.contains("peers=1"))
+    });
+    let count = |s: &str, what: &str| s.lines().filter(|l| *l == what).count();
+    // Following: the peer starts half a second from now (so the bar line after it is not
+    // rendered yet when the start arrives) and stops.
+    peer.send_line("play 500");
+    play.wait_for("the session's start moves the deck", |s| {
+        count(s, "deck 1: playing") == 1 && s.contains("link: the session's transport moved a deck at beat=")
+    });
+    let beat: f64 = play
+        .stderr()
+        .lines()
+        .find_map(|l| l.strip_prefix("link: the session's transport moved a deck at beat="))
+        .and_then(|b| b.parse().ok())
+        .expect("the start's beat");
+    assert!((beat / 4.0 - (beat / 4.0).round()).abs() < 1e-3, "on a bar line: {beat}");
+    peer.send_line("stop");
+    play.wait_for("the session's stop pauses the deck", |s| count(s, "deck 1: stopped") == 1);
+    // Leading: the deck's start at beat 40 (a bar line) starts the session on that bar line.
+    play.wait_for("the deck starts", |s| count(s, "deck 1: playing") == 2);
+    let started = wait_until("the session plays", || {
+        let line = peer_line(&mut peer);
+        line.contains("playing=1").then_some(line)
+    });
+    let start_phase: f64 = field(&started, "start_phase").parse().expect("start_phase");
+    assert!(
+        start_phase.min(4.0 - start_phase) < 1e-3,
+        "the session starts on the bar line: {started}"
+    );
+    play.wait_for("the deck pauses", |s| count(s, "deck 1: stopped") == 2);
+    wait_until("the session stops", || {
+        peer_line(&mut peer).contains("playing=0").then_some(())
+    });
+    play.signal("INT");
+    drop(play.finish());
+    peer.send_line("quit");
+    peer.wait_for("the peer leaves", |s| s.contains("bye"));
 }
 
 /// The JACK graphs of the LinkHut tests take turns: each is a real-time load of its own, and on

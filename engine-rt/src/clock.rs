@@ -31,6 +31,28 @@ pub trait BeatClock: Send {
     fn quantum(&self) -> f64;
     /// Changes the tempo from `frame` on, reaching `bpm` after `ramp_frames` (0 = at once).
     fn set_tempo(&mut self, frame: f64, bpm: f64, ramp_frames: f64);
+    /// Whether a transport shared with other players (Ableton Link's start/stop sync) is
+    /// playing; `None` where there is none to follow. The engine's own clock has none.
+    fn transport(&self) -> Option<bool> {
+        None
+    }
+    /// A start or stop of the shared transport that another player made, read at the last
+    /// [`BeatClock::begin_block`]; then `None` until the next one. Synced decks follow it.
+    fn take_transport(&mut self) -> Option<TransportChange> {
+        None
+    }
+    /// Tells the other players that Phosphene's transport starts or stops at `beat` (its
+    /// first synced deck started, or its last stopped).
+    fn publish_transport(&mut self, _playing: bool, _beat: f64) {}
+}
+
+/// A start or stop of a shared transport ([`BeatClock::take_transport`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TransportChange {
+    /// Whether it starts (or stops).
+    pub playing: bool,
+    /// The clock's beat at the moment the other player gave for it.
+    pub beat: f64,
 }
 
 /// The engine's own clock: piecewise constant tempo with optional linear ramps.

@@ -198,6 +198,11 @@ impl Deck {
         self.playing
     }
 
+    /// Whether the deck plays on: playing, and not fading out to a stop.
+    pub fn running(&self) -> bool {
+        self.playing && self.after_fade.is_none()
+    }
+
     /// Audible playhead in track frames.
     pub fn position(&self) -> f64 {
         self.heard
@@ -266,6 +271,15 @@ impl Deck {
             self.tail_at = self.tail.len();
             self.realign(self.heard);
         }
+    }
+
+    /// Starts as if it had started `beats` ago: a stopped deck's playhead first moves on by
+    /// that many beats of its grid (of the clock without one), so it plays where it would be.
+    pub fn play_late(&mut self, beats: f64, clock_fpb: f64) {
+        if !self.playing && beats > 0.0 {
+            self.heard += beats * self.frames_per_beat(clock_fpb);
+        }
+        self.play();
     }
 
     fn fade_out(&mut self, then: AfterFade) {

@@ -14,7 +14,7 @@ use crate::config::{ConfigError, EngineConfig};
 use crate::deck::Deck;
 use crate::dsp::limiter::Limiter;
 use crate::event::{DropReason, EngineEvent};
-use crate::intent::{Intent, IntentKind, Quantize};
+use crate::intent::{ENGINE_INTENT, Intent, IntentKind, Quantize};
 use crate::mixer::Mixer;
 use crate::processor::{EngineProcessor, ProcessorParts};
 use crate::stats::EngineStats;
@@ -90,7 +90,8 @@ impl Engine {
             analysis,
             janitor,
             recording,
-            next_id: 1,
+            // 0 is the engine's own (`ENGINE_INTENT`).
+            next_id: ENGINE_INTENT + 1,
         };
         Ok((handle, processor))
     }

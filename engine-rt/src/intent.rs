@@ -8,6 +8,11 @@ use crate::track::Track;
 /// Caller-chosen identifier echoed back in [`crate::EngineEvent::Applied`].
 pub type IntentId = u64;
 
+/// The id of intents the engine makes itself (synced decks following a shared transport,
+/// [`crate::BeatClock::take_transport`]). The control side numbers its own from 1, so a reply
+/// to one of these is never taken for a reply to one of its own.
+pub const ENGINE_INTENT: IntentId = 0;
+
 /// When an intent takes effect. Targets are beats on the engine clock, converted to the exact
 /// output frame every block, so tempo changes in between move the frame with the beat.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

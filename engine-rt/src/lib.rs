@@ -33,11 +33,13 @@ pub mod track;
 pub mod track_analysis;
 
 pub use analysis::{AnalysisFrame, Source};
-pub use clock::{BeatClock, InternalClock};
+pub use clock::{BeatClock, InternalClock, TransportChange};
 pub use config::{AnalysisMode, EngineConfig};
 pub use engine::{Engine, EngineHandle};
 pub use event::{DropReason, EngineEvent};
-pub use intent::{DeckParam, EqBand, FxKind, Intent, IntentKind, MasterParam, Quantize, XfaderCurve, XfaderSide};
+pub use intent::{
+    DeckParam, ENGINE_INTENT, EqBand, FxKind, Intent, IntentKind, MasterParam, Quantize, XfaderCurve, XfaderSide,
+};
 pub use processor::EngineProcessor;
 pub use script::Session;
 pub use track::Track;

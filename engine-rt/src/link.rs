@@ -26,7 +26,8 @@ use std::time::Instant;
 use rusty_link::{AblLink, SessionState};
 
 use crate::backend::CallbackStats;
-use crate::clock::{BeatClock, InternalClock};
+use crate::Quantize;
+use crate::clock::{BeatClock, InternalClock, TransportChange, quantize_target};
 
 /// Where the handover stands ([`Handover::phase`]).
 const IDLE: u8 = 0;
@@ -40,6 +41,8 @@ const FOLLOWING: u8 = 2;
 struct Handover {
     /// The control side wants Link on.
     wanted: AtomicBool,
+    /// The control side wants start/stop sync (see [`LinkControl::set_start_stop_sync`]).
+    start_stop: AtomicBool,
     /// [`IDLE`], [`COMMITTED`] or [`FOLLOWING`]: the two sides move it with compare-and-swap,
     /// so neither can undo a step of the other's it has not seen.
     phase: AtomicU8,
@@ -129,6 +132,8 @@ impl Link {
             block: Anchor::default(),
             ramp: None,
             jump: 0.0,
+            transport: None,
+            transport_change: None,
         }
     }
 
@@ -146,7 +151,7 @@ impl Link {
 pub const TEMPO_RANGE: (f64, f64) = (20.0, 999.0);
 
 /// Link as the control side sees it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct LinkStatus {
     /// Link is on (joined to the network).
     pub enabled: bool,
@@ -158,6 +163,10 @@ pub struct LinkStatus {
     pub beat: f64,
     /// Position within the quantum, `0 <= phase < quantum`.
     pub phase: f64,
+    /// Start/stop sync is on ([`LinkControl::set_start_stop_sync`]).
+    pub start_stop_sync: bool,
+    /// The session's transport plays (shared with the peers while start/stop sync is on).
+    pub playing: bool,
 }
 
 /// The control side of Link: switches it and reads it. Not for the audio thread.
@@ -188,6 +197,21 @@ impl LinkControl {
     /// Whether Link is asked to be on.
     pub fn wanted(&self) -> bool {
         self.handover.wanted.load(Ordering::Acquire)
+    }
+
+    /// Switches start/stop sync (Link's name for a transport shared by the peers): while it is
+    /// on, synced decks start on the session's bar line when another peer starts and pause
+    /// when it stops, and Phosphene's first synced deck to start (its last to stop) starts
+    /// (stops) the session. It acts on changes: switching it on, or joining a session that
+    /// has played past the first bar line after its start, starts nothing.
+    pub fn set_start_stop_sync(&self, on: bool) {
+        self.link.enable_start_stop_sync(on);
+        self.handover.start_stop.store(on, Ordering::Release);
+    }
+
+    /// Whether start/stop sync is asked to be on.
+    pub fn start_stop_sync(&self) -> bool {
+        self.handover.start_stop.load(Ordering::Acquire)
     }
 
     /// Joins the network once the audio thread has handed over its beat (`quantum` beats to
@@ -238,6 +262,8 @@ impl LinkControl {
             bpm: self.state.tempo(),
             beat: self.state.beat_at_time(now, quantum),
             phase: self.state.phase_at_time(now, quantum),
+            start_stop_sync: self.start_stop_sync(),
+            playing: self.state.is_playing(),
         }
     }
 }
@@ -289,6 +315,11 @@ pub struct LinkClock {
     ramp: Option<Ramp>,
     /// Beats the timeline moved at the last block start (see [`BeatClock::take_jump`]).
     jump: f64,
+    /// The session's transport as last read or published, (playing, Link host time µs), while
+    /// start/stop sync is on and Link followed.
+    transport: Option<(bool, i64)>,
+    /// A change of it another peer made, for [`BeatClock::take_transport`].
+    transport_change: Option<TransportChange>,
 }
 
 impl LinkClock {
@@ -324,6 +355,27 @@ impl LinkClock {
         self.handover.write_seed(micros as i64, beat, bpm);
     }
 
+    /// Reads the session's transport from this block's capture: a change since the last
+    /// reading is another peer's. Start/stop sync acts on changes, so the first reading (on
+    /// joining, or when start/stop sync is switched on) counts only as a start whose first bar
+    /// line is still to come: a session that has been playing for a while starts nothing.
+    fn read_transport(&mut self) {
+        if !self.handover.start_stop.load(Ordering::Acquire) {
+            self.transport = None;
+            return;
+        }
+        let now = (self.state.is_playing(), self.state.time_for_is_playing());
+        let beat = self.state.beat_at_time(now.1, self.quantum);
+        let changed = match self.transport {
+            Some(seen) => seen != now,
+            None => now.0 && quantize_target(Quantize::NextBar, beat, self.quantum) >= self.block.beat,
+        };
+        if changed {
+            self.transport_change = Some(TransportChange { playing: now.0, beat });
+        }
+        self.transport = Some(now);
+    }
+
     /// Link was switched off: the internal clock carries on from the session's beat and tempo.
     fn stop_following(&mut self, frame: f64) {
         let beat = self.beat_at(frame);
@@ -353,6 +405,7 @@ impl BeatClock for LinkClock {
                     .compare_exchange(COMMITTED, IDLE, Ordering::AcqRel, Ordering::Acquire);
             }
             self.handover.drop_seed();
+            self.transport = None;
             return;
         }
         let heard = self.heard_micros(f);
@@ -401,6 +454,7 @@ impl BeatClock for LinkClock {
             bpm: self.state.tempo(),
         };
         self.jump += self.beat_at(f) - heading;
+        self.read_transport();
     }
 
     fn take_jump(&mut self) -> f64 {
@@ -437,6 +491,30 @@ impl BeatClock for LinkClock {
 
     fn quantum(&self) -> f64 {
         self.quantum
+    }
+
+    fn transport(&self) -> Option<bool> {
+        self.transport.map(|(playing, _)| playing)
+    }
+
+    fn take_transport(&mut self) -> Option<TransportChange> {
+        self.transport_change.take()
+    }
+
+    fn publish_transport(&mut self, playing: bool, beat: f64) {
+        if self.transport.is_none() {
+            return;
+        }
+        // A microsecond before the beat: a peer starting with the session moves its beat 0 to
+        // the first moment at or after the start in phase with its bar line, and that moment
+        // rounded a hair late would be a whole bar later.
+        self.link.capture_audio_session_state(&mut self.state);
+        let micros = self.state.time_at_beat(beat, self.quantum) - 1;
+        self.state.set_is_playing(playing, micros);
+        self.link.commit_audio_session_state(&self.state);
+        self.transport = Some((playing, micros));
+        // A change another peer made in this very block gives way to this one.
+        self.transport_change = None;
     }
 
     fn set_tempo(&mut self, frame: f64, bpm: f64, ramp_frames: f64) {
@@ -549,6 +627,66 @@ mod tests {
         assert!((c.beat_at(512.0) - beat).abs() < 1e-9, "no jump on leaving");
         assert_eq!(h.phase.load(Ordering::Acquire), IDLE);
         assert_eq!(h.read_seed(), None);
+    }
+
+    #[test]
+    fn the_transport_is_read_on_changes_and_published() {
+        let link = Link::new(120.0);
+        let mut c = clock(&link);
+        let control = link.control();
+        control.set_start_stop_sync(true);
+        let h = link.handover.clone();
+        h.wanted.store(true, Ordering::Release);
+        c.begin_block(0);
+        h.phase.store(COMMITTED, Ordering::Release);
+        c.begin_block(256);
+        // The first reading is a state, not a change.
+        assert_eq!(c.transport(), Some(false));
+        assert_eq!(c.take_transport(), None);
+        // Another player (here the app side, on the same timeline) starts.
+        let mut app = SessionState::new();
+        link.link.capture_app_session_state(&mut app);
+        let at = link.link.clock_micros();
+        app.set_is_playing(true, at);
+        link.link.commit_app_session_state(&app);
+        c.begin_block(512);
+        let change = c.take_transport().expect("the start is read");
+        assert!(change.playing);
+        assert!((change.beat - app.beat_at_time(at, 4.0)).abs() < 1e-9);
+        assert_eq!(c.take_transport(), None, "read once");
+        // Phosphene stops it at beat 6: the stop is its own, not read back as a change.
+        c.publish_transport(false, 6.0);
+        assert_eq!(c.transport(), Some(false));
+        c.begin_block(768);
+        assert_eq!(c.take_transport(), None);
+        // Start/stop sync off: no transport to follow or lead.
+        control.set_start_stop_sync(false);
+        c.begin_block(1024);
+        assert_eq!(c.transport(), None);
+    }
+
+    /// The first block following Link with start/stop sync on, the session having started
+    /// `ago` seconds before (at its own host time).
+    fn first_reading(ago: f64) -> Option<TransportChange> {
+        let link = Link::new(120.0);
+        let mut c = clock(&link);
+        link.control().set_start_stop_sync(true);
+        let mut app = SessionState::new();
+        link.link.capture_app_session_state(&mut app);
+        app.set_is_playing(true, link.link.clock_micros() - (ago * 1e6) as i64);
+        link.link.commit_app_session_state(&app);
+        link.handover.wanted.store(true, Ordering::Release);
+        c.begin_block(0);
+        link.handover.phase.store(COMMITTED, Ordering::Release);
+        c.begin_block(256);
+        assert_eq!(c.transport(), Some(true));
+        c.take_transport()
+    }
+
+    #[test]
+    fn joining_a_start_whose_bar_is_to_come_follows_it_and_one_long_past_not() {
+        assert!(first_reading(-0.5).is_some_and(|c| c.playing), "starts in half a second");
+        assert_eq!(first_reading(10.0), None, "has played for ten seconds");
     }
 
     #[test]

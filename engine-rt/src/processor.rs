@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::analysis::tap::TapWriter;
-use crate::clock::{BeatClock, quantize_target};
+use crate::clock::{BeatClock, TransportChange, quantize_target};
 use crate::deck::Deck;
 use crate::dsp::fast_max;
 use crate::dsp::limiter::Limiter;
 use crate::event::{DropReason, EngineEvent};
-use crate::intent::{Intent, IntentKind, Quantize};
+use crate::intent::{ENGINE_INTENT, Intent, IntentKind, Quantize};
 use crate::mixer::Mixer;
 use crate::ranges::{Range, ValueError};
 use crate::stats::EngineStats;
@@ -38,6 +38,9 @@ pub struct EngineProcessor {
     events_lost: u64,
     pending: Vec<Pending>,
     seq: u64,
+    /// The beat on which the shared transport's start starts the synced decks (see
+    /// [`EngineProcessor::follow_transport`]).
+    transport_start: Option<f64>,
     tap: Option<TapWriter>,
     /// Master output for the live recording (stereo interleaved), if recording.
     record: Option<rtrb::Producer<f32>>,
@@ -80,6 +83,7 @@ impl EngineProcessor {
             events_lost: 0,
             pending: Vec::with_capacity(p.pending_capacity),
             seq: 0,
+            transport_start: None,
             tap: p.tap,
             record: p.record,
             stats: p.stats,
@@ -145,6 +149,9 @@ impl EngineProcessor {
                 deck.clock_jumped(jump);
             }
         }
+        if let Some(change) = self.clock.take_transport() {
+            self.follow_transport(change);
+        }
         self.receive_intents();
         let end = self.frame + frames as u64;
         if let Some(tap) = self.tap.as_mut() {
@@ -177,7 +184,12 @@ impl EngineProcessor {
     }
 
     fn next_due(&self) -> Option<u64> {
-        self.pending.first().map(|p| self.due_frame(p.beat))
+        let intent = self.pending.first().map(|p| p.beat);
+        [intent, self.transport_start]
+            .into_iter()
+            .flatten()
+            .map(|beat| self.due_frame(beat))
+            .min()
     }
 
     fn receive_intents(&mut self) {
@@ -204,32 +216,129 @@ impl EngineProcessor {
                     continue;
                 }
             };
-            if self.pending.len() == self.pending.capacity() {
-                self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
-                self.emit(EngineEvent::Dropped {
-                    id: intent.id,
-                    reason: DropReason::PendingFull,
-                });
-                continue;
-            }
             let beat = match intent.at {
                 Quantize::Frame(f) => self.clock.beat_at(f as f64).max(now),
                 at => quantize_target(at, now, quantum),
             };
-            let seq = self.seq;
-            self.seq += 1;
-            let at = self.pending.partition_point(|p| (p.beat, p.seq) <= (beat, seq));
-            self.pending.insert(at, Pending { beat, seq, intent });
+            self.schedule(beat, intent);
+        }
+    }
+
+    /// Queues `intent` for `beat` (after those already queued for it), or drops it when the
+    /// queue is full.
+    fn schedule(&mut self, beat: f64, intent: Intent) {
+        if self.pending.len() == self.pending.capacity() {
+            self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
+            self.emit(EngineEvent::Dropped {
+                id: intent.id,
+                reason: DropReason::PendingFull,
+            });
+            return;
+        }
+        let seq = self.seq;
+        self.seq += 1;
+        let at = self.pending.partition_point(|p| (p.beat, p.seq) <= (beat, seq));
+        self.pending.insert(at, Pending { beat, seq, intent });
+    }
+
+    /// Synced decks follow a start or stop of the shared transport that another player made.
+    /// On a start, the synced decks with a track that are not playing start on the first bar
+    /// line from the start's moment (where the other players' first bar falls); the decks
+    /// synced then, so a deck synced meanwhile joins. On a stop, a start still waiting is
+    /// called off and each synced deck playing pauses at the stop's moment (at once, when that
+    /// has passed).
+    fn follow_transport(&mut self, change: TransportChange) {
+        self.transport_start = None;
+        self.pending.retain(|p| p.intent.id != ENGINE_INTENT);
+        if change.playing {
+            let bar = quantize_target(Quantize::NextBar, change.beat, self.clock.quantum());
+            let now = self.clock.beat_at(self.frame as f64);
+            if bar < now {
+                // The bar line was rendered before the start was read (renders run ahead of
+                // the speaker, and Link holds a peer's change back for a second after one of
+                // ours): the decks start now, where they would be had they started on it.
+                self.start_synced_decks(now - bar);
+            } else {
+                self.transport_start = Some(bar);
+            }
+            return;
+        }
+        for deck in 0..self.decks.len() {
+            let d = &self.decks[deck];
+            if d.synced() && d.running() {
+                let kind = IntentKind::Pause { deck };
+                self.schedule(change.beat, Intent::new(ENGINE_INTENT, Quantize::Beat(change.beat), kind));
+            }
+        }
+    }
+
+    /// Starts every synced deck with a track that is not playing, as if it had started
+    /// `late` beats ago.
+    fn start_synced_decks(&mut self, late: f64) {
+        let fpb = self.frames_per_beat();
+        let beat = self.clock.beat_at(self.frame as f64);
+        for deck in 0..self.decks.len() {
+            let d = &mut self.decks[deck];
+            if !d.synced() || d.track().is_none() || d.running() {
+                continue;
+            }
+            d.play_late(late, fpb);
+            self.emit(EngineEvent::Applied {
+                id: ENGINE_INTENT,
+                frame: self.frame,
+                beat,
+            });
+        }
+    }
+
+    /// A performer's start or stop of a synced deck leads the shared transport: the first
+    /// synced deck to start starts it, on the beat the deck started on; the last to stop stops
+    /// it. `started` says which the intent was; `was_running` whether the deck played before.
+    fn lead_transport(&mut self, deck: usize, started: bool, was_running: bool, beat: f64) {
+        let Some(playing) = self.clock.transport() else {
+            return;
+        };
+        let Some(d) = self.decks.get(deck).filter(|d| d.synced()) else {
+            return;
+        };
+        let any_running = self.decks.iter().any(|d| d.synced() && d.running());
+        let publish = if started {
+            !was_running && d.running() && !playing
+        } else {
+            was_running && !any_running && playing
+        };
+        if publish {
+            self.clock.publish_transport(started, beat);
         }
     }
 
     fn apply_due(&mut self) {
+        self.apply_due_intents();
+        // After the intents due at the same frame: a deck synced on the bar line starts too.
+        if let Some(beat) = self.transport_start
+            && self.due_frame(beat) <= self.frame
+        {
+            self.transport_start = None;
+            let now = self.clock.beat_at(self.frame as f64);
+            self.start_synced_decks(now - beat);
+        }
+    }
+
+    fn apply_due_intents(&mut self) {
         while let Some(first) = self.pending.first() {
             if self.due_frame(first.beat) > self.frame {
                 return;
             }
             let p = self.pending.remove(0);
             let id = p.intent.id;
+            // A performer's start or stop of a deck, which may lead the shared transport.
+            let transport_edge = match p.intent.kind {
+                _ if id == ENGINE_INTENT => None,
+                IntentKind::Play { deck } => Some((deck, true)),
+                IntentKind::Pause { deck } | IntentKind::Stop { deck } => Some((deck, false)),
+                _ => None,
+            };
+            let was_running = transport_edge.is_some_and(|(d, _)| self.decks.get(d).is_some_and(Deck::running));
             if self.apply(p.intent.kind) {
                 let beat = self.clock.beat_at(self.frame as f64);
                 self.emit(EngineEvent::Applied {
@@ -237,6 +346,9 @@ impl EngineProcessor {
                     frame: self.frame,
                     beat,
                 });
+                if let Some((deck, started)) = transport_edge {
+                    self.lead_transport(deck, started, was_running, p.beat);
+                }
             } else {
                 self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
                 self.emit(EngineEvent::Dropped {

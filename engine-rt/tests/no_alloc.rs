@@ -552,9 +552,10 @@ mod netns;
 /// Set in the copy of this test binary that runs inside the Link namespace.
 const IN_NAMESPACE: &str = "PHOS_NO_ALLOC_IN_NETNS";
 
-/// With Ableton Link on and followed (tempo steps published, the session read every block,
-/// synced decks nudged), the audio thread still never allocates. Link multicasts on every
-/// interface, so this test runs itself again inside a private network namespace.
+/// With Ableton Link on and followed (tempo steps and transport starts and stops published,
+/// the session read every block, synced decks nudged), the audio thread still never allocates.
+/// Link multicasts on every interface, so this test runs itself again inside a private network
+/// namespace.
 #[test]
 fn process_never_allocates_with_link_on() {
     if std::env::var_os(IN_NAMESPACE).is_some() {
@@ -592,6 +593,7 @@ fn link_session() {
     )));
     let mut control = link.control();
     control.set_enabled(true);
+    control.set_start_stop_sync(true);
     let mut out = vec![0.0f32; 256 * 2];
     let track = h.share(track("grid", 10 * SR as usize, Some(120.0), |i| {
         ((i % 480) as f32 / 480.0) - 0.5
@@ -623,6 +625,9 @@ fn link_session() {
             ramp_beats: 0.0,
         },
         K::Sync { deck: 0, on: true },
+        // The last synced deck's pause and the first's start publish the session's transport.
+        K::Pause { deck: 0 },
+        K::Play { deck: 0 },
     ];
     for kind in batches {
         h.act(Quantize::Now, kind);
@@ -648,6 +653,13 @@ fn link_session() {
         assert!(
             start.elapsed() < std::time::Duration::from_secs(120),
             "the ramp was published"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    while !control.status(4.0).playing {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "the start was published"
         );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }

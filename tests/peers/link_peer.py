@@ -2,11 +2,13 @@
 namespace. Reads one command a line from stdin and answers on stdout:
 
   tempo BPM        sets the session tempo                      -> "ok"
-  state            -> "state tempo=<f> beat=<f> phase=<f> peers=<n> playing=<0|1> time=<us>"
+  state            -> "state tempo=<f> beat=<f> phase=<f> peers=<n> playing=<0|1> time=<us>
+                      start_phase=<f>" (start_phase: the phase of the last start or stop)
   watch            starts checking this peer's own timeline for jumps (every 2 ms)
   jumps            -> "jumps max_beats=<f> samples=<n>": the largest difference between
                       the timeline's beat and its beat extrapolated from the sample before
-  play / stop      starts or stops the transport (start/stop sync on)  -> "ok"
+  play [MS] / stop starts (MS milliseconds from now) or stops the transport (start/stop
+                   sync on) -> "ok"
   quit             leaves the session (a clean goodbye) and ends
 """
 
@@ -69,7 +71,8 @@ def main():
             print(
                 f"state tempo={s.tempo():.4f} beat={s.beatAtTime(now, QUANTUM):.6f} "
                 f"phase={s.phaseAtTime(now, QUANTUM):.6f} peers={peer.numPeers()} "
-                f"playing={int(s.isPlaying())} time={now}",
+                f"playing={int(s.isPlaying())} time={now} "
+                f"start_phase={s.phaseAtTime(s.timeForIsPlaying(), QUANTUM):.6f}",
                 flush=True,
             )
         elif cmd == "watch":
@@ -81,7 +84,8 @@ def main():
                 print(f"jumps max_beats={watch['max']:.6f} samples={watch['samples']}", flush=True)
         elif cmd in ("play", "stop"):
             s = peer.captureAppSessionState()
-            s.setIsPlaying(cmd == "play", peer.clock().micros())
+            ahead = int(float(words[1]) * 1000) if len(words) > 1 else 0
+            s.setIsPlaying(cmd == "play", peer.clock().micros() + ahead)
             peer.commitAppSessionState(s)
             print("ok", flush=True)
         elif cmd == "quit":

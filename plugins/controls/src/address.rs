@@ -152,6 +152,8 @@ pub enum TransportControl {
     Launch,
     /// Ableton Link on or off.
     Link,
+    /// Ableton Link's start/stop sync on or off.
+    LinkStartStop,
 }
 
 /// Controls of the visuals.
@@ -305,6 +307,7 @@ impl fmt::Display for ControlId {
                 TransportControl::Tap => "/transport/tap",
                 TransportControl::Launch => "/transport/launch",
                 TransportControl::Link => "/transport/link",
+                TransportControl::LinkStartStop => "/transport/link/startstop",
             }),
             Self::Visuals(v) => match v {
                 VisualControl::Scene => f.write_str("/visuals/scene"),

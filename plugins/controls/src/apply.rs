@@ -325,6 +325,7 @@ fn transport_effect(t: TransportControl, mv: Move) -> Effect {
         (TransportControl::Tap, _) => TransportAction::Tap,
         (TransportControl::Tempo, Move::To(bpm)) => TransportAction::Tempo(bpm),
         (TransportControl::Link, Move::To(v)) => TransportAction::Link(v >= 0.5),
+        (TransportControl::LinkStartStop, Move::To(v)) => TransportAction::LinkStartStop(v >= 0.5),
         (TransportControl::Launch, Move::To(i)) => {
             TransportAction::Launch(choices::LAUNCHES[(i as usize).min(choices::LAUNCHES.len() - 1)].0)
         }

@@ -335,6 +335,11 @@ impl Registry {
             ControlKind::Toggle,
             "Ableton Link: the clock follows the Link session (docs/LINK.md)".into(),
         );
+        r.add(
+            ControlId::Transport(TransportControl::LinkStartStop),
+            ControlKind::Toggle,
+            "Link start/stop sync: synced decks start and stop with the session (docs/LINK.md)".into(),
+        );
         let v = ControlId::Visuals;
         r.add(
             v(VisualControl::Scene),

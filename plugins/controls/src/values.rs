@@ -160,6 +160,7 @@ pub(crate) fn refresh_values(
                 TransportControl::Launch => index_of(&choices::LAUNCHES, &transport.launch) as f64,
                 TransportControl::Tap => 0.0,
                 TransportControl::Link => f64::from(u8::from(transport.link)),
+                TransportControl::LinkStartStop => f64::from(u8::from(transport.link_start_stop)),
             },
             ControlId::Visuals(vc) => {
                 let Some(vis) = visuals.as_deref() else { continue };

@@ -207,6 +207,8 @@ pub enum TransportAction {
     Launch(LaunchQuantize),
     /// Ableton Link on or off.
     Link(bool),
+    /// Ableton Link's start/stop sync on or off.
+    LinkStartStop(bool),
 }
 
 impl CheckValues for Action {
@@ -497,6 +499,7 @@ pub(crate) fn apply_actions(
                 }
                 TransportAction::Launch(l) => transport.launch = l,
                 TransportAction::Link(on) => transport.link = on,
+                TransportAction::LinkStartStop(on) => transport.link_start_stop = on,
             },
         }
     }

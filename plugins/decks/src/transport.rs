@@ -57,6 +57,8 @@ pub struct Transport {
     pub launch: LaunchQuantize,
     /// Ableton Link asked on (the clock then follows the Link session; see docs/LINK.md).
     pub link: bool,
+    /// Link's start/stop sync asked on (synced decks start and stop with the session).
+    pub link_start_stop: bool,
     /// Times (seconds of app time) of recent taps.
     pub taps: Vec<f64>,
 }
@@ -69,17 +71,24 @@ impl Default for Transport {
             quantum: ranges::QUANTUM.default,
             launch: LaunchQuantize::Bar,
             link: false,
+            link_start_stop: false,
             taps: Vec::new(),
         }
     }
 }
 
-/// Switches Ableton Link when [`Transport::link`] changes (by any control, a set or the
-/// command line).
+/// Switches Ableton Link and its start/stop sync when [`Transport::link`] or
+/// [`Transport::link_start_stop`] changes (by any control, a set or the command line).
 pub(crate) fn switch_link(transport: Res<Transport>, link: Option<ResMut<AbletonLink>>) {
     let Some(mut link) = link else { return };
-    if transport.is_changed() && link.wanted() != transport.link {
+    if !transport.is_changed() {
+        return;
+    }
+    if link.wanted() != transport.link {
         link.set_enabled(transport.link);
+    }
+    if link.start_stop_sync() != transport.link_start_stop {
+        link.set_start_stop_sync(transport.link_start_stop);
     }
 }
 

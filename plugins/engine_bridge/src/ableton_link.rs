@@ -21,13 +21,7 @@ impl AbletonLink {
         Self {
             control: SyncCell::new(control),
             quantum,
-            status: LinkStatus {
-                enabled: false,
-                peers: 0,
-                bpm: 0.0,
-                beat: 0.0,
-                phase: 0.0,
-            },
+            status: LinkStatus::default(),
         }
     }
 
@@ -39,6 +33,16 @@ impl AbletonLink {
     /// Whether Link is asked to be on.
     pub fn wanted(&mut self) -> bool {
         self.control.get().wanted()
+    }
+
+    /// Switches start/stop sync ([`LinkControl::set_start_stop_sync`]).
+    pub fn set_start_stop_sync(&mut self, on: bool) {
+        self.control.get().set_start_stop_sync(on);
+    }
+
+    /// Whether start/stop sync is asked to be on.
+    pub fn start_stop_sync(&mut self) -> bool {
+        self.control.get().start_stop_sync()
     }
 
     /// In a session with other peers: their tempo is the session's, not the set's.

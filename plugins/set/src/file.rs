@@ -81,6 +81,10 @@ pub struct SetFile {
     /// running Link as it is, so loading a set mid-show never drops the sync).
     #[serde(default)]
     pub link: bool,
+    /// Link's start/stop sync on (synced decks start and stop with the session); like `link`,
+    /// a set saved with it off leaves it as it is.
+    #[serde(default)]
+    pub link_start_stop: bool,
     /// Decks in order; missing decks start empty.
     #[serde(default)]
     pub decks: Vec<DeckEntry>,
@@ -110,6 +114,7 @@ impl Default for SetFile {
             quantum: 4.0,
             launch: LaunchQuantize::default(),
             link: false,
+            link_start_stop: false,
             decks: Vec::new(),
             mixer: MixerState::default(),
             visuals: VisualSetup::default(),

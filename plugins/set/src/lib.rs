@@ -323,6 +323,7 @@ fn apply(set: &SetFile, path: Option<&PathBuf>, current: &mut CurrentSet, w: &mu
     let base = current.base_dir();
     w.transport.launch = set.launch;
     w.transport.link |= set.link;
+    w.transport.link_start_stop |= set.link_start_stop;
     // In a Link session with other peers the session's tempo stands: a set loaded mid-show
     // never takes it over (Link's test plan, TEMPO-3).
     if !w.link.as_ref().is_some_and(|l| l.joined()) {
@@ -433,6 +434,7 @@ fn capture(current: &CurrentSet, base: &Path, w: &SetWorld) -> SetFile {
         quantum: transport.quantum,
         launch: transport.launch,
         link: transport.link,
+        link_start_stop: transport.link_start_stop,
         decks: entries.into_iter().map(|(_, e)| e).collect(),
         mixer: mixer.clone(),
         visuals: w

@@ -364,7 +364,7 @@ fn top_bar(
             });
         if let Some(link) = shown.link.as_deref() {
             ui.separator();
-            link_status(ui, t.link, link, out);
+            link_status(ui, t, link, out);
         }
         ui.separator();
         ui.add(
@@ -393,23 +393,39 @@ fn top_bar(
     }
 }
 
-/// Link's switch, and while it is on: peers, the session's tempo (to 0.1 BPM, as Link apps
-/// show it) and the phase within the bar.
-fn link_status(ui: &mut egui::Ui, wanted: bool, link: &AbletonLink, out: &mut Vec<ControlChange>) {
-    if ui.selectable_label(wanted, "Link").clicked() {
-        out.push(ControlChange::new(
-            ControlId::Transport(TransportControl::Link),
-            ControlValue::Set(if wanted { 0.0 } else { 1.0 }),
-            Source::Ui,
-        ));
-    }
+/// Link's switches (Link, start/stop sync), and while it is on: peers, the session's tempo
+/// (to 0.1 BPM, as Link apps show it), the phase within the bar and, with start/stop sync,
+/// whether the session plays.
+fn link_status(ui: &mut egui::Ui, t: &Transport, link: &AbletonLink, out: &mut Vec<ControlChange>) {
+    let mut switch = |ui: &mut egui::Ui, on: bool, label: &str, hover: &str, control: TransportControl| {
+        if ui.selectable_label(on, label).on_hover_text(hover).clicked() {
+            out.push(ControlChange::new(
+                ControlId::Transport(control),
+                ControlValue::Set(if on { 0.0 } else { 1.0 }),
+                Source::Ui,
+            ));
+        }
+    };
+    switch(ui, t.link, "Link", "Ableton Link", TransportControl::Link);
+    switch(
+        ui,
+        t.link_start_stop,
+        "Start/Stop",
+        "Link start/stop sync: synced decks start and stop with the session",
+        TransportControl::LinkStartStop,
+    );
     let s = &link.status;
     if s.enabled {
         let peers = match s.peers {
             1 => "1 peer".to_string(),
             n => format!("{n} peers"),
         };
-        ui.label(RichText::new(format!("{peers} {:.1} BPM phase {:.2}", s.bpm, s.phase)).monospace());
+        let transport = match (s.start_stop_sync, s.playing) {
+            (false, _) => "",
+            (true, true) => " playing",
+            (true, false) => " stopped",
+        };
+        ui.label(RichText::new(format!("{peers} {:.1} BPM phase {:.2}{transport}", s.bpm, s.phase)).monospace());
     }
 }
 
