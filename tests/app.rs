@@ -13,7 +13,7 @@ use phosphene_decks::{
     Action, BeatGrid, Deck, DeckAction, DeckControls, DeckLoop, DeckPlayback, DeckTrack, DecksPlugin, GridEdit, HotCue,
     LaunchQuantize, MixerAction, Transport, TransportAction,
 };
-use phosphene_engine_bridge::{Applied, EngineBridgePlugin, EngineLink, TrackCache};
+use phosphene_engine_bridge::{AbletonLink, Applied, EngineBridgePlugin, EngineLink, TrackCache};
 use phosphene_set::{CurrentSet, DeckEntry, LoopEntry, SetCommand, SetEvent, SetFile, SetPlugin, TrackEntry};
 
 const RATE: u32 = 48_000;
@@ -262,6 +262,7 @@ fn set_file_round_trip_restores_decks() {
     let mut set = SetFile {
         bpm: 126.0,
         launch: LaunchQuantize::Bars(2),
+        link_start_stop: true,
         ..SetFile::default()
     };
     let mut deck = DeckEntry {
@@ -294,6 +295,9 @@ fn set_file_round_trip_restores_decks() {
     set.save(&path).expect("save");
 
     let mut rig = Rig::new(2);
+    // Link's control side, never joined (no network): the set switches its start/stop sync.
+    let ableton = engine_rt::link::Link::new(120.0);
+    rig.app.insert_resource(AbletonLink::new(ableton.control(), 4.0));
     rig.app.world_mut().write_message(SetCommand::Load(path.clone()));
     rig.until("the set's track", |w| {
         let mut q = w.query::<(&Deck, &DeckTrack)>();
@@ -301,6 +305,7 @@ fn set_file_round_trip_restores_decks() {
     });
     rig.step();
     assert_eq!(rig.app.world().resource::<Transport>().launch, LaunchQuantize::Bars(2));
+    assert!(rig.app.world_mut().resource_mut::<AbletonLink>().start_stop_sync());
     // The engine got the set's tempo, cue and loop.
     let tempo = rig.applied("Tempo");
     assert!(matches!(tempo[0].kind, IntentKind::Tempo { bpm, .. } if bpm == 126.0));
@@ -324,8 +329,8 @@ fn set_file_round_trip_restores_decks() {
     assert_eq!(back.decks[0], set.decks[0]);
     assert_eq!(back.decks[1], DeckEntry::default());
     assert_eq!(
-        (back.bpm, back.launch, back.mixer.crossfader),
-        (126.0, LaunchQuantize::Bars(2), -0.5)
+        (back.bpm, back.launch, back.mixer.crossfader, back.link_start_stop),
+        (126.0, LaunchQuantize::Bars(2), -0.5, true)
     );
     assert_eq!(rig.app.world().resource::<CurrentSet>().path, Some(copy));
 }
