@@ -273,11 +273,17 @@ impl Deck {
         }
     }
 
-    /// Starts as if it had started `beats` ago: a stopped deck's playhead first moves on by
-    /// that many beats of its grid (of the clock without one), so it plays where it would be.
-    pub fn play_late(&mut self, beats: f64, clock_fpb: f64) {
-        if !self.playing && beats > 0.0 {
-            self.heard += beats * self.frames_per_beat(clock_fpb);
+    /// Starts as if it had started `late` beats ago on a beat of the clock (a shared
+    /// transport's start): a stopped deck's playhead first moves to the nearest beat of its
+    /// grid, so a deck paused mid-beat comes back in phase, then on by `late` beats of its grid
+    /// (of the clock without one).
+    pub fn start_on_beat(&mut self, late: f64, clock_fpb: f64) {
+        if !self.playing {
+            if let Some((bpm, origin)) = self.grid {
+                let fpb = 60.0 * self.sample_rate / bpm;
+                self.heard = origin + ((self.heard - origin) / fpb).round() * fpb;
+            }
+            self.heard += late.max(0.0) * self.frames_per_beat(clock_fpb);
         }
         self.play();
     }

@@ -272,8 +272,8 @@ impl EngineProcessor {
         }
     }
 
-    /// Starts every synced deck with a track that is not playing, as if it had started
-    /// `late` beats ago.
+    /// Starts every synced deck with a track that is not playing, in phase, as if it had
+    /// started `late` beats ago on the bar line ([`Deck::start_on_beat`]).
     fn start_synced_decks(&mut self, late: f64) {
         let fpb = self.frames_per_beat();
         let beat = self.clock.beat_at(self.frame as f64);
@@ -282,7 +282,7 @@ impl EngineProcessor {
             if !d.synced() || d.track().is_none() || d.running() {
                 continue;
             }
-            d.play_late(late, fpb);
+            d.start_on_beat(late, fpb);
             self.emit(EngineEvent::Applied {
                 id: ENGINE_INTENT,
                 frame: self.frame,

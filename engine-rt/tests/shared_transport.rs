@@ -184,11 +184,13 @@ fn another_players_stop_pauses_the_synced_decks_and_calls_off_waiting_starts() {
     let stop = |beat| TransportChange { playing: false, beat };
     // Start at 1 (deck 0 waits for beat 4), stop at 2.5 before it came: nothing plays. Start
     // at 9 (deck 0 plays from 12), stop at 14.25, read a beat later: it pauses at once.
+    // Started again at 17, deck 0 comes back on the bar line at 20 on a beat of its grid.
     let mut r = rig(vec![
         (FPB, start(1.0)),
         (3 * FPB, stop(2.5)),
         (9 * FPB, start(9.0)),
         (15 * FPB + FPB / 4, stop(14.25)),
+        (17 * FPB, start(17.0)),
     ]);
     r.run_to(8 * FPB);
     assert!(r.own.is_empty(), "the start waiting for beat 4 was called off: {:?}", r.own);
@@ -202,6 +204,15 @@ fn another_players_stop_pauses_the_synced_decks_and_calls_off_waiting_starts() {
     let read = (15 * FPB + FPB / 4).div_ceil(256) * 256;
     assert_eq!(r.own[1].0, read, "the first block at or after the read");
     assert!(!r.playing[0]);
+    r.trace.clear();
+    r.run_to(22 * FPB);
+    assert_eq!(r.own.len(), 3);
+    // Paused a quarter beat (and the declick) into its fourth beat: back from its fourth.
+    assert!(!r.trace.is_empty());
+    for &(frame, position) in &r.trace {
+        let expected = (3 * FPB + frame - 20 * FPB) as f64;
+        assert!((position - expected).abs() < 1.0, "at {frame}: {position} against {expected}");
+    }
     assert!(r.published().is_empty());
 }
 
