@@ -5,12 +5,15 @@
 //! root) and its own `jackd -d dummy`.
 //!
 //! ```text
-//! cargo build --release && cargo run --release --example bench_link [-- --seconds S] [--stall-ms MS]
+//! cargo build --release && cargo run --release --example bench_link [-- --seconds S] [--stall-ms MS] [--start-stop]
 //! ```
 //!
 //! With `--stall-ms`, Phosphene is stopped (SIGSTOP) that long half-way through, its callbacks
 //! stalled and its blocks dropped, and the clicks from then on are printed with their offsets.
-//! Prints the figures, then as its last line
+//! With `--start-stop`, start/stop sync is on everywhere: a LinkHut stops and starts the session,
+//! then Phosphene does (see `Scenario::start_stop`), and each restart's first clicks are compared.
+//! Each tempo change's clicks are printed too: how a change made on one side is followed on the
+//! other. Prints the figures, then as its last line
 //! `onset_p50_ms=<f> onset_p99_ms=<f> onset_max_ms=<f> reference_p99_ms=<f>`.
 
 #[path = "../tests/common"]
@@ -23,7 +26,7 @@ mod common {
     pub mod wav;
 }
 
-use common::link_rig::{compare_with_linkhut, percentile_abs};
+use common::link_rig::{Scenario, compare_with_linkhut, percentile_abs};
 use common::netns::Netns;
 
 /// `cargo run --example` builds the example, not the app it plays against: builds that in the
@@ -45,15 +48,23 @@ fn build_phosphene() {
 fn main() {
     let mut seconds = 150.0;
     let mut stall = None;
+    let mut start_stop = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        if a == "--start-stop" {
+            start_stop = true;
+            continue;
+        }
         match (a.as_str(), args.next().and_then(|v| v.parse::<f64>().ok())) {
             ("--seconds", Some(s)) if s >= 10.0 => seconds = s,
             ("--stall-ms", Some(ms)) if (1.0..=1000.0).contains(&ms) => {
                 stall = Some(std::time::Duration::from_secs_f64(ms / 1e3));
             }
             _ => {
-                eprintln!("usage: bench_link [--seconds S (at least 10)] [--stall-ms MS (1 to 1000)]");
+                eprintln!(
+                    "usage: bench_link [--seconds S (at least 10; 60 with --start-stop)] \
+                     [--stall-ms MS (1 to 1000)] [--start-stop]"
+                );
                 std::process::exit(2);
             }
         }
@@ -65,7 +76,20 @@ fn main() {
     });
     let dir = std::env::temp_dir().join(format!("phos-bench-link-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp folder");
-    let mut run = compare_with_linkhut(&ns, &dir, seconds, 1, stall);
+    if start_stop && seconds < 60.0 {
+        eprintln!("bench_link: --start-stop needs --seconds 60 or more (Phosphene's restart comes after its ramp)");
+        std::process::exit(2);
+    }
+    let mut run = compare_with_linkhut(
+        &ns,
+        &dir,
+        Scenario {
+            seconds,
+            instances: 1,
+            stall,
+            start_stop,
+        },
+    );
     let phosphene = run.phosphenes.remove(0);
     let _ = std::fs::remove_dir_all(&dir);
     let line = |name: &str, v: &[f64]| {
@@ -89,6 +113,57 @@ fn main() {
             "after a {:.0} ms stall, LinkHut's clicks from then on, Phosphene's offset (ms): {}",
             d.as_secs_f64() * 1e3,
             shown.join(" ")
+        );
+    }
+    // Each tempo change: the clicks of the next seconds (Phosphene's ramp is placed by its beat,
+    // so its window is wider).
+    for change in &run.tempo_changes {
+        let (from, to) = match change.by {
+            "phosphene" => (change.at - 3.0, change.at + 7.0),
+            _ => (change.at, change.at + 3.0),
+        };
+        let near = |offsets: &[(f64, f64)]| -> Vec<f64> {
+            offsets
+                .iter()
+                .filter(|(t, _)| (from..to).contains(t))
+                .map(|&(_, d)| d)
+                .collect()
+        };
+        let ours = near(&run.timed[1]);
+        let theirs = near(&run.timed[0]);
+        println!(
+            "tempo change by {} at {:.1} s: phosphene max {:.3} ms over {} clicks, linkhut-vs-linkhut max {:.3} ms over {}",
+            change.by,
+            change.at,
+            percentile_abs(&ours, 100.0),
+            ours.len(),
+            percentile_abs(&theirs, 100.0),
+            theirs.len()
+        );
+    }
+    for r in &run.restarts {
+        let by = if r.gap.0 < seconds / 2.0 { "linkhut" } else { "phosphene" };
+        let ms = |o: Option<f64>| o.map_or("none within 50 ms".into(), |d| format!("{d:+.3} ms"));
+        // The clicks after the first (a deck's first one comes through its declick fade-in).
+        let next = |timed: &[(f64, f64)]| {
+            let v: Vec<f64> = timed
+                .iter()
+                .filter(|(t, _)| *t > r.gap.1 + 0.1 && *t < r.gap.1 + 2.5)
+                .map(|&(_, d)| d)
+                .collect();
+            format!("{:.3} ms over {}", percentile_abs(&v, 100.0), v.len())
+        };
+        println!(
+            "stop and start by {by} ({:.1}-{:.1} s): first click after it, linkhut {}, phosphene {}; \
+             the next clicks' max, linkhut {}, phosphene {}; clicks in the stop, linkhut {}, phosphene {}",
+            r.gap.0,
+            r.gap.1,
+            ms(r.first_click_ms[0]),
+            ms(r.first_click_ms[1]),
+            next(&run.timed[0]),
+            next(&run.timed[1]),
+            r.clicks_in_gap[0],
+            r.clicks_in_gap[1]
         );
     }
     for l in run.log.lines().filter(|l| l.starts_with("link:")) {

@@ -4,7 +4,7 @@
 //! one JACK graph with Phosphene for the beat heard.
 
 mod common;
-use common::link_rig::{compare_with_linkhut, percentile_abs};
+use common::link_rig::{Scenario, compare_with_linkhut, percentile_abs};
 use common::live::{LiveProcess, wait_until};
 use common::netns::Netns;
 use common::peer::{Peer, python, script};
@@ -247,7 +247,16 @@ fn heard_with_linkhut(tag: &str, seconds: f64, instances: usize, stall: Option<D
     let _turn = ONE_GRAPH_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let ns = namespace(tag);
     let dir = temp_dir(tag);
-    let run = compare_with_linkhut(&ns, &dir, seconds, instances, stall);
+    let run = compare_with_linkhut(
+        &ns,
+        &dir,
+        Scenario {
+            seconds,
+            instances,
+            stall,
+            start_stop: false,
+        },
+    );
     // On a loaded machine JACK itself makes LinkHut miss its own beat by milliseconds: Phosphene
     // is held to 3 ms, or to no worse than a millisecond beyond LinkHut against LinkHut.
     let bound = 3.0_f64.max(percentile_abs(&run.reference, 100.0) + 1.0);

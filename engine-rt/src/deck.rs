@@ -258,8 +258,19 @@ impl Deck {
         self.track.take()
     }
 
-    /// Starts playback with a declick fade-in.
-    pub fn play(&mut self) {
+    /// Starts playback with a declick fade-in. A synced deck starting from a stop first moves
+    /// its playhead by less than half a beat so its beat phase matches the clock's at
+    /// `clock_beat`, as turning sync on does: a deck paused mid-beat (or at the end of its
+    /// pause's fade) comes back in phase.
+    pub fn play(&mut self, clock_beat: f64) {
+        if self.track.is_some() && !self.playing && self.sync {
+            self.align_phase(clock_beat);
+        }
+        self.start();
+    }
+
+    /// Starts playback from where the playhead is, with a declick fade-in.
+    fn start(&mut self) {
         if self.track.is_none() {
             return;
         }
@@ -273,19 +284,16 @@ impl Deck {
         }
     }
 
-    /// Starts as if it had started `late` beats ago on a beat of the clock (a shared
-    /// transport's start): a stopped deck's playhead first moves to the nearest beat of its
-    /// grid, so a deck paused mid-beat comes back in phase, then on by `late` beats of its grid
-    /// (of the clock without one).
-    pub fn start_on_beat(&mut self, late: f64, clock_fpb: f64) {
-        if !self.playing {
-            if let Some((bpm, origin)) = self.grid {
-                let fpb = 60.0 * self.sample_rate / bpm;
-                self.heard = origin + ((self.heard - origin) / fpb).round() * fpb;
-            }
-            self.heard += late.max(0.0) * self.frames_per_beat(clock_fpb);
+    /// Plays as if it had started `late` beats ago, the clock being at `clock_beat` now (a
+    /// shared transport's start read after its bar line): a stopped deck's playhead first moves
+    /// on by the whole beats of `late` (all of it without a grid), and [`Deck::play`] puts a
+    /// synced deck in phase.
+    pub fn play_late(&mut self, late: f64, clock_beat: f64, clock_fpb: f64) {
+        if self.track.is_some() && !self.playing {
+            let beats = if self.grid.is_some() { late.trunc() } else { late };
+            self.heard += beats.max(0.0) * self.frames_per_beat(clock_fpb);
         }
-        self.play();
+        self.play(clock_beat);
     }
 
     fn fade_out(&mut self, then: AfterFade) {
@@ -332,7 +340,7 @@ impl Deck {
             return false;
         };
         self.jump_to(pos);
-        self.play();
+        self.start();
         true
     }
 
@@ -603,10 +611,19 @@ impl Deck {
         if !on {
             return;
         }
-        let Some((bpm, origin)) = self.grid else {
+        let Some((bpm, _)) = self.grid else {
             return;
         };
         self.ramp_rate(clock_bpm / bpm, 0);
+        self.align_phase(clock_beat);
+    }
+
+    /// Moves the playhead by less than half a beat of the grid so its beat phase matches the
+    /// clock's at `clock_beat`.
+    fn align_phase(&mut self, clock_beat: f64) {
+        let Some((bpm, origin)) = self.grid else {
+            return;
+        };
         let fpb = 60.0 * self.sample_rate / bpm;
         let deck_phase = ((self.heard - origin) / fpb).rem_euclid(1.0);
         let mut shift = clock_beat.rem_euclid(1.0) - deck_phase;

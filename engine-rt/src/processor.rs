@@ -273,7 +273,7 @@ impl EngineProcessor {
     }
 
     /// Starts every synced deck with a track that is not playing, in phase, as if it had
-    /// started `late` beats ago on the bar line ([`Deck::start_on_beat`]).
+    /// started `late` beats ago on the bar line ([`Deck::play_late`]).
     fn start_synced_decks(&mut self, late: f64) {
         let fpb = self.frames_per_beat();
         let beat = self.clock.beat_at(self.frame as f64);
@@ -282,7 +282,7 @@ impl EngineProcessor {
             if !d.synced() || d.track().is_none() || d.running() {
                 continue;
             }
-            d.start_on_beat(late, fpb);
+            d.play_late(late, beat, fpb);
             self.emit(EngineEvent::Applied {
                 id: ENGINE_INTENT,
                 frame: self.frame,
@@ -413,7 +413,7 @@ impl EngineProcessor {
             // The previous track is dropped here; basedrop defers the free to the collector.
             IntentKind::Load { track, .. } => drop(deck.load(track)),
             IntentKind::Eject { .. } => drop(deck.eject()),
-            IntentKind::Play { .. } => deck.play(),
+            IntentKind::Play { .. } => deck.play(beat),
             IntentKind::Pause { .. } => deck.pause(),
             IntentKind::Stop { .. } => deck.stop(),
             IntentKind::Cue { .. } => deck.cue_button(),

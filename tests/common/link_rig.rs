@@ -146,6 +146,11 @@ pub fn onsets(x: &[f32], rate: f64) -> Vec<f64> {
 /// For every onset of `a`, its distance in milliseconds to the nearest onset of `b` within
 /// 50 ms (onsets with none are left out: the other was not playing yet).
 pub fn offsets_ms(a: &[f64], b: &[f64]) -> Vec<f64> {
+    timed_offsets_ms(a, b).into_iter().map(|(_, d)| d).collect()
+}
+
+/// [`offsets_ms`], each with the time of `a`'s onset (seconds).
+pub fn timed_offsets_ms(a: &[f64], b: &[f64]) -> Vec<(f64, f64)> {
     a.iter()
         .filter_map(|&t| {
             let i = b.partition_point(|&u| u < t);
@@ -155,8 +160,9 @@ pub fn offsets_ms(a: &[f64], b: &[f64]) -> Vec<f64> {
                 .filter_map(|j| b.get(j))
                 .map(|&u| (t - u) * 1e3)
                 .min_by(|x, y| x.abs().total_cmp(&y.abs()))
+                .map(|d| (t, d))
         })
-        .filter(|d| d.abs() < 50.0)
+        .filter(|(_, d)| d.abs() < 50.0)
         .collect()
 }
 
@@ -196,18 +202,83 @@ pub fn has_port(jack: &super::jackd::Jackd, port: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l == port))
 }
 
+/// What a comparison run plays.
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    /// Length of the recording.
+    pub seconds: f64,
+    /// Phosphenes in the session.
+    pub instances: usize,
+    /// Each Phosphene is stopped (SIGSTOP) this long half-way through.
+    pub stall: Option<Duration>,
+    /// With start/stop sync on everywhere: the first LinkHut stops and starts the session at
+    /// 0.40 and 0.45 of the run, and Phosphene's synced deck pauses and starts again (on a bar
+    /// line) six and ten seconds after its tempo ramp, stopping and starting the session.
+    pub start_stop: bool,
+}
+
+/// A tempo change made during a run.
+#[derive(Debug, Clone, Copy)]
+pub struct TempoChange {
+    /// Who made it.
+    pub by: &'static str,
+    /// Seconds into the recording (from the recorder's start, which may lag a little).
+    pub at: f64,
+}
+
+/// One stop and start of the session, as heard: a gap in the first LinkHut's clicks.
+#[derive(Debug, Clone)]
+pub struct Restart {
+    /// The first LinkHut's last click before the gap and first after it (seconds).
+    pub gap: (f64, f64),
+    /// For the second LinkHut, then each Phosphene: its first click after the gap minus the
+    /// first LinkHut's (ms), `None` if not within 50 ms (it started a bar off, or not at all).
+    pub first_click_ms: Vec<Option<f64>>,
+    /// For the same: clicks heard inside the gap (it went on playing after the stop).
+    pub clicks_in_gap: Vec<usize>,
+}
+
 /// What one comparison run measured.
 pub struct Comparison {
     /// Each Phosphene's click onsets minus LinkHut's (ms).
     pub phosphenes: Vec<Vec<f64>>,
     /// The second LinkHut's onsets minus the first's, in the same run (ms).
     pub reference: Vec<f64>,
+    /// The same offsets with the time of each onset (seconds): the second LinkHut's, then
+    /// each Phosphene's.
+    pub timed: Vec<Vec<(f64, f64)>>,
     /// With a stall: for each Phosphene, the first LinkHut's clicks from the stall on, each
     /// with Phosphene's onset's offset from it (ms), `None` where Phosphene's was not heard
     /// within 50 ms.
     pub after_stall: Vec<Vec<Option<f64>>>,
     /// The Phosphenes' stderr (their `link:` lines).
     pub log: String,
+    /// The tempo changes made.
+    pub tempo_changes: Vec<TempoChange>,
+    /// With start/stop: each stop and start of the session.
+    pub restarts: Vec<Restart>,
+}
+
+/// Each gap of more than 1.5 s in `clicks` (the session stopped) as (last before, first after).
+pub fn gaps(clicks: &[f64]) -> Vec<(f64, f64)> {
+    clicks
+        .windows(2)
+        .filter(|w| w[1] - w[0] > 1.5)
+        .map(|w| (w[0], w[1]))
+        .collect()
+}
+
+/// How another player's `clicks` went through the gap `(a, b)` of the reference's: its first
+/// click after the gap against the reference's (ms, within 50 ms), and its clicks inside it.
+pub fn through_gap(clicks: &[f64], (a, b): (f64, f64)) -> (Option<f64>, usize) {
+    // Clicks of the same beat as the reference's lie within milliseconds of them.
+    let inside = clicks.iter().filter(|&&t| t > a + 0.05 && t < b - 0.05).count();
+    let first = clicks
+        .iter()
+        .find(|&&t| t > b - 0.05)
+        .map(|&t| (t - b) * 1e3)
+        .filter(|d| d.abs() < 50.0);
+    (first, inside)
 }
 
 /// Two LinkHuts and `instances` Phosphenes in one Link session and one JACK graph (a `jackd -d
@@ -216,13 +287,13 @@ pub struct Comparison {
 /// own tempo change (a ramp, published as steps) at two thirds, the other LinkHut's at five
 /// sixths. With `stall`, each Phosphene is stopped (SIGSTOP) for that long half-way through:
 /// its callbacks stall, JACK drops its blocks, and it must find the session's beat again.
-pub fn compare_with_linkhut(
-    ns: &super::netns::Netns,
-    dir: &Path,
-    seconds: f64,
-    instances: usize,
-    stall: Option<Duration>,
-) -> Comparison {
+pub fn compare_with_linkhut(ns: &super::netns::Netns, dir: &Path, scenario: Scenario) -> Comparison {
+    let Scenario {
+        seconds,
+        instances,
+        stall,
+        start_stop,
+    } = scenario;
     use super::jackd::{Jackd, recorded_so_far};
     use super::live::{LiveProcess, wait_until};
     let jack = Jackd::start("link");
@@ -256,6 +327,16 @@ pub fn compare_with_linkhut(
     // Long enough at the fastest tempo the run reaches.
     write_click_track(&click, 120.0, seconds * 1.5 + 20.0);
     let ramp_at = (seconds * 2.0 * 2.0 / 3.0 / 4.0).round() * 4.0;
+    // Six and ten seconds after the ramp (at about 120 BPM), the second on a bar line.
+    let restart = if start_stop {
+        format!(
+            "(beat: {}, action: Pause(deck: 0)),\n(beat: {}, action: Play(deck: 0)),\n",
+            ramp_at + 12.0,
+            ramp_at + 20.0
+        )
+    } else {
+        String::new()
+    };
     let script = dir.join("link.session.ron");
     std::fs::write(
         &script,
@@ -266,6 +347,7 @@ pub fn compare_with_linkhut(
                (beat: 0.5, action: Sync(deck: 0, on: true)),\n\
                (beat: 0.5, action: Play(deck: 0)),\n\
                (beat: {ramp_at}, action: Tempo(bpm: 117.0, ramp_beats: 8.0)),\n\
+               {restart}\
              ])\n"
         ),
     )
@@ -278,7 +360,8 @@ pub fn compare_with_linkhut(
                 .env("JACK_DEFAULT_SERVER", jack.name())
                 .arg("play")
                 .arg(&script)
-                .args(["--audio", "jack", "--link"]),
+                .args(["--audio", "jack", "--link"])
+                .args(start_stop.then_some("--link-start-stop")),
         );
         // Discovery finds the peers one by one: wait until it has seen them all.
         let all = 2 + i;
@@ -308,9 +391,20 @@ pub fn compare_with_linkhut(
         let when = Duration::from_secs_f64(seconds * fraction);
         std::thread::sleep(when.saturating_sub(started.elapsed()));
     };
+    let mut tempo_changes = Vec::new();
     at(1.0 / 3.0);
+    tempo_changes.push(TempoChange {
+        by: "linkhut",
+        at: started.elapsed().as_secs_f64(),
+    });
     for _ in 0..4 {
         a.press('e');
+    }
+    if start_stop {
+        at(0.40);
+        a.press(' ');
+        at(0.45);
+        a.press(' ');
     }
     at(1.0 / 2.0);
     // Seconds into the recording (which started as the recorder did, or a little after) the
@@ -326,7 +420,16 @@ pub fn compare_with_linkhut(
         }
         from
     });
+    // Phosphene's ramp, at its beat `ramp_at`: about two thirds in.
+    tempo_changes.push(TempoChange {
+        by: "phosphene",
+        at: ramp_at * 0.5,
+    });
     at(5.0 / 6.0);
+    tempo_changes.push(TempoChange {
+        by: "linkhut",
+        at: started.elapsed().as_secs_f64(),
+    });
     for _ in 0..3 {
         b.press('w');
     }
@@ -359,11 +462,27 @@ pub fn compare_with_linkhut(
             .collect(),
         None => Vec::new(),
     };
+    let restarts = gaps(&hut_a)
+        .into_iter()
+        .map(|gap| {
+            let (first_click_ms, clicks_in_gap) = (1..channels).map(|c| through_gap(&onsets_of(c), gap)).unzip();
+            Restart {
+                gap,
+                first_click_ms,
+                clicks_in_gap,
+            }
+        })
+        .collect();
+    let timed: Vec<Vec<(f64, f64)>> = (1..channels).map(|c| timed_offsets_ms(&onsets_of(c), &hut_a)).collect();
+    let offsets = |v: &Vec<(f64, f64)>| v.iter().map(|&(_, d)| d).collect();
     Comparison {
-        phosphenes: (0..instances).map(|i| offsets_ms(&onsets_of(2 + i), &hut_a)).collect(),
-        reference: offsets_ms(&onsets_of(1), &hut_a),
+        phosphenes: timed[1..].iter().map(offsets).collect(),
+        reference: offsets(&timed[0]),
+        timed,
         after_stall,
         log,
+        tempo_changes,
+        restarts,
     }
 }
 
