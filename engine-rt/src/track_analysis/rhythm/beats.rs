@@ -203,6 +203,28 @@ pub fn off_grid(beats: &[f64], offset: f64, period: f64) -> Vec<(usize, usize)> 
     out
 }
 
+/// Share of `beats` in [`off_grid`] stretches of their own least-squares grid (1 when no grid
+/// fits): how much a beat map slips or turns (a tempo change counts too).
+pub fn off_grid_share(beats: &[f64]) -> f64 {
+    let Some((offset, period)) = fit_grid(beats) else {
+        return 1.0;
+    };
+    let off: usize = off_grid(beats, offset, period).iter().map(|(a, z)| z - a + 1).sum();
+    off as f64 / beats.len() as f64
+}
+
+/// Of two beat maps of one track, `first` unless `second` holds more of its beats on a steady
+/// grid ([`off_grid_share`]). Two trackers that disagree on a stretch usually do so because one
+/// slipped half a beat there and came back (or never did); music that turns its beat around
+/// is rarer than a tracker that loses it.
+pub fn steadier(first: Vec<f64>, second: Vec<f64>) -> Vec<f64> {
+    if off_grid_share(&second) < off_grid_share(&first) {
+        second
+    } else {
+        first
+    }
+}
+
 /// Whether the tempo varies: some stretch of 16 beats has a local tempo more than 1 % off the
 /// track's (over 16 beats that is a drift of 1/6 beat from a constant grid, above the 1/8
 /// beat that matters). Local tempos are trimmed means of the intervals (middle half), so frame
@@ -392,6 +414,25 @@ mod tests {
         assert_eq!(phase(&pulses, &kick, &none), 1);
         assert_eq!(phase(&pulses, &none, &snare), 1);
         assert_eq!(phase(&pulses[1..], &kick, &snare), 0);
+    }
+
+    #[test]
+    fn steadier_keeps_the_map_that_does_not_slip() {
+        let steady: Vec<f64> = (0..60).map(|k| 10.0 + 50.0 * k as f64).collect();
+        // The same beats, but half a beat late from the 30th on.
+        let slipped: Vec<f64> = steady
+            .iter()
+            .enumerate()
+            .map(|(k, &b)| b + if k >= 30 { 25.0 } else { 0.0 })
+            .collect();
+        assert_eq!(off_grid_share(&steady), 0.0);
+        assert!(off_grid_share(&slipped) > 0.25, "{}", off_grid_share(&slipped));
+        assert_eq!(steadier(slipped.clone(), steady.clone()), steady);
+        assert_eq!(steadier(steady.clone(), slipped.clone()), steady);
+        // Equally steady: the first is kept.
+        let late: Vec<f64> = steady.iter().map(|b| b + 25.0).collect();
+        assert_eq!(steadier(late.clone(), steady), late);
+        assert_eq!(off_grid_share(&[]), 1.0);
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!    sub-divisions, a broad tempo prior and a metrical check between octave-related levels →
 //!    the global tempo and a periodicity strength.
 //! 3. [`beats`]: Viterbi over (beat frame, beat interval) that pays for interval changes →
-//!    beat map following tempo drift (at slow tempi the pulse at twice the tempo is tracked
+//!    beat map following tempo drift, on the compressed envelope unless the plain envelope's
+//!    map holds a steadier grid (at slow tempi the pulse at twice the tempo is tracked
 //!    and every other pulse kept, the one with the stronger accents); a least-squares grid
 //!    through it → `bpm`, `first_beat`, `tempo_varies`; bar phase from low-band onsets and
 //!    spectral change at beats.
@@ -145,19 +146,17 @@ pub fn analyse(f: &onset::Features) -> Option<Rhythm> {
     let choice = tempo::choose_tempo(&per, fps)?;
     // Beats are tracked twice: on the compressed envelope, where the phase that catches the most
     // onsets wins over one that catches a few loud hits, and on the plain one, where loud hits
-    // (the kick, the snare) count fully. Where the two disagree, the low band decides: kick and
-    // bass mark the beat in most music with drums.
-    let low = tempo::condition(&f.low_flux, fps);
+    // (the kick, the snare) count fully. The compressed one's map is kept unless it slips off a
+    // steady grid where the plain one's holds (with even eighths it can drift onto the off-beats
+    // half-way through). Letting the low band choose instead moved more tracks off the beat
+    // than onto it: the low band also sounds between the beats (syncopated kicks, bass lines).
     let track_at = |period: f64| {
-        [&tenv, &env]
-            .map(|e| {
-                let mut b = beats::track(e, period);
-                beats::trim(&mut b, &f.flux, fps);
-                b
-            })
-            .into_iter()
-            .max_by(|a, b| mean_at(&low, a).total_cmp(&mean_at(&low, b)))
-            .unwrap_or_default()
+        let [compressed, plain] = [&tenv, &env].map(|e| {
+            let mut b = beats::track(e, period);
+            beats::trim(&mut b, &f.flux, fps);
+            b
+        });
+        beats::steadier(compressed, plain)
     };
     // At slow tempi the pulse between the beats (hi-hat or melody eighths) is often about as
     // strong as the beat, and a tracker at the beat period settles on either. The pulse at
