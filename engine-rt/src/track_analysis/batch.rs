@@ -27,7 +27,11 @@ pub fn analyse_cached(
         return Ok((entry.analysis.clone(), entry.grid));
     }
     let analysis = analyse_file(path, cancel, |_| {}).map_err(|e| e.kind.to_string())?;
-    let grid = stored.and_then(|e| e.grid);
+    // The performer's grid edit, kept from the stored entry even when it is outdated.
+    let grid = match stored {
+        Some(e) => e.grid,
+        None => cache.zip(key.as_ref()).and_then(|(c, k)| c.edited_grid(k)),
+    };
     if let (Some(c), Some(k)) = (cache, &key) {
         let entry = CacheEntry {
             version: ANALYSIS_VERSION,

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::TrackAnalysis;
 
-/// Bumped whenever analysis changes what it finds: older entries are then analysed anew.
-pub const ANALYSIS_VERSION: u32 = 1;
+/// Bumped whenever analysis changes what it finds: older entries are then analysed anew (the
+/// performer's grid edits in them are kept: [`AnalysisCache::edited_grid`]).
+pub const ANALYSIS_VERSION: u32 = 2;
 /// Environment variable that moves the cache (tests, portable installs).
 pub const CACHE_DIR_VAR: &str = "PHOSPHENE_CACHE_DIR";
 
@@ -117,10 +118,19 @@ impl AnalysisCache {
     /// holds only numbers in their ranges (anything else counts as missing and is rewritten by
     /// the next analysis).
     pub fn get(&self, key: &ContentKey) -> Option<CacheEntry> {
+        self.read(key).filter(|e| e.version == ANALYSIS_VERSION)
+    }
+
+    /// The performer's grid correction stored for `key`, whichever analysis version wrote the
+    /// entry: an edit is the performer's, not the analysis's, and outlives a new analysis.
+    pub fn edited_grid(&self, key: &ContentKey) -> Option<EditedGrid> {
+        self.read(key)?.grid
+    }
+
+    /// The entry for `key` of any version, if it reads back whole and sane.
+    fn read(&self, key: &ContentKey) -> Option<CacheEntry> {
         let text = std::fs::read_to_string(self.file(key)).ok()?;
-        ron::from_str::<CacheEntry>(&text)
-            .ok()
-            .filter(|e| e.version == ANALYSIS_VERSION && e.is_sane())
+        ron::from_str::<CacheEntry>(&text).ok().filter(CacheEntry::is_sane)
     }
 
     /// Stores an entry, replacing the old one atomically (write, then rename), so a crash
@@ -182,8 +192,15 @@ mod tests {
         // A damaged or outdated entry reads as missing.
         std::fs::write(cache.file(&key), "CacheEntry(version: 1, analysis: (").unwrap();
         assert_eq!(cache.get(&key), None);
-        cache.put(&key, &CacheEntry { version: 0, ..entry() }).unwrap();
+        // An outdated one too, but the performer's grid in it is kept.
+        let old = CacheEntry {
+            version: ANALYSIS_VERSION - 1,
+            grid: Some(g),
+            ..entry()
+        };
+        cache.put(&key, &old).unwrap();
         assert_eq!(cache.get(&key), None);
+        assert_eq!(cache.edited_grid(&key), Some(g));
         // Numbers out of their ranges never reach a deck.
         let mad = EditedGrid { bpm: f64::NAN, ..g };
         cache
