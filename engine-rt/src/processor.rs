@@ -220,6 +220,9 @@ impl EngineProcessor {
                 Quantize::Frame(f) => self.clock.beat_at(f as f64).max(now),
                 at => quantize_target(at, now, quantum),
             };
+            if let IntentKind::Play { deck } = intent.kind {
+                self.announce_start(deck, beat);
+            }
             self.schedule(beat, intent);
         }
     }
@@ -291,9 +294,21 @@ impl EngineProcessor {
         }
     }
 
+    /// A performer's start of a stopped synced deck while the shared transport is stopped
+    /// starts it on the deck's launch beat as soon as the launch is received: the other players
+    /// hear of it as far ahead as the launch's quantization allows (told only as the bar is
+    /// rendered, LinkHut starts a beat late).
+    fn announce_start(&mut self, deck: usize, beat: f64) {
+        if self.clock.transport() == Some(false) && self.decks.get(deck).is_some_and(|d| d.synced() && !d.running()) {
+            self.clock.publish_transport(true, beat);
+        }
+    }
+
     /// A performer's start or stop of a synced deck leads the shared transport: the first
-    /// synced deck to start starts it, on the beat the deck started on; the last to stop stops
-    /// it. `started` says which the intent was; `was_running` whether the deck played before.
+    /// synced deck to start starts it (when [`EngineProcessor::announce_start`] has not, as
+    /// when another player stopped it while the launch waited), on the beat the deck started
+    /// on; the last to stop stops it. `started` says which the intent was; `was_running`
+    /// whether the deck played before.
     fn lead_transport(&mut self, deck: usize, started: bool, was_running: bool, beat: f64) {
         let Some(playing) = self.clock.transport() else {
             return;

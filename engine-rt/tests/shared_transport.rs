@@ -223,10 +223,13 @@ fn the_first_synced_start_and_the_last_synced_stop_lead_the_transport() {
     r.h.act(Quantize::NextBar, K::Play { deck: 1 });
     r.run_to(2 * FPB);
     assert!(r.published().is_empty());
-    // The synced deck's start, quantized to beat 4, starts the transport there.
+    // The synced deck's start, quantized to beat 4, starts the transport there, told as soon
+    // as the launch arrives (beat 2), not when it lands.
     r.h.act(Quantize::NextBar, K::Play { deck: 0 });
-    r.run_to(5 * FPB);
+    r.run_to(2 * FPB + 256);
     assert_eq!(r.published(), vec![(true, 4.0)]);
+    r.run_to(5 * FPB);
+    assert_eq!(r.published(), vec![(true, 4.0)], "once");
     // Stopping the unsynced deck, or an empty synced one, stops nothing; the last synced
     // deck's pause stops the transport at its beat.
     r.h.act(Quantize::Now, K::Pause { deck: 1 });
@@ -240,4 +243,20 @@ fn the_first_synced_start_and_the_last_synced_stop_lead_the_transport() {
     r.h.act(Quantize::Now, K::Stop { deck: 0 });
     r.run_to(9 * FPB);
     assert_eq!(r.published().len(), 2);
+}
+
+#[test]
+fn a_launch_whose_start_another_player_stopped_starts_the_transport_again_when_it_lands() {
+    let mut r = rig(vec![(
+        3 * FPB,
+        TransportChange {
+            playing: false,
+            beat: 3.0,
+        },
+    )]);
+    r.run_to(2 * FPB);
+    r.h.act(Quantize::NextBar, K::Play { deck: 0 });
+    r.run_to(5 * FPB);
+    assert!(r.playing[0], "the performer's launch stands");
+    assert_eq!(r.published(), vec![(true, 4.0), (true, 4.0)]);
 }
