@@ -603,11 +603,12 @@ fn drive(
             if tempo_moved || s.peers != shown.1 || s.playing != shown.2 {
                 shown = (s.bpm, s.peers, s.playing, Instant::now());
                 eprintln!(
-                    "link: peers={} bpm={:.2} beat={:.3} playing={}",
+                    "link: peers={} bpm={:.2} beat={:.6} playing={} at={}",
                     s.peers,
                     s.bpm,
                     s.beat,
-                    u8::from(s.playing)
+                    u8::from(s.playing),
+                    s.micros
                 );
             }
         }

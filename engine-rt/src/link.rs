@@ -163,6 +163,8 @@ pub struct LinkStatus {
     pub beat: f64,
     /// Position within the quantum, `0 <= phase < quantum`.
     pub phase: f64,
+    /// Link host time (µs) the beat and phase were read at.
+    pub micros: i64,
     /// Start/stop sync is on ([`LinkControl::set_start_stop_sync`]).
     pub start_stop_sync: bool,
     /// The session's transport plays (shared with the peers while start/stop sync is on).
@@ -262,6 +264,7 @@ impl LinkControl {
             bpm: self.state.tempo(),
             beat: self.state.beat_at_time(now, quantum),
             phase: self.state.phase_at_time(now, quantum),
+            micros: now,
             start_stop_sync: self.start_stop_sync(),
             playing: self.state.is_playing(),
         }

@@ -2,6 +2,7 @@
 namespace. Reads one command a line from stdin and answers on stdout:
 
   tempo BPM        sets the session tempo                      -> "ok"
+  phase_at US      -> "phase_at phase=<f>": the phase (quantum 4) at Link host time US
   state            -> "state tempo=<f> beat=<f> phase=<f> peers=<n> playing=<0|1> time=<us>
                       start_phase=<f>" (start_phase: the phase of the last start or stop)
   watch            starts checking this peer's own timeline for jumps (every 2 ms)
@@ -75,6 +76,9 @@ def main():
                 f"start_phase={s.phaseAtTime(s.timeForIsPlaying(), QUANTUM):.6f}",
                 flush=True,
             )
+        elif cmd == "phase_at":
+            s = peer.captureAppSessionState()
+            print(f"phase_at phase={s.phaseAtTime(int(words[1]), QUANTUM):.6f}", flush=True)
         elif cmd == "watch":
             with lock:
                 watch.update(on=True, max=0.0, samples=0)
