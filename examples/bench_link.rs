@@ -142,7 +142,11 @@ fn main() {
         );
     }
     for r in &run.restarts {
-        let by = if r.gap.0 < seconds / 2.0 { "linkhut" } else { "phosphene" };
+        let by = if r.gap.0 < seconds / 2.0 {
+            "linkhut"
+        } else {
+            "phosphene"
+        };
         let ms = |o: Option<f64>| o.map_or("none within 50 ms".into(), |d| format!("{d:+.3} ms"));
         // The clicks after the first (a deck's first one comes through its declick fade-in).
         let next = |timed: &[(f64, f64)]| {

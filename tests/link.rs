@@ -237,9 +237,14 @@ fn start_stop_sync_follows_and_leads_the_session() {
         .find_map(|l| l.strip_prefix("link: the session's transport moved a deck at beat="))
         .and_then(|b| b.parse().ok())
         .expect("the start's beat");
-    assert!((beat / 4.0 - (beat / 4.0).round()).abs() < 1e-3, "on a bar line: {beat}");
+    assert!(
+        (beat / 4.0 - (beat / 4.0).round()).abs() < 1e-3,
+        "on a bar line: {beat}"
+    );
     peer.send_line("stop");
-    play.wait_for("the session's stop pauses the deck", |s| count(s, "deck 1: stopped") == 1);
+    play.wait_for("the session's stop pauses the deck", |s| {
+        count(s, "deck 1: stopped") == 1
+    });
     // Leading: the deck's start at beat 40 (a bar line) starts the session on that bar line.
     play.wait_for("the deck starts", |s| count(s, "deck 1: playing") == 2);
     let started = wait_until("the session plays", || {

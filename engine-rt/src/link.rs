@@ -25,8 +25,8 @@ use std::time::Instant;
 
 use rusty_link::{AblLink, SessionState};
 
-use crate::backend::CallbackStats;
 use crate::Quantize;
+use crate::backend::CallbackStats;
 use crate::clock::{BeatClock, InternalClock, TransportChange, quantize_target};
 
 /// Where the handover stands ([`Handover::phase`]).
@@ -687,7 +687,10 @@ mod tests {
 
     #[test]
     fn joining_a_start_whose_bar_is_to_come_follows_it_and_one_long_past_not() {
-        assert!(first_reading(-0.5).is_some_and(|c| c.playing), "starts in half a second");
+        assert!(
+            first_reading(-0.5).is_some_and(|c| c.playing),
+            "starts in half a second"
+        );
         assert_eq!(first_reading(10.0), None, "has played for ten seconds");
     }
 

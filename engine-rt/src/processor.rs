@@ -270,7 +270,10 @@ impl EngineProcessor {
             let d = &self.decks[deck];
             if d.synced() && d.running() {
                 let kind = IntentKind::Pause { deck };
-                self.schedule(change.beat, Intent::new(ENGINE_INTENT, Quantize::Beat(change.beat), kind));
+                self.schedule(
+                    change.beat,
+                    Intent::new(ENGINE_INTENT, Quantize::Beat(change.beat), kind),
+                );
             }
         }
     }

@@ -8,7 +8,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use engine_rt::{BeatClock, ENGINE_INTENT, EngineEvent, InternalClock, IntentKind as K, Quantize, TransportChange};
+use engine_rt::{BeatClock, ENGINE_INTENT, EngineEvent, IntentKind as K, InternalClock, Quantize, TransportChange};
 
 const FPB: u64 = 24_000; // frames per beat at 120 BPM, 48 kHz
 
@@ -174,7 +174,10 @@ fn a_start_read_after_its_bar_line_plays_where_the_deck_would_be() {
     assert!(!r.trace.is_empty());
     for &(frame, position) in &r.trace {
         let expected = (frame - 8 * FPB) as f64;
-        assert!((position - expected).abs() < 1.0, "at {frame}: {position} against {expected}");
+        assert!(
+            (position - expected).abs() < 1.0,
+            "at {frame}: {position} against {expected}"
+        );
     }
 }
 
@@ -193,7 +196,11 @@ fn another_players_stop_pauses_the_synced_decks_and_calls_off_waiting_starts() {
         (17 * FPB, start(17.0)),
     ]);
     r.run_to(8 * FPB);
-    assert!(r.own.is_empty(), "the start waiting for beat 4 was called off: {:?}", r.own);
+    assert!(
+        r.own.is_empty(),
+        "the start waiting for beat 4 was called off: {:?}",
+        r.own
+    );
     assert!(!r.playing[0]);
     r.run_to(13 * FPB);
     assert_eq!(r.own, vec![(12 * FPB, 12.0)]);
@@ -211,7 +218,10 @@ fn another_players_stop_pauses_the_synced_decks_and_calls_off_waiting_starts() {
     assert!(!r.trace.is_empty());
     for &(frame, position) in &r.trace {
         let expected = (3 * FPB + frame - 20 * FPB) as f64;
-        assert!((position - expected).abs() < 1.0, "at {frame}: {position} against {expected}");
+        assert!(
+            (position - expected).abs() < 1.0,
+            "at {frame}: {position} against {expected}"
+        );
     }
     assert!(r.published().is_empty());
 }
