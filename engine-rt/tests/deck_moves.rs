@@ -198,21 +198,7 @@ impl engine_rt::BeatClock for MovedClock {
     fn take_jump(&mut self) -> f64 {
         std::mem::take(&mut self.pending)
     }
-    fn beat_at(&self, frame: f64) -> f64 {
-        self.inner.beat_at(frame)
-    }
-    fn frame_at(&self, beat: f64) -> f64 {
-        self.inner.frame_at(beat)
-    }
-    fn bpm_at(&self, frame: f64) -> f64 {
-        self.inner.bpm_at(frame)
-    }
-    fn quantum(&self) -> f64 {
-        4.0
-    }
-    fn set_tempo(&mut self, frame: f64, bpm: f64, ramp_frames: f64) {
-        self.inner.set_tempo(frame, bpm, ramp_frames);
-    }
+    beat_clock_from_inner!();
 }
 
 /// A synced deck's playhead (track frames), two seconds after the clock's timeline moved `beats` at

@@ -31,21 +31,7 @@ impl BeatClock for SharedClock {
             self.change = Some(c);
         }
     }
-    fn beat_at(&self, frame: f64) -> f64 {
-        self.inner.beat_at(frame)
-    }
-    fn frame_at(&self, beat: f64) -> f64 {
-        self.inner.frame_at(beat)
-    }
-    fn bpm_at(&self, frame: f64) -> f64 {
-        self.inner.bpm_at(frame)
-    }
-    fn quantum(&self) -> f64 {
-        4.0
-    }
-    fn set_tempo(&mut self, frame: f64, bpm: f64, ramp_frames: f64) {
-        self.inner.set_tempo(frame, bpm, ramp_frames);
-    }
+    beat_clock_from_inner!();
     fn transport(&self) -> Option<bool> {
         Some(self.playing)
     }
@@ -132,6 +118,19 @@ impl Rig {
         }
     }
 
+    /// Deck 0's playhead at every report traced says it played from track frame `from` at
+    /// output frame `at`, at rate 1.
+    fn assert_played_from(&self, from: u64, at: u64) {
+        assert!(!self.trace.is_empty(), "deck 0 played");
+        for &(frame, position) in &self.trace {
+            let expected = (from + frame - at) as f64;
+            assert!(
+                (position - expected).abs() < 1.0,
+                "at {frame}: {position} against {expected}"
+            );
+        }
+    }
+
     fn published(&self) -> Vec<(bool, f64)> {
         self.published.lock().expect("log").clone()
     }
@@ -171,14 +170,7 @@ fn a_start_read_after_its_bar_line_plays_where_the_deck_would_be() {
     assert_eq!(r.own.len(), 1);
     assert_eq!(r.own[0].0, read, "at once, in the block that read it");
     // The 120 BPM track at 120 BPM: as if started from its cue (frame 0) on beat 8.
-    assert!(!r.trace.is_empty());
-    for &(frame, position) in &r.trace {
-        let expected = (frame - 8 * FPB) as f64;
-        assert!(
-            (position - expected).abs() < 1.0,
-            "at {frame}: {position} against {expected}"
-        );
-    }
+    r.assert_played_from(0, 8 * FPB);
 }
 
 #[test]
@@ -215,14 +207,7 @@ fn another_players_stop_pauses_the_synced_decks_and_calls_off_waiting_starts() {
     r.run_to(22 * FPB);
     assert_eq!(r.own.len(), 3);
     // Paused a quarter beat (and the declick) into its fourth beat: back from its fourth.
-    assert!(!r.trace.is_empty());
-    for &(frame, position) in &r.trace {
-        let expected = (3 * FPB + frame - 20 * FPB) as f64;
-        assert!(
-            (position - expected).abs() < 1.0,
-            "at {frame}: {position} against {expected}"
-        );
-    }
+    r.assert_played_from(3 * FPB, 20 * FPB);
     assert!(r.published().is_empty());
 }
 

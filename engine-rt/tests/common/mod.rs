@@ -117,3 +117,26 @@ pub fn peak_hz(x: &[f32]) -> f64 {
 pub fn first_above(x: &[f32], threshold: f32) -> Option<usize> {
     x.iter().position(|v| v.abs() > threshold)
 }
+
+/// The `BeatClock` methods a test clock (one with hooks of its own, e.g. an injected timeline
+/// move) leaves to its `inner` engine clock: expands inside its `impl BeatClock`.
+macro_rules! beat_clock_from_inner {
+    () => {
+        fn beat_at(&self, frame: f64) -> f64 {
+            self.inner.beat_at(frame)
+        }
+        fn frame_at(&self, beat: f64) -> f64 {
+            self.inner.frame_at(beat)
+        }
+        fn bpm_at(&self, frame: f64) -> f64 {
+            self.inner.bpm_at(frame)
+        }
+        fn quantum(&self) -> f64 {
+            self.inner.quantum()
+        }
+        fn set_tempo(&mut self, frame: f64, bpm: f64, ramp_frames: f64) {
+            self.inner.set_tempo(frame, bpm, ramp_frames);
+        }
+    };
+}
+pub(crate) use beat_clock_from_inner;

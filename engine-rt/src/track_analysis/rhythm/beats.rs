@@ -213,16 +213,14 @@ pub fn off_grid_share(beats: &[f64]) -> f64 {
     off as f64 / beats.len() as f64
 }
 
-/// Of two beat maps of one track, `first` unless `second` holds more of its beats on a steady
-/// grid ([`off_grid_share`]). Two trackers that disagree on a stretch usually do so because one
-/// slipped half a beat there and came back (or never did); music that turns its beat around
-/// is rarer than a tracker that loses it.
-pub fn steadier(first: Vec<f64>, second: Vec<f64>) -> Vec<f64> {
-    if off_grid_share(&second) < off_grid_share(&first) {
-        second
-    } else {
-        first
-    }
+/// Of two beat maps of one track, whether the first holds more of its beats on a steady grid
+/// ([`off_grid_share`]) than the second (`Some(true)`), fewer (`Some(false)`), or as many
+/// (`None`). Two trackers that disagree on a stretch usually do so because one slipped half a
+/// beat there and came back (or never did); music that turns its beat around is rarer than a
+/// tracker that loses it.
+pub fn steadier(first: &[f64], second: &[f64]) -> Option<bool> {
+    let (a, b) = (off_grid_share(first), off_grid_share(second));
+    (a != b).then_some(a < b)
 }
 
 /// Whether the tempo varies: some stretch of 16 beats has a local tempo more than 1 % off the
@@ -427,11 +425,11 @@ mod tests {
             .collect();
         assert_eq!(off_grid_share(&steady), 0.0);
         assert!(off_grid_share(&slipped) > 0.25, "{}", off_grid_share(&slipped));
-        assert_eq!(steadier(slipped.clone(), steady.clone()), steady);
-        assert_eq!(steadier(steady.clone(), slipped.clone()), steady);
-        // Equally steady: the first is kept.
+        assert_eq!(steadier(&slipped, &steady), Some(false));
+        assert_eq!(steadier(&steady, &slipped), Some(true));
+        // Equally steady: neither.
         let late: Vec<f64> = steady.iter().map(|b| b + 25.0).collect();
-        assert_eq!(steadier(late.clone(), steady), late);
+        assert_eq!(steadier(&late, &steady), None);
         assert_eq!(off_grid_share(&[]), 1.0);
     }
 

@@ -9,8 +9,8 @@
 //!    sub-divisions, a broad tempo prior and a metrical check between octave-related levels →
 //!    the global tempo and a periodicity strength.
 //! 3. [`beats`]: Viterbi over (beat frame, beat interval) that pays for interval changes →
-//!    beat map following tempo drift, on the compressed envelope unless the plain envelope's
-//!    map holds a steadier grid (at slow tempi the pulse at twice the tempo is tracked
+//!    beat map following tempo drift, of the compressed and plain envelopes' maps the one
+//!    that holds a steadier grid, the low band deciding between equals (at slow tempi the pulse at twice the tempo is tracked
 //!    and every other pulse kept, the one with the stronger accents); a least-squares grid
 //!    through it → `bpm`, `first_beat`, `tempo_varies`; bar phase from low-band onsets and
 //!    spectral change at beats.
@@ -146,17 +146,22 @@ pub fn analyse(f: &onset::Features) -> Option<Rhythm> {
     let choice = tempo::choose_tempo(&per, fps)?;
     // Beats are tracked twice: on the compressed envelope, where the phase that catches the most
     // onsets wins over one that catches a few loud hits, and on the plain one, where loud hits
-    // (the kick, the snare) count fully. The compressed one's map is kept unless it slips off a
-    // steady grid where the plain one's holds (with even eighths it can drift onto the off-beats
-    // half-way through). Letting the low band choose instead moved more tracks off the beat
-    // than onto it: the low band also sounds between the beats (syncopated kicks, bass lines).
+    // (the kick, the snare) count fully. The map that holds a steady grid where the other slips
+    // is kept (with even eighths a tracker can drift onto the off-beats half-way through): letting
+    // the low band choose first moved more tracks off the beat than onto it, as it also sounds
+    // between the beats (syncopated kicks, bass lines). Where both hold the grid alike (a
+    // steady track, the two a half beat apart or not), the low band decides: kick and bass mark
+    // the beat in most music with drums.
+    let low = tempo::condition(&f.low_flux, fps);
     let track_at = |period: f64| {
         let [compressed, plain] = [&tenv, &env].map(|e| {
             let mut b = beats::track(e, period);
             beats::trim(&mut b, &f.flux, fps);
             b
         });
-        beats::steadier(compressed, plain)
+        let plain_wins = beats::steadier(&plain, &compressed)
+            .unwrap_or_else(|| mean_at(&low, &plain) > mean_at(&low, &compressed));
+        if plain_wins { plain } else { compressed }
     };
     // At slow tempi the pulse between the beats (hi-hat or melody eighths) is often about as
     // strong as the beat, and a tracker at the beat period settles on either. The pulse at
