@@ -159,8 +159,8 @@ pub fn analyse(f: &onset::Features) -> Option<Rhythm> {
             beats::trim(&mut b, &f.flux, fps);
             b
         });
-        let plain_wins = beats::steadier(&plain, &compressed)
-            .unwrap_or_else(|| mean_at(&low, &plain) > mean_at(&low, &compressed));
+        let plain_wins =
+            beats::steadier(&plain, &compressed).unwrap_or_else(|| mean_at(&low, &plain) > mean_at(&low, &compressed));
         if plain_wins { plain } else { compressed }
     };
     // At slow tempi the pulse between the beats (hi-hat or melody eighths) is often about as
