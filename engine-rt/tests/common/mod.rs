@@ -120,6 +120,10 @@ pub fn first_above(x: &[f32], threshold: f32) -> Option<usize> {
 
 /// The `BeatClock` methods a test clock (one with hooks of its own, e.g. an injected timeline
 /// move) leaves to its `inner` engine clock: expands inside its `impl BeatClock`.
+#[allow(
+    unused_macros,
+    reason = "compiled into every test binary, used by those with a test clock"
+)]
 macro_rules! beat_clock_from_inner {
     () => {
         fn beat_at(&self, frame: f64) -> f64 {
@@ -139,4 +143,8 @@ macro_rules! beat_clock_from_inner {
         }
     };
 }
+#[allow(
+    unused_imports,
+    reason = "compiled into every test binary, used by those with a test clock"
+)]
 pub(crate) use beat_clock_from_inner;
