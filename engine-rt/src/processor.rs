@@ -220,28 +220,34 @@ impl EngineProcessor {
                 Quantize::Frame(f) => self.clock.beat_at(f as f64).max(now),
                 at => quantize_target(at, now, quantum),
             };
-            if let IntentKind::Play { deck } = intent.kind {
+            let play = match intent.kind {
+                IntentKind::Play { deck } => Some(deck),
+                _ => None,
+            };
+            if self.schedule(beat, intent)
+                && let Some(deck) = play
+            {
                 self.announce_start(deck, beat);
             }
-            self.schedule(beat, intent);
         }
     }
 
     /// Queues `intent` for `beat` (after those already queued for it), or drops it when the
-    /// queue is full.
-    fn schedule(&mut self, beat: f64, intent: Intent) {
+    /// queue is full; says whether it was queued.
+    fn schedule(&mut self, beat: f64, intent: Intent) -> bool {
         if self.pending.len() == self.pending.capacity() {
             self.stats.dropped_intents.fetch_add(1, Ordering::Relaxed);
             self.emit(EngineEvent::Dropped {
                 id: intent.id,
                 reason: DropReason::PendingFull,
             });
-            return;
+            return false;
         }
         let seq = self.seq;
         self.seq += 1;
         let at = self.pending.partition_point(|p| (p.beat, p.seq) <= (beat, seq));
         self.pending.insert(at, Pending { beat, seq, intent });
+        true
     }
 
     /// Synced decks follow a start or stop of the shared transport that another player made.
