@@ -13,9 +13,11 @@ use crate::ranges::{self, HOT_CUES, RATE};
 use crate::stretch::StretchSlot;
 use crate::track::Track;
 
-/// Out of phase by more than this (beats), a synced deck jumps back into phase with the clock;
-/// by less, it is nudged there (see [`Deck::clock_jumped`]).
-pub const SYNC_JUMP_BEATS: f64 = 0.02;
+/// Out of phase by more than this (seconds), a synced deck jumps back into phase with the clock;
+/// by less, it is nudged there (see [`Deck::clock_jumped`]). A millisecond is as far as a
+/// session's peers may drift apart: past it the deck is back in phase at once, not after a
+/// nudge of a fraction of a second.
+pub const SYNC_JUMP_SECONDS: f64 = 0.001;
 /// Seconds over which a synced deck makes up a phase debt: the time constant of the nudge.
 const SYNC_NUDGE_SECONDS: f64 = 0.1;
 /// Largest nudge of the rate (2%, a third of a semitone for a moment without key lock).
@@ -638,28 +640,32 @@ impl Deck {
     }
 
     /// The clock's timeline moved by `beats` against where it was heading (see
-    /// [`crate::BeatClock::take_jump`]): a synced, playing deck follows, by a declicked jump when
-    /// it is more than [`SYNC_JUMP_BEATS`] out of phase, by a rate nudge otherwise. Only the
-    /// phase within a beat is followed, as [`Deck::set_sync`] aligns it.
-    pub fn clock_jumped(&mut self, beats: f64) {
+    /// [`crate::BeatClock::take_jump`]): a synced, playing deck follows. The move adds to what
+    /// the deck still owes the clock; owing more than [`SYNC_JUMP_SECONDS`] at `clock_bpm`, it
+    /// jumps into phase (declicked), owing less, a rate nudge makes it up. Only the phase within
+    /// a beat is followed, as [`Deck::set_sync`] aligns it.
+    pub fn clock_jumped(&mut self, beats: f64, clock_bpm: f64) {
         let Some((bpm, _)) = self.grid.filter(|_| self.sync && self.playing) else {
             return;
         };
         let fpb = 60.0 * self.sample_rate / bpm;
-        let phase = beats - beats.round();
-        if phase.abs() > SYNC_JUMP_BEATS {
-            self.phase_debt = 0.0;
-            let mut to = self.heard + phase * fpb;
-            if let Some((a, b)) = self.loop_range() {
-                to = a + (to - a).rem_euclid(b - a);
-            }
-            if let Some(slip) = &mut self.slip {
-                *slip += phase * fpb;
-            }
-            self.jump_to(to);
-        } else {
-            self.phase_debt += phase * fpb;
+        let owed = self.phase_debt / fpb + beats;
+        let owed = owed - owed.round();
+        // The whole debt, not this move alone: a run of small moves (a dropped block, the
+        // output's timing settling under load) must not leave the deck nudging for seconds.
+        if owed.abs() * 60.0 / clock_bpm <= SYNC_JUMP_SECONDS {
+            self.phase_debt = owed * fpb;
+            return;
         }
+        self.phase_debt = 0.0;
+        let mut to = self.heard + owed * fpb;
+        if let Some((a, b)) = self.loop_range() {
+            to = a + (to - a).rem_euclid(b - a);
+        }
+        if let Some(slip) = &mut self.slip {
+            *slip += owed * fpb;
+        }
+        self.jump_to(to);
     }
 
     /// Key lock on or off. A change while audible crossfades from the old voice to the new.

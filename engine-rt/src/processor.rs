@@ -145,8 +145,9 @@ impl EngineProcessor {
         self.clock.begin_block(self.frame);
         let jump = self.clock.take_jump();
         if jump != 0.0 {
+            let bpm = self.clock.bpm_at(self.frame as f64);
             for deck in &mut self.decks {
-                deck.clock_jumped(jump);
+                deck.clock_jumped(jump, bpm);
             }
         }
         if let Some(change) = self.clock.take_transport() {

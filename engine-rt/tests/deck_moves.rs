@@ -177,22 +177,25 @@ fn out_of_range_moves_are_refused_where_they_enter() {
     }
 }
 
-/// The engine's clock with one move of its timeline injected, as an Ableton Link session makes
-/// when another peer changes tempo or phase (see `BeatClock::take_jump`).
+/// The engine's clock with moves of its timeline injected, as an Ableton Link session makes
+/// when another peer changes tempo or phase, or when the output's timing moves under load (see
+/// `BeatClock::take_jump`): `beats` at each of `moves` blocks from `at_frame` on.
 struct MovedClock {
     inner: engine_rt::InternalClock,
     at_frame: u64,
     beats: f64,
+    moves: u32,
     pending: f64,
 }
 
 impl engine_rt::BeatClock for MovedClock {
     fn begin_block(&mut self, frame: u64) {
-        if frame >= self.at_frame && self.beats != 0.0 {
+        if frame >= self.at_frame && self.moves > 0 {
             let f = frame as f64;
             let (beat, bpm) = (self.inner.beat_at(f), self.inner.bpm_at(f));
             self.inner.restart(f, beat + self.beats, bpm);
-            self.pending = std::mem::take(&mut self.beats);
+            self.pending = self.beats;
+            self.moves -= 1;
         }
     }
     fn take_jump(&mut self) -> f64 {
@@ -201,42 +204,67 @@ impl engine_rt::BeatClock for MovedClock {
     beat_clock_from_inner!();
 }
 
-/// A synced deck's playhead (track frames), two seconds after the clock's timeline moved `beats` at
-/// frame 48 000.
-fn synced_after_move(beats: f64) -> f64 {
-    let (mut h, mut p) = engine();
-    p.set_clock(Box::new(MovedClock {
-        inner: engine_rt::InternalClock::new(48_000, 120.0, 4.0),
-        at_frame: 48_000,
-        beats,
-        pending: 0.0,
-    }));
-    let t = h.share(sine(48_000 * 20, 440.0, 0.25));
-    h.act(Quantize::Now, K::Load { deck: 0, track: t });
-    h.act(Quantize::Now, K::Sync { deck: 0, on: true });
-    h.act(Quantize::Now, K::Play { deck: 0 });
-    let mut position = 0.0;
-    for _ in 0..(3 * 48_000 / 960) {
-        render(&mut p, 960, 256);
-        for e in events(&mut h) {
-            if let EngineEvent::DeckState {
-                deck: 0, position: pos, ..
-            } = e
-            {
-                position = pos;
+const MOVED_AT: u64 = 48_000;
+const CALLBACK: usize = 256;
+
+/// How far a synced deck's playhead (track frames) is from one whose clock did not move, at
+/// output frame `at` (a report frame), when the clock's timeline moved `beats` at each of `moves`
+/// callbacks of 256 frames from frame 48 000 on.
+fn synced_shift(beats: f64, moves: u32, at: u64) -> f64 {
+    let playhead = |beats: f64| {
+        let (mut h, mut p) = engine();
+        p.set_clock(Box::new(MovedClock {
+            inner: engine_rt::InternalClock::new(48_000, 120.0, 4.0),
+            at_frame: MOVED_AT,
+            beats,
+            moves,
+            pending: 0.0,
+        }));
+        let t = h.share(sine(48_000 * 20, 440.0, 0.25));
+        h.act(Quantize::Now, K::Load { deck: 0, track: t });
+        h.act(Quantize::Now, K::Sync { deck: 0, on: true });
+        h.act(Quantize::Now, K::Play { deck: 0 });
+        let mut position = 0.0;
+        let mut frame = 0;
+        while frame < at {
+            render(&mut p, 960, CALLBACK);
+            frame += 960;
+            for e in events(&mut h) {
+                if let EngineEvent::DeckState {
+                    deck: 0, position: pos, ..
+                } = e
+                {
+                    position = pos;
+                }
             }
         }
-    }
-    position
+        position
+    };
+    playhead(beats) - playhead(0.0)
 }
 
 #[test]
 fn a_synced_deck_follows_its_clocks_timeline_when_it_moves() {
-    let steady = synced_after_move(0.0);
-    // A small move (a remote tempo change heard late) is made up by a nudge (a tenth-of-a-second time constant).
-    let nudged = synced_after_move(0.01) - steady;
-    assert!((nudged - 0.01 * FPB).abs() < 2.0, "nudged by {nudged} frames");
+    let two_seconds = MOVED_AT + 96_000;
+    // A move under a millisecond is made up by a nudge (a tenth-of-a-second time constant).
+    let nudged = synced_shift(0.001, 1, two_seconds);
+    assert!((nudged - 0.001 * FPB).abs() < 2.0, "nudged by {nudged} frames");
     // A large one (joining a session) is a jump into phase; whole beats are not followed.
-    let jumped = synced_after_move(2.3) - steady;
+    let jumped = synced_shift(2.3, 1, two_seconds);
     assert!((jumped - 0.3 * FPB).abs() < 2.0, "jumped by {jumped} frames");
+}
+
+#[test]
+fn a_synced_deck_is_back_in_phase_within_ten_callbacks_of_a_dropped_block_or_a_run_of_moves() {
+    // The last report within ten callbacks of the last move (reports come every 960 frames).
+    let within_ten = |moves: u64| (MOVED_AT + (moves + 10) * CALLBACK as u64) / 960 * 960;
+    let ms = 48.0;
+    // A dropped block: the timeline moves on by one callback's length at once.
+    let block = CALLBACK as f64 / FPB;
+    let dropped = synced_shift(block, 1, within_ten(1));
+    assert!((dropped - CALLBACK as f64).abs() < ms, "followed by {dropped} frames");
+    // Eight moves of 0.75 ms, each too small to jump for on its own, add up to 6 ms.
+    let small = 0.75 * ms / FPB;
+    let run = synced_shift(small, 8, within_ten(8));
+    assert!((run - 8.0 * small * FPB).abs() < ms, "followed by {run} frames");
 }
