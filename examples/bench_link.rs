@@ -170,6 +170,24 @@ fn main() {
             r.clicks_in_gap[1]
         );
     }
+    // Clicks more than a millisecond off, and when: under load, how often the beat strays and
+    // whether the reference strays at the same moments.
+    let strays =
+        |timed: &[(f64, f64)]| -> Vec<(f64, f64)> { timed.iter().copied().filter(|(_, d)| d.abs() > 1.0).collect() };
+    let (ours, theirs) = (strays(&run.timed[1]), strays(&run.timed[0]));
+    let shown = |v: &[(f64, f64)]| -> String {
+        let list: Vec<String> = v.iter().take(30).map(|(t, d)| format!("{t:.1}s:{d:+.2}")).collect();
+        list.join(" ")
+    };
+    println!(
+        "clicks off by more than 1 ms: phosphene {} of {} [{}], linkhut-vs-linkhut {} of {} [{}]",
+        ours.len(),
+        run.timed[1].len(),
+        shown(&ours),
+        theirs.len(),
+        run.timed[0].len(),
+        shown(&theirs)
+    );
     for l in run.log.lines().filter(|l| l.starts_with("link:")) {
         println!("  {l}");
     }
