@@ -377,7 +377,9 @@ fn midi_clock_follows_the_engine_clock_to_the_frame() {
         "midi clock: {} tick intervals, off their {spacing:.2} frames by p50 {p50:.2} p90 {p90:.2} max {max:.2} frames",
         off.len()
     );
-    assert!(p90 <= 2.0, "tick intervals off by p50 {p50} p90 {p90} frames");
+    // Whole frames at both ends and the output clock's smoothing leave a few frames; a
+    // period-quantized tick would be off by up to 256.
+    assert!(p90 <= 8.0, "tick intervals off by p50 {p50} p90 {p90} frames");
 }
 
 /// Events the timed sender plays: (cycle after the start, frame within it, CC value). Two in
